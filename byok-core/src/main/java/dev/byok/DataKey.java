@@ -1,0 +1,121 @@
+package dev.byok;
+
+import dev.byok.internal.Hex;
+import java.security.SecureRandom;
+import java.util.Arrays;
+import java.util.Objects;
+import javax.security.auth.Destroyable;
+
+/**
+ * A plaintext data key (DEK): a random 256-bit AES key and its public 16-byte id.
+ *
+ * <p>Thread-safe. The key material never appears in {@link #toString()}, and {@link #equals} is
+ * identity, never a comparison of secret bytes. The one way to read the material is the
+ * greppable {@link #copyKeyMaterial()}. {@link #destroy()} overwrites the material with zeros;
+ * afterwards every use fails with {@link IllegalStateException}.
+ */
+public final class DataKey implements Destroyable {
+  /** Length of a data key id, in bytes. */
+  public static final int ID_LENGTH = 16;
+  /** Length of the key material, in bytes (AES-256). */
+  public static final int KEY_LENGTH = 32;
+
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  private final byte[] id;
+  private final byte[] material;
+  private volatile boolean destroyed;
+
+  private DataKey(byte[] id, byte[] material) {
+    this.id = id;
+    this.material = material;
+  }
+
+  /**
+   * Generates a fresh random data key locally. Production keys come from the KMS; this is for
+   * tests and for providers that generate keys themselves.
+   *
+   * @return a new key with a random id
+   */
+  public static DataKey generate() {
+    byte[] id = new byte[ID_LENGTH];
+    byte[] key = new byte[KEY_LENGTH];
+    RANDOM.nextBytes(id);
+    RANDOM.nextBytes(key);
+    return new DataKey(id, key);
+  }
+
+  /**
+   * Wraps existing key material. Both arrays are copied; the caller should wipe its copy.
+   *
+   * @param id the {@value #ID_LENGTH}-byte id
+   * @param material the {@value #KEY_LENGTH}-byte key
+   * @return the key
+   * @throws IllegalArgumentException if a length is wrong
+   */
+  public static DataKey of(byte[] id, byte[] material) {
+    Objects.requireNonNull(id, "id");
+    Objects.requireNonNull(material, "material");
+    if (id.length != ID_LENGTH) {
+      throw new IllegalArgumentException("data key id must be " + ID_LENGTH + " bytes, was " + id.length);
+    }
+    if (material.length != KEY_LENGTH) {
+      throw new IllegalArgumentException(
+          "data key material must be " + KEY_LENGTH + " bytes, was " + material.length);
+    }
+    return new DataKey(id.clone(), material.clone());
+  }
+
+  /** @return a copy of the public id */
+  public byte[] id() {
+    return id.clone();
+  }
+
+  /** @return the id as lower-case hex */
+  public String idHex() {
+    return Hex.encode(id);
+  }
+
+  /**
+   * Returns a copy of the secret key material. The caller owns the copy and should overwrite it
+   * with zeros when done. This is the only accessor for the material; keep its uses few.
+   *
+   * @return a fresh copy of the {@value #KEY_LENGTH} key bytes
+   * @throws IllegalStateException if the key was destroyed
+   */
+  public byte[] copyKeyMaterial() {
+    byte[] copy = material.clone();
+    if (destroyed) {
+      Arrays.fill(copy, (byte) 0);
+      throw new IllegalStateException("data key " + idHex() + " was destroyed");
+    }
+    return copy;
+  }
+
+  /** Overwrites the key material with zeros. Idempotent. */
+  @Override
+  public void destroy() {
+    destroyed = true;
+    Arrays.fill(material, (byte) 0);
+  }
+
+  @Override
+  public boolean isDestroyed() {
+    return destroyed;
+  }
+
+  /** Test hook: whether every byte of the material is zero (true after {@link #destroy()}). */
+  boolean materialIsZero() {
+    int acc = 0;
+    for (byte b : material) {
+      acc |= b;
+    }
+    return acc == 0;
+  }
+
+  /** Shows the id only; the material is redacted. */
+  @Override
+  public String toString() {
+    return "DataKey[id=" + idHex() + ", material=<redacted>" + (destroyed ? ", destroyed" : "") + "]";
+  }
+}

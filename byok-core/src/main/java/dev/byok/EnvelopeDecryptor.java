@@ -1,0 +1,205 @@
+package dev.byok;
+
+import dev.byok.internal.AtomicFiles;
+import dev.byok.internal.DecryptingChannel;
+import dev.byok.internal.DecryptingInputStream;
+import dev.byok.internal.Kdf;
+import dev.byok.internal.SegmentCipher;
+import dev.byok.internal.SegmentDecrypter;
+import dev.byok.internal.SegmentLayout;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.SeekableByteChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Decrypts envelopes: streams, random-access channels, byte ranges and files. For each envelope it
+ * parses the header (bounded), checks the encryption context when the caller requires one, asks
+ * the {@link DataKeyResolver} for the data key, and checks the key commitment, all before the
+ * first payload byte is processed. Decryption releases only bytes of segments that have
+ * authenticated; any tampering, truncation, extension, reordering, wrong key or wrong context is
+ * an {@link InvalidCiphertextException}.
+ *
+ * <p>Immutable and thread-safe; the streams and channels it makes are not.
+ */
+public final class EnvelopeDecryptor {
+  private final DataKeyResolver resolver;
+
+  private EnvelopeDecryptor(DataKeyResolver resolver) {
+    this.resolver = resolver;
+  }
+
+  /**
+   * Creates a decryptor.
+   *
+   * @param resolver finds the data key of each envelope
+   * @return the decryptor
+   */
+  public static EnvelopeDecryptor create(DataKeyResolver resolver) {
+    return new EnvelopeDecryptor(Objects.requireNonNull(resolver, "resolver"));
+  }
+
+  private SegmentDecrypter open(EnvelopeHeader header, @Nullable EncryptionContext expected) {
+    if (expected != null) {
+      header.requireContext(expected);
+    }
+    DataKey key = resolver.resolve(header);
+    if (key == null) {
+      throw new IllegalStateException("DataKeyResolver returned null for dek " + header.dekIdHex());
+    }
+    if (!header.matchesKey(key)) {
+      throw new InvalidCiphertextException(
+          InvalidCiphertextException.Reason.KEY_COMMITMENT_MISMATCH,
+          "the data key does not match the header's key commitment (wrong key, or the header was"
+              + " modified) for dek " + header.dekIdHex());
+    }
+    byte[] dek = key.copyKeyMaterial();
+    byte[] derived = Kdf.hkdfSha256(dek, header.salt(), header.immutableBytes(), 32);
+    Arrays.fill(dek, (byte) 0);
+    try {
+      return new SegmentDecrypter(new SegmentCipher(derived, header.noncePrefix()));
+    } finally {
+      Arrays.fill(derived, (byte) 0);
+    }
+  }
+
+  /**
+   * Decrypts a stream. Reads and verifies the header and resolves the key before returning.
+   * Closing the returned stream closes {@code source}.
+   *
+   * @param source the envelope
+   * @return the plaintext; every byte it returns has been authenticated
+   * @throws InvalidCiphertextException if the header is bad or the key does not match
+   * @throws IOException if reading fails
+   */
+  public InputStream newDecryptingStream(InputStream source) throws IOException {
+    return newDecryptingStream(source, null);
+  }
+
+  /**
+   * Decrypts a stream whose encryption context must be exactly {@code expected}.
+   *
+   * @param source the envelope
+   * @param expected the required context, or {@code null} for any
+   * @return the plaintext; every byte it returns has been authenticated
+   * @throws InvalidCiphertextException with {@code CONTEXT_MISMATCH} if the context differs
+   * @throws IOException if reading fails
+   */
+  public InputStream newDecryptingStream(InputStream source, @Nullable EncryptionContext expected)
+      throws IOException {
+    Objects.requireNonNull(source, "source");
+    EnvelopeHeader header = EnvelopeHeader.read(source);
+    SegmentDecrypter d = open(header, expected);
+    return DecryptingInputStream.whole(source, d, new SegmentLayout(header.segmentSize()));
+  }
+
+  /**
+   * Random-access decryption over a seekable source (a file, or a channel over ranged reads).
+   * Reads touch only the segments that cover them; {@code size()} is the plaintext size, verified
+   * by authenticating the final segment. Closing the channel closes {@code source}.
+   *
+   * @param source the envelope; its position is managed by the returned channel
+   * @param expected the required context, or {@code null} for any
+   * @return a read-only channel over the plaintext
+   * @throws InvalidCiphertextException if the header is bad, the key does not match, or the
+   *     source length is impossible
+   * @throws IOException if reading fails
+   */
+  public SeekableByteChannel newDecryptingChannel(SeekableByteChannel source, @Nullable EncryptionContext expected)
+      throws IOException {
+    Objects.requireNonNull(source, "source");
+    source.position(0);
+    EnvelopeHeader header = EnvelopeHeader.read(Channels.newInputStream(source));
+    SegmentDecrypter d = open(header, expected);
+    return new DecryptingChannel(source, d, new SegmentLayout(header.segmentSize()), header.payloadOffset());
+  }
+
+  /**
+   * Random-access decryption with any encryption context; see {@link
+   * #newDecryptingChannel(SeekableByteChannel, EncryptionContext)}.
+   *
+   * @param source the envelope
+   * @return a read-only channel over the plaintext
+   * @throws IOException if reading fails
+   */
+  public SeekableByteChannel newDecryptingChannel(SeekableByteChannel source) throws IOException {
+    return newDecryptingChannel(source, null);
+  }
+
+  /**
+   * Decrypts the bytes a {@link RangePlan} named, as fetched by a ranged read, and yields exactly
+   * the plan's plaintext range. The header must be the blob's own (read once with {@link
+   * EnvelopeHeader#read}).
+   *
+   * @param header the blob's header
+   * @param plan from {@link EnvelopeHeader#planRange}
+   * @param fetched exactly the plan's {@code ciphertextLength()} bytes from its {@code
+   *     ciphertextOffset()}; closed when the returned stream is closed
+   * @param expected the required context, or {@code null} for any
+   * @return the plaintext range; every byte it returns has been authenticated
+   * @throws InvalidCiphertextException if the key does not match or the fetched bytes are bad
+   */
+  public InputStream decryptRange(
+      EnvelopeHeader header, RangePlan plan, InputStream fetched, @Nullable EncryptionContext expected) {
+    Objects.requireNonNull(plan, "plan");
+    Objects.requireNonNull(fetched, "fetched");
+    SegmentDecrypter d = open(header, expected);
+    SegmentLayout layout = new SegmentLayout(header.segmentSize());
+    long skip = plan.plaintextOffset() - layout.plaintextOffset(plan.firstSegment());
+    return DecryptingInputStream.range(
+        fetched, d, layout, plan.firstSegment(), plan.lastSegment(), plan.segmentCount() - 1,
+        plan.finalSegmentLength(), plan.plaintextLength() == 0 ? 0 : skip, plan.plaintextLength());
+  }
+
+  /**
+   * Decrypts a file. The target appears only once every segment has authenticated: plaintext goes
+   * to a temporary file beside it, forced to disk, then moved over {@code target} atomically.
+   *
+   * @param source envelope file
+   * @param target plaintext file; replaced if it exists
+   * @param expected the required context, or {@code null} for any
+   * @throws InvalidCiphertextException if the envelope is bad; {@code target} is then untouched
+   * @throws IOException if reading or writing fails; {@code target} is then untouched
+   */
+  public void decryptFile(Path source, Path target, @Nullable EncryptionContext expected) throws IOException {
+    AtomicFiles.write(
+        target,
+        out -> {
+          try (InputStream in = newDecryptingStream(Files.newInputStream(source, StandardOpenOption.READ), expected)) {
+            copy(in, out);
+          }
+        });
+  }
+
+  /**
+   * Decrypts a file with any encryption context; see {@link #decryptFile(Path, Path,
+   * EncryptionContext)}.
+   *
+   * @param source envelope file
+   * @param target plaintext file
+   * @throws IOException if reading or writing fails
+   */
+  public void decryptFile(Path source, Path target) throws IOException {
+    decryptFile(source, target, null);
+  }
+
+  private static void copy(InputStream in, OutputStream out) throws IOException {
+    byte[] buf = new byte[256 * 1024];
+    int n;
+    while ((n = in.read(buf)) >= 0) {
+      out.write(buf, 0, n);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "EnvelopeDecryptor[" + resolver.getClass().getName() + "]";
+  }
+}

@@ -1,0 +1,280 @@
+package dev.byok;
+
+import dev.byok.internal.AtomicFiles;
+import dev.byok.internal.EncryptingInputStream;
+import dev.byok.internal.EncryptingOutputStream;
+import dev.byok.internal.Kdf;
+import dev.byok.internal.SegmentCipher;
+import dev.byok.internal.SegmentLayout;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Encrypts blobs into envelopes under one data key, one encryption context and one set of key
+ * slots. Each blob gets a fresh random HKDF salt and nonce prefix, so one data key safely encrypts
+ * very many blobs.
+ *
+ * <pre>{@code
+ * EnvelopeEncryptor enc = EnvelopeEncryptor.builder()
+ *     .dataKey(dataKey)
+ *     .keySlot(KeySlot.of("aws-kms", keyArn, wrappedKey))
+ *     .encryptionContext(EncryptionContext.of("repository", "snapshots"))
+ *     .build();
+ * try (OutputStream out = enc.newEncryptingStream(Files.newOutputStream(path))) {
+ *   out.write(data);
+ * }
+ * }</pre>
+ *
+ * <p>Immutable and thread-safe; the streams it makes are not. It does not own the data key: if the
+ * key is destroyed, later calls fail with {@link IllegalStateException}.
+ */
+public final class EnvelopeEncryptor {
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  private final DataKey dataKey;
+  private final EnvelopeHeader header;
+  private final byte[] fixedHeader;
+  private final SegmentLayout layout;
+
+  private EnvelopeEncryptor(Builder b) {
+    this.dataKey = b.dataKey;
+    this.layout = new SegmentLayout(b.segmentSize);
+    this.header = EnvelopeHeader.create(b.segmentSize, b.dataKey, b.context, b.slots);
+    this.fixedHeader = header.toByteArray();
+  }
+
+  /** @return a new builder */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** @return the header every blob starts with, less its per-blob payload header */
+  public EnvelopeHeader header() {
+    return header;
+  }
+
+  /** @return the encryption context bound to every blob */
+  public EncryptionContext encryptionContext() {
+    return header.encryptionContext();
+  }
+
+  /** @return the ciphertext segment size in bytes */
+  public int segmentSize() {
+    return layout.segmentSize();
+  }
+
+  /**
+   * The exact envelope length for a plaintext length: use it as an upload's Content-Length.
+   *
+   * @param plaintextLength bytes of plaintext, {@code >= 0}
+   * @return envelope bytes
+   * @throws IllegalArgumentException if negative or too long for one blob
+   */
+  public long ciphertextLength(long plaintextLength) {
+    return Math.addExact(fixedHeader.length, layout.payloadLength(plaintextLength));
+  }
+
+  /**
+   * The inverse of {@link #ciphertextLength}.
+   *
+   * @param ciphertextLength envelope bytes
+   * @return the plaintext length
+   * @throws IllegalArgumentException if no plaintext encrypts to exactly that length
+   */
+  public long plaintextLength(long ciphertextLength) {
+    long p = layout.plaintextLengthOrMinusOne(ciphertextLength - fixedHeader.length);
+    if (p < 0) {
+      throw new IllegalArgumentException("no plaintext encrypts to " + ciphertextLength + " bytes here");
+    }
+    return p;
+  }
+
+  private final class Blob {
+    final SegmentCipher cipher;
+    final byte[] headerBytes;
+
+    Blob() {
+      byte[] salt = new byte[SegmentLayout.SALT_LENGTH];
+      byte[] prefix = new byte[SegmentLayout.NONCE_PREFIX_LENGTH];
+      RANDOM.nextBytes(salt);
+      RANDOM.nextBytes(prefix);
+      byte[] dek = dataKey.copyKeyMaterial();
+      byte[] derived = Kdf.hkdfSha256(dek, salt, header.immutableBytes(), 32);
+      Arrays.fill(dek, (byte) 0);
+      cipher = new SegmentCipher(derived, prefix);
+      Arrays.fill(derived, (byte) 0);
+      headerBytes = Arrays.copyOf(fixedHeader, fixedHeader.length + SegmentLayout.PAYLOAD_HEADER_LENGTH);
+      int at = fixedHeader.length;
+      headerBytes[at] = (byte) SegmentLayout.PAYLOAD_HEADER_LENGTH;
+      System.arraycopy(salt, 0, headerBytes, at + 1, salt.length);
+      System.arraycopy(prefix, 0, headerBytes, at + 1 + salt.length, prefix.length);
+    }
+  }
+
+  /**
+   * Push mode: what is written to the returned stream is encrypted to {@code sink}. The header is
+   * written at once; each segment as soon as the next plaintext byte arrives; the final segment
+   * on {@code close()}, which also closes {@code sink}. {@code close()} is idempotent. After a
+   * failed write the stream refuses further writes and {@code close()} does not write a final
+   * segment, so a failure never leaves output that authenticates as complete.
+   *
+   * <p>Closing also marks the end of the plaintext: if your own source failed half-way, do not
+   * close normally and treat the output as complete.
+   *
+   * @param sink receives the envelope
+   * @return the plaintext side; not thread-safe
+   * @throws IOException if writing the header fails
+   */
+  public OutputStream newEncryptingStream(OutputStream sink) throws IOException {
+    Objects.requireNonNull(sink, "sink");
+    Blob blob = new Blob();
+    return new EncryptingOutputStream(sink, blob.cipher, layout, blob.headerBytes);
+  }
+
+  /**
+   * Pull mode: reading the returned stream yields the envelope of what is read from {@code
+   * source}; for upload APIs that take an {@code InputStream}. If the plaintext length is known,
+   * {@link #ciphertextLength} gives the exact length this stream yields. Closing it closes {@code
+   * source}.
+   *
+   * @param source the plaintext
+   * @return the envelope; not thread-safe
+   */
+  public InputStream newEncryptingInputStream(InputStream source) {
+    Objects.requireNonNull(source, "source");
+    Blob blob = new Blob();
+    return new EncryptingInputStream(source, blob.cipher, layout, blob.headerBytes);
+  }
+
+  /**
+   * Encrypts a file. The target appears complete or not at all: the envelope is written to a
+   * temporary file beside it, forced to disk, then moved over {@code target} atomically.
+   *
+   * @param source plaintext file
+   * @param target envelope file; replaced if it exists
+   * @throws IOException if reading or writing fails; {@code target} is then untouched
+   */
+  public void encryptFile(Path source, Path target) throws IOException {
+    AtomicFiles.write(
+        target,
+        out -> {
+          try (InputStream in = Files.newInputStream(source);
+              OutputStream enc = newEncryptingStream(out)) {
+            byte[] buf = new byte[layout.segmentSize()];
+            int n;
+            while ((n = in.read(buf)) >= 0) {
+              enc.write(buf, 0, n);
+            }
+          }
+        });
+  }
+
+  /** Shows the header facts; never key material. */
+  @Override
+  public String toString() {
+    return "EnvelopeEncryptor[" + header + "]";
+  }
+
+  /**
+   * Builds an {@link EnvelopeEncryptor}. Setters fail fast with a message naming the bad value.
+   * Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable DataKey dataKey;
+    private final List<KeySlot> slots = new ArrayList<>();
+    private EncryptionContext context = EncryptionContext.empty();
+    private int segmentSize = EnvelopeFormat.DEFAULT_SEGMENT_SIZE;
+
+    private Builder() {}
+
+    /**
+     * Sets the data key (required). Not copied: destroying it later stops the encryptor.
+     *
+     * @param key the data key
+     * @return this builder
+     */
+    public Builder dataKey(DataKey key) {
+      Objects.requireNonNull(key, "dataKey");
+      if (key.isDestroyed()) {
+        throw new IllegalArgumentException("dataKey " + key.idHex() + " is destroyed");
+      }
+      this.dataKey = key;
+      return this;
+    }
+
+    /**
+     * Adds a key slot (at least one is required, at most {@value EnvelopeFormat#MAX_KEY_SLOTS}).
+     *
+     * @param slot a wrapping of the data key
+     * @return this builder
+     */
+    public Builder keySlot(KeySlot slot) {
+      Objects.requireNonNull(slot, "keySlot");
+      if (slots.size() == EnvelopeFormat.MAX_KEY_SLOTS) {
+        throw new IllegalArgumentException("at most " + EnvelopeFormat.MAX_KEY_SLOTS + " key slots");
+      }
+      slots.add(slot);
+      return this;
+    }
+
+    /**
+     * Replaces the key slots.
+     *
+     * @param newSlots 1 to {@value EnvelopeFormat#MAX_KEY_SLOTS} slots
+     * @return this builder
+     */
+    public Builder keySlots(List<KeySlot> newSlots) {
+      slots.clear();
+      newSlots.forEach(this::keySlot);
+      return this;
+    }
+
+    /**
+     * Sets the encryption context (default: empty).
+     *
+     * @param context the context
+     * @return this builder
+     */
+    public Builder encryptionContext(EncryptionContext context) {
+      this.context = Objects.requireNonNull(context, "encryptionContext");
+      return this;
+    }
+
+    /**
+     * Sets the ciphertext segment size (default {@value EnvelopeFormat#DEFAULT_SEGMENT_SIZE}).
+     *
+     * @param bytes between {@value EnvelopeFormat#MIN_SEGMENT_SIZE} and {@value
+     *     EnvelopeFormat#MAX_SEGMENT_SIZE}
+     * @return this builder
+     */
+    public Builder segmentSize(int bytes) {
+      this.segmentSize = EnvelopeFormat.checkSegmentSize(bytes);
+      return this;
+    }
+
+    /**
+     * Builds the encryptor.
+     *
+     * @return the encryptor
+     * @throws IllegalStateException if the data key or every key slot is missing
+     */
+    public EnvelopeEncryptor build() {
+      if (dataKey == null) {
+        throw new IllegalStateException("dataKey is required");
+      }
+      if (slots.isEmpty()) {
+        throw new IllegalStateException("at least one keySlot is required");
+      }
+      return new EnvelopeEncryptor(this);
+    }
+  }
+}

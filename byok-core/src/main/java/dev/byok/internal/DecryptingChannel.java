@@ -1,0 +1,173 @@
+package dev.byok.internal;
+
+import dev.byok.InvalidCiphertextException;
+import dev.byok.InvalidCiphertextException.Reason;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.NonWritableChannelException;
+import java.nio.channels.SeekableByteChannel;
+import java.util.Arrays;
+import java.util.Objects;
+
+/**
+ * Random-access decryption: a read at any plaintext position fetches and authenticates only the
+ * segments that cover it. {@link #size()} is the plaintext size, verified by authenticating the
+ * final segment (so a truncated or extended source is detected before the size is trusted).
+ * Reading the source never loops without progress: a short source is an {@link
+ * InvalidCiphertextException}, not a spin.
+ *
+ * <p>Not thread-safe: one channel per reader.
+ */
+public final class DecryptingChannel implements SeekableByteChannel {
+  private static final int MAX_ZERO_READS = 1024;
+
+  private final SeekableByteChannel source;
+  private final SegmentDecrypter decrypter;
+  private final SegmentLayout layout;
+  private final long payloadOffset;
+  private final long plaintextSize;
+  private final long finalSegment;
+  private final ByteBuffer ct;
+  private final byte[] plain;
+  private long cachedSegment = -1;
+  private int cachedLength;
+  private boolean sizeVerified;
+  private long position;
+  private boolean open = true;
+
+  public DecryptingChannel(
+      SeekableByteChannel source, SegmentDecrypter decrypter, SegmentLayout layout, long payloadOffset)
+      throws IOException {
+    this.source = Objects.requireNonNull(source, "source");
+    this.decrypter = decrypter;
+    this.layout = layout;
+    this.payloadOffset = payloadOffset;
+    long p = layout.plaintextLengthOrMinusOne(source.size() - payloadOffset);
+    if (p < 0) {
+      throw new InvalidCiphertextException(
+          Reason.TRUNCATED, "a source of " + source.size() + " bytes is not a possible envelope length");
+    }
+    this.plaintextSize = p;
+    this.finalSegment = layout.segmentCount(p) - 1;
+    this.ct = ByteBuffer.allocate(layout.segmentSize());
+    this.plain = new byte[layout.maxPlaintextSegment()];
+  }
+
+  @Override
+  public int read(ByteBuffer dst) throws IOException {
+    ensureOpen();
+    if (!dst.hasRemaining()) {
+      return 0;
+    }
+    if (position >= plaintextSize) {
+      verifySize();
+      return -1;
+    }
+    int total = 0;
+    while (dst.hasRemaining() && position < plaintextSize) {
+      long seg = layout.segmentOf(position);
+      load(seg);
+      int inSeg = (int) (position - layout.plaintextOffset(seg));
+      int n = Math.min(dst.remaining(), cachedLength - inSeg);
+      dst.put(plain, inSeg, n);
+      position += n;
+      total += n;
+    }
+    return total;
+  }
+
+  private void verifySize() throws IOException {
+    if (!sizeVerified) {
+      load(finalSegment);
+    }
+  }
+
+  private void load(long seg) throws IOException {
+    if (seg == cachedSegment) {
+      return;
+    }
+    cachedSegment = -1;
+    boolean last = seg == finalSegment;
+    long start = layout.ciphertextOffset(seg);
+    long end = last ? source.size() - payloadOffset : layout.ciphertextOffset(seg + 1);
+    int len = (int) (end - start);
+    if (len < 0 || len > ct.capacity()) {
+      throw new InvalidCiphertextException(Reason.TRUNCATED, "source changed size while reading");
+    }
+    ct.clear().limit(len);
+    long at = payloadOffset + start;
+    int zeros = 0;
+    while (ct.hasRemaining()) {
+      source.position(at + ct.position());
+      int r = source.read(ct);
+      if (r < 0) {
+        throw new InvalidCiphertextException(Reason.TRUNCATED, "source ends inside segment " + seg);
+      }
+      if (r == 0 && ++zeros > MAX_ZERO_READS) {
+        throw new IOException("source returned no bytes " + MAX_ZERO_READS + " times in a row");
+      }
+    }
+    cachedLength = decrypter.decrypt(seg, last, ct.array(), 0, len, plain, 0);
+    cachedSegment = seg;
+    if (last) {
+      sizeVerified = true;
+    }
+  }
+
+  @Override
+  public long position() throws IOException {
+    ensureOpen();
+    return position;
+  }
+
+  @Override
+  public SeekableByteChannel position(long newPosition) throws IOException {
+    ensureOpen();
+    if (newPosition < 0) {
+      throw new IllegalArgumentException("position must be >= 0, was " + newPosition);
+    }
+    position = newPosition;
+    return this;
+  }
+
+  /** The plaintext size, after authenticating the final segment. */
+  @Override
+  public long size() throws IOException {
+    ensureOpen();
+    verifySize();
+    return plaintextSize;
+  }
+
+  @Override
+  public int write(ByteBuffer src) {
+    throw new NonWritableChannelException();
+  }
+
+  @Override
+  public SeekableByteChannel truncate(long size) {
+    throw new NonWritableChannelException();
+  }
+
+  @Override
+  public boolean isOpen() {
+    return open;
+  }
+
+  /** Closes the source and wipes cached plaintext. Idempotent. */
+  @Override
+  public void close() throws IOException {
+    if (open) {
+      open = false;
+      Arrays.fill(plain, (byte) 0);
+      cachedSegment = -1;
+      source.close();
+    }
+  }
+
+  private void ensureOpen() throws IOException {
+    if (!open) {
+      throw new ClosedChannelException();
+    }
+  }
+}

@@ -1,0 +1,175 @@
+package dev.byok.internal;
+
+import dev.byok.InvalidCiphertextException;
+import dev.byok.InvalidCiphertextException.Reason;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Arrays;
+import java.util.Objects;
+
+/**
+ * Decrypts a payload segment by segment and releases only bytes of segments that have
+ * authenticated. Two modes: <em>whole stream</em> (reads one byte ahead to learn which segment is
+ * the last), and <em>range</em> (segments {@code first..last} of a blob whose segment count is
+ * known, as fetched by a ranged GET, with the plaintext trimmed to the requested range).
+ *
+ * <p>A failure is sticky: every later read throws again. Not thread-safe.
+ */
+public final class DecryptingInputStream extends InputStream {
+  private final InputStream source;
+  private final SegmentDecrypter decrypter;
+  private final SegmentLayout layout;
+  private final byte[] ct; // segment + 1 look-ahead byte
+  private int ctFill;
+  private final byte[] plain;
+  private int plainPos;
+  private int plainLim;
+  private long segment;
+  private boolean finished;
+  private boolean closed;
+  private RuntimeException failure;
+  // range mode (rangeLast >= 0)
+  private final long rangeLast;
+  private final long finalSegment;
+  private final int finalSegmentLength;
+  private long skip;
+  private long remaining;
+
+  private DecryptingInputStream(
+      InputStream source, SegmentDecrypter decrypter, SegmentLayout layout, long first, long rangeLast,
+      long finalSegment, int finalSegmentLength, long skip, long limit) {
+    this.source = Objects.requireNonNull(source, "source");
+    this.decrypter = decrypter;
+    this.layout = layout;
+    this.ct = new byte[layout.segmentSize() + 1];
+    this.plain = new byte[layout.maxPlaintextSegment()];
+    this.segment = first;
+    this.rangeLast = rangeLast;
+    this.finalSegment = finalSegment;
+    this.finalSegmentLength = finalSegmentLength;
+    this.skip = skip;
+    this.remaining = limit;
+  }
+
+  /** Whole-payload mode: {@code source} is positioned at the first segment. */
+  public static DecryptingInputStream whole(InputStream source, SegmentDecrypter d, SegmentLayout layout) {
+    return new DecryptingInputStream(source, d, layout, 0, -1, -1, 0, 0, Long.MAX_VALUE);
+  }
+
+  /**
+   * Range mode: {@code source} holds exactly segments {@code first..last}; the blob's final
+   * segment is {@code finalSegment}, {@code finalSegmentLength} bytes long. Yields {@code limit}
+   * plaintext bytes after skipping {@code skip}.
+   */
+  public static DecryptingInputStream range(
+      InputStream source, SegmentDecrypter d, SegmentLayout layout, long first, long last,
+      long finalSegment, int finalSegmentLength, long skip, long limit) {
+    DecryptingInputStream s =
+        new DecryptingInputStream(source, d, layout, first, last, finalSegment, finalSegmentLength, skip, limit);
+    s.finished = last < first;
+    return s;
+  }
+
+  @Override
+  public int read() throws IOException {
+    if (plainPos < plainLim && remaining > 0 && !closed) {
+      remaining--;
+      return plain[plainPos++] & 0xff;
+    }
+    byte[] one = new byte[1];
+    int n = read(one, 0, 1);
+    return n < 0 ? -1 : one[0] & 0xff;
+  }
+
+  @Override
+  public int read(byte[] b, int off, int len) throws IOException {
+    Objects.checkFromIndexSize(off, len, b.length);
+    if (closed) {
+      throw new IOException("stream closed");
+    }
+    if (failure != null) {
+      throw failure;
+    }
+    if (len == 0) {
+      return 0;
+    }
+    try {
+      while (plainPos == plainLim) {
+        if (finished || remaining == 0) {
+          return -1;
+        }
+        if (rangeLast < 0 && len >= layout.plaintextCapacity(segment)) {
+          int n = nextSegment(b, off); // authenticated in place, straight into the caller's buffer
+          if (n > 0) {
+            return n;
+          }
+          continue;
+        }
+        plainPos = 0;
+        plainLim = nextSegment(plain, 0);
+        int s = (int) Math.min(skip, plainLim);
+        plainPos = s;
+        skip -= s;
+      }
+      int n = (int) Math.min(Math.min(len, plainLim - plainPos), remaining);
+      System.arraycopy(plain, plainPos, b, off, n);
+      plainPos += n;
+      remaining -= n;
+      return n;
+    } catch (InvalidCiphertextException e) {
+      failure = e;
+      throw e;
+    }
+  }
+
+  private int nextSegment(byte[] dst, int dstOff) throws IOException {
+    int expected = layout.ciphertextCapacity(segment);
+    boolean last;
+    int len;
+    if (rangeLast < 0) {
+      ctFill += Io.readUpTo(source, ct, ctFill, expected + 1 - ctFill);
+      last = ctFill <= expected;
+      len = last ? ctFill : expected;
+      if (!last && segment >= SegmentLayout.MAX_SEGMENTS - 1) {
+        throw new InvalidCiphertextException(Reason.TRAILING_DATA, "more than 2^32 segments");
+      }
+    } else {
+      last = segment == finalSegment;
+      len = last ? finalSegmentLength : expected;
+      int n = Io.readUpTo(source, ct, 0, len);
+      if (n < len) {
+        throw new InvalidCiphertextException(
+            Reason.TRUNCATED, "fetched range ends inside segment " + segment + " (" + n + " of " + len + " bytes)");
+      }
+    }
+    int n = decrypter.decrypt(segment, last, ct, 0, len, dst, dstOff);
+    if (rangeLast < 0) {
+      if (last) {
+        finished = true;
+        ctFill = 0;
+      } else {
+        ct[0] = ct[expected];
+        ctFill = 1;
+      }
+    } else if (segment == rangeLast) {
+      finished = true;
+    }
+    segment++;
+    return n;
+  }
+
+  @Override
+  public int available() {
+    return (int) Math.min(plainLim - plainPos, remaining);
+  }
+
+  /** Closes the source and wipes buffered plaintext. Idempotent. */
+  @Override
+  public void close() throws IOException {
+    if (!closed) {
+      closed = true;
+      Arrays.fill(plain, (byte) 0);
+      source.close();
+    }
+  }
+}

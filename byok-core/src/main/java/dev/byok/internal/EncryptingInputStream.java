@@ -1,0 +1,109 @@
+package dev.byok.internal;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Arrays;
+import java.util.Objects;
+
+/**
+ * Pull-mode encryption: reading yields the envelope of the plaintext read from {@code source}.
+ * It reads one plaintext byte ahead to know whether a segment is the last. Upload APIs that take
+ * an {@code InputStream} use this; its length is known in advance from the plaintext length.
+ *
+ * <p>Not thread-safe.
+ */
+public final class EncryptingInputStream extends InputStream {
+  private final InputStream source;
+  private final SegmentCipher cipher;
+  private final SegmentLayout layout;
+  private final byte[] plain; // capacity + 1 look-ahead byte
+  private int plainFill;
+  private final byte[] ct;
+  private int ctPos;
+  private int ctLim;
+  private long segment;
+  private boolean finished;
+  private boolean closed;
+
+  public EncryptingInputStream(InputStream source, SegmentCipher cipher, SegmentLayout layout, byte[] header) {
+    this.source = Objects.requireNonNull(source, "source");
+    this.cipher = cipher;
+    this.layout = layout;
+    this.plain = new byte[layout.maxPlaintextSegment() + 1];
+    this.ct = new byte[Math.max(layout.segmentSize(), header.length)];
+    System.arraycopy(header, 0, ct, 0, header.length);
+    this.ctLim = header.length;
+  }
+
+  @Override
+  public int read() throws IOException {
+    if (ctPos < ctLim && !closed) {
+      return ct[ctPos++] & 0xff;
+    }
+    byte[] one = new byte[1];
+    int n = read(one, 0, 1);
+    return n < 0 ? -1 : one[0] & 0xff;
+  }
+
+  @Override
+  public int read(byte[] b, int off, int len) throws IOException {
+    Objects.checkFromIndexSize(off, len, b.length);
+    if (closed) {
+      throw new IOException("stream closed");
+    }
+    if (len == 0) {
+      return 0;
+    }
+    if (ctPos == ctLim) {
+      if (finished) {
+        return -1;
+      }
+      int cap = layout.plaintextCapacity(segment);
+      if (len >= cap + SegmentLayout.TAG_LENGTH) {
+        return nextSegment(b, off); // straight into the caller's buffer
+      }
+      ctPos = 0;
+      ctLim = nextSegment(ct, 0);
+    }
+    int n = Math.min(len, ctLim - ctPos);
+    System.arraycopy(ct, ctPos, b, off, n);
+    ctPos += n;
+    return n;
+  }
+
+  private int nextSegment(byte[] dst, int dstOff) throws IOException {
+    int cap = layout.plaintextCapacity(segment);
+    plainFill += Io.readUpTo(source, plain, plainFill, cap + 1 - plainFill);
+    boolean last = plainFill <= cap;
+    int len = last ? plainFill : cap;
+    if (!last && segment >= SegmentLayout.MAX_SEGMENTS - 1) {
+      throw new IOException("plaintext too long: a blob holds at most 2^32 segments");
+    }
+    int n = cipher.encrypt(segment, last, plain, 0, len, dst, dstOff);
+    segment++;
+    if (last) {
+      finished = true;
+      plainFill = 0;
+      Arrays.fill(plain, (byte) 0);
+    } else {
+      plain[0] = plain[cap];
+      plainFill = 1;
+    }
+    return n;
+  }
+
+  @Override
+  public int available() {
+    return ctLim - ctPos;
+  }
+
+  /** Closes the source. Idempotent. */
+  @Override
+  public void close() throws IOException {
+    if (!closed) {
+      closed = true;
+      Arrays.fill(plain, (byte) 0);
+      source.close();
+    }
+  }
+}

@@ -1,0 +1,146 @@
+package dev.byok.internal;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.util.Arrays;
+import java.util.Objects;
+
+/**
+ * Push-mode encryption: buffers at most one plaintext segment, writes each segment when the next
+ * plaintext byte arrives (only then is it known not to be the last), and the final one on {@link
+ * #close()}. Large writes are encrypted straight from the caller's array.
+ *
+ * <p>If any write fails, the stream is poisoned: {@link #close()} then closes the delegate without
+ * writing a final segment, so the output can never pass for a complete envelope.
+ *
+ * <p>Not thread-safe.
+ */
+public final class EncryptingOutputStream extends OutputStream {
+  private final OutputStream out;
+  private final SegmentCipher cipher;
+  private final SegmentLayout layout;
+  private final byte[] plain;
+  private final byte[] ct;
+  private int pos;
+  private long segment;
+  private boolean closed;
+  private Throwable failure;
+
+  public EncryptingOutputStream(OutputStream out, SegmentCipher cipher, SegmentLayout layout, byte[] header)
+      throws IOException {
+    this.out = Objects.requireNonNull(out, "out");
+    this.cipher = cipher;
+    this.layout = layout;
+    this.plain = new byte[layout.maxPlaintextSegment()];
+    this.ct = new byte[layout.segmentSize()];
+    try {
+      out.write(header);
+    } catch (IOException | RuntimeException e) {
+      failure = e;
+      throw e;
+    }
+  }
+
+  @Override
+  public void write(int b) throws IOException {
+    if (pos < layout.plaintextCapacity(segment) && !closed && failure == null) {
+      plain[pos++] = (byte) b;
+    } else {
+      write(new byte[] {(byte) b}, 0, 1);
+    }
+  }
+
+  @Override
+  public void write(byte[] b, int off, int len) throws IOException {
+    Objects.checkFromIndexSize(off, len, b.length);
+    ensureUsable();
+    try {
+      while (len > 0) {
+        int cap = layout.plaintextCapacity(segment);
+        if (pos == cap) {
+          emit(plain, 0, pos, false);
+          pos = 0;
+          continue;
+        }
+        if (pos == 0 && len > cap) {
+          emit(b, off, cap, false); // more bytes follow in this very call: not the last segment
+          off += cap;
+          len -= cap;
+          continue;
+        }
+        int n = Math.min(len, cap - pos);
+        System.arraycopy(b, off, plain, pos, n);
+        pos += n;
+        off += n;
+        len -= n;
+      }
+    } catch (IOException | RuntimeException | Error e) {
+      failure = e;
+      throw e;
+    }
+  }
+
+  private void emit(byte[] src, int off, int len, boolean last) throws IOException {
+    if (segment >= SegmentLayout.MAX_SEGMENTS - (last ? 0 : 1)) {
+      throw new IOException("plaintext too long: a blob holds at most 2^32 segments");
+    }
+    int n = cipher.encrypt(segment, last, src, off, len, ct, 0);
+    out.write(ct, 0, n);
+    segment++;
+  }
+
+  private void ensureUsable() throws IOException {
+    if (closed) {
+      throw new IOException("stream closed");
+    }
+    if (failure != null) {
+      throw new IOException("an earlier write failed; the ciphertext is incomplete", failure);
+    }
+  }
+
+  /** Flushes the delegate; a partial segment stays buffered (it cannot be written yet). */
+  @Override
+  public void flush() throws IOException {
+    ensureUsable();
+    out.flush();
+  }
+
+  /**
+   * Writes the final segment and closes the delegate. Idempotent. If an earlier write failed, no
+   * final segment is written, the delegate is still closed, and an {@link IOException} says so.
+   */
+  @Override
+  public void close() throws IOException {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    Throwable first = null;
+    if (failure != null) {
+      first = new IOException("an earlier write failed; no final segment written, output is not a valid envelope", failure);
+    } else {
+      try {
+        emit(plain, 0, pos, true);
+      } catch (IOException | RuntimeException | Error e) {
+        first = e;
+      }
+    }
+    Arrays.fill(plain, (byte) 0);
+    try {
+      out.close();
+    } catch (IOException | RuntimeException | Error e) {
+      if (first == null) {
+        first = e;
+      } else {
+        first.addSuppressed(e);
+      }
+    }
+    if (first instanceof IOException) {
+      throw (IOException) first;
+    } else if (first instanceof RuntimeException) {
+      throw (RuntimeException) first;
+    } else if (first instanceof Error) {
+      throw (Error) first;
+    }
+  }
+}

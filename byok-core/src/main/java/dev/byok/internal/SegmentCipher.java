@@ -1,0 +1,89 @@
+package dev.byok.internal;
+
+import java.security.GeneralSecurityException;
+import java.security.InvalidAlgorithmParameterException;
+import java.security.InvalidKeyException;
+import java.util.Arrays;
+import javax.crypto.AEADBadTagException;
+import javax.crypto.Cipher;
+import javax.crypto.NoSuchPaddingException;
+import javax.crypto.spec.GCMParameterSpec;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * AES-256-GCM over one blob's segments: the derived key and the 7-byte nonce prefix are fixed,
+ * the nonce of segment {@code i} is {@code prefix || uint32be(i) || last}. One JCA call per
+ * segment ({@code doFinal}); segments above {@value #UPDATE_CHUNK} bytes are encrypted through
+ * {@code update} calls of that size so the JIT-compiled GCM intrinsic stays engaged.
+ *
+ * <p>Not thread-safe: one instance per stream.
+ */
+public final class SegmentCipher {
+  static final int UPDATE_CHUNK = 64 * 1024;
+  private static final int TAG_BITS = 128;
+
+  private final Cipher cipher;
+  private final SecretKeySpec key;
+  private final byte[] nonce = new byte[12];
+
+  public SegmentCipher(byte[] derivedKey, byte[] noncePrefix) {
+    if (derivedKey.length != 32 || noncePrefix.length != SegmentLayout.NONCE_PREFIX_LENGTH) {
+      throw new IllegalArgumentException("bad key or nonce prefix length");
+    }
+    this.key = new SecretKeySpec(derivedKey, "AES");
+    System.arraycopy(noncePrefix, 0, nonce, 0, noncePrefix.length);
+    try {
+      this.cipher = Cipher.getInstance("AES/GCM/NoPadding");
+    } catch (NoSuchPaddingException | java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("AES/GCM/NoPadding is not available in this JRE", e);
+    }
+  }
+
+  private GCMParameterSpec spec(long segment, boolean last) {
+    nonce[7] = (byte) (segment >>> 24);
+    nonce[8] = (byte) (segment >>> 16);
+    nonce[9] = (byte) (segment >>> 8);
+    nonce[10] = (byte) segment;
+    nonce[11] = (byte) (last ? 1 : 0);
+    return new GCMParameterSpec(TAG_BITS, nonce);
+  }
+
+  /** Encrypts one segment; returns the ciphertext length ({@code len + 16}). */
+  public int encrypt(long segment, boolean last, byte[] in, int off, int len, byte[] out, int outOff) {
+    try {
+      cipher.init(Cipher.ENCRYPT_MODE, key, spec(segment, last));
+      int written = 0;
+      while (len - written > UPDATE_CHUNK) {
+        written += cipher.update(in, off + written, UPDATE_CHUNK, out, outOff + written);
+      }
+      int tail = len - written;
+      return written + cipher.doFinal(in, off + written, tail, out, outOff + written);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("AES-GCM encryption failed", e);
+    }
+  }
+
+  /**
+   * Decrypts and authenticates one segment; returns the plaintext length ({@code len - 16}).
+   * When authentication fails nothing written to {@code out} may be used: the region is zeroed.
+   *
+   * @throws AEADBadTagException if the segment does not authenticate under this nonce
+   */
+  public int decrypt(long segment, boolean last, byte[] in, int off, int len, byte[] out, int outOff)
+      throws AEADBadTagException {
+    try {
+      cipher.init(Cipher.DECRYPT_MODE, key, spec(segment, last));
+      return cipher.doFinal(in, off, len, out, outOff);
+    } catch (AEADBadTagException e) {
+      Arrays.fill(out, outOff, Math.min(out.length, outOff + Math.max(0, len - SegmentLayout.TAG_LENGTH)), (byte) 0);
+      throw e;
+    } catch (InvalidKeyException | InvalidAlgorithmParameterException e) {
+      throw new IllegalStateException("AES-GCM init failed", e);
+    } catch (GeneralSecurityException e) {
+      // ShortBufferException / IllegalBlockSize: a segment shorter than a tag
+      AEADBadTagException bad = new AEADBadTagException("segment too short: " + len + " bytes");
+      bad.initCause(e);
+      throw bad;
+    }
+  }
+}

@@ -1,0 +1,53 @@
+package dev.byok.internal;
+
+import dev.byok.InvalidCiphertextException;
+import dev.byok.InvalidCiphertextException.Reason;
+import java.util.Arrays;
+import javax.crypto.AEADBadTagException;
+
+/**
+ * Decrypts one segment or throws a typed {@link InvalidCiphertextException}. On failure it tells
+ * truncation (the segment authenticates as non-final) and appended data (it authenticates as
+ * final) apart from other tampering; the trial output is wiped and never released.
+ */
+public final class SegmentDecrypter {
+  private final SegmentCipher cipher;
+
+  public SegmentDecrypter(SegmentCipher cipher) {
+    this.cipher = cipher;
+  }
+
+  /** @return plaintext length written to {@code out} */
+  public int decrypt(long segment, boolean last, byte[] in, int off, int len, byte[] out, int outOff) {
+    if (len < SegmentLayout.TAG_LENGTH) {
+      throw new InvalidCiphertextException(
+          Reason.TRUNCATED, "segment " + segment + " has " + len + " bytes, less than a GCM tag");
+    }
+    try {
+      return cipher.decrypt(segment, last, in, off, len, out, outOff);
+    } catch (AEADBadTagException e) {
+      throw diagnose(segment, last, in, off, len, e);
+    }
+  }
+
+  private InvalidCiphertextException diagnose(
+      long segment, boolean last, byte[] in, int off, int len, AEADBadTagException cause) {
+    byte[] scratch = new byte[len];
+    try {
+      cipher.decrypt(segment, !last, in, off, len, scratch, 0);
+      return last
+          ? new InvalidCiphertextException(
+              Reason.TRUNCATED, "input ends after segment " + segment + ", which is not the final segment", cause)
+          : new InvalidCiphertextException(
+              Reason.TRAILING_DATA, "bytes follow the final segment " + segment, cause);
+    } catch (AEADBadTagException stillBad) {
+      return new InvalidCiphertextException(
+          Reason.AUTHENTICATION_FAILED,
+          "segment " + segment + " failed authentication: the data was modified, reordered or cut,"
+              + " or the key is wrong",
+          cause);
+    } finally {
+      Arrays.fill(scratch, (byte) 0);
+    }
+  }
+}

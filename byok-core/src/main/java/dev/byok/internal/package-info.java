@@ -1,0 +1,5 @@
+/** Implementation of the format and streams. Not exported; not API. */
+@NullMarked
+package dev.byok.internal;
+
+import org.jspecify.annotations.NullMarked;
