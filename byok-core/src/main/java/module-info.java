@@ -10,4 +10,5 @@ module dev.byok.core {
   requires static org.jspecify;
 
   exports dev.byok;
+  exports dev.byok.spi;
 }

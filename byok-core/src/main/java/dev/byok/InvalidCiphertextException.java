@@ -29,7 +29,12 @@ public final class InvalidCiphertextException extends ByokException {
     /** The data key does not match the header's key commitment (wrong key, or a tampered header). */
     KEY_COMMITMENT_MISMATCH,
     /** A segment failed AES-GCM authentication (modified, reordered, spliced, or wrong key). */
-    AUTHENTICATION_FAILED
+    AUTHENTICATION_FAILED,
+    /**
+     * The KMS rejected a wrapped data key: it was modified, or the encryption context or key does
+     * not match the one it was wrapped with.
+     */
+    WRAPPED_KEY_REJECTED
   }
 
   private final Reason reason;
