@@ -50,23 +50,35 @@ public final class EnvelopeDecryptor {
     if (expected != null) {
       header.requireContext(expected);
     }
-    DataKey key = resolver.resolve(header);
-    if (key == null) {
-      throw new IllegalStateException("DataKeyResolver returned null for dek " + header.dekIdHex());
+    byte[] dek = null;
+    for (int attempt = 0; dek == null; attempt++) {
+      DataKey key = resolver.resolve(header);
+      if (key == null) {
+        throw new IllegalStateException("DataKeyResolver returned null for dek " + header.dekIdHex());
+      }
+      try {
+        dek = key.copyKeyMaterial();
+      } catch (IllegalStateException destroyed) {
+        if (attempt > 0) {
+          throw destroyed;
+        } // purged or evicted between resolve and use: resolve once more
+      }
     }
-    if (!header.matchesKey(key)) {
-      throw new InvalidCiphertextException(
-          InvalidCiphertextException.Reason.KEY_COMMITMENT_MISMATCH,
-          "the data key does not match the header's key commitment (wrong key, or the header was"
-              + " modified) for dek " + header.dekIdHex());
-    }
-    byte[] dek = key.copyKeyMaterial();
-    byte[] derived = Kdf.hkdfSha256(dek, header.salt(), header.immutableBytes(), 32);
-    Arrays.fill(dek, (byte) 0);
     try {
-      return new SegmentDecrypter(new SegmentCipher(derived, header.noncePrefix()));
+      if (!Kdf.equal(header.commitmentFor(dek), header.keyCommitment())) {
+        throw new InvalidCiphertextException(
+            InvalidCiphertextException.Reason.KEY_COMMITMENT_MISMATCH,
+            "the data key does not match the header's key commitment (wrong key, or the header was"
+                + " modified) for dek " + header.dekIdHex());
+      }
+      byte[] derived = Kdf.hkdfSha256(dek, header.salt(), header.immutableBytes(), 32);
+      try {
+        return new SegmentDecrypter(new SegmentCipher(derived, header.noncePrefix()));
+      } finally {
+        Arrays.fill(derived, (byte) 0);
+      }
     } finally {
-      Arrays.fill(derived, (byte) 0);
+      Arrays.fill(dek, (byte) 0);
     }
   }
 

@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.LongConsumer;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -135,9 +136,13 @@ public final class EnvelopeEncryptor {
    * @throws IOException if writing the header fails
    */
   public OutputStream newEncryptingStream(OutputStream sink) throws IOException {
+    return newEncryptingStream(sink, n -> {});
+  }
+
+  OutputStream newEncryptingStream(OutputStream sink, LongConsumer onComplete) throws IOException {
     Objects.requireNonNull(sink, "sink");
     Blob blob = new Blob();
-    return new EncryptingOutputStream(sink, blob.cipher, layout, blob.headerBytes);
+    return new EncryptingOutputStream(sink, blob.cipher, layout, blob.headerBytes, onComplete);
   }
 
   /**
@@ -150,9 +155,13 @@ public final class EnvelopeEncryptor {
    * @return the envelope; not thread-safe
    */
   public InputStream newEncryptingInputStream(InputStream source) {
+    return newEncryptingInputStream(source, n -> {});
+  }
+
+  InputStream newEncryptingInputStream(InputStream source, LongConsumer onComplete) {
     Objects.requireNonNull(source, "source");
     Blob blob = new Blob();
-    return new EncryptingInputStream(source, blob.cipher, layout, blob.headerBytes);
+    return new EncryptingInputStream(source, blob.cipher, layout, blob.headerBytes, onComplete);
   }
 
   /**
@@ -164,11 +173,15 @@ public final class EnvelopeEncryptor {
    * @throws IOException if reading or writing fails; {@code target} is then untouched
    */
   public void encryptFile(Path source, Path target) throws IOException {
+    encryptFile(source, target, n -> {});
+  }
+
+  void encryptFile(Path source, Path target, LongConsumer onComplete) throws IOException {
     AtomicFiles.write(
         target,
         out -> {
           try (InputStream in = Files.newInputStream(source);
-              OutputStream enc = newEncryptingStream(out)) {
+              OutputStream enc = newEncryptingStream(out, onComplete)) {
             byte[] buf = new byte[layout.segmentSize()];
             int n;
             while ((n = in.read(buf)) >= 0) {

@@ -473,11 +473,14 @@ public final class EnvelopeHeader {
   public boolean matchesKey(DataKey key) {
     byte[] dek = key.copyKeyMaterial();
     try {
-      byte[] expected = Kdf.commitment(dek, immutable, 0, immutable.length - Kdf.COMMITMENT_LENGTH);
-      return Kdf.equal(expected, commitment);
+      return Kdf.equal(commitmentFor(dek), commitment);
     } finally {
       Arrays.fill(dek, (byte) 0);
     }
+  }
+
+  byte[] commitmentFor(byte[] dek) {
+    return Kdf.commitment(dek, immutable, 0, immutable.length - Kdf.COMMITMENT_LENGTH);
   }
 
   /**

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.util.Arrays;
 import java.util.Objects;
+import java.util.function.LongConsumer;
 
 /**
  * Pull-mode encryption: reading yields the envelope of the plaintext read from {@code source}.
@@ -24,9 +25,16 @@ public final class EncryptingInputStream extends InputStream {
   private long segment;
   private boolean finished;
   private boolean closed;
+  private long plaintextBytes;
+  private final LongConsumer onComplete;
 
-  public EncryptingInputStream(InputStream source, SegmentCipher cipher, SegmentLayout layout, byte[] header) {
+  /**
+   * @param onComplete called with the plaintext length once the final segment is produced
+   */
+  public EncryptingInputStream(
+      InputStream source, SegmentCipher cipher, SegmentLayout layout, byte[] header, LongConsumer onComplete) {
     this.source = Objects.requireNonNull(source, "source");
+    this.onComplete = onComplete;
     this.cipher = cipher;
     this.layout = layout;
     this.plain = new byte[layout.maxPlaintextSegment() + 1];
@@ -81,8 +89,10 @@ public final class EncryptingInputStream extends InputStream {
     }
     int n = cipher.encrypt(segment, last, plain, 0, len, dst, dstOff);
     segment++;
+    plaintextBytes += len;
     if (last) {
       finished = true;
+      onComplete.accept(plaintextBytes);
       plainFill = 0;
       Arrays.fill(plain, (byte) 0);
     } else {

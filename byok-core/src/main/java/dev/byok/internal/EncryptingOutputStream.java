@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.util.Arrays;
 import java.util.Objects;
+import java.util.function.LongConsumer;
 
 /**
  * Push-mode encryption: buffers at most one plaintext segment, writes each segment when the next
@@ -25,10 +26,17 @@ public final class EncryptingOutputStream extends OutputStream {
   private long segment;
   private boolean closed;
   private Throwable failure;
+  private long plaintextBytes;
+  private final LongConsumer onComplete;
 
-  public EncryptingOutputStream(OutputStream out, SegmentCipher cipher, SegmentLayout layout, byte[] header)
+  /**
+   * @param onComplete called with the plaintext length once the final segment is written
+   */
+  public EncryptingOutputStream(
+      OutputStream out, SegmentCipher cipher, SegmentLayout layout, byte[] header, LongConsumer onComplete)
       throws IOException {
     this.out = Objects.requireNonNull(out, "out");
+    this.onComplete = onComplete;
     this.cipher = cipher;
     this.layout = layout;
     this.plain = new byte[layout.maxPlaintextSegment()];
@@ -87,6 +95,7 @@ public final class EncryptingOutputStream extends OutputStream {
     int n = cipher.encrypt(segment, last, src, off, len, ct, 0);
     out.write(ct, 0, n);
     segment++;
+    plaintextBytes += len;
   }
 
   private void ensureUsable() throws IOException {
@@ -121,6 +130,7 @@ public final class EncryptingOutputStream extends OutputStream {
     } else {
       try {
         emit(plain, 0, pos, true);
+        onComplete.accept(plaintextBytes);
       } catch (IOException | RuntimeException | Error e) {
         first = e;
       }

@@ -1,0 +1,474 @@
+package dev.byok;
+
+import dev.byok.internal.AtomicFiles;
+import dev.byok.internal.ExactLengthInputStream;
+import dev.byok.spi.KeyProvider;
+import dev.byok.spi.WrappedKey;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.channels.FileChannel;
+import java.nio.channels.SeekableByteChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The entry point: envelope encryption of streams, channels and files under customer keys held in
+ * a KMS.
+ *
+ * <pre>{@code
+ * Byok byok = Byok.builder().provider(kms).encryptUnder("aws-kms://alias/snapshots").build();
+ * try (OutputStream out = byok.newEncryptingStream(Files.newOutputStream(blob), context)) {
+ *   out.write(data);
+ * }
+ * byte[] back = byok.newDecryptingStream(Files.newInputStream(blob)).readAllBytes();
+ * }</pre>
+ *
+ * <p>New blobs are encrypted under the configured KEKs (one key slot each, the first one
+ * generates the data key); any blob whose slot names a configured provider and an allowed key
+ * decrypts. Data keys are cached by a {@link DataKeyManager} within the bounds of its {@link
+ * DataKeyPolicy}.
+ *
+ * <p>Immutable and thread-safe; the streams and channels it makes are not. {@link #close()}
+ * purges and zeroes the cached data keys.
+ */
+public final class Byok implements AutoCloseable {
+  private final DataKeyManager keys;
+  private final List<KeyRef> keks;
+  private final int segmentSize;
+  private final EnvelopeDecryptor decryptor;
+
+  private Byok(DataKeyManager keys, List<KeyRef> keks, int segmentSize) {
+    this.keys = keys;
+    this.keks = keks;
+    this.segmentSize = segmentSize;
+    this.decryptor = EnvelopeDecryptor.create(keys);
+  }
+
+  /** @return a new builder */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** @return the data key manager (stats, invalidation) */
+  public DataKeyManager keys() {
+    return keys;
+  }
+
+  /** @return the KEKs new blobs are encrypted under, in slot order */
+  public List<KeyRef> encryptionKeys() {
+    return keks;
+  }
+
+  // ------------------------------------------------------------------ encrypt
+
+  /**
+   * Push mode: what is written to the returned stream is encrypted into {@code sink}; {@code
+   * close()} writes the final segment and closes {@code sink}. See {@link
+   * EnvelopeEncryptor#newEncryptingStream} for the failure semantics.
+   *
+   * @param sink receives the envelope
+   * @param context bound to the blob
+   * @return the plaintext side; not thread-safe
+   * @throws IOException if writing the header fails
+   * @throws KmsUnavailableException if a data key is needed and the KMS cannot be reached
+   * @throws KeyUnusableException if the KMS refuses the KEK
+   */
+  public OutputStream newEncryptingStream(OutputStream sink, EncryptionContext context) throws IOException {
+    Objects.requireNonNull(sink, "sink");
+    DataKeyManager.Active a = keys.begin(keks, context);
+    try {
+      return a.encryptor(segmentSize).newEncryptingStream(sink, a::addBytes);
+    } finally {
+      a.end();
+    }
+  }
+
+  /**
+   * Pull mode with a known plaintext length: the returned stream's {@link
+   * EncryptedInputStream#length()} is its exact length, for an upload's Content-Length.
+   *
+   * @param source the plaintext; must yield exactly {@code plaintextLength} bytes
+   * @param plaintextLength bytes in {@code source}
+   * @param context bound to the blob
+   * @return the envelope; closing it closes {@code source}
+   */
+  public EncryptedInputStream newEncryptingInputStream(
+      InputStream source, long plaintextLength, EncryptionContext context) {
+    Objects.requireNonNull(source, "source");
+    if (plaintextLength < 0) {
+      throw new IllegalArgumentException("plaintextLength must be >= 0, was " + plaintextLength);
+    }
+    DataKeyManager.Active a = keys.begin(keks, context);
+    try {
+      EnvelopeEncryptor enc = a.encryptor(segmentSize);
+      long length = enc.ciphertextLength(plaintextLength);
+      InputStream envelope =
+          enc.newEncryptingInputStream(new ExactLengthInputStream(source, plaintextLength), a::addBytes);
+      return new EncryptedInputStream(envelope, length);
+    } finally {
+      a.end();
+    }
+  }
+
+  /**
+   * Pull mode with an unknown plaintext length.
+   *
+   * @param source the plaintext
+   * @param context bound to the blob
+   * @return the envelope; closing it closes {@code source}
+   */
+  public InputStream newEncryptingInputStream(InputStream source, EncryptionContext context) {
+    Objects.requireNonNull(source, "source");
+    DataKeyManager.Active a = keys.begin(keks, context);
+    try {
+      return a.encryptor(segmentSize).newEncryptingInputStream(source, a::addBytes);
+    } finally {
+      a.end();
+    }
+  }
+
+  /**
+   * Encrypts a file; the target appears complete or not at all (temporary file, fsync, atomic
+   * move).
+   *
+   * @param source plaintext file
+   * @param target envelope file; replaced if it exists
+   * @param context bound to the blob
+   * @throws IOException if reading or writing fails; the target is then untouched
+   */
+  public void encryptFile(Path source, Path target, EncryptionContext context) throws IOException {
+    DataKeyManager.Active a = keys.begin(keks, context);
+    EnvelopeEncryptor enc;
+    try {
+      enc = a.encryptor(segmentSize);
+      enc.encryptFile(source, target, a::addBytes);
+    } finally {
+      a.end();
+    }
+  }
+
+  /**
+   * The exact envelope length of a plaintext length for blobs encrypted now with {@code
+   * context}. The header length depends on the current data key's slots; {@link
+   * #newEncryptingInputStream(InputStream, long, EncryptionContext)} gives a length that is
+   * guaranteed to match its stream.
+   *
+   * @param plaintextLength plaintext bytes
+   * @param context the encryption context
+   * @return envelope bytes
+   */
+  public long ciphertextLength(long plaintextLength, EncryptionContext context) {
+    DataKeyManager.Active a = keys.begin(keks, context);
+    try {
+      return a.encryptor(segmentSize).ciphertextLength(plaintextLength);
+    } finally {
+      a.end();
+    }
+  }
+
+  // ------------------------------------------------------------------ decrypt
+
+  /**
+   * Decrypts a stream; see {@link EnvelopeDecryptor#newDecryptingStream(InputStream,
+   * EncryptionContext)}.
+   *
+   * @param source the envelope
+   * @param expected the required encryption context, or {@code null} for any
+   * @return the plaintext; every byte returned has been authenticated
+   * @throws IOException if reading fails
+   */
+  public InputStream newDecryptingStream(InputStream source, @Nullable EncryptionContext expected) throws IOException {
+    return decryptor.newDecryptingStream(source, expected);
+  }
+
+  /**
+   * Decrypts a stream with any encryption context.
+   *
+   * @param source the envelope
+   * @return the plaintext
+   * @throws IOException if reading fails
+   */
+  public InputStream newDecryptingStream(InputStream source) throws IOException {
+    return decryptor.newDecryptingStream(source, null);
+  }
+
+  /**
+   * Random-access decryption; see {@link EnvelopeDecryptor#newDecryptingChannel(SeekableByteChannel,
+   * EncryptionContext)}.
+   *
+   * @param source the envelope
+   * @param expected the required encryption context, or {@code null} for any
+   * @return a read-only channel over the plaintext
+   * @throws IOException if reading fails
+   */
+  public SeekableByteChannel newDecryptingChannel(SeekableByteChannel source, @Nullable EncryptionContext expected)
+      throws IOException {
+    return decryptor.newDecryptingChannel(source, expected);
+  }
+
+  /**
+   * Decrypts the bytes a {@link RangePlan} named; see {@link EnvelopeDecryptor#decryptRange}.
+   *
+   * @param header the blob's header
+   * @param plan the plan
+   * @param fetched exactly the planned bytes
+   * @param expected the required encryption context, or {@code null} for any
+   * @return the plaintext range
+   */
+  public InputStream decryptRange(
+      EnvelopeHeader header, RangePlan plan, InputStream fetched, @Nullable EncryptionContext expected) {
+    return decryptor.decryptRange(header, plan, fetched, expected);
+  }
+
+  /**
+   * Decrypts a file; the target appears only once every segment authenticated.
+   *
+   * @param source envelope file
+   * @param target plaintext file; replaced if it exists
+   * @param expected the required encryption context, or {@code null} for any
+   * @throws IOException if reading or writing fails; the target is then untouched
+   */
+  public void decryptFile(Path source, Path target, @Nullable EncryptionContext expected) throws IOException {
+    decryptor.decryptFile(source, target, expected);
+  }
+
+  // ------------------------------------------------------------------ inspect, rewrap
+
+  /**
+   * Reads a blob's header: format facts, context, key slots. No key and no KMS call needed.
+   *
+   * @param envelope the blob, at its start; not closed
+   * @return the header
+   * @throws IOException if reading fails
+   */
+  public static EnvelopeHeader inspect(InputStream envelope) throws IOException {
+    return EnvelopeHeader.read(envelope);
+  }
+
+  /**
+   * Rewraps a blob file under this instance's KEKs: the data key is unwrapped (cache or KMS) and
+   * checked against the key commitment, the whole payload is authenticated, and only then is the
+   * target written — the new header followed by the payload bytes copied verbatim (temporary
+   * file, fsync, atomic move). Source and target may be the same path.
+   *
+   * @param source the blob
+   * @param target where the rewrapped blob goes
+   * @return what changed
+   * @throws InvalidCiphertextException if the blob is not authentic; nothing is written
+   * @throws IOException if reading or writing fails; the target is then untouched
+   */
+  public RewrapResult rewrap(Path source, Path target) throws IOException {
+    EnvelopeHeader old;
+    try (InputStream in = Files.newInputStream(source)) {
+      old = EnvelopeHeader.read(in);
+    }
+    try (InputStream all = newDecryptingStream(Files.newInputStream(source))) {
+      byte[] sink = new byte[256 * 1024];
+      while (all.read(sink) >= 0) {
+        // authenticate every segment before writing anything
+      }
+      Arrays.fill(sink, (byte) 0);
+    }
+    EnvelopeHeader fresh = rewrapHeader(old);
+    long[] copied = new long[1];
+    AtomicFiles.write(
+        target,
+        out -> {
+          fresh.writeTo(out);
+          try (FileChannel in = FileChannel.open(source, StandardOpenOption.READ)) {
+            in.position(old.length());
+            try (InputStream payload = java.nio.channels.Channels.newInputStream(in)) {
+              copied[0] = payload.transferTo(out);
+            }
+          }
+        });
+    return new RewrapResult(old.keySlots(), fresh.keySlots(), copied[0]);
+  }
+
+  /**
+   * Returns {@code header} with its key slots replaced by wrappings of the same data key under
+   * this instance's KEKs — for hosts that copy the payload themselves (e.g. an object-store
+   * copy). The data key is unwrapped and checked against the key commitment first; where a
+   * provider supports it, new slots are made by KMS re-encrypt of an existing slot.
+   *
+   * @param header the blob's current header
+   * @return the header to write in front of the unchanged payload
+   */
+  public EnvelopeHeader rewrapHeader(EnvelopeHeader header) {
+    DataKey dek = keys.resolve(header); // checks the commitment
+    EncryptionContext ctx = header.encryptionContext();
+    List<KeySlot> slots = new ArrayList<>(keks.size());
+    for (KeyRef kek : keks) {
+      KeyProvider p = keys.provider(kek.providerId());
+      WrappedKey w = null;
+      if (p.supportsReEncrypt()) {
+        for (KeySlot s : header.keySlots()) {
+          if (s.providerId().equals(p.providerId())) {
+            try {
+              w = keys.call("reEncrypt", s.keyArn(), () -> p.reEncrypt(s.keyArn(), s.wrappedKey(), kek.keyId(), ctx));
+              break;
+            } catch (KeyUnusableException | KmsUnavailableException e) {
+              // the old key may be the one being retired: fall back to wrapping the data key
+            }
+          }
+        }
+      }
+      if (w == null) {
+        byte[] material = dek.copyKeyMaterial();
+        try {
+          w = keys.call("encrypt", kek.keyId(), () -> p.encrypt(kek.keyId(), material, ctx));
+        } finally {
+          Arrays.fill(material, (byte) 0);
+        }
+      }
+      keys.allowArn(w.keyArn());
+      slots.add(KeySlot.of(p.providerId(), w.keyArn(), w.ciphertext()));
+    }
+    return header.withKeySlots(slots);
+  }
+
+  /** Purges and zeroes every cached data key. Idempotent. */
+  @Override
+  public void close() {
+    keys.close();
+  }
+
+  @Override
+  public String toString() {
+    return "Byok[encryptUnder=" + keks + ", segmentSize=" + segmentSize + ", " + keys + "]";
+  }
+
+  /**
+   * Builds a {@link Byok}. Setters fail fast with a message naming the bad value. Not
+   * thread-safe.
+   */
+  public static final class Builder {
+    private final DataKeyManager.Builder keys = DataKeyManager.builder();
+    private final List<KeyRef> keks = new ArrayList<>();
+    private int segmentSize = EnvelopeFormat.DEFAULT_SEGMENT_SIZE;
+    private boolean hasProvider;
+
+    private Builder() {}
+
+    /**
+     * Registers a KMS provider (several are allowed, with different ids).
+     *
+     * @param provider the provider
+     * @return this builder
+     */
+    public Builder provider(KeyProvider provider) {
+      keys.provider(provider);
+      hasProvider = true;
+      return this;
+    }
+
+    /**
+     * Adds a KEK new blobs are encrypted under; the first generates data keys, each further one
+     * adds a key slot (e.g. a multi-Region replica). At least one is required.
+     *
+     * @param kek the key reference
+     * @return this builder
+     */
+    public Builder encryptUnder(KeyRef kek) {
+      Objects.requireNonNull(kek, "kek");
+      if (keks.size() == EnvelopeFormat.MAX_KEY_SLOTS) {
+        throw new IllegalArgumentException("at most " + EnvelopeFormat.MAX_KEY_SLOTS + " KEKs");
+      }
+      keks.add(kek);
+      return this;
+    }
+
+    /**
+     * Adds a KEK by its string form, e.g. {@code aws-kms://alias/snapshots}.
+     *
+     * @param kek {@code <provider>://<key id>}
+     * @return this builder
+     */
+    public Builder encryptUnder(String kek) {
+      return encryptUnder(KeyRef.parse(kek));
+    }
+
+    /**
+     * @param bytes ciphertext segment size (default {@value EnvelopeFormat#DEFAULT_SEGMENT_SIZE})
+     * @return this builder
+     */
+    public Builder segmentSize(int bytes) {
+      this.segmentSize = EnvelopeFormat.checkSegmentSize(bytes);
+      return this;
+    }
+
+    /**
+     * @param policy when an encrypting data key retires
+     * @return this builder
+     */
+    public Builder dataKeyPolicy(DataKeyPolicy policy) {
+      keys.policy(policy);
+      return this;
+    }
+
+    /**
+     * @param maxEntries most unwrapped data keys cached for decryption
+     * @param ttl how long each stays cached
+     * @return this builder
+     */
+    public Builder decryptCache(long maxEntries, Duration ttl) {
+      keys.decryptCacheSize(maxEntries).decryptCacheTtl(ttl);
+      return this;
+    }
+
+    /**
+     * Allows decrypting blobs under these key ARNs (exact, or prefixes ending in {@code *}) besides
+     * the KEKs this instance encrypts under; see {@link DataKeyManager.Builder#allowKeys}.
+     *
+     * @param arnsOrPrefixes ARNs or prefixes
+     * @return this builder
+     */
+    public Builder allowDecryptWith(String... arnsOrPrefixes) {
+      keys.allowKeys(arnsOrPrefixes);
+      return this;
+    }
+
+    /**
+     * @param order the order a header's slots are tried in
+     * @return this builder
+     */
+    public Builder slotOrder(Comparator<KeySlot> order) {
+      keys.slotOrder(order);
+      return this;
+    }
+
+    /**
+     * @param clock time source for key age and cache expiry
+     * @return this builder
+     */
+    public Builder clock(InstantSource clock) {
+      keys.clock(clock);
+      return this;
+    }
+
+    /**
+     * @return the instance
+     * @throws IllegalStateException if no provider or no KEK is configured
+     */
+    public Byok build() {
+      if (!hasProvider) {
+        throw new IllegalStateException("a provider is required: builder().provider(...)");
+      }
+      if (keks.isEmpty()) {
+        throw new IllegalStateException("a KEK is required: builder().encryptUnder(\"<provider>://<key id>\")");
+      }
+      keys.trustKeks(keks);
+      return new Byok(keys.build(), List.copyOf(keks), segmentSize);
+    }
+  }
+}
