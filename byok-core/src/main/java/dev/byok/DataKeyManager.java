@@ -66,6 +66,8 @@ public final class DataKeyManager implements DataKeyResolver, AutoCloseable {
   private final LongAdder purges = new LongAdder();
   private final LongAdder generated = new LongAdder();
   private final ConcurrentHashMap<String, LongAdder> kmsCalls = new ConcurrentHashMap<>();
+  private final Set<String> locked = ConcurrentHashMap.newKeySet();
+  private final List<KmsCallObserver> observers = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   private DataKeyManager(Builder b) {
     this.providers = Map.copyOf(b.providers);
@@ -213,6 +215,11 @@ public final class DataKeyManager implements DataKeyResolver, AutoCloseable {
     if (keks.isEmpty()) {
       throw new ByokConfigurationException("at least one KEK is needed to encrypt");
     }
+    for (KeyRef kek : keks) {
+      if (locked.contains(kek.keyId())) {
+        throw lockedError(kek.keyId());
+      }
+    }
     ActiveKey k = new ActiveKey(List.copyOf(keks), context);
     while (true) {
       Instant now = clock.instant();
@@ -228,6 +235,13 @@ public final class DataKeyManager implements DataKeyResolver, AutoCloseable {
                 }
                 return generate(key.keks, key.context, now);
               });
+      for (KeySlot s : a.slots) {
+        if (locked.contains(s.keyArn())) {
+          active.remove(k, a);
+          a.retire();
+          throw lockedError(s.keyArn());
+        }
+      }
       if (a.begin(now, policy)) {
         return a;
       }
@@ -331,7 +345,7 @@ public final class DataKeyManager implements DataKeyResolver, AutoCloseable {
     slots.sort(slotOrder);
     for (KeySlot s : slots) {
       DataKey k = decryptCache.getIfPresent(new SlotKey(header, s));
-      if (k != null && !k.isDestroyed()) {
+      if (k != null && !k.isDestroyed() && !locked.contains(s.keyArn())) {
         hits.increment();
         return k;
       }
@@ -348,6 +362,10 @@ public final class DataKeyManager implements DataKeyResolver, AutoCloseable {
       if (!allowed(s.keyArn())) {
         failures.add(new ByokConfigurationException(
             "key slot names " + s.providerId() + "://" + s.keyArn() + ", which is not on the decrypt allow-list"));
+        continue;
+      }
+      if (locked.contains(s.keyArn())) {
+        failures.add(lockedError(s.keyArn()));
         continue;
       }
       try {
@@ -494,18 +512,23 @@ public final class DataKeyManager implements DataKeyResolver, AutoCloseable {
     try {
       T t = body.get();
       outcome = "ok";
+      notifyObservers(operation, keyId, resolvedArn(keyId, t), null);
       return t;
     } catch (KmsUnavailableException e) {
       outcome = "transient";
+      notifyObservers(operation, keyId, null, e);
       throw e;
     } catch (KeyUnusableException e) {
       outcome = "key-unusable";
+      notifyObservers(operation, keyId, null, e);
       throw e;
     } catch (InvalidCiphertextException e) {
       outcome = "invalid-ciphertext";
+      notifyObservers(operation, keyId, null, e);
       throw e;
     } catch (ByokConfigurationException e) {
       outcome = "configuration";
+      notifyObservers(operation, keyId, null, e);
       throw e;
     } finally {
       kmsCalls.computeIfAbsent(operation + "/" + outcome, x -> new LongAdder()).increment();
@@ -513,6 +536,73 @@ public final class DataKeyManager implements DataKeyResolver, AutoCloseable {
         LOG.debug("kms {} {} -> {}", operation, keyId, outcome);
       }
     }
+  }
+
+  private static @Nullable String resolvedArn(String keyId, Object result) {
+    if (result instanceof GeneratedDataKey) {
+      return ((GeneratedDataKey) result).keyArn();
+    }
+    if (result instanceof WrappedKey) {
+      return ((WrappedKey) result).keyArn();
+    }
+    if (result instanceof KeyDescription) {
+      return ((KeyDescription) result).keyArn();
+    }
+    return keyId.startsWith("arn:") ? keyId : null;
+  }
+
+  private void notifyObservers(String operation, String keyId, @Nullable String arn, @Nullable ByokException e) {
+    for (KmsCallObserver o : observers) {
+      try {
+        o.onCall(operation, keyId, arn, e);
+      } catch (RuntimeException bug) {
+        LOG.warn("KmsCallObserver {} threw; ignored", o.getClass().getName(), bug);
+      }
+    }
+  }
+
+  /**
+   * Registers an observer of every KMS call this manager makes (the key state monitor uses it).
+   *
+   * @param observer the observer
+   */
+  public void addObserver(KmsCallObserver observer) {
+    observers.add(Objects.requireNonNull(observer, "observer"));
+  }
+
+  /**
+   * Locks a KEK: purges and zeroes every cached data key for it, and refuses to wrap or unwrap
+   * with it — no KMS call is made — until {@link #unlock}. The key state monitor calls this when
+   * it confirms a revocation (with the resolved ARN, and with the alias the host configured); a
+   * host may call it too.
+   *
+   * @param keyArn the resolved KEK identifier, or a configured key id such as an alias
+   */
+  public void lock(String keyArn) {
+    locked.add(Objects.requireNonNull(keyArn, "keyArn"));
+    invalidate(keyArn);
+  }
+
+  /**
+   * Lifts {@link #lock}. The next use makes a fresh KMS call.
+   *
+   * @param keyArn the resolved KEK identifier
+   */
+  public void unlock(String keyArn) {
+    locked.remove(Objects.requireNonNull(keyArn, "keyArn"));
+  }
+
+  /**
+   * @param keyArn the resolved KEK identifier
+   * @return whether the KEK is locked
+   */
+  public boolean isLocked(String keyArn) {
+    return locked.contains(keyArn);
+  }
+
+  private static KeyUnusableException lockedError(String keyArn) {
+    return new KeyUnusableException(
+        KeyUnusableException.Reason.LOCKED, keyArn, "the KEK is locked after a confirmed revocation", null);
   }
 
   /** Purges and zeroes every cached data key. Idempotent. */
