@@ -11,4 +11,5 @@ module dev.byok.core {
 
   exports dev.byok;
   exports dev.byok.spi;
+  exports dev.byok.monitor;
 }

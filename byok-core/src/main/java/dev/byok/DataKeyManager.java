@@ -459,9 +459,14 @@ public final class DataKeyManager implements DataKeyResolver, AutoCloseable {
     return false;
   }
 
-  /** Adds a resolved key ARN to the decrypt allow-list (the monitor reports ARNs behind aliases). */
-  void allowArn(String keyArn) {
-    learnedArns.add(keyArn);
+  /**
+   * Adds a resolved key ARN to the decrypt allow-list (the monitor reports the ARNs behind
+   * configured aliases, including the new one after an alias is retargeted).
+   *
+   * @param keyArn the resolved KEK identifier
+   */
+  public void allowArn(String keyArn) {
+    learnedArns.add(Objects.requireNonNull(keyArn, "keyArn"));
   }
 
   // ------------------------------------------------------------------ revocation, stats
@@ -559,6 +564,25 @@ public final class DataKeyManager implements DataKeyResolver, AutoCloseable {
         LOG.warn("KmsCallObserver {} threw; ignored", o.getClass().getName(), bug);
       }
     }
+  }
+
+  /**
+   * Retires the active encrypting data keys under a KEK (they stay cached for decryption), so the
+   * next blob gets a fresh data key — and, for an alias that now points elsewhere, a slot under the
+   * new key ARN.
+   *
+   * @param keyArn the resolved KEK identifier
+   * @return how many active data keys were retired
+   */
+  public int retireEncryptionKeys(String keyArn) {
+    int n = 0;
+    for (Map.Entry<ActiveKey, Active> e : active.entrySet()) {
+      if (e.getValue().uses(keyArn) && active.remove(e.getKey(), e.getValue())) {
+        e.getValue().retire();
+        n++;
+      }
+    }
+    return n;
   }
 
   /**

@@ -1,0 +1,20 @@
+package dev.byok.monitor;
+
+/** What the monitor believes about a customer key. */
+public enum KeyMonitorState {
+  /** The key answers and its canary decrypts: serve normally. */
+  ACTIVE,
+  /**
+   * The KMS cannot be reached or answers with transient failures. Says nothing about the key:
+   * keep serving from cached data keys; never a reason to lock (unless the host opted in).
+   */
+  UNREACHABLE,
+  /**
+   * The KMS denied the key authoritatively, but the grace period that absorbs KMS eventual
+   * consistency has not passed yet. Cached data keys for it are already purged. Recovers silently
+   * if the key answers again.
+   */
+  SUSPECT,
+  /** The denial is confirmed: cached data keys purged, wrap and unwrap refused; the host locks. */
+  LOCKED
+}
