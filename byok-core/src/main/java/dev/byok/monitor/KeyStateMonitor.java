@@ -601,6 +601,9 @@ public final class KeyStateMonitor implements AutoCloseable {
           w.unreachableSince = now;
           events.add(event(KeyEvent.Type.KMS_UNREACHABLE, w, s, reason, now));
           move(w, KeyMonitorState.UNREACHABLE, reason, now, events);
+        } else if (s == KeyMonitorState.SUSPECT && !now.isBefore(w.firstDenial.plus(gracePeriod))) {
+          // the grace period is over and the last authoritative answer was a denial
+          lock(w, "denied, then unreachable past the grace period: " + w.reason, now, events);
         }
         applyTimers(w, now, events);
         break;
@@ -609,13 +612,8 @@ public final class KeyStateMonitor implements AutoCloseable {
     }
   }
 
-  /** Time-driven transitions: grace expiry (last authoritative word was a denial), opt-in unreachable lock. */
+  /** Time-driven transition: the opt-in lock after a long KMS outage. */
   private void applyTimers(Watched w, Instant now, List<KeyEvent> events) {
-    if (w.state == KeyMonitorState.SUSPECT && w.firstDenial != null
-        && !now.isBefore(w.firstDenial.plus(gracePeriod)) && w.nextProbe.isAfter(now) && !w.inFlight) {
-      // wait for the confirming probe, which is due within suspectProbeInterval
-      return;
-    }
     if (w.state == KeyMonitorState.UNREACHABLE && lockWhenUnreachableFor != null && w.unreachableSince != null
         && !now.isBefore(w.unreachableSince.plus(lockWhenUnreachableFor))) {
       lock(w, "KMS unreachable for " + Duration.between(w.unreachableSince, now).toMinutes()
