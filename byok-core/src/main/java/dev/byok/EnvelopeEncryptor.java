@@ -233,7 +233,9 @@ public final class EnvelopeEncryptor {
     public Builder keySlot(KeySlot slot) {
       Objects.requireNonNull(slot, "keySlot");
       if (slots.size() == EnvelopeFormat.MAX_KEY_SLOTS) {
-        throw new IllegalArgumentException("at most " + EnvelopeFormat.MAX_KEY_SLOTS + " key slots");
+        throw new IllegalArgumentException(
+            "key slot " + (slots.size() + 1) + " (" + slot + ") is one too many: at most "
+                + EnvelopeFormat.MAX_KEY_SLOTS + " key slots");
       }
       slots.add(slot);
       return this;
@@ -246,6 +248,10 @@ public final class EnvelopeEncryptor {
      * @return this builder
      */
     public Builder keySlots(List<KeySlot> newSlots) {
+      if (newSlots.size() > EnvelopeFormat.MAX_KEY_SLOTS) {
+        throw new IllegalArgumentException(
+            "got " + newSlots.size() + " key slots, at most " + EnvelopeFormat.MAX_KEY_SLOTS);
+      }
       slots.clear();
       newSlots.forEach(this::keySlot);
       return this;

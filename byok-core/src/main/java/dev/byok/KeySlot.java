@@ -47,7 +47,12 @@ public final class KeySlot {
     Objects.requireNonNull(keyArn, "keyArn");
     Objects.requireNonNull(wrappedKey, "wrappedKey");
     checkProviderId(providerId);
-    int arnBytes = Utf8.encodeStrict(keyArn).length;
+    int arnBytes;
+    try {
+      arnBytes = Utf8.encodeStrict(keyArn).length;
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("keyArn '" + keyArn + "' is not well-formed UTF-16", e);
+    }
     if (arnBytes == 0 || arnBytes > MAX_KEY_ARN_BYTES) {
       throw new IllegalArgumentException(
           "keyArn must be 1.." + MAX_KEY_ARN_BYTES + " UTF-8 bytes, was " + arnBytes);

@@ -72,7 +72,7 @@ public final class DecryptingInputStream extends InputStream {
 
   @Override
   public int read() throws IOException {
-    if (plainPos < plainLim && remaining > 0 && !closed) {
+    if (plainPos < plainLim && remaining > 0 && !closed && failure == null) {
       remaining--;
       return plain[plainPos++] & 0xff;
     }
@@ -105,8 +105,9 @@ public final class DecryptingInputStream extends InputStream {
           }
           continue;
         }
+        int got = nextSegment(plain, 0); // on failure plainPos == plainLim still: nothing stale to read
         plainPos = 0;
-        plainLim = nextSegment(plain, 0);
+        plainLim = got;
         int s = (int) Math.min(skip, plainLim);
         plainPos = s;
         skip -= s;

@@ -5,19 +5,31 @@ import java.io.InputStream;
 
 /** Small I/O helpers. */
 public final class Io {
+  /** Reads that return no byte in a row before a source is taken as stuck (it breaks the read contract). */
+  static final int MAX_ZERO_READS = 1024;
+
   private Io() {}
 
   /**
    * Reads until {@code len} bytes are in {@code b} or the stream ends.
    *
    * @return bytes read; less than {@code len} only at end of stream
+   * @throws IOException if reading fails, or the stream returns no byte {@value #MAX_ZERO_READS}
+   *     times in a row (a non-blocking source would otherwise spin for ever)
    */
   public static int readUpTo(InputStream in, byte[] b, int off, int len) throws IOException {
     int n = 0;
+    int zeros = 0;
     while (n < len) {
       int r = in.read(b, off + n, len - n);
       if (r < 0) {
         break;
+      }
+      if (r == 0 && ++zeros > MAX_ZERO_READS) {
+        throw new IOException("source returned no bytes " + MAX_ZERO_READS + " times in a row");
+      }
+      if (r > 0) {
+        zeros = 0;
       }
       n += r;
     }
