@@ -1,0 +1,109 @@
+package dev.byok.testkit;
+
+import dev.byok.spi.KeyState;
+import java.security.SecureRandom;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
+import org.jspecify.annotations.NullMarked;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * One fake KMS key: identity, lifecycle status (versioned for eventual consistency), key material
+ * per rotation and rotation schedule. Not thread-safe: {@link FakeKmsApi} guards it with its lock.
+ */
+@NullMarked
+final class FakeKey {
+  /** What readers see about a key's lifecycle at one moment. */
+  static final class Status {
+    final KeyState state;
+    final @Nullable Instant deletionDate;
+    final @Nullable Integer pendingWindowDays;
+    final boolean denied;
+
+    Status(KeyState state, @Nullable Instant deletionDate, @Nullable Integer pendingWindowDays, boolean denied) {
+      this.state = state;
+      this.deletionDate = deletionDate;
+      this.pendingWindowDays = pendingWindowDays;
+      this.denied = denied;
+    }
+
+    Status withState(KeyState newState) {
+      return new Status(newState, null, null, denied);
+    }
+
+    Status withDenied(boolean newDenied) {
+      return new Status(state, deletionDate, pendingWindowDays, newDenied);
+    }
+  }
+
+  /** One generation of key material. The key bytes never leave this package. */
+  static final class Material {
+    final String id;
+    final byte[] idBytes;
+    final byte[] key;
+    final Instant created;
+    final @Nullable String rotationType;
+
+    Material(byte[] idBytes, byte[] key, Instant created, @Nullable String rotationType) {
+      this.id = HexFormat.of().formatHex(idBytes);
+      this.idBytes = idBytes;
+      this.key = key;
+      this.created = created;
+      this.rotationType = rotationType;
+    }
+
+    @Override
+    public String toString() {
+      return "Material[" + id + ", key=<redacted>]";
+    }
+  }
+
+  final String keyId;
+  final String arn;
+  final Instant creationDate;
+  final String description;
+  final Versioned<Status> status;
+  final List<Material> materials = new ArrayList<>();
+  boolean rotationEnabled;
+  int rotationPeriodDays;
+  @Nullable Instant nextRotation;
+
+  FakeKey(String keyId, String arn, Instant creationDate, String description, SecureRandom random) {
+    this.keyId = keyId;
+    this.arn = arn;
+    this.creationDate = creationDate;
+    this.description = description;
+    this.status = new Versioned<>(creationDate, new Status(KeyState.ENABLED, null, null, false));
+    addMaterial(creationDate, null, random);
+  }
+
+  Material addMaterial(Instant at, @Nullable String rotationType, SecureRandom random) {
+    byte[] id = new byte[CiphertextBlob.MATERIAL_ID_BYTES];
+    byte[] key = new byte[32];
+    random.nextBytes(id);
+    random.nextBytes(key);
+    Material m = new Material(id, key, at, rotationType);
+    materials.add(m);
+    return m;
+  }
+
+  Material current() {
+    return materials.get(materials.size() - 1);
+  }
+
+  @Nullable Material material(byte[] id) {
+    for (Material m : materials) {
+      if (Arrays.equals(m.idBytes, id)) {
+        return m;
+      }
+    }
+    return null;
+  }
+
+  long onDemandRotations() {
+    return materials.stream().filter(m -> "ON_DEMAND".equals(m.rotationType)).count();
+  }
+}

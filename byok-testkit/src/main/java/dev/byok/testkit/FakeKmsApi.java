@@ -1,0 +1,1331 @@
+package dev.byok.testkit;
+
+import dev.byok.spi.KeyState;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.Deque;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.jspecify.annotations.NullMarked;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The AWS-semantics layer of {@link FakeKms}: an in-memory KMS whose operations, key states,
+ * key-id forms and error codes behave like AWS KMS, so code (or, later, an HTTP front end speaking
+ * the KMS JSON 1.1 protocol) can be tested against it. Get one from {@link FakeKms#api()}.
+ *
+ * <p><b>Thread-safety:</b> thread-safe. Every operation runs under one lock (injected latency is
+ * served outside it, so slow calls overlap).
+ *
+ * <p><b>Nullness:</b> parameters and results are non-null unless marked {@code @Nullable}. A
+ * missing or empty value where AWS requires one is answered like AWS, with a {@link
+ * FakeKmsException} {@code ValidationException}, not with a {@code NullPointerException}.
+ *
+ * <h2>Semantics</h2>
+ *
+ * <ul>
+ *   <li><b>Key ids:</b> key-taking operations accept a key id, a key ARN, an alias name ({@code
+ *       alias/...}) or an alias ARN where AWS does (describe, data-plane operations); lifecycle and
+ *       rotation operations accept only a key id or key ARN, as in AWS. Malformed ARNs are {@code
+ *       InvalidArnException}; unknown keys and ARNs of another region or account are {@code
+ *       NotFoundException}.
+ *   <li><b>Ciphertext blobs</b> are opaque bytes naming the key and key material and holding an
+ *       AES-256-GCM encryption whose associated data is the key id, material id and canonical
+ *       encryption context: a context mismatch or any flipped bit is {@code
+ *       InvalidCiphertextException}; a {@code KeyId} on Decrypt that is not the blob's key is {@code
+ *       IncorrectKeyException}.
+ *   <li><b>Key states:</b> a Disabled key refuses crypto with {@code DisabledException}; pending
+ *       deletion or import, or unavailable, with {@code KMSInvalidStateException}. {@link
+ *       #scheduleKeyDeletion} takes 7..30 days from the clock; once the clock passes the deletion
+ *       date the key and its aliases are gone ({@code NotFoundException}). {@link
+ *       #cancelKeyDeletion} leaves the key Disabled, as AWS does.
+ *   <li><b>Rotation:</b> {@link #rotateKeyOnDemand} (at most 25 times per key) and automatic
+ *       rotation (when the clock passes the next rotation date) add key material; the new material
+ *       encrypts, every old one still decrypts.
+ *   <li><b>Eventual consistency:</b> with {@link #eventualConsistency(Duration)} set, a change of
+ *       key state, access or alias target made at {@code t} is seen by describe, list and
+ *       data-plane calls only from {@code t + delay} on (measured on the clock). Lifecycle and alias
+ *       operations check their preconditions against the newest state.
+ *   <li><b>Not modelled:</b> asymmetric and HMAC keys, grants, key policies (beyond the {@link
+ *       #denyAccess} switch), tags, multi-Region keys, imported key material, pagination.
+ * </ul>
+ *
+ * <h2>Test controls</h2>
+ *
+ * <p>{@link #denyAccess}, {@link #forceKeyState}, the fault injection methods ({@link #failNext},
+ * {@link #startOutage}, {@link #throttle}, {@link #injectLatency}) and the call log ({@link
+ * #calls(String)}, {@link #callLog()}) are not KMS operations: they are neither logged nor subject
+ * to faults. Every KMS operation goes through, in order: latency, the next scripted error for the
+ * operation, the outage, throttling, then the operation itself; its outcome ({@code OK} or the
+ * error code) is logged.
+ */
+@NullMarked
+public final class FakeKmsApi {
+  /** The operations this fake implements, by their AWS names. */
+  public static final Set<String> OPERATIONS =
+      Collections.unmodifiableSet(
+          new java.util.LinkedHashSet<>(
+              Arrays.asList(
+                  "CreateKey", "DescribeKey", "CreateAlias", "UpdateAlias", "DeleteAlias", "ListAliases",
+                  "GenerateDataKey", "GenerateDataKeyWithoutPlaintext", "Encrypt", "Decrypt", "ReEncrypt",
+                  "EnableKey", "DisableKey", "ScheduleKeyDeletion", "CancelKeyDeletion", "EnableKeyRotation",
+                  "DisableKeyRotation", "GetKeyRotationStatus", "RotateKeyOnDemand", "ListKeyRotations")));
+
+  /** The outcome recorded in the call log for a successful call. */
+  public static final String OK = "OK";
+
+  private static final Pattern KEY_ID =
+      Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
+  private static final Pattern KMS_ARN =
+      Pattern.compile("arn:aws[a-z-]*:kms:([a-z0-9-]+):([0-9]{12}):(key|alias)/(.+)");
+  private static final Pattern ALIAS_NAME = Pattern.compile("alias/[a-zA-Z0-9/_-]{1,250}");
+  private static final int MAX_KEY_ID_CHARS = 2048;
+  private static final int MAX_BLOB_BYTES = 6144;
+  private static final int MAX_PLAINTEXT_BYTES = 4096;
+  private static final int MAX_DATA_KEY_BYTES = 1024;
+  private static final int MAX_ON_DEMAND_ROTATIONS = 25;
+  private static final Map<KeyState, String> AWS_STATE_NAMES = awsStateNames();
+
+  /**
+   * Waits out injected latency. The default really sleeps; tests should use {@link
+   * #advancing(ManualClock)} (or no latency) so they never sleep.
+   */
+  @FunctionalInterface
+  public interface Sleeper {
+    /**
+     * Waits.
+     *
+     * @param duration how long, positive
+     * @throws InterruptedException if interrupted (the call then fails with {@code
+     *     DependencyTimeoutException})
+     */
+    void sleep(Duration duration) throws InterruptedException;
+
+    /** @return a sleeper that calls {@link Thread#sleep(long, int)} */
+    static Sleeper system() {
+      return d -> Thread.sleep(d.toMillis(), d.toNanosPart() % 1_000_000);
+    }
+
+    /**
+     * @param clock the clock to move
+     * @return a sleeper that advances the manual clock instead of waiting
+     */
+    static Sleeper advancing(ManualClock clock) {
+      Objects.requireNonNull(clock, "clock");
+      return clock::advance;
+    }
+  }
+
+  /**
+   * A key's metadata, as DescribeKey and CreateKey return it.
+   *
+   * @param keyId the key id (a UUID)
+   * @param arn the key ARN
+   * @param awsAccountId the owning account
+   * @param creationDate when the key was created
+   * @param enabled whether the state is {@link KeyState#ENABLED}
+   * @param description the description given at creation
+   * @param keyState the state; {@link #keyStateName()} gives the AWS spelling
+   * @param deletionDate the deletion date when pending deletion, else {@code null}
+   * @param pendingDeletionWindowInDays the waiting period when pending deletion, else {@code null}
+   * @param currentKeyMaterialId the id of the key material that encrypts now (64 hex digits)
+   */
+  public record KeyMetadata(
+      String keyId,
+      String arn,
+      String awsAccountId,
+      Instant creationDate,
+      boolean enabled,
+      String description,
+      KeyState keyState,
+      @Nullable Instant deletionDate,
+      @Nullable Integer pendingDeletionWindowInDays,
+      String currentKeyMaterialId) {
+    /** @return the state as AWS spells it on the wire, e.g. {@code PendingDeletion} */
+    public String keyStateName() {
+      return awsKeyState(keyState);
+    }
+  }
+
+  /**
+   * An alias, as ListAliases returns it.
+   *
+   * @param aliasName {@code alias/...}
+   * @param aliasArn the alias ARN
+   * @param targetKeyId the key id (not ARN) it points to
+   */
+  public record AliasEntry(String aliasName, String aliasArn, String targetKeyId) {}
+
+  /**
+   * The result of GenerateDataKey, GenerateDataKeyWithoutPlaintext and Encrypt. Arrays are copied
+   * in and out; {@link #toString()} never shows the plaintext.
+   *
+   * @param keyId the ARN of the key that encrypted
+   * @param ciphertextBlob the opaque blob
+   * @param plaintext the data key (GenerateDataKey only), else {@code null}
+   * @param keyMaterialId the key material that encrypted
+   */
+  public record CiphertextResult(
+      String keyId, byte[] ciphertextBlob, byte @Nullable [] plaintext, String keyMaterialId) {
+    /**
+     * Creates the value, copying the arrays.
+     *
+     * @param keyId the ARN of the key that encrypted
+     * @param ciphertextBlob the opaque blob
+     * @param plaintext the data key, or {@code null}
+     * @param keyMaterialId the key material that encrypted
+     */
+    public CiphertextResult {
+      ciphertextBlob = ciphertextBlob.clone();
+      plaintext = plaintext == null ? null : plaintext.clone();
+    }
+
+    /** @return a copy of the blob */
+    @Override
+    public byte[] ciphertextBlob() {
+      return ciphertextBlob.clone();
+    }
+
+    /** @return a copy of the data key, or {@code null} */
+    @Override
+    public byte @Nullable [] plaintext() {
+      return plaintext == null ? null : plaintext.clone();
+    }
+
+    @Override
+    public String toString() {
+      return "CiphertextResult[" + keyId + ", " + ciphertextBlob.length + " bytes, material " + keyMaterialId
+          + (plaintext == null ? "" : ", plaintext=<redacted>") + "]";
+    }
+  }
+
+  /**
+   * The result of Decrypt. {@link #toString()} never shows the plaintext.
+   *
+   * @param keyId the ARN of the key that decrypted
+   * @param plaintext the plaintext; copied in and out
+   * @param keyMaterialId the key material that decrypted
+   */
+  public record DecryptResult(String keyId, byte[] plaintext, String keyMaterialId) {
+    /**
+     * Creates the value, copying the array.
+     *
+     * @param keyId the ARN of the key that decrypted
+     * @param plaintext the plaintext
+     * @param keyMaterialId the key material that decrypted
+     */
+    public DecryptResult {
+      plaintext = plaintext.clone();
+    }
+
+    /** @return a copy of the plaintext */
+    @Override
+    public byte[] plaintext() {
+      return plaintext.clone();
+    }
+
+    @Override
+    public String toString() {
+      return "DecryptResult[" + keyId + ", material " + keyMaterialId + ", plaintext=<redacted>]";
+    }
+  }
+
+  /**
+   * The result of ReEncrypt.
+   *
+   * @param sourceKeyId the ARN of the key that decrypted
+   * @param keyId the ARN of the key that encrypted
+   * @param ciphertextBlob the new blob; copied in and out
+   * @param sourceKeyMaterialId the key material that decrypted
+   * @param destinationKeyMaterialId the key material that encrypted
+   */
+  public record ReEncryptResult(
+      String sourceKeyId, String keyId, byte[] ciphertextBlob, String sourceKeyMaterialId,
+      String destinationKeyMaterialId) {
+    /**
+     * Creates the value, copying the array.
+     *
+     * @param sourceKeyId the ARN of the key that decrypted
+     * @param keyId the ARN of the key that encrypted
+     * @param ciphertextBlob the new blob
+     * @param sourceKeyMaterialId the key material that decrypted
+     * @param destinationKeyMaterialId the key material that encrypted
+     */
+    public ReEncryptResult {
+      ciphertextBlob = ciphertextBlob.clone();
+    }
+
+    /** @return a copy of the new blob */
+    @Override
+    public byte[] ciphertextBlob() {
+      return ciphertextBlob.clone();
+    }
+
+    @Override
+    public String toString() {
+      return "ReEncryptResult[" + sourceKeyId + " -> " + keyId + ", " + ciphertextBlob.length + " bytes]";
+    }
+  }
+
+  /**
+   * The result of ScheduleKeyDeletion.
+   *
+   * @param keyId the key ARN
+   * @param deletionDate when the key will be deleted
+   * @param keyState {@link KeyState#PENDING_DELETION}
+   * @param pendingWindowInDays the waiting period
+   */
+  public record DeletionSchedule(String keyId, Instant deletionDate, KeyState keyState, int pendingWindowInDays) {}
+
+  /**
+   * The result of GetKeyRotationStatus.
+   *
+   * @param keyId the key ARN
+   * @param keyRotationEnabled whether automatic rotation is on
+   * @param rotationPeriodInDays the period when on, else {@code null}
+   * @param nextRotationDate the next automatic rotation when on, else {@code null}
+   */
+  public record KeyRotationStatus(
+      String keyId, boolean keyRotationEnabled, @Nullable Integer rotationPeriodInDays,
+      @Nullable Instant nextRotationDate) {}
+
+  /**
+   * One completed rotation, as ListKeyRotations returns it (rotations only, not the original
+   * material).
+   *
+   * @param keyId the key ARN
+   * @param keyMaterialId the material the rotation created
+   * @param rotationDate when
+   * @param rotationType {@code AUTOMATIC} or {@code ON_DEMAND}
+   * @param current whether this material encrypts now ({@code KeyMaterialState} {@code CURRENT})
+   */
+  public record RotationEntry(
+      String keyId, String keyMaterialId, Instant rotationDate, String rotationType, boolean current) {}
+
+  /**
+   * One logged KMS call.
+   *
+   * @param operation the AWS operation name, e.g. {@code Decrypt}
+   * @param keyId the key id as the caller gave it, or {@code null} if the call named none
+   * @param outcome {@link #OK} or the AWS error code
+   */
+  public record Call(String operation, @Nullable String keyId, String outcome) {
+    /** @return whether the call succeeded */
+    public boolean succeeded() {
+      return OK.equals(outcome);
+    }
+  }
+
+  private final Object lock = new Object();
+  private final Clock clock;
+  private final String region;
+  private final String accountId;
+  private final SecureRandom random = new SecureRandom();
+  private final Map<String, FakeKey> keys = new LinkedHashMap<>();
+  private final Set<String> deletedKeyIds = new HashSet<>();
+  private final Map<String, Versioned<Target>> aliases = new TreeMap<>();
+  private final List<Call> log = new ArrayList<>();
+  private final Map<String, Deque<String>> scripted = new LinkedHashMap<>();
+  private Duration consistencyDelay = Duration.ZERO;
+  private Duration latency = Duration.ZERO;
+  private Sleeper sleeper = Sleeper.system();
+  private @Nullable String outageCode;
+  private double throttleRate;
+  private Random throttleRandom = new Random(0);
+
+  /** An alias target at one moment: a key id, or {@code null} when the alias does not exist. */
+  private static final class Target {
+    final @Nullable String keyId;
+
+    Target(@Nullable String keyId) {
+      this.keyId = keyId;
+    }
+  }
+
+  FakeKmsApi(Clock clock, String region, String accountId) {
+    this.clock = clock;
+    this.region = region;
+    this.accountId = accountId;
+  }
+
+  /** @return the clock every date and delay is measured on */
+  public Clock clock() {
+    return clock;
+  }
+
+  /** @return the region in the ARNs */
+  public String region() {
+    return region;
+  }
+
+  /** @return the account in the ARNs */
+  public String accountId() {
+    return accountId;
+  }
+
+  /**
+   * @param state a key state
+   * @return its AWS wire spelling, e.g. {@code PendingDeletion}
+   */
+  public static String awsKeyState(KeyState state) {
+    return AWS_STATE_NAMES.getOrDefault(Objects.requireNonNull(state, "state"), "Unknown");
+  }
+
+  // ---------------------------------------------------------------- key management operations
+
+  /**
+   * CreateKey: a symmetric ENCRYPT_DECRYPT key, Enabled, with fresh key material.
+   *
+   * @return its metadata
+   */
+  public KeyMetadata createKey() {
+    return createKey("");
+  }
+
+  /**
+   * CreateKey with a description.
+   *
+   * @param description free text, at most 8192 characters
+   * @return its metadata
+   */
+  public KeyMetadata createKey(String description) {
+    return call("CreateKey", null, () -> {
+      if (description == null || description.length() > 8192) {
+        throw error(FakeKmsException.VALIDATION, "Description must be 0..8192 characters");
+      }
+      String id = UUID.randomUUID().toString();
+      FakeKey key = new FakeKey(id, arnPrefix() + "key/" + id, now(), description, random);
+      keys.put(id, key);
+      return metadata(key, key.status.latest());
+    });
+  }
+
+  /**
+   * DescribeKey: works in every state; a deleted key is {@code NotFoundException}.
+   *
+   * @param keyId key id, key ARN, alias name or alias ARN
+   * @return the metadata as currently visible
+   */
+  public KeyMetadata describeKey(String keyId) {
+    return call("DescribeKey", keyId, () -> {
+      FakeKey key = resolve(keyId, true);
+      FakeKey.Status s = visible(key);
+      checkAccess(key, s);
+      return metadata(key, s);
+    });
+  }
+
+  /**
+   * EnableKey. Enabling an enabled key succeeds; a key pending deletion, pending import or
+   * unavailable is {@code KMSInvalidStateException}.
+   *
+   * @param keyId key id or key ARN
+   */
+  public void enableKey(String keyId) {
+    call("EnableKey", keyId, () -> {
+      FakeKey key = lifecycleTarget(keyId);
+      change(key, key.status.latest().withState(KeyState.ENABLED));
+      return null;
+    });
+  }
+
+  /**
+   * DisableKey; same preconditions as {@link #enableKey}.
+   *
+   * @param keyId key id or key ARN
+   */
+  public void disableKey(String keyId) {
+    call("DisableKey", keyId, () -> {
+      FakeKey key = lifecycleTarget(keyId);
+      change(key, key.status.latest().withState(KeyState.DISABLED));
+      return null;
+    });
+  }
+
+  /**
+   * ScheduleKeyDeletion: the key becomes PendingDeletion with a deletion date {@code
+   * pendingWindowInDays} after the clock's now; once the clock reaches it the key is deleted.
+   *
+   * @param keyId key id or key ARN
+   * @param pendingWindowInDays 7..30, or {@code null} for 30
+   * @return the schedule
+   */
+  public DeletionSchedule scheduleKeyDeletion(String keyId, @Nullable Integer pendingWindowInDays) {
+    return call("ScheduleKeyDeletion", keyId, () -> {
+      int days = pendingWindowInDays == null ? 30 : pendingWindowInDays;
+      if (days < 7 || days > 30) {
+        throw error(FakeKmsException.VALIDATION, "PendingWindowInDays must be 7..30, was " + days);
+      }
+      FakeKey key = resolve(keyId, false);
+      checkAccess(key, visible(key));
+      FakeKey.Status latest = key.status.latest();
+      if (latest.state == KeyState.PENDING_DELETION) {
+        throw stateError(key, latest.state);
+      }
+      Instant date = now().plus(Duration.ofDays(days));
+      change(key, new FakeKey.Status(KeyState.PENDING_DELETION, date, days, latest.denied));
+      return new DeletionSchedule(key.arn, date, KeyState.PENDING_DELETION, days);
+    });
+  }
+
+  /**
+   * CancelKeyDeletion: the key leaves PendingDeletion as Disabled, as in AWS.
+   *
+   * @param keyId key id or key ARN
+   * @return the key ARN
+   */
+  public String cancelKeyDeletion(String keyId) {
+    return call("CancelKeyDeletion", keyId, () -> {
+      FakeKey key = resolve(keyId, false);
+      checkAccess(key, visible(key));
+      FakeKey.Status latest = key.status.latest();
+      if (latest.state != KeyState.PENDING_DELETION) {
+        throw stateError(key, latest.state);
+      }
+      change(key, latest.withState(KeyState.DISABLED));
+      return key.arn;
+    });
+  }
+
+  // ---------------------------------------------------------------- aliases
+
+  /**
+   * CreateAlias.
+   *
+   * @param aliasName {@code alias/...}, not {@code alias/aws/...}
+   * @param targetKeyId key id or key ARN (not an alias)
+   */
+  public void createAlias(String aliasName, String targetKeyId) {
+    call("CreateAlias", targetKeyId, () -> {
+      checkAliasName(aliasName);
+      Versioned<Target> alias = aliases.get(aliasName);
+      if (alias != null && alias.latest().keyId != null) {
+        throw error(FakeKmsException.ALREADY_EXISTS, "An alias with the name " + aliasArn(aliasName) + " already exists");
+      }
+      FakeKey target = aliasTarget(targetKeyId);
+      if (alias == null) {
+        aliases.put(aliasName, new Versioned<>(now(), new Target(target.keyId)));
+      } else {
+        alias.set(now(), new Target(target.keyId), cutoff());
+      }
+      return null;
+    });
+  }
+
+  /**
+   * UpdateAlias: points an existing alias at another key (manual rotation).
+   *
+   * @param aliasName the alias
+   * @param targetKeyId key id or key ARN (not an alias)
+   */
+  public void updateAlias(String aliasName, String targetKeyId) {
+    call("UpdateAlias", targetKeyId, () -> {
+      Versioned<Target> alias = existingAlias(aliasName);
+      FakeKey target = aliasTarget(targetKeyId);
+      alias.set(now(), new Target(target.keyId), cutoff());
+      return null;
+    });
+  }
+
+  /**
+   * DeleteAlias.
+   *
+   * @param aliasName the alias
+   */
+  public void deleteAlias(String aliasName) {
+    call("DeleteAlias", aliasName, () -> {
+      existingAlias(aliasName).set(now(), new Target(null), cutoff());
+      return null;
+    });
+  }
+
+  /**
+   * ListAliases, sorted by name.
+   *
+   * @param keyId only aliases of this key (key id or key ARN), or {@code null} for all
+   * @return the visible aliases
+   */
+  public List<AliasEntry> listAliases(@Nullable String keyId) {
+    return call("ListAliases", keyId, () -> {
+      FakeKey filter = keyId == null ? null : resolve(keyId, false);
+      List<AliasEntry> out = new ArrayList<>();
+      for (Map.Entry<String, Versioned<Target>> e : aliases.entrySet()) {
+        String target = e.getValue().visible(cutoff()).keyId;
+        if (target != null && (filter == null || filter.keyId.equals(target))) {
+          out.add(new AliasEntry(e.getKey(), aliasArn(e.getKey()), target));
+        }
+      }
+      return List.copyOf(out);
+    });
+  }
+
+  // ---------------------------------------------------------------- data plane
+
+  /**
+   * GenerateDataKey.
+   *
+   * @param keyId key id, key ARN, alias name or alias ARN
+   * @param encryptionContext bound to the blob
+   * @param numberOfBytes 1..1024 (32 for an AES-256 data key)
+   * @return the plaintext and wrapped data key
+   */
+  public CiphertextResult generateDataKey(String keyId, Map<String, String> encryptionContext, int numberOfBytes) {
+    return call("GenerateDataKey", keyId, () -> newDataKey(keyId, encryptionContext, numberOfBytes, true));
+  }
+
+  /**
+   * GenerateDataKeyWithoutPlaintext.
+   *
+   * @param keyId key id, key ARN, alias name or alias ARN
+   * @param encryptionContext bound to the blob
+   * @param numberOfBytes 1..1024
+   * @return the wrapped data key only
+   */
+  public CiphertextResult generateDataKeyWithoutPlaintext(
+      String keyId, Map<String, String> encryptionContext, int numberOfBytes) {
+    return call("GenerateDataKeyWithoutPlaintext", keyId,
+        () -> newDataKey(keyId, encryptionContext, numberOfBytes, false));
+  }
+
+  /**
+   * Encrypt.
+   *
+   * @param keyId key id, key ARN, alias name or alias ARN
+   * @param plaintext 1..4096 bytes; not retained
+   * @param encryptionContext bound to the blob
+   * @return the blob
+   */
+  public CiphertextResult encrypt(String keyId, byte[] plaintext, Map<String, String> encryptionContext) {
+    return call("Encrypt", keyId, () -> {
+      if (plaintext == null || plaintext.length == 0 || plaintext.length > MAX_PLAINTEXT_BYTES) {
+        throw error(FakeKmsException.VALIDATION, "Plaintext must be 1.." + MAX_PLAINTEXT_BYTES + " bytes");
+      }
+      FakeKey key = usableKey(keyId);
+      return seal(key, plaintext, encryptionContext, false);
+    });
+  }
+
+  /**
+   * Decrypt.
+   *
+   * @param ciphertextBlob a blob from this fake
+   * @param encryptionContext exactly the context it was encrypted with
+   * @param keyId the key expected to have encrypted it (any id form), or {@code null}; a different
+   *     key is {@code IncorrectKeyException}
+   * @return the plaintext and the key that decrypted
+   */
+  public DecryptResult decrypt(byte[] ciphertextBlob, Map<String, String> encryptionContext, @Nullable String keyId) {
+    return call("Decrypt", keyId, () -> {
+      Opened o = open(ciphertextBlob, encryptionContext, keyId);
+      try {
+        return new DecryptResult(o.key.arn, o.plaintext, o.material.id);
+      } finally {
+        Arrays.fill(o.plaintext, (byte) 0);
+      }
+    });
+  }
+
+  /**
+   * ReEncrypt: decrypts and encrypts inside the fake; the plaintext never leaves it.
+   *
+   * @param ciphertextBlob a blob from this fake
+   * @param sourceEncryptionContext the context it was encrypted with
+   * @param sourceKeyId the key expected to have encrypted it, or {@code null}
+   * @param destinationKeyId key id, key ARN, alias name or alias ARN
+   * @param destinationEncryptionContext the context for the new blob
+   * @return the new blob
+   */
+  public ReEncryptResult reEncrypt(
+      byte[] ciphertextBlob,
+      Map<String, String> sourceEncryptionContext,
+      @Nullable String sourceKeyId,
+      String destinationKeyId,
+      Map<String, String> destinationEncryptionContext) {
+    return call("ReEncrypt", destinationKeyId, () -> {
+      Opened o = open(ciphertextBlob, sourceEncryptionContext, sourceKeyId);
+      try {
+        FakeKey destination = usableKey(destinationKeyId);
+        CiphertextResult r = seal(destination, o.plaintext, destinationEncryptionContext, false);
+        return new ReEncryptResult(o.key.arn, destination.arn, r.ciphertextBlob(), o.material.id, r.keyMaterialId());
+      } finally {
+        Arrays.fill(o.plaintext, (byte) 0);
+      }
+    });
+  }
+
+  // ---------------------------------------------------------------- rotation
+
+  /**
+   * EnableKeyRotation: automatic rotation every {@code rotationPeriodInDays} from now on the clock.
+   *
+   * @param keyId key id or key ARN
+   * @param rotationPeriodInDays 90..2560, or {@code null} for 365
+   */
+  public void enableKeyRotation(String keyId, @Nullable Integer rotationPeriodInDays) {
+    call("EnableKeyRotation", keyId, () -> {
+      int days = rotationPeriodInDays == null ? 365 : rotationPeriodInDays;
+      if (days < 90 || days > 2560) {
+        throw error(FakeKmsException.VALIDATION, "RotationPeriodInDays must be 90..2560, was " + days);
+      }
+      FakeKey key = rotationTarget(keyId);
+      key.rotationEnabled = true;
+      key.rotationPeriodDays = days;
+      key.nextRotation = now().plus(Duration.ofDays(days));
+      return null;
+    });
+  }
+
+  /**
+   * DisableKeyRotation.
+   *
+   * @param keyId key id or key ARN
+   */
+  public void disableKeyRotation(String keyId) {
+    call("DisableKeyRotation", keyId, () -> {
+      FakeKey key = rotationTarget(keyId);
+      key.rotationEnabled = false;
+      key.nextRotation = null;
+      return null;
+    });
+  }
+
+  /**
+   * GetKeyRotationStatus. Works in every state; reports rotation off while the key is pending
+   * deletion, as AWS does.
+   *
+   * @param keyId key id or key ARN
+   * @return whether automatic rotation is on, its period and next date
+   */
+  public KeyRotationStatus getKeyRotationStatus(String keyId) {
+    return call("GetKeyRotationStatus", keyId, () -> {
+      FakeKey key = resolve(keyId, false);
+      FakeKey.Status s = visible(key);
+      checkAccess(key, s);
+      // AWS reports rotation off while the key is pending deletion, and restores it on cancel
+      return key.rotationEnabled && s.state != KeyState.PENDING_DELETION
+          ? new KeyRotationStatus(key.arn, true, key.rotationPeriodDays, key.nextRotation)
+          : new KeyRotationStatus(key.arn, false, null, null);
+    });
+  }
+
+  /**
+   * RotateKeyOnDemand: new key material encrypts from now on; blobs under older material still
+   * decrypt. At most 25 times per key ({@code LimitExceededException}).
+   *
+   * @param keyId key id or key ARN
+   * @return the key ARN
+   */
+  public String rotateKeyOnDemand(String keyId) {
+    return call("RotateKeyOnDemand", keyId, () -> {
+      FakeKey key = rotationTarget(keyId);
+      if (key.onDemandRotations() >= MAX_ON_DEMAND_ROTATIONS) {
+        throw error(FakeKmsException.LIMIT_EXCEEDED, "on-demand rotation limit reached for " + key.arn);
+      }
+      key.addMaterial(now(), "ON_DEMAND", random);
+      return key.arn;
+    });
+  }
+
+  /**
+   * ListKeyRotations (rotations only, oldest first).
+   *
+   * @param keyId key id or key ARN
+   * @return the completed rotations
+   */
+  public List<RotationEntry> listKeyRotations(String keyId) {
+    return call("ListKeyRotations", keyId, () -> {
+      FakeKey key = resolve(keyId, false);
+      checkAccess(key, visible(key));
+      List<RotationEntry> out = new ArrayList<>();
+      FakeKey.Material current = key.current();
+      for (FakeKey.Material m : key.materials) {
+        if (m.rotationType != null) {
+          out.add(new RotationEntry(key.arn, m.id, m.created, m.rotationType, m == current));
+        }
+      }
+      return List.copyOf(out);
+    });
+  }
+
+  // ---------------------------------------------------------------- test controls
+
+  /**
+   * Flips the key's "deny access" switch, as if its key policy stopped (or resumed) granting the
+   * caller: while denied, every operation on the key is {@code AccessDeniedException}. Subject to
+   * {@link #eventualConsistency}; not logged.
+   *
+   * @param keyId key id, key ARN, alias name or alias ARN
+   * @param denied whether to deny
+   */
+  public void denyAccess(String keyId, boolean denied) {
+    control(() -> {
+      FakeKey key = resolve(keyId, true);
+      change(key, key.status.latest().withDenied(denied));
+    });
+  }
+
+  /**
+   * Puts a key in a state no KMS operation here reaches, to simulate imported key material that
+   * expired ({@link KeyState#PENDING_IMPORT}) or a disconnected custom key store ({@link
+   * KeyState#UNAVAILABLE}); also accepts ENABLED and DISABLED. Subject to {@link
+   * #eventualConsistency}; not logged.
+   *
+   * @param keyId key id, key ARN, alias name or alias ARN
+   * @param state the new state
+   * @throws IllegalArgumentException for PENDING_DELETION (use {@link #scheduleKeyDeletion}) and
+   *     the other states
+   */
+  public void forceKeyState(String keyId, KeyState state) {
+    Objects.requireNonNull(state, "state");
+    if (state != KeyState.PENDING_IMPORT && state != KeyState.UNAVAILABLE
+        && state != KeyState.ENABLED && state != KeyState.DISABLED) {
+      throw new IllegalArgumentException("forceKeyState supports PENDING_IMPORT, UNAVAILABLE, ENABLED, DISABLED; was "
+          + state);
+    }
+    control(() -> {
+      FakeKey key = resolve(keyId, true);
+      change(key, key.status.latest().withState(state));
+    });
+  }
+
+  /**
+   * Sets how long a change (key state, access, alias target) takes to be seen by other calls.
+   * Shortening it takes effect at once; lengthening it applies fully to changes made afterwards.
+   *
+   * @param delay zero (the default) for strong consistency
+   */
+  public void eventualConsistency(Duration delay) {
+    Objects.requireNonNull(delay, "delay");
+    if (delay.isNegative()) {
+      throw new IllegalArgumentException("delay must not be negative, was " + delay);
+    }
+    synchronized (lock) {
+      consistencyDelay = delay;
+    }
+  }
+
+  /**
+   * Scripts the next call of an operation to fail; several calls queue up, first in first out.
+   *
+   * @param operation one of {@link #OPERATIONS}
+   * @param errorCode one of {@link FakeKmsException#errorCodes()}
+   * @throws IllegalArgumentException naming an unknown operation or code
+   */
+  public void failNext(String operation, String errorCode) {
+    checkOperation(operation);
+    FakeKmsException.checkCode(errorCode);
+    synchronized (lock) {
+      scripted.computeIfAbsent(operation, k -> new ArrayDeque<>()).add(errorCode);
+    }
+  }
+
+  /**
+   * Starts a full outage: every call fails with {@code KMSInternalException} until {@link
+   * #endOutage()}.
+   */
+  public void startOutage() {
+    startOutage(FakeKmsException.INTERNAL);
+  }
+
+  /**
+   * Starts a full outage with a chosen server-side error.
+   *
+   * @param errorCode {@code KMSInternalException}, {@code DependencyTimeoutException} or {@code
+   *     KeyUnavailableException}
+   */
+  public void startOutage(String errorCode) {
+    FakeKmsException.checkCode(errorCode);
+    if (FakeKmsException.httpStatus(errorCode) < 500) {
+      throw new IllegalArgumentException("an outage needs a server error (5xx), not " + errorCode);
+    }
+    synchronized (lock) {
+      outageCode = errorCode;
+    }
+  }
+
+  /** Ends the outage, if any. */
+  public void endOutage() {
+    synchronized (lock) {
+      outageCode = null;
+    }
+  }
+
+  /**
+   * Throttles a fraction of calls with {@code ThrottlingException}, drawn from a {@link Random}
+   * seeded with {@code seed}, so a run is reproducible.
+   *
+   * @param rate 0 (off) to 1 (every call)
+   * @param seed the seed
+   */
+  public void throttle(double rate, long seed) {
+    if (!(rate >= 0 && rate <= 1)) {
+      throw new IllegalArgumentException("rate must be 0..1, was " + rate);
+    }
+    synchronized (lock) {
+      throttleRate = rate;
+      throttleRandom = new Random(seed);
+    }
+  }
+
+  /**
+   * Adds latency to every call, served by the sleeper outside the lock.
+   *
+   * @param latency zero (the default) for none
+   * @param sleeper how to wait, e.g. {@link Sleeper#advancing(ManualClock)}
+   */
+  public void injectLatency(Duration latency, Sleeper sleeper) {
+    Objects.requireNonNull(latency, "latency");
+    Objects.requireNonNull(sleeper, "sleeper");
+    if (latency.isNegative()) {
+      throw new IllegalArgumentException("latency must not be negative, was " + latency);
+    }
+    synchronized (lock) {
+      this.latency = latency;
+      this.sleeper = sleeper;
+    }
+  }
+
+  /** Turns off every injected fault: scripted errors, outage, throttling, latency. */
+  public void clearFaults() {
+    synchronized (lock) {
+      scripted.clear();
+      outageCode = null;
+      throttleRate = 0;
+      latency = Duration.ZERO;
+    }
+  }
+
+  /** @return scripted errors not consumed yet, as {@code Operation: ErrorCode}, in queue order */
+  public List<String> unconsumedFaults() {
+    synchronized (lock) {
+      List<String> out = new ArrayList<>();
+      scripted.forEach((op, q) -> q.forEach(code -> out.add(op + ": " + code)));
+      return List.copyOf(out);
+    }
+  }
+
+  /**
+   * The leak check: fails if a scripted error was never consumed, which means the code under test
+   * did not make the call the test expected.
+   *
+   * @throws IllegalStateException listing the unconsumed errors
+   */
+  public void checkNoUnconsumedFaults() {
+    List<String> left = unconsumedFaults();
+    if (!left.isEmpty()) {
+      throw new IllegalStateException("scripted KMS errors were never consumed: " + left);
+    }
+  }
+
+  /**
+   * @param operation an operation name
+   * @return how many calls of it were made since the last {@link #resetCallLog()}
+   */
+  public int calls(String operation) {
+    checkOperation(operation);
+    synchronized (lock) {
+      return (int) log.stream().filter(c -> c.operation().equals(operation)).count();
+    }
+  }
+
+  /**
+   * @param operation an operation name
+   * @param outcome {@link #OK} or an error code
+   * @return how many calls of it ended that way since the last {@link #resetCallLog()}
+   */
+  public int calls(String operation, String outcome) {
+    checkOperation(operation);
+    synchronized (lock) {
+      return (int) log.stream().filter(c -> c.operation().equals(operation) && c.outcome().equals(outcome)).count();
+    }
+  }
+
+  /** @return every call since the last {@link #resetCallLog()}, oldest first; a snapshot */
+  public List<Call> callLog() {
+    synchronized (lock) {
+      return List.copyOf(log);
+    }
+  }
+
+  /** Forgets the logged calls. */
+  public void resetCallLog() {
+    synchronized (lock) {
+      log.clear();
+    }
+  }
+
+  /**
+   * The newest state of a key, for {@link FakeKms}'s error mapping: no log, no faults, no delay.
+   *
+   * @return the state, or {@code null} if the key cannot be resolved
+   */
+  @Nullable KeyState peekState(@Nullable String keyId) {
+    if (keyId == null) {
+      return null;
+    }
+    synchronized (lock) {
+      try {
+        return resolve(keyId, true).status.latest().state;
+      } catch (FakeKmsException e) {
+        return null;
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- machinery
+
+  private <T> T call(String operation, @Nullable String keyId, Supplier<T> body) {
+    Duration wait;
+    Sleeper s;
+    synchronized (lock) {
+      wait = latency;
+      s = sleeper;
+    }
+    FakeKmsException interrupted = null;
+    if (!wait.isZero()) {
+      try {
+        s.sleep(wait);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        interrupted = error(FakeKmsException.DEPENDENCY_TIMEOUT, "interrupted while waiting");
+      }
+    }
+    synchronized (lock) {
+      try {
+        if (interrupted != null) {
+          throw interrupted;
+        }
+        injectFaults(operation);
+        sweep();
+        T result = body.get();
+        log.add(new Call(operation, keyId, OK));
+        return result;
+      } catch (FakeKmsException e) {
+        log.add(new Call(operation, keyId, e.errorCode()));
+        throw e;
+      }
+    }
+  }
+
+  private void control(Runnable body) {
+    synchronized (lock) {
+      sweep();
+      body.run();
+    }
+  }
+
+  private void injectFaults(String operation) {
+    Deque<String> q = scripted.get(operation);
+    if (q != null && !q.isEmpty()) {
+      String code = q.poll();
+      if (q.isEmpty()) {
+        scripted.remove(operation);
+      }
+      throw error(code, "scripted failure of " + operation);
+    }
+    if (outageCode != null) {
+      throw error(outageCode, "KMS is unavailable (simulated outage)");
+    }
+    if (throttleRate > 0 && throttleRandom.nextDouble() < throttleRate) {
+      throw error(FakeKmsException.THROTTLING, "Rate exceeded");
+    }
+  }
+
+  /** Deletes keys whose deletion date has passed and performs due automatic rotations. */
+  private void sweep() {
+    Instant now = now();
+    var it = keys.values().iterator();
+    while (it.hasNext()) {
+      FakeKey key = it.next();
+      FakeKey.Status s = key.status.latest();
+      if (s.state == KeyState.PENDING_DELETION && s.deletionDate != null && !now.isBefore(s.deletionDate)) {
+        it.remove();
+        deletedKeyIds.add(key.keyId);
+        aliases.values().removeIf(a -> key.keyId.equals(a.latest().keyId));
+      } else if (key.rotationEnabled && key.nextRotation != null && !now.isBefore(key.nextRotation)) {
+        if (s.state == KeyState.ENABLED) {
+          key.addMaterial(key.nextRotation, "AUTOMATIC", random);
+        }
+        while (!now.isBefore(key.nextRotation)) {
+          key.nextRotation = key.nextRotation.plus(Duration.ofDays(key.rotationPeriodDays));
+        }
+      }
+    }
+  }
+
+  private CiphertextResult newDataKey(
+      String keyId, Map<String, String> context, int numberOfBytes, boolean withPlaintext) {
+    if (numberOfBytes < 1 || numberOfBytes > MAX_DATA_KEY_BYTES) {
+      throw error(FakeKmsException.VALIDATION, "NumberOfBytes must be 1.." + MAX_DATA_KEY_BYTES + ", was "
+          + numberOfBytes);
+    }
+    FakeKey key = usableKey(keyId);
+    byte[] plaintext = new byte[numberOfBytes];
+    random.nextBytes(plaintext);
+    try {
+      return seal(key, plaintext, context, withPlaintext);
+    } finally {
+      Arrays.fill(plaintext, (byte) 0);
+    }
+  }
+
+  private CiphertextResult seal(FakeKey key, byte[] plaintext, Map<String, String> context, boolean withPlaintext) {
+    FakeKey.Material m = key.current();
+    byte[] blob = CiphertextBlob.seal(key.keyId, m.idBytes, m.key, plaintext, checkContext(context), random);
+    return new CiphertextResult(key.arn, blob, withPlaintext ? plaintext : null, m.id);
+  }
+
+  /** A decrypted blob: the key and material that opened it and the plaintext (caller wipes it). */
+  private static final class Opened {
+    final FakeKey key;
+    final FakeKey.Material material;
+    final byte[] plaintext;
+
+    Opened(FakeKey key, FakeKey.Material material, byte[] plaintext) {
+      this.key = key;
+      this.material = material;
+      this.plaintext = plaintext;
+    }
+  }
+
+  private Opened open(byte[] blob, Map<String, String> context, @Nullable String keyId) {
+    if (blob == null || blob.length == 0 || blob.length > MAX_BLOB_BYTES) {
+      throw error(FakeKmsException.VALIDATION, "CiphertextBlob must be 1.." + MAX_BLOB_BYTES + " bytes");
+    }
+    Map<String, String> ctx = checkContext(context);
+    FakeKey requested = keyId == null ? null : resolve(keyId, true);
+    CiphertextBlob.Parsed parsed = CiphertextBlob.parse(blob);
+    if (parsed == null) {
+      throw error(FakeKmsException.INVALID_CIPHERTEXT, "the ciphertext is not valid");
+    }
+    FakeKey owner = keys.get(parsed.keyId);
+    if (owner == null) {
+      if (deletedKeyIds.contains(parsed.keyId)) {
+        throw error(FakeKmsException.NOT_FOUND, "Key '" + arnPrefix() + "key/" + parsed.keyId + "' does not exist");
+      }
+      throw error(FakeKmsException.INVALID_CIPHERTEXT, "the ciphertext refers to no key");
+    }
+    if (requested != null && requested != owner) {
+      throw new FakeKmsException(FakeKmsException.INCORRECT_KEY,
+          "The key ID in the request does not identify a KMS key that can perform this operation", owner.arn, null);
+    }
+    checkUsable(owner, visible(owner));
+    FakeKey.Material material = owner.material(parsed.materialId);
+    byte[] plaintext = material == null ? null : CiphertextBlob.open(parsed, material.key, ctx);
+    if (material == null || plaintext == null) {
+      throw error(FakeKmsException.INVALID_CIPHERTEXT, "the ciphertext or its encryption context is not valid");
+    }
+    return new Opened(owner, material, plaintext);
+  }
+
+  private static Map<String, String> checkContext(@Nullable Map<String, String> context) {
+    if (context == null) {
+      return Map.of();
+    }
+    for (Map.Entry<String, String> e : context.entrySet()) {
+      if (e.getKey() == null || e.getKey().isEmpty() || e.getValue() == null) {
+        throw error(FakeKmsException.VALIDATION, "EncryptionContext keys must be non-empty and values non-null");
+      }
+    }
+    return context;
+  }
+
+  /**
+   * Resolves a key id in any accepted form against what is visible now.
+   *
+   * @param aliasAllowed whether the operation accepts aliases, as in AWS
+   */
+  private FakeKey resolve(@Nullable String keyId, boolean aliasAllowed) {
+    if (keyId == null || keyId.isEmpty() || keyId.length() > MAX_KEY_ID_CHARS) {
+      throw error(FakeKmsException.VALIDATION, "KeyId must be 1.." + MAX_KEY_ID_CHARS + " characters");
+    }
+    String id = keyId;
+    String aliasName = null;
+    if (keyId.startsWith("arn:")) {
+      Matcher m = KMS_ARN.matcher(keyId);
+      if (!m.matches()) {
+        throw error(FakeKmsException.INVALID_ARN, "Invalid arn " + keyId);
+      }
+      if (!m.group(1).equals(region) || !m.group(2).equals(accountId)) {
+        throw error(FakeKmsException.NOT_FOUND, "Key '" + keyId + "' does not exist");
+      }
+      if (m.group(3).equals("alias")) {
+        aliasName = "alias/" + m.group(4);
+      } else {
+        id = m.group(4);
+      }
+    } else if (keyId.startsWith("alias/")) {
+      aliasName = keyId;
+    }
+    if (aliasName != null) {
+      if (!aliasAllowed) {
+        throw error(FakeKmsException.NOT_FOUND, "Invalid keyId " + keyId);
+      }
+      Versioned<Target> alias = aliases.get(aliasName);
+      String target = alias == null ? null : alias.visible(cutoff()).keyId;
+      if (target == null) {
+        throw error(FakeKmsException.NOT_FOUND, "Alias " + aliasArn(aliasName) + " is not found.");
+      }
+      id = target;
+    }
+    if (!KEY_ID.matcher(id).matches()) {
+      throw error(FakeKmsException.NOT_FOUND, "Invalid keyId " + keyId);
+    }
+    FakeKey key = keys.get(id);
+    if (key == null) {
+      throw error(FakeKmsException.NOT_FOUND, "Key '" + arnPrefix() + "key/" + id + "' does not exist");
+    }
+    return key;
+  }
+
+  private FakeKey usableKey(String keyId) {
+    FakeKey key = resolve(keyId, true);
+    checkUsable(key, visible(key));
+    return key;
+  }
+
+  /** Enable/DisableKey: key id or ARN; refused while pending deletion, pending import, unavailable. */
+  private FakeKey lifecycleTarget(String keyId) {
+    FakeKey key = resolve(keyId, false);
+    checkAccess(key, visible(key));
+    KeyState state = key.status.latest().state;
+    if (state != KeyState.ENABLED && state != KeyState.DISABLED) {
+      throw stateError(key, state);
+    }
+    return key;
+  }
+
+  /** Rotation changes: key id or ARN; the key must be enabled. */
+  private FakeKey rotationTarget(String keyId) {
+    FakeKey key = resolve(keyId, false);
+    checkAccess(key, visible(key));
+    KeyState state = key.status.latest().state;
+    if (state == KeyState.DISABLED) {
+      throw new FakeKmsException(FakeKmsException.DISABLED, key.arn + " is disabled.", key.arn, state);
+    }
+    if (state != KeyState.ENABLED) {
+      throw stateError(key, state);
+    }
+    return key;
+  }
+
+  private FakeKey aliasTarget(String targetKeyId) {
+    FakeKey key = resolve(targetKeyId, false);
+    checkAccess(key, visible(key));
+    KeyState state = key.status.latest().state;
+    if (state == KeyState.PENDING_DELETION) {
+      throw stateError(key, state);
+    }
+    return key;
+  }
+
+  private Versioned<Target> existingAlias(String aliasName) {
+    checkAliasName(aliasName);
+    Versioned<Target> alias = aliases.get(aliasName);
+    if (alias == null || alias.latest().keyId == null) {
+      throw error(FakeKmsException.NOT_FOUND, "Alias " + aliasArn(aliasName) + " is not found.");
+    }
+    return alias;
+  }
+
+  private static void checkAliasName(@Nullable String aliasName) {
+    if (aliasName == null || !ALIAS_NAME.matcher(aliasName).matches() || aliasName.startsWith("alias/aws/")) {
+      throw error(FakeKmsException.INVALID_ALIAS_NAME,
+          "Alias must match alias/[a-zA-Z0-9/_-]+ and not start with alias/aws/: " + aliasName);
+    }
+  }
+
+  private static void checkAccess(FakeKey key, FakeKey.Status s) {
+    if (s.denied) {
+      throw new FakeKmsException(FakeKmsException.ACCESS_DENIED,
+          "User is not authorized to perform this operation on " + key.arn + " because no resource-based policy allows it",
+          key.arn, s.state);
+    }
+  }
+
+  private static void checkUsable(FakeKey key, FakeKey.Status s) {
+    checkAccess(key, s);
+    if (s.state == KeyState.DISABLED) {
+      throw new FakeKmsException(FakeKmsException.DISABLED, key.arn + " is disabled.", key.arn, s.state);
+    }
+    if (s.state != KeyState.ENABLED) {
+      throw stateError(key, s.state);
+    }
+  }
+
+  private static FakeKmsException stateError(FakeKey key, KeyState state) {
+    // worded like AWS ("... is pending deletion."), which clients such as byok-kms-aws read the state from
+    return new FakeKmsException(FakeKmsException.INVALID_STATE,
+        key.arn + " is " + state.name().toLowerCase(Locale.ROOT).replace('_', ' ') + ".", key.arn, state);
+  }
+
+  private static FakeKmsException error(String code, String message) {
+    return new FakeKmsException(code, message);
+  }
+
+  private void change(FakeKey key, FakeKey.Status status) {
+    key.status.set(now(), status, cutoff());
+  }
+
+  private FakeKey.Status visible(FakeKey key) {
+    return key.status.visible(cutoff());
+  }
+
+  private KeyMetadata metadata(FakeKey key, FakeKey.Status s) {
+    return new KeyMetadata(key.keyId, key.arn, accountId, key.creationDate, s.state == KeyState.ENABLED,
+        key.description, s.state, s.deletionDate, s.pendingWindowDays, key.current().id);
+  }
+
+  private Instant now() {
+    return clock.instant();
+  }
+
+  private Instant cutoff() {
+    return now().minus(consistencyDelay);
+  }
+
+  private String arnPrefix() {
+    return "arn:aws:kms:" + region + ":" + accountId + ":";
+  }
+
+  private String aliasArn(String aliasName) {
+    return arnPrefix() + aliasName;
+  }
+
+  private static void checkOperation(String operation) {
+    Objects.requireNonNull(operation, "operation");
+    if (!OPERATIONS.contains(operation)) {
+      throw new IllegalArgumentException("unknown KMS operation '" + operation + "'; known: " + OPERATIONS);
+    }
+  }
+
+  private static Map<KeyState, String> awsStateNames() {
+    Map<KeyState, String> m = new java.util.EnumMap<>(KeyState.class);
+    m.put(KeyState.CREATING, "Creating");
+    m.put(KeyState.ENABLED, "Enabled");
+    m.put(KeyState.DISABLED, "Disabled");
+    m.put(KeyState.PENDING_DELETION, "PendingDeletion");
+    m.put(KeyState.PENDING_IMPORT, "PendingImport");
+    m.put(KeyState.PENDING_REPLICA_DELETION, "PendingReplicaDeletion");
+    m.put(KeyState.UNAVAILABLE, "Unavailable");
+    m.put(KeyState.UPDATING, "Updating");
+    return Collections.unmodifiableMap(m);
+  }
+}
