@@ -1,9 +1,11 @@
 /**
- * byok test utilities for hosts: the tamper suite. Depends on no test framework.
+ * byok test utilities for hosts: the strict fake KMS ({@code FakeKms}), the manual clock, the tamper
+ * suite, and an optional JUnit 5 extension. JUnit is needed only by {@code FakeKmsExtension}.
  */
 module dev.byok.testkit {
   requires transitive dev.byok.core;
   requires static org.jspecify;
+  requires static org.junit.jupiter.api;
 
   exports dev.byok.testkit;
 }

@@ -11,7 +11,7 @@ import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** The code shown in docs/testing-fakekms.md; keep the two in step. */
+/** The code shown in docs/testing-with-the-testkit.md (section "The fake KMS"); keep the two in step. */
 class FakeKmsDocsExampleTest {
   @RegisterExtension final FakeKmsExtension fake = FakeKmsExtension.create();
 
