@@ -236,10 +236,15 @@ public final class AwsKmsProvider implements KeyProvider, AutoCloseable {
     }
   }
 
+  /**
+   * {@code GetKeyRotationStatus} takes a key id or key ARN, not an alias: an alias is resolved with
+   * {@code DescribeKey} first.
+   */
   @Override
   public RotationStatus rotationStatus(String keyId) {
+    String id = keyId.startsWith("alias/") || keyId.contains(":alias/") ? describeKey(keyId).keyArn() : keyId;
     GetKeyRotationStatusResponse r =
-        call("GetKeyRotationStatus", keyId, () -> client(keyId).getKeyRotationStatus(b -> b.keyId(keyId)));
+        call("GetKeyRotationStatus", id, () -> client(id).getKeyRotationStatus(b -> b.keyId(id)));
     return new RotationStatus(Boolean.TRUE.equals(r.keyRotationEnabled()), r.rotationPeriodInDays(), r.nextRotationDate());
   }
 
