@@ -93,6 +93,9 @@ public final class DecryptingInputStream extends InputStream {
     if (len == 0) {
       return 0;
     }
+    if (remaining == 0) {
+      return -1; // range mode: the whole range was delivered, though its last segment may hold more
+    }
     try {
       while (plainPos == plainLim) {
         if (finished || remaining == 0) {

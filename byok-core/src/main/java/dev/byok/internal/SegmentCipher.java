@@ -39,19 +39,28 @@ public final class SegmentCipher {
     }
   }
 
-  private GCMParameterSpec spec(long segment, boolean last) {
+  private GCMParameterSpec spec(long segment, byte lastFlag) {
     nonce[7] = (byte) (segment >>> 24);
     nonce[8] = (byte) (segment >>> 16);
     nonce[9] = (byte) (segment >>> 8);
     nonce[10] = (byte) segment;
-    nonce[11] = (byte) (last ? 1 : 0);
+    nonce[11] = lastFlag;
     return new GCMParameterSpec(TAG_BITS, nonce);
   }
 
   /** Encrypts one segment; returns the ciphertext length ({@code len + 16}). */
   public int encrypt(long segment, boolean last, byte[] in, int off, int len, byte[] out, int outOff) {
+    return encrypt(segment, flag(last), in, off, len, out, outOff);
+  }
+
+  private static byte flag(boolean last) {
+    return (byte) (last ? 1 : 0);
+  }
+
+  /** Test hook (known-answer vectors): the nonce's last byte is {@code lastFlag}, any value. */
+  int encrypt(long segment, byte lastFlag, byte[] in, int off, int len, byte[] out, int outOff) {
     try {
-      cipher.init(Cipher.ENCRYPT_MODE, key, spec(segment, last));
+      cipher.init(Cipher.ENCRYPT_MODE, key, spec(segment, lastFlag));
       int written = 0;
       while (len - written > UPDATE_CHUNK) {
         written += cipher.update(in, off + written, UPDATE_CHUNK, out, outOff + written);
@@ -71,8 +80,14 @@ public final class SegmentCipher {
    */
   public int decrypt(long segment, boolean last, byte[] in, int off, int len, byte[] out, int outOff)
       throws AEADBadTagException {
+    return decrypt(segment, flag(last), in, off, len, out, outOff);
+  }
+
+  /** Test hook (known-answer vectors): the nonce's last byte is {@code lastFlag}, any value. */
+  int decrypt(long segment, byte lastFlag, byte[] in, int off, int len, byte[] out, int outOff)
+      throws AEADBadTagException {
     try {
-      cipher.init(Cipher.DECRYPT_MODE, key, spec(segment, last));
+      cipher.init(Cipher.DECRYPT_MODE, key, spec(segment, lastFlag));
       return cipher.doFinal(in, off, len, out, outOff);
     } catch (AEADBadTagException e) {
       Arrays.fill(out, outOff, Math.min(out.length, outOff + Math.max(0, len - SegmentLayout.TAG_LENGTH)), (byte) 0);
