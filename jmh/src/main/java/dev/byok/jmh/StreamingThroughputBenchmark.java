@@ -1,0 +1,129 @@
+package dev.byok.jmh;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.security.GeneralSecurityException;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Threads;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Single-threaded streaming AES-256-GCM throughput: byok's push, pull and channel APIs against raw
+ * JCA, Tink's AES-GCM-HKDF streaming AEAD and the AWS Encryption SDK, at two segment sizes.
+ *
+ * <p>One operation encrypts (or decrypts) one whole blob of {@code payloadMiB} MiB held in memory;
+ * output goes to a discarding sink, plaintext is written and read in 1 MiB chunks. Scores are
+ * operations (blobs) per second: multiply by {@code payloadMiB} for MiB/s ({@code run.sh} prints
+ * that table). Every contender's output is checked once per trial by a full round trip.
+ *
+ * <p>The two methods have separate parameter sets, so nothing runs that a contender cannot do:
+ * decryption has one byok stream API ({@code byok-stream}, the reader of push and pull output
+ * alike) plus the channel ({@code byok-channel}), which encrypts nothing of its own.
+ */
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Warmup(iterations = 3, time = 10)
+@Measurement(iterations = 3, time = 5)
+@Fork(value = 1, jvmArgsAppend = {"-Xms2g", "-Xmx2g"})
+@Threads(1)
+public class StreamingThroughputBenchmark {
+
+  /** Parameters and data every contender shares. */
+  @State(Scope.Thread)
+  public abstract static class Payload {
+    @Param({"65536", "1048576"})
+    public int segmentSize;
+
+    /** Plaintext size; the smoke run lowers it with {@code -p payloadMiB=4}. */
+    @Param({"64"})
+    public int payloadMiB;
+
+    byte[] plaintext;
+    Contender contender;
+
+    abstract String competitor();
+
+    @Setup
+    public void setUp() throws IOException, GeneralSecurityException {
+      plaintext = new byte[payloadMiB << 20];
+      SplittableRandom random = new SplittableRandom(payloadMiB);
+      for (int i = 0; i < plaintext.length; i += 8) {
+        long r = random.nextLong();
+        for (int j = 0; j < 8; j++) {
+          plaintext[i + j] = (byte) (r >>> (8 * j));
+        }
+      }
+      contender = Contender.named(competitor(), segmentSize);
+      byte[] ciphertext = roundTrip();
+      prepare(ciphertext);
+    }
+
+    /** Encrypts and decrypts once, so a benchmark never measures a contender that is wrong. */
+    private byte[] roundTrip() throws IOException, GeneralSecurityException {
+      ByteArrayOutputStream ct = new ByteArrayOutputStream(plaintext.length + plaintext.length / 8 + 4096);
+      contender.encrypt(plaintext, ct);
+      byte[] ciphertext = ct.toByteArray();
+      ByteArrayOutputStream pt = new ByteArrayOutputStream(plaintext.length);
+      contender.decrypt(ciphertext, pt);
+      if (!Arrays.equals(pt.toByteArray(), plaintext) || ciphertext.length <= plaintext.length) {
+        throw new IllegalStateException(competitor() + " does not round-trip at segment size " + segmentSize);
+      }
+      return ciphertext;
+    }
+
+    void prepare(byte[] ciphertext) {}
+  }
+
+  /** Encryption contenders. */
+  @State(Scope.Thread)
+  public static class EncryptState extends Payload {
+    @Param({"byok-push", "byok-pull", "jca", "tink", "esdk"})
+    public String competitor;
+
+    @Override
+    String competitor() {
+      return competitor;
+    }
+  }
+
+  /** Decryption contenders; each decrypts a blob it encrypted during setup. */
+  @State(Scope.Thread)
+  public static class DecryptState extends Payload {
+    @Param({"byok-stream", "byok-channel", "jca", "tink", "esdk"})
+    public String competitor;
+
+    byte[] ciphertext;
+
+    @Override
+    String competitor() {
+      return competitor;
+    }
+
+    @Override
+    void prepare(byte[] madeBySetup) {
+      this.ciphertext = madeBySetup;
+    }
+  }
+
+  @Benchmark
+  public void encrypt(EncryptState s) throws IOException, GeneralSecurityException {
+    s.contender.encrypt(s.plaintext, Discard.INSTANCE);
+  }
+
+  @Benchmark
+  public void decrypt(DecryptState s) throws IOException, GeneralSecurityException {
+    s.contender.decrypt(s.ciphertext, Discard.INSTANCE);
+  }
+}
