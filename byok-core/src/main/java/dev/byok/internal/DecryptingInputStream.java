@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.util.Arrays;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Decrypts a payload segment by segment and releases only bytes of segments that have
@@ -21,7 +22,7 @@ public final class DecryptingInputStream extends InputStream {
   private final SegmentLayout layout;
   private final byte[] ct; // segment + 1 look-ahead byte
   private int ctFill;
-  private final byte[] plain;
+  private byte @Nullable [] plain; // allocated by the first read smaller than a segment
   private int plainPos;
   private int plainLim;
   private long segment;
@@ -42,7 +43,6 @@ public final class DecryptingInputStream extends InputStream {
     this.decrypter = decrypter;
     this.layout = layout;
     this.ct = new byte[layout.segmentSize() + 1];
-    this.plain = new byte[layout.maxPlaintextSegment()];
     this.segment = first;
     this.rangeLast = rangeLast;
     this.finalSegment = finalSegment;
@@ -108,6 +108,9 @@ public final class DecryptingInputStream extends InputStream {
           }
           continue;
         }
+        if (plain == null) {
+          plain = new byte[layout.maxPlaintextSegment()];
+        }
         int got = nextSegment(plain, 0); // on failure plainPos == plainLim still: nothing stale to read
         plainPos = 0;
         plainLim = got;
@@ -172,7 +175,9 @@ public final class DecryptingInputStream extends InputStream {
   public void close() throws IOException {
     if (!closed) {
       closed = true;
-      Arrays.fill(plain, (byte) 0);
+      if (plain != null) {
+        Arrays.fill(plain, (byte) 0);
+      }
       source.close();
     }
   }
