@@ -20,7 +20,6 @@ import java.nio.channels.SeekableByteChannel;
  * read sequentially.
  */
 final class ByokContender implements Contender {
-  private final byte[] buffer = new byte[CHUNK];
   enum Api {
     PUSH,
     PULL,
@@ -30,6 +29,7 @@ final class ByokContender implements Contender {
   private final Api api;
   private final EnvelopeEncryptor encryptor;
   private final EnvelopeDecryptor decryptor;
+  private final byte[] buffer = new byte[CHUNK];
 
   ByokContender(Api api, int segmentSize) {
     this.api = api;

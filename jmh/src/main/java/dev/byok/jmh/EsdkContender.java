@@ -23,11 +23,11 @@ import software.amazon.cryptography.materialproviders.model.MaterialProvidersCon
  * size, so a frame holds slightly more plaintext than a byok segment (16 bytes).
  */
 final class EsdkContender implements Contender {
-  private final byte[] buffer = new byte[CHUNK];
   private static final Map<String, String> CONTEXT = Map.of("repository", "bench");
 
   private final AwsCrypto crypto;
   private final IKeyring keyring;
+  private final byte[] buffer = new byte[CHUNK];
 
   EsdkContender(int segmentSize) {
     byte[] wrappingKey = new byte[32];

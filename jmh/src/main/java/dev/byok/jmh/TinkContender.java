@@ -16,10 +16,10 @@ import java.security.SecureRandom;
  * AES256_GCM_HKDF_1MB} template.
  */
 final class TinkContender implements Contender {
-  private final byte[] buffer = new byte[CHUNK];
   private static final byte[] AAD = "bench associated data".getBytes(StandardCharsets.UTF_8);
 
   private final StreamingAead aead;
+  private final byte[] buffer = new byte[CHUNK];
 
   TinkContender(int segmentSize) throws GeneralSecurityException {
     byte[] ikm = new byte[32];
