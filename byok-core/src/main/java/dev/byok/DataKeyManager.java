@@ -68,6 +68,8 @@ public final class DataKeyManager implements DataKeyResolver, AutoCloseable {
   private final ConcurrentHashMap<String, LongAdder> kmsCalls = new ConcurrentHashMap<>();
   private final Set<String> locked = ConcurrentHashMap.newKeySet();
   private final List<KmsCallObserver> observers = new java.util.concurrent.CopyOnWriteArrayList<>();
+  /** Notifications held back while this thread is in a map computation; see {@link #outsideMapLocks}. */
+  private final ThreadLocal<List<Runnable>> deferredNotifications = new ThreadLocal<>();
 
   private DataKeyManager(Builder b) {
     this.providers = Map.copyOf(b.providers);
@@ -223,7 +225,7 @@ public final class DataKeyManager implements DataKeyResolver, AutoCloseable {
     ActiveKey k = new ActiveKey(List.copyOf(keks), context);
     while (true) {
       Instant now = clock.instant();
-      Active a =
+      Active a = outsideMapLocks(() ->
           active.compute(
               k,
               (key, cur) -> {
@@ -234,7 +236,7 @@ public final class DataKeyManager implements DataKeyResolver, AutoCloseable {
                   cur.retire();
                 }
                 return generate(key.keks, key.context, now);
-              });
+              }));
       for (KeySlot s : a.slots) {
         if (locked.contains(s.keyArn())) {
           active.remove(k, a);
@@ -369,7 +371,7 @@ public final class DataKeyManager implements DataKeyResolver, AutoCloseable {
         continue;
       }
       try {
-        return decryptCache.get(new SlotKey(header, s), k -> unwrap(p, s, header));
+        return outsideMapLocks(() -> decryptCache.get(new SlotKey(header, s), k -> unwrap(p, s, header)));
       } catch (KeyUnusableException e) {
         invalidate(s.keyArn());
         failures.add(e);
@@ -556,7 +558,30 @@ public final class DataKeyManager implements DataKeyResolver, AutoCloseable {
     return keyId.startsWith("arn:") ? keyId : null;
   }
 
+  /**
+   * Runs a map computation that may call the KMS, and notifies observers of those calls only once
+   * it has returned. The computation holds a map bin lock while it runs; an observer may take its
+   * own lock and use this manager (the key state monitor does: invalidate, lock), and another
+   * thread holding that observer lock may be waiting in {@link #invalidate} for the same bin — a
+   * deadlock if the observer were notified inside the computation.
+   */
+  private <T> T outsideMapLocks(Supplier<T> computation) {
+    List<Runnable> deferred = new ArrayList<>();
+    deferredNotifications.set(deferred);
+    try {
+      return computation.get();
+    } finally {
+      deferredNotifications.remove();
+      deferred.forEach(Runnable::run);
+    }
+  }
+
   private void notifyObservers(String operation, String keyId, @Nullable String arn, @Nullable ByokException e) {
+    List<Runnable> deferred = deferredNotifications.get();
+    if (deferred != null) {
+      deferred.add(() -> notifyObservers(operation, keyId, arn, e)); // runs after the thread-local is cleared
+      return;
+    }
     for (KmsCallObserver o : observers) {
       try {
         o.onCall(operation, keyId, arn, e);

@@ -555,8 +555,8 @@ public final class KeyStateMonitor implements AutoCloseable {
         w.firstDenial = null;
         w.unreachableSince = null;
         if (s == KeyMonitorState.UNREACHABLE) {
-          events.add(event(KeyEvent.Type.KMS_REACHABLE, w, s, reason, now));
           move(w, KeyMonitorState.ACTIVE, "KMS reachable again: " + reason, now, events);
+          events.add(event(KeyEvent.Type.KMS_REACHABLE, w, s, reason, now)); // after the move: to() is ACTIVE
         } else if (s == KeyMonitorState.SUSPECT) {
           move(w, KeyMonitorState.ACTIVE, "key answers again within the grace period: " + reason, now, events);
         } else if (s == KeyMonitorState.LOCKED) {
@@ -599,8 +599,8 @@ public final class KeyStateMonitor implements AutoCloseable {
         }
         if (s == KeyMonitorState.ACTIVE) {
           w.unreachableSince = now;
-          events.add(event(KeyEvent.Type.KMS_UNREACHABLE, w, s, reason, now));
           move(w, KeyMonitorState.UNREACHABLE, reason, now, events);
+          events.add(event(KeyEvent.Type.KMS_UNREACHABLE, w, s, reason, now)); // after the move: to() is UNREACHABLE
         } else if (s == KeyMonitorState.SUSPECT && !now.isBefore(w.firstDenial.plus(gracePeriod))) {
           // the grace period is over and the last authoritative answer was a denial
           lock(w, "denied, then unreachable past the grace period: " + w.reason, now, events);
