@@ -52,8 +52,9 @@ import org.slf4j.LoggerFactory;
  * <p>On LOCKED the manager purges and refuses the key and listeners get {@link
  * KeyEvent.Type#LOCKED}; on recovery {@link KeyEvent.Type#UNLOCKED}. The monitor never deletes
  * anything. Defaults and the worst-case arithmetic are in docs/key-lifecycle.md: with the defaults a
- * revoked key is LOCKED at most 6 min 15 s after revocation with no traffic, and about 30 s after
- * the first denied data-path call when traffic flows.
+ * revoked key is LOCKED about 6 minutes after revocation with no traffic (6 min plus up to three
+ * scheduler ticks and probe latency), and 30 s after the first denied data-path call when traffic
+ * flows.
  *
  * <p>Thread-safe. Time comes from the injected clock; {@link #runDueProbes()} runs one round and
  * is what the scheduler (owned or the host's) calls every tick — tests call it directly and never
@@ -426,13 +427,14 @@ public final class KeyStateMonitor implements AutoCloseable {
       if (rotationDue) {
         w.nextRotationCheck = now.plus(rotationCheckInterval);
       }
+      if (description != null) {
+        // first: on a retarget this hands the old canary to the old ARN's dependent watch
+        learnDescription(w, description, now, events);
+      }
       if (canaryOk) {
         w.canary = canary;
       } else if (canaryFailure instanceof InvalidCiphertextException) {
         w.canary = null; // a broken canary is remade next time
-      }
-      if (description != null) {
-        learnDescription(w, description, now, events);
       }
       if (rotation != null && !Objects.equals(w.rotationEnabled, rotation.enabled())) {
         if (w.rotationEnabled != null) {

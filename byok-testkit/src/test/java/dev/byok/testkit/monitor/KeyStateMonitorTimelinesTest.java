@@ -281,8 +281,11 @@ class KeyStateMonitorTimelinesTest {
     // the old ARN is watched as long as data depends on it
     KeyRef oldRef = KeyRef.of(MonitorHarness.PROVIDER, oldArn);
     assertThat(h.monitor.states()).containsEntry(oldRef, ACTIVE);
+    int oldArnEncrypts = h.calls("Encrypt", oldArn);
     h.step();
     assertThat(h.calls("DescribeKey", oldArn)).as("the old ARN is probed").isEqualTo(1);
+    assertThat(h.calls("Encrypt", oldArn)).as("the alias's old canary is handed to the old ARN, not remade")
+        .isEqualTo(oldArnEncrypts);
     h.api.disableKey(oldArn);
     h.subject = oldRef;
     h.driveUntil(LOCKED_STATE, Duration.ofMinutes(7));
