@@ -317,8 +317,9 @@ public final class Byok implements AutoCloseable {
             try {
               w = keys.call("reEncrypt", s.keyArn(), () -> p.reEncrypt(s.keyArn(), s.wrappedKey(), kek.keyId(), ctx));
               break;
-            } catch (KeyUnusableException | KmsUnavailableException e) {
-              // the old key may be the one being retired: fall back to wrapping the data key
+            } catch (KeyUnusableException | KmsUnavailableException | UnsupportedOperationException e) {
+              // the old key may be the one being retired, or KMS cannot re-encrypt between these two
+              // keys (AWS: across Regions): fall back to wrapping the data key
             }
           }
         }

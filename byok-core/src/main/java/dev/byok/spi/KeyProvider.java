@@ -100,7 +100,9 @@ public interface KeyProvider {
    * @param destinationKeyId the new KEK as configured
    * @param context the blob's encryption context (kept)
    * @return the new wrapped key and the resolved destination KEK
-   * @throws UnsupportedOperationException if {@link #supportsReEncrypt()} is false
+   * @throws UnsupportedOperationException if {@link #supportsReEncrypt()} is false, or if the KMS
+   *     cannot re-encrypt between these two keys (AWS: keys in different Regions); byok then wraps
+   *     the data key with {@link #encrypt} instead
    */
   default WrappedKey reEncrypt(
       String sourceKeyArn, byte[] wrappedKey, String destinationKeyId, EncryptionContext context) {

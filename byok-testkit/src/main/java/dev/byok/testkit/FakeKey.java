@@ -80,6 +80,29 @@ final class FakeKey {
     addMaterial(creationDate, null, random);
   }
 
+  /** Restores a key from LocalKmsServer's state file, or copies one: the status has no history. */
+  FakeKey(String keyId, String arn, Instant creationDate, String description, Status status, List<Material> materials,
+      boolean rotationEnabled, int rotationPeriodDays, @Nullable Instant nextRotation) {
+    if (materials.isEmpty()) {
+      throw new IllegalArgumentException("key " + keyId + " has no key material");
+    }
+    this.keyId = keyId;
+    this.arn = arn;
+    this.creationDate = creationDate;
+    this.description = description;
+    this.status = new Versioned<>(creationDate, status);
+    this.materials.addAll(materials);
+    this.rotationEnabled = rotationEnabled;
+    this.rotationPeriodDays = rotationPeriodDays;
+    this.nextRotation = nextRotation;
+  }
+
+  /** @return an independent copy with the newest status (key material is never changed, so it is shared) */
+  FakeKey copy() {
+    return new FakeKey(keyId, arn, creationDate, description, status.latest(), materials, rotationEnabled,
+        rotationPeriodDays, nextRotation);
+  }
+
   Material addMaterial(Instant at, @Nullable String rotationType, SecureRandom random) {
     byte[] id = new byte[CiphertextBlob.MATERIAL_ID_BYTES];
     byte[] key = new byte[32];

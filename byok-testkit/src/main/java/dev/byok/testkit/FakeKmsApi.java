@@ -28,8 +28,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The AWS-semantics layer of {@link FakeKms}: an in-memory KMS whose operations, key states,
- * key-id forms and error codes behave like AWS KMS, so code (or, later, an HTTP front end speaking
- * the KMS JSON 1.1 protocol) can be tested against it. Get one from {@link FakeKms#api()}.
+ * key-id forms and error codes behave like AWS KMS, so code can be tested against it, directly or
+ * over the KMS JSON 1.1 protocol through {@link LocalKmsServer}. Get one from {@link FakeKms#api()}.
  *
  * <p><b>Thread-safety:</b> thread-safe. Every operation runs under one lock (injected latency is
  * served outside it, so slow calls overlap).
@@ -986,6 +986,55 @@ public final class FakeKmsApi {
       } catch (FakeKmsException e) {
         return null;
       }
+    }
+  }
+
+  // ---------------------------------------------------------------- persistence, for LocalKmsServer
+
+  /**
+   * The durable state, for {@link LocalKmsServer}'s state file: every key with its newest status
+   * and all its key material (in clear: test material), alias targets and deleted key ids. Faults,
+   * the call log and changes not yet visible under {@link #eventualConsistency} are not part of it.
+   */
+  record State(String region, String accountId, List<FakeKey> keys, List<String> deletedKeyIds,
+      Map<String, String> aliases) {}
+
+  /** @return a copy of the durable state, taken under the lock */
+  State exportState() {
+    synchronized (lock) {
+      sweep();
+      Map<String, String> targets = new TreeMap<>();
+      aliases.forEach((name, alias) -> {
+        String target = alias.latest().keyId;
+        if (target != null) {
+          targets.put(name, target);
+        }
+      });
+      return new State(region, accountId, keys.values().stream().map(FakeKey::copy).toList(),
+          List.copyOf(deletedKeyIds), targets);
+    }
+  }
+
+  /**
+   * Replaces every key, alias and deleted key id with {@code state}; faults and the call log stay.
+   *
+   * @throws IllegalArgumentException if the state belongs to another region or account
+   */
+  void importState(State state) {
+    if (!state.region().equals(region) || !state.accountId().equals(accountId)) {
+      throw new IllegalArgumentException("state of " + state.region() + "/" + state.accountId()
+          + " cannot be loaded into a fake KMS of " + region + "/" + accountId);
+    }
+    synchronized (lock) {
+      keys.clear();
+      deletedKeyIds.clear();
+      aliases.clear();
+      for (FakeKey key : state.keys()) {
+        keys.put(key.keyId, key.copy());
+      }
+      deletedKeyIds.addAll(state.deletedKeyIds());
+      Instant now = now();
+      state.aliases().forEach((name, target) -> aliases.put(name, new Versioned<>(now, new Target(target))));
     }
   }
 

@@ -189,7 +189,7 @@ public final class AwsKmsProvider implements KeyProvider, AutoCloseable {
   @Override
   public WrappedKey reEncrypt(
       String sourceKeyArn, byte[] wrappedKey, String destinationKeyId, EncryptionContext context) {
-    if (!regionOf(sourceKeyArn).equals(regionOf(destinationKeyId))) {
+    if (!sameRegion(sourceKeyArn, destinationKeyId)) {
       throw new UnsupportedOperationException("ReEncrypt across Regions: " + sourceKeyArn + " -> " + destinationKeyId);
     }
     ReEncryptResponse r =
@@ -202,6 +202,14 @@ public final class AwsKmsProvider implements KeyProvider, AutoCloseable {
           "KMS re-encrypted from " + r.sourceKeyId() + " although " + sourceKeyArn + " was asked for");
     }
     return new WrappedKey(r.keyId(), r.ciphertextBlob().asByteArray(), r.destinationKeyMaterialId());
+  }
+
+  /** With a caller-owned client a key id that is not an ARN is in the client's Region. */
+  private boolean sameRegion(String sourceKeyArn, String destinationKeyId) {
+    if (callerClient != null && !destinationKeyId.startsWith("arn:")) {
+      return true;
+    }
+    return regionOf(sourceKeyArn).equals(regionOf(destinationKeyId));
   }
 
   @Override
