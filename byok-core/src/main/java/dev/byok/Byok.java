@@ -172,6 +172,7 @@ public final class Byok implements AutoCloseable {
     try {
       return a.encryptor(segmentSize).ciphertextLength(plaintextLength);
     } finally {
+      a.unreserve(); // a length query encrypts no blob: it must not spend one of the key's uses
       a.end();
     }
   }
@@ -284,9 +285,10 @@ public final class Byok implements AutoCloseable {
     AtomicFiles.write(
         target,
         out -> {
-          fresh.writeTo(out);
+          // new immutable part and key slots; the payload (from its 40-byte header on) comes from source
+          out.write(fresh.toByteArray(), 0, fresh.payloadOffset());
           try (FileChannel in = FileChannel.open(source, StandardOpenOption.READ)) {
-            in.position(old.length());
+            in.position(old.payloadOffset());
             try (InputStream payload = java.nio.channels.Channels.newInputStream(in)) {
               copied[0] = payload.transferTo(out);
             }
@@ -357,7 +359,7 @@ public final class Byok implements AutoCloseable {
     private final DataKeyManager.Builder keys = DataKeyManager.builder();
     private final List<KeyRef> keks = new ArrayList<>();
     private int segmentSize = EnvelopeFormat.DEFAULT_SEGMENT_SIZE;
-    private boolean hasProvider;
+    private final List<String> providerIds = new ArrayList<>();
 
     private Builder() {}
 
@@ -369,7 +371,7 @@ public final class Byok implements AutoCloseable {
      */
     public Builder provider(KeyProvider provider) {
       keys.provider(provider);
-      hasProvider = true;
+      providerIds.add(provider.providerId());
       return this;
     }
 
@@ -459,14 +461,22 @@ public final class Byok implements AutoCloseable {
 
     /**
      * @return the instance
-     * @throws IllegalStateException if no provider or no KEK is configured
+     * @throws IllegalStateException if no provider or no KEK is configured, or a KEK names a
+     *     provider that is not registered
      */
     public Byok build() {
-      if (!hasProvider) {
+      if (providerIds.isEmpty()) {
         throw new IllegalStateException("a provider is required: builder().provider(...)");
       }
       if (keks.isEmpty()) {
         throw new IllegalStateException("a KEK is required: builder().encryptUnder(\"<provider>://<key id>\")");
+      }
+      for (KeyRef kek : keks) {
+        if (!providerIds.contains(kek.providerId())) {
+          throw new IllegalStateException(
+              "KEK " + kek + " names provider '" + kek.providerId() + "', which is not registered (have "
+                  + providerIds + ")");
+        }
       }
       keys.trustKeks(keks);
       return new Byok(keys.build(), List.copyOf(keks), segmentSize);

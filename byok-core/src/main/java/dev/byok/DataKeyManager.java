@@ -160,6 +160,11 @@ public final class DataKeyManager implements DataKeyResolver, AutoCloseable {
       return encryptor;
     }
 
+    /** Gives back the blob {@link #begin} reserved, when none was encrypted (a length query). */
+    synchronized void unreserve() {
+      blobs--;
+    }
+
     synchronized void addBytes(long n) {
       bytes += n;
     }
@@ -225,18 +230,24 @@ public final class DataKeyManager implements DataKeyResolver, AutoCloseable {
     ActiveKey k = new ActiveKey(List.copyOf(keks), context);
     while (true) {
       Instant now = clock.instant();
-      Active a = outsideMapLocks(() ->
-          active.compute(
-              k,
-              (key, cur) -> {
-                if (cur != null && !cur.exhausted(now, policy)) {
-                  return cur;
-                }
-                if (cur != null) {
-                  cur.retire();
-                }
-                return generate(key.keks, key.context, now);
-              }));
+      Active a;
+      try {
+        a = outsideMapLocks(() ->
+            active.compute(
+                k,
+                (key, cur) -> {
+                  if (cur != null && !cur.exhausted(now, policy)) {
+                    return cur;
+                  }
+                  if (cur != null) {
+                    cur.retire();
+                  }
+                  return generate(key.keks, key.context, now);
+                }));
+      } catch (KeyUnusableException e) {
+        invalidate(e.keyId()); // a key-unusable answer purges here too, not only on the decrypt side
+        throw e;
+      }
       for (KeySlot s : a.slots) {
         if (locked.contains(s.keyArn())) {
           active.remove(k, a);
