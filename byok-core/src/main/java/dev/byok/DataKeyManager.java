@@ -57,6 +57,8 @@ public final class DataKeyManager implements DataKeyResolver, AutoCloseable {
   private final List<String> allowPatterns;
   private final List<KeyRef> trustedKeks;
   private final Set<String> learnedArns = ConcurrentHashMap.newKeySet();
+  private static final Duration ALIAS_RESOLUTION_INTERVAL = Duration.ofMinutes(1);
+  private @Nullable Instant lastAliasResolution;
   private final Cache<SlotKey, DataKey> decryptCache;
   private final ConcurrentHashMap<ActiveKey, Active> active = new ConcurrentHashMap<>();
 
@@ -245,7 +247,15 @@ public final class DataKeyManager implements DataKeyResolver, AutoCloseable {
                   return generate(key.keks, key.context, now);
                 }));
       } catch (KeyUnusableException e) {
-        invalidate(e.keyId()); // a key-unusable answer purges here too, not only on the decrypt side
+        // a key-unusable answer purges here too, not only on the decrypt side; a KEK configured by
+        // alias is reported under the alias, so purge the ARNs its last data key was wrapped with
+        invalidate(e.keyId());
+        Active stale = active.get(k);
+        if (stale != null) {
+          for (KeySlot s : stale.slots) {
+            invalidate(s.keyArn());
+          }
+        }
         throw e;
       }
       for (KeySlot s : a.slots) {
@@ -447,7 +457,15 @@ public final class DataKeyManager implements DataKeyResolver, AutoCloseable {
     if (learnedArns.contains(keyArn) || matchesPattern(keyArn)) {
       return true;
     }
-    // configured KEKs named by alias: resolve them once (a call about our own key, not the header's)
+    // Configured KEKs named by alias: resolve them (a call about our own key, never the header's),
+    // at most once a minute, so a stream of hostile headers cannot turn into a stream of KMS calls.
+    Instant now = clock.instant();
+    synchronized (learnedArns) {
+      if (lastAliasResolution != null && now.isBefore(lastAliasResolution.plus(ALIAS_RESOLUTION_INTERVAL))) {
+        return false;
+      }
+      lastAliasResolution = now;
+    }
     boolean resolvedAny = false;
     for (KeyRef k : trustedKeks) {
       if (!looksLikeArn(k.keyId()) && providers.containsKey(k.providerId())) {
