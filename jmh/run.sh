@@ -1,55 +1,122 @@
 #!/usr/bin/env bash
-# Runs the full benchmark suite on JDK 17 and JDK 25 and writes jmh/results/<jdk>.{json,txt,mibs.txt}.
+# Runs the full benchmark suite on JDK 17 and JDK 25 and writes jmh/results/<jdk>.{json,txt,mibs.txt}
+# (streaming) and jmh/results/<jdk>.small.{json,txt,table.txt} (small blobs, cache hits).
 # Run it on a quiet machine: the numbers mean nothing while anything else is using the CPU.
 #
-#   jmh/run.sh                         # everything, both JDKs
-#   JDKS=jdk25 jmh/run.sh encrypt      # one JDK; extra arguments go to JMH (a regex, -p name=value, ...)
+#   jmh/run.sh                          # everything, both JDKs
+#   JDKS=jdk25 jmh/run.sh encrypt       # one JDK; a first argument without '-' filters benchmarks
+#   SUITES=small jmh/run.sh -p competitor=byok  # one suite; other arguments go to JMH
 #
-# Warm-up is long on purpose: a 64 MiB blob takes seconds in the interpreter, and the JDK's
-# AES-GCM intrinsics only engage once the crypto methods are C2-compiled (allow >= 30 s for 1 MiB
-# segments). Override with WI, W, I, R (warm-up iterations/seconds, measurement iterations/seconds),
-# the output folder with OUT, the JDKs with JAVA17 / JAVA25.
+# Two suites, each one JMH invocation per JDK with its own warm-up:
+#   streaming  StreamingThroughputBenchmark. Warm-up is long on purpose: a 64 MiB blob takes
+#              seconds in the interpreter, and the JDK's AES-GCM intrinsics only engage once the
+#              crypto methods are C2-compiled (allow >= 30 s for 1 MiB segments). Override with
+#              WI, W, I, R (warm-up iterations/seconds, measurement iterations/seconds).
+#   small      SmallBlobBenchmark (1 and 2 threads) and CacheHitBenchmark. Operations take
+#              microseconds and warm up fast. Override with SWI, SW, SI, SR.
+# The output folder is OUT, the JDKs JAVA17 / JAVA25.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 JAVA_jdk17=${JAVA17:-java}
 JAVA_jdk25=${JAVA25:-/usr/lib/jvm/temurin-25-jdk-amd64/bin/java}
 JDKS=${JDKS:-"jdk17 jdk25"}
+SUITES=${SUITES:-"streaming small"}
 WI=${WI:-3} W=${W:-10} I=${I:-3} R=${R:-5}
+SWI=${SWI:-2} SW=${SW:-5} SI=${SI:-3} SR=${SR:-3}
 JAR=jmh/target/benchmarks.jar
 OUT=${OUT:-jmh/results}
+
+FILTER=
+if [[ $# -gt 0 && $1 != -* ]]; then
+  FILTER=$1
+  shift
+fi
 
 mvn -B -q -Dstyle.color=never -pl jmh -am package -DskipTests
 mkdir -p "$OUT"
 
+# suite -> JMH regex (the filter, if any, must match as well), timing, per-run overhead in seconds
+suite_regex() {
+  local base
+  case $1 in
+    streaming) base='StreamingThroughputBenchmark' ;;
+    small) base='SmallBlobBenchmark|CacheHitBenchmark' ;;
+    *) echo "unknown suite $1 (use streaming or small)" >&2; exit 2 ;;
+  esac
+  if [[ -n $FILTER ]]; then
+    echo "(?=.*($base))(?=.*($FILTER))"
+  else
+    echo "$base"
+  fi
+}
+suite_timing() {
+  case $1 in
+    streaming) echo "-wi $WI -w ${W}s -i $I -r ${R}s" ;;
+    small) echo "-wi $SWI -w ${SW}s -i $SI -r ${SR}s" ;;
+  esac
+}
+suite_seconds() { # per run: warm-up + measurement + JVM start, setup, overrun of slow first operations
+  case $1 in
+    streaming) echo $((WI * W + I * R + 12)) ;;
+    small) echo $((SWI * SW + SI * SR + 3)) ;;
+  esac
+}
+
 # benchmark x parameter combinations, from the jar itself
-runs=$(java -jar "$JAR" -lp "$@" | awk '
-  /^[a-z]/ { total += combos; combos = 1 }
-  /param "/ { combos *= gsub(/,/, ",") + 1 }
-  END { print total + combos }')
-per_run=$((WI * W + I * R + 12)) # + JVM start, 64 MiB setup round trip, overrun of slow first operations
+count_runs() {
+  java -jar "$JAR" -lp "$1" "${@:2}" | awk '
+    /^[a-z]/ { total += combos; combos = 1 }
+    /param "/ { combos *= gsub(/,/, ",") + 1 }
+    END { print total + combos }'
+}
+
 jdk_count=$(wc -w <<<"$JDKS")
-total=$((runs * per_run * jdk_count))
-echo "== $runs runs x ${per_run}s x $jdk_count JDK(s): about $((total / 60)) min $((total % 60)) s (estimate)"
+total=0
+for suite in $SUITES; do
+  runs=$(count_runs "$(suite_regex "$suite")" "$@")
+  secs=$((runs * $(suite_seconds "$suite") * jdk_count))
+  echo "== $suite: $runs runs x $(suite_seconds "$suite")s x $jdk_count JDK(s)"
+  total=$((total + secs))
+done
+echo "== about $((total / 60)) min $((total % 60)) s (estimate)"
+
+streaming_table() { # ops/s x payload = MiB/s; allocation per operation (one whole blob) from -prof gc
+  printf 'benchmark\tcompetitor\tsegment\tMiB/s\terror(99.9%%)\tB/op\n'
+  jq -r '.[] | (.params.payloadMiB | tonumber) as $mib | [
+      (.benchmark | split(".") | last), .params.competitor, .params.segmentSize,
+      (.primaryMetric.score * $mib | round),
+      (.primaryMetric.scoreError | if type == "number" then . * $mib | round else "-" end),
+      ((.secondaryMetrics["gc.alloc.rate.norm"].score // 0) | round)] | @tsv' "$1"
+}
+small_table() { # score in its own unit (ops/s for small blobs, us/op for cache hits), allocation per op
+  printf 'benchmark\tcompetitor\tpayload\tthreads\tscore\terror(99.9%%)\tunit\tB/op\n'
+  jq -r '.[] | [
+      (.benchmark | split(".") | .[-2:] | join(".")), (.params.competitor // "-"),
+      (.params.payloadBytes // "-"), .threads,
+      (.primaryMetric.score | if . >= 100 then round else . * 100 | round / 100 end),
+      (.primaryMetric.scoreError | if type == "number" then (if . >= 100 then round else . * 100 | round / 100 end) else "-" end),
+      .primaryMetric.scoreUnit,
+      ((.secondaryMetrics["gc.alloc.rate.norm"].score // 0) | round)] | @tsv' "$1"
+}
 
 for jdk in $JDKS; do
   var=JAVA_$jdk
   java_bin=${!var:?unknown JDK label $jdk (use jdk17 or jdk25)}
   echo "== $jdk: $("$java_bin" -version 2>&1 | head -1)"
-  "$java_bin" -jar "$JAR" -wi "$WI" -w "${W}s" -i "$I" -r "${R}s" -f 1 -prof gc \
-    -rf json -rff "$OUT/$jdk.json" "$@" 2>&1 | tee "$OUT/$jdk.txt"
-
-  # ops/s x payload = MiB/s; allocation per operation (one whole blob) from -prof gc
-  if command -v jq >/dev/null; then
-    {
-      printf 'benchmark\tcompetitor\tsegment\tMiB/s\terror(99.9%%)\tB/op\n'
-      jq -r '.[] | (.params.payloadMiB | tonumber) as $mib | [
-          (.benchmark | split(".") | last), .params.competitor, .params.segmentSize,
-          (.primaryMetric.score * $mib | round),
-          (.primaryMetric.scoreError | if type == "number" then . * $mib | round else "-" end),
-          ((.secondaryMetrics["gc.alloc.rate.norm"].score // 0) | round)] | @tsv' "$OUT/$jdk.json"
-    } | column -t -s $'\t' | tee "$OUT/$jdk.mibs.txt"
-  else
-    echo "(jq not found: no MiB/s table; multiply ops/s by payloadMiB)"
-  fi
+  for suite in $SUITES; do
+    if [[ $suite == streaming ]]; then
+      base="$OUT/$jdk" table="$OUT/$jdk.mibs.txt"
+    else
+      base="$OUT/$jdk.$suite" table="$OUT/$jdk.$suite.table.txt"
+    fi
+    # shellcheck disable=SC2046 # the timing options are meant to split
+    "$java_bin" -jar "$JAR" "$(suite_regex "$suite")" $(suite_timing "$suite") -f 1 -prof gc \
+      -rf json -rff "$base.json" "$@" 2>&1 | tee "$base.txt"
+    if command -v jq >/dev/null; then
+      "${suite}_table" "$base.json" | column -t -s $'\t' | tee "$table"
+    else
+      echo "(jq not found: no summary table)"
+    fi
+  done
 done

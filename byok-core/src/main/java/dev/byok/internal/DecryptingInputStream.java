@@ -14,15 +14,24 @@ import org.jspecify.annotations.Nullable;
  * the last), and <em>range</em> (segments {@code first..last} of a blob whose segment count is
  * known, as fetched by a ranged GET, with the plaintext trimmed to the requested range).
  *
+ * <p>Buffers are sized to what arrives: the ciphertext buffer starts small and grows to a segment
+ * only when a segment is that long, and the plaintext buffer of a final segment is that segment's
+ * length, so a small blob costs a small blob's memory.
+ *
  * <p>A failure is sticky: every later read throws again. Not thread-safe.
  */
 public final class DecryptingInputStream extends InputStream {
+  /** First size of the ciphertext buffer; it grows to a segment (+1) when a segment needs it. */
+  static final int INITIAL_BUFFER = 4096;
+
   private final InputStream source;
   private final SegmentDecrypter decrypter;
   private final SegmentLayout layout;
-  private final byte[] ct; // segment + 1 look-ahead byte
+  private byte[] ct; // up to a segment + 1 look-ahead byte
   private int ctFill;
   private byte @Nullable [] plain; // allocated by the first read smaller than a segment
+  private int segmentLength; // ciphertext bytes of the segment in ct, set by readSegment
+  private boolean segmentLast;
   private int plainPos;
   private int plainLim;
   private long segment;
@@ -42,7 +51,7 @@ public final class DecryptingInputStream extends InputStream {
     this.source = Objects.requireNonNull(source, "source");
     this.decrypter = decrypter;
     this.layout = layout;
-    this.ct = new byte[layout.segmentSize() + 1];
+    this.ct = new byte[Math.min(INITIAL_BUFFER, layout.segmentSize() + 1)];
     this.segment = first;
     this.rangeLast = rangeLast;
     this.finalSegment = finalSegment;
@@ -108,10 +117,15 @@ public final class DecryptingInputStream extends InputStream {
           }
           continue;
         }
-        if (plain == null) {
-          plain = new byte[layout.maxPlaintextSegment()];
+        readSegment();
+        int need = segmentLength - SegmentLayout.TAG_LENGTH;
+        if (plain == null || plain.length < need) {
+          if (plain != null) {
+            Arrays.fill(plain, (byte) 0);
+          }
+          plain = new byte[segmentLast ? Math.max(need, 0) : layout.maxPlaintextSegment()];
         }
-        int got = nextSegment(plain, 0); // on failure plainPos == plainLim still: nothing stale to read
+        int got = decryptSegment(plain, 0); // on failure plainPos == plainLim still: nothing stale to read
         plainPos = 0;
         plainLim = got;
         int s = (int) Math.min(skip, plainLim);
@@ -130,11 +144,25 @@ public final class DecryptingInputStream extends InputStream {
   }
 
   private int nextSegment(byte[] dst, int dstOff) throws IOException {
+    readSegment();
+    return decryptSegment(dst, dstOff);
+  }
+
+  /** Reads the next segment's ciphertext into {@code ct}; sets its length and whether it is the last. */
+  private void readSegment() throws IOException {
     int expected = layout.ciphertextCapacity(segment);
     boolean last;
     int len;
     if (rangeLast < 0) {
-      ctFill += Io.readUpTo(source, ct, ctFill, expected + 1 - ctFill);
+      while (true) {
+        int want = Math.min(expected + 1, ct.length) - ctFill;
+        int n = Io.readUpTo(source, ct, ctFill, want);
+        ctFill += n;
+        if (n < want || ct.length > expected) {
+          break;
+        }
+        ct = Arrays.copyOf(ct, layout.segmentSize() + 1); // a full-size segment is coming
+      }
       last = ctFill <= expected;
       len = last ? ctFill : expected;
       if (!last && segment >= SegmentLayout.MAX_SEGMENTS - 1) {
@@ -143,12 +171,24 @@ public final class DecryptingInputStream extends InputStream {
     } else {
       last = segment == finalSegment;
       len = last ? finalSegmentLength : expected;
+      if (ct.length < len) {
+        ct = new byte[layout.segmentSize() + 1];
+      }
       int n = Io.readUpTo(source, ct, 0, len);
       if (n < len) {
         throw new InvalidCiphertextException(
             Reason.TRUNCATED, "fetched range ends inside segment " + segment + " (" + n + " of " + len + " bytes)");
       }
     }
+    segmentLength = len;
+    segmentLast = last;
+  }
+
+  /** Decrypts the segment {@link #readSegment} read into {@code dst}; returns its plaintext length. */
+  private int decryptSegment(byte[] dst, int dstOff) {
+    int len = segmentLength;
+    boolean last = segmentLast;
+    int expected = layout.ciphertextCapacity(segment);
     int n = decrypter.decrypt(segment, last, ct, 0, len, dst, dstOff);
     if (rangeLast < 0) {
       if (last) {

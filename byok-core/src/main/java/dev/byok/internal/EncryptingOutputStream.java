@@ -5,11 +5,16 @@ import java.io.OutputStream;
 import java.util.Arrays;
 import java.util.Objects;
 import java.util.function.LongConsumer;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Push-mode encryption: buffers at most one plaintext segment, writes each segment when the next
  * plaintext byte arrives (only then is it known not to be the last), and the final one on {@link
  * #close()}. Large writes are encrypted straight from the caller's array.
+ *
+ * <p>Buffers start small and grow to a segment only as plaintext arrives, so a small blob costs a
+ * small blob's memory, not two segments' (the ciphertext buffer of a one-segment blob is exactly
+ * its length).
  *
  * <p>If any write fails, the stream is poisoned: {@link #close()} then closes the delegate without
  * writing a final segment, so the output can never pass for a complete envelope.
@@ -17,11 +22,14 @@ import java.util.function.LongConsumer;
  * <p>Not thread-safe.
  */
 public final class EncryptingOutputStream extends OutputStream {
+  /** First size of the plaintext buffer; it doubles up to a segment as writes need. */
+  static final int INITIAL_BUFFER = 4096;
+
   private final OutputStream out;
   private final SegmentCipher cipher;
   private final SegmentLayout layout;
-  private final byte[] plain;
-  private final byte[] ct;
+  private byte[] plain;
+  private byte @Nullable [] ct; // allocated by the first segment written
   private int pos;
   private long segment;
   private boolean closed;
@@ -39,8 +47,7 @@ public final class EncryptingOutputStream extends OutputStream {
     this.onComplete = onComplete;
     this.cipher = cipher;
     this.layout = layout;
-    this.plain = new byte[layout.maxPlaintextSegment()];
-    this.ct = new byte[layout.segmentSize()];
+    this.plain = new byte[Math.min(INITIAL_BUFFER, layout.maxPlaintextSegment())];
     try {
       out.write(header);
     } catch (IOException | RuntimeException e) {
@@ -51,7 +58,7 @@ public final class EncryptingOutputStream extends OutputStream {
 
   @Override
   public void write(int b) throws IOException {
-    if (pos < layout.plaintextCapacity(segment) && !closed && failure == null) {
+    if (pos < plain.length && pos < layout.plaintextCapacity(segment) && !closed && failure == null) {
       plain[pos++] = (byte) b;
     } else {
       write(new byte[] {(byte) b}, 0, 1);
@@ -77,6 +84,9 @@ public final class EncryptingOutputStream extends OutputStream {
           continue;
         }
         int n = Math.min(len, cap - pos);
+        if (pos + n > plain.length) {
+          grow(pos + n);
+        }
         System.arraycopy(b, off, plain, pos, n);
         pos += n;
         off += n;
@@ -88,9 +98,23 @@ public final class EncryptingOutputStream extends OutputStream {
     }
   }
 
+  /** Grows the plaintext buffer to at least {@code min} bytes (at most a segment), wiping the old one. */
+  private void grow(int min) {
+    int size = Math.min(Math.max(min, plain.length * 2), layout.maxPlaintextSegment());
+    byte[] bigger = Arrays.copyOf(plain, size);
+    Arrays.fill(plain, (byte) 0);
+    plain = bigger;
+  }
+
   private void emit(byte[] src, int off, int len, boolean last) throws IOException {
     if (segment >= SegmentLayout.MAX_SEGMENTS - (last ? 0 : 1)) {
       throw new IOException("plaintext too long: a blob holds at most 2^32 segments");
+    }
+    byte[] ct = this.ct;
+    if (ct == null || ct.length < len + SegmentLayout.TAG_LENGTH) {
+      // a blob whose first segment is its last needs only that segment's length
+      ct = new byte[last && segment == 0 ? len + SegmentLayout.TAG_LENGTH : layout.segmentSize()];
+      this.ct = ct;
     }
     int n = cipher.encrypt(segment, last, src, off, len, ct, 0);
     out.write(ct, 0, n);

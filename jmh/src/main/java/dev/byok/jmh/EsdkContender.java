@@ -32,20 +32,30 @@ final class EsdkContender implements Contender {
   EsdkContender(int segmentSize) {
     byte[] wrappingKey = new byte[32];
     new SecureRandom().nextBytes(wrappingKey);
+    this.keyring = rawAesKeyring(wrappingKey);
+    this.crypto = crypto(segmentSize);
+  }
+
+  /** The SDK client every ESDK contender uses: commit-key suite without signature, required commitment. */
+  static AwsCrypto crypto(int frameSize) {
+    return AwsCrypto.builder()
+        .withCommitmentPolicy(CommitmentPolicy.RequireEncryptRequireDecrypt)
+        .withEncryptionAlgorithm(CryptoAlgorithm.ALG_AES_256_GCM_HKDF_SHA512_COMMIT_KEY)
+        .withEncryptionFrameSize(frameSize)
+        .build();
+  }
+
+  /** A Material Providers raw AES keyring: AES-256-GCM wrapping under {@code wrappingKey}, no KMS. */
+  static IKeyring rawAesKeyring(byte[] wrappingKey) {
     MaterialProviders mpl = MaterialProviders.builder()
         .MaterialProvidersConfig(MaterialProvidersConfig.builder().build())
         .build();
-    this.keyring = mpl.CreateRawAesKeyring(CreateRawAesKeyringInput.builder()
+    return mpl.CreateRawAesKeyring(CreateRawAesKeyringInput.builder()
         .keyNamespace("bench")
         .keyName("aes-256")
         .wrappingKey(ByteBuffer.wrap(wrappingKey))
         .wrappingAlg(AesWrappingAlg.ALG_AES256_GCM_IV12_TAG16)
         .build());
-    this.crypto = AwsCrypto.builder()
-        .withCommitmentPolicy(CommitmentPolicy.RequireEncryptRequireDecrypt)
-        .withEncryptionAlgorithm(CryptoAlgorithm.ALG_AES_256_GCM_HKDF_SHA512_COMMIT_KEY)
-        .withEncryptionFrameSize(segmentSize)
-        .build();
   }
 
   @Override
