@@ -5,13 +5,20 @@ import java.nio.channels.ClosedChannelException;
 import java.nio.channels.NonWritableChannelException;
 import java.nio.channels.SeekableByteChannel;
 
-/** A read-only seekable channel over a byte array (the JDK has none). Not thread-safe. */
-final class ByteArrayChannel implements SeekableByteChannel {
+/**
+ * A read-only {@link SeekableByteChannel} over a byte array (the JDK has none): for feeding
+ * envelopes held in memory to {@code newDecryptingChannel} in tests and benchmarks. The array is not
+ * copied. Not thread-safe.
+ */
+public final class ByteArrayChannel implements SeekableByteChannel {
   private final byte[] bytes;
   private long position;
   private boolean open = true;
 
-  ByteArrayChannel(byte[] bytes) {
+  /**
+   * @param bytes the channel's content; not copied
+   */
+  public ByteArrayChannel(byte[] bytes) {
     this.bytes = bytes;
   }
 

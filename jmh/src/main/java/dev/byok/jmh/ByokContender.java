@@ -6,6 +6,7 @@ import dev.byok.EncryptionContext;
 import dev.byok.EnvelopeDecryptor;
 import dev.byok.EnvelopeEncryptor;
 import dev.byok.KeySlot;
+import dev.byok.testkit.ByteArrayChannel;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
