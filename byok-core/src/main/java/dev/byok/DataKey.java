@@ -5,6 +5,7 @@ import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.Objects;
 import javax.security.auth.Destroyable;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A plaintext data key (DEK): a random 256-bit AES key and its public 16-byte id.
@@ -25,6 +26,8 @@ public final class DataKey implements Destroyable {
   private final byte[] id;
   private final byte[] material;
   private volatile boolean destroyed;
+  /** The last immutable header whose key commitment this key was checked against (public bytes). */
+  private volatile byte @Nullable [] verifiedHeader;
 
   private DataKey(byte[] id, byte[] material) {
     this.id = id;
@@ -90,6 +93,20 @@ public final class DataKey implements Destroyable {
       throw new IllegalStateException("data key " + idHex() + " was destroyed");
     }
     return copy;
+  }
+
+  /**
+   * Whether this key's commitment was already checked against exactly these immutable header
+   * bytes. Blobs under one data key and context share their immutable header, so a cached key
+   * checks its commitment once, not once per blob.
+   */
+  boolean verifiedFor(byte[] immutableHeader) {
+    byte[] v = verifiedHeader;
+    return v != null && java.util.Arrays.equals(v, immutableHeader);
+  }
+
+  void markVerified(byte[] immutableHeader) {
+    verifiedHeader = immutableHeader.clone();
   }
 
   /** Overwrites the key material with zeros. Idempotent. */

@@ -408,7 +408,9 @@ public final class DataKeyManager implements DataKeyResolver, AutoCloseable {
         call("decrypt", s.keyArn(), () -> p.decrypt(s.keyArn(), s.wrappedKey(), header.encryptionContext()));
     try {
       DataKey key = DataKey.of(header.dekId(), material);
-      if (!header.matchesKey(key)) {
+      if (header.matchesKey(key)) {
+        key.markVerified(header.immutableBytes());
+      } else {
         key.destroy();
         throw new InvalidCiphertextException(
             InvalidCiphertextException.Reason.KEY_COMMITMENT_MISMATCH,

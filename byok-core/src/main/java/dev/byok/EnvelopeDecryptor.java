@@ -51,8 +51,9 @@ public final class EnvelopeDecryptor {
       header.requireContext(expected);
     }
     byte[] dek = null;
+    DataKey key = null;
     for (int attempt = 0; dek == null; attempt++) {
-      DataKey key = resolver.resolve(header);
+      key = resolver.resolve(header);
       if (key == null) {
         throw new IllegalStateException("DataKeyResolver returned null for dek " + header.dekIdHex());
       }
@@ -65,7 +66,11 @@ public final class EnvelopeDecryptor {
       }
     }
     try {
-      if (!Kdf.equal(header.commitmentFor(dek), header.keyCommitment())) {
+      if (key.verifiedFor(header.immutableBytes())) {
+        // this key's commitment was checked against these very header bytes before
+      } else if (Kdf.equal(header.commitmentFor(dek), header.keyCommitment())) {
+        key.markVerified(header.immutableBytes());
+      } else {
         throw new InvalidCiphertextException(
             InvalidCiphertextException.Reason.KEY_COMMITMENT_MISMATCH,
             "the data key does not match the header's key commitment (wrong key, or the header was"

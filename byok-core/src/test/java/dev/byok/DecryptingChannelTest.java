@@ -64,6 +64,33 @@ class DecryptingChannelTest {
   }
 
   @Test
+  void wholeSegmentReadsIntoTheCallersArrayReleaseNothingOfASegmentThatFails() throws IOException {
+    byte[] tampered = envelope.clone();
+    tampered[payloadOffset + 2 * S + 100] ^= 1; // inside segment 2
+    Files.write(file, tampered);
+    byte[] big = new byte[SIZE];
+    Arrays.fill(big, (byte) 0x5a);
+    ByteBuffer dst = ByteBuffer.wrap(big);
+    try (SeekableByteChannel ch = open(FileChannel.open(file, StandardOpenOption.READ))) {
+      assertThatThrownBy(() -> {
+        while (dst.hasRemaining() && ch.read(dst) >= 0) {
+          // whole segments go straight into big until segment 2 fails
+        }
+      }).isInstanceOfSatisfying(InvalidCiphertextException.class,
+          e -> assertThat(e.reason()).isEqualTo(InvalidCiphertextException.Reason.AUTHENTICATION_FAILED));
+    }
+    int released = FIRST + LATER; // segments 0 and 1
+    assertThat(dst.position()).isEqualTo(released);
+    assertThat(Arrays.copyOf(big, released)).isEqualTo(Arrays.copyOf(PLAINTEXT, released));
+    byte[] segment2 = Arrays.copyOfRange(big, released, released + LATER);
+    for (int i = 0; i < segment2.length; i++) {
+      assertThat(segment2[i]).as("byte %d of the failed segment", i).isIn((byte) 0, (byte) 0x5a);
+    }
+    assertThat(Arrays.copyOfRange(big, released, released + LATER))
+        .as("no plaintext of the failed segment").isNotEqualTo(Arrays.copyOfRange(PLAINTEXT, released, released + LATER));
+  }
+
+  @Test
   void randomReadsMatchThePlaintext() throws IOException {
     Random random = new Random(1);
     try (SeekableByteChannel ch = open(FileChannel.open(file, StandardOpenOption.READ))) {

@@ -9,6 +9,7 @@ import java.nio.channels.NonWritableChannelException;
 import java.nio.channels.SeekableByteChannel;
 import java.util.Arrays;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Random-access decryption: a read at any plaintext position fetches and authenticates only the
@@ -29,7 +30,7 @@ public final class DecryptingChannel implements SeekableByteChannel {
   private final long plaintextSize;
   private final long finalSegment;
   private final ByteBuffer ct;
-  private final byte[] plain;
+  private byte @Nullable [] plain; // allocated by the first read that is not a whole segment
   private long cachedSegment = -1;
   private int cachedLength;
   private boolean sizeVerified;
@@ -51,7 +52,6 @@ public final class DecryptingChannel implements SeekableByteChannel {
     this.plaintextSize = p;
     this.finalSegment = layout.segmentCount(p) - 1;
     this.ct = ByteBuffer.allocate(layout.segmentSize());
-    this.plain = new byte[layout.maxPlaintextSegment()];
   }
 
   @Override
@@ -67,8 +67,18 @@ public final class DecryptingChannel implements SeekableByteChannel {
     int total = 0;
     while (dst.hasRemaining() && position < plaintextSize) {
       long seg = layout.segmentOf(position);
+      long segStart = layout.plaintextOffset(seg);
+      long segLength = seg == finalSegment ? plaintextSize - segStart : layout.plaintextCapacity(seg);
+      if (position == segStart && seg != cachedSegment && dst.hasArray() && dst.remaining() >= segLength) {
+        // a whole segment into the caller's array: authenticated in place, no second copy
+        int n = decrypt(seg, dst.array(), dst.arrayOffset() + dst.position());
+        dst.position(dst.position() + n);
+        position += n;
+        total += n;
+        continue;
+      }
       load(seg);
-      int inSeg = (int) (position - layout.plaintextOffset(seg));
+      int inSeg = (int) (position - segStart);
       int n = Math.min(dst.remaining(), cachedLength - inSeg);
       dst.put(plain, inSeg, n);
       position += n;
@@ -88,6 +98,15 @@ public final class DecryptingChannel implements SeekableByteChannel {
       return;
     }
     cachedSegment = -1;
+    if (plain == null) {
+      plain = new byte[layout.maxPlaintextSegment()];
+    }
+    cachedLength = decrypt(seg, plain, 0);
+    cachedSegment = seg;
+  }
+
+  /** Reads segment {@code seg}'s ciphertext and decrypts it into {@code out}; returns its plaintext length. */
+  private int decrypt(long seg, byte[] out, int outOff) throws IOException {
     boolean last = seg == finalSegment;
     long start = layout.ciphertextOffset(seg);
     long end = last ? source.size() - payloadOffset : layout.ciphertextOffset(seg + 1);
@@ -108,11 +127,11 @@ public final class DecryptingChannel implements SeekableByteChannel {
         throw new IOException("source returned no bytes " + MAX_ZERO_READS + " times in a row");
       }
     }
-    cachedLength = decrypter.decrypt(seg, last, ct.array(), 0, len, plain, 0);
-    cachedSegment = seg;
+    int n = decrypter.decrypt(seg, last, ct.array(), 0, len, out, outOff);
     if (last) {
       sizeVerified = true;
     }
+    return n;
   }
 
   @Override
@@ -159,7 +178,9 @@ public final class DecryptingChannel implements SeekableByteChannel {
   public void close() throws IOException {
     if (open) {
       open = false;
-      Arrays.fill(plain, (byte) 0);
+      if (plain != null) {
+        Arrays.fill(plain, (byte) 0);
+      }
       cachedSegment = -1;
       source.close();
     }
