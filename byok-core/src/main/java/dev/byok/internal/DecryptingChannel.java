@@ -69,13 +69,17 @@ public final class DecryptingChannel implements SeekableByteChannel {
       long seg = layout.segmentOf(position);
       long segStart = layout.plaintextOffset(seg);
       long segLength = seg == finalSegment ? plaintextSize - segStart : layout.plaintextCapacity(seg);
-      if (position == segStart && seg != cachedSegment && dst.hasArray() && dst.remaining() >= segLength) {
+      boolean wholeSegment = position == segStart && seg != cachedSegment && dst.hasArray();
+      if (wholeSegment && dst.remaining() >= segLength) {
         // a whole segment into the caller's array: authenticated in place, no second copy
         int n = decrypt(seg, dst.array(), dst.arrayOffset() + dst.position());
         dst.position(dst.position() + n);
         position += n;
         total += n;
         continue;
+      }
+      if (wholeSegment && total > 0) {
+        break; // a short read keeps the caller's next read aligned on a segment, so it goes direct too
       }
       load(seg);
       int inSeg = (int) (position - segStart);
