@@ -651,6 +651,15 @@ public final class DataKeyManager implements DataKeyResolver, AutoCloseable {
   }
 
   /**
+   * Removes an observer registered with {@link #addObserver}.
+   *
+   * @param observer the observer
+   */
+  public void removeObserver(KmsCallObserver observer) {
+    observers.remove(observer);
+  }
+
+  /**
    * Locks a KEK: purges and zeroes every cached data key for it, and refuses to wrap or unwrap
    * with it — no KMS call is made — until {@link #unlock}. The key state monitor calls this when
    * it confirms a revocation (with the resolved ARN, and with the alias the host configured); a

@@ -78,6 +78,7 @@ public final class KeyStateMonitor implements AutoCloseable {
   private final Duration tick;
   private final @Nullable ScheduledExecutorService hostScheduler;
   private final Random random;
+  private final dev.byok.KmsCallObserver observer = this::onKmsCall;
 
   private final Map<KeyRef, Watched> watched = new LinkedHashMap<>();
   private final List<KeyStateListener> listeners = new CopyOnWriteArrayList<>();
@@ -105,7 +106,7 @@ public final class KeyStateMonitor implements AutoCloseable {
     this.random = b.seed == null ? new SecureRandom() : new Random(b.seed);
     this.tokens = Math.max(1, maxProbesPerSecond);
     if (keys != null) {
-      keys.addObserver(this::onKmsCall);
+      keys.addObserver(observer);
     }
   }
 
@@ -722,10 +723,17 @@ public final class KeyStateMonitor implements AutoCloseable {
     }
   }
 
-  /** Stops probing; shuts down an owned scheduler (a host's is left running). Idempotent. */
+  /**
+   * Stops probing and stops listening to the data key manager; shuts down an owned scheduler (a
+   * host's is left running). Locks already taken stay until {@link DataKeyManager#unlock}.
+   * Idempotent.
+   */
   @Override
   public synchronized void close() {
     closed = true;
+    if (keys != null) {
+      keys.removeObserver(observer);
+    }
     if (task != null) {
       task.cancel(false);
       task = null;

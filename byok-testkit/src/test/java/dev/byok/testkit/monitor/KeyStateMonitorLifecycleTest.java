@@ -58,6 +58,18 @@ class KeyStateMonitorLifecycleTest {
   }
 
   @Test
+  void aClosedMonitorNoLongerLearnsFromTheDataPath() {
+    MonitorHarness h = MonitorHarness.started(fake);
+    h.drain();
+    h.monitor.close();
+    h.api.disableKey(h.keyArn);
+    assertThatThrownBy(() -> h.encrypt(new byte[] {1, 2, 3}, dev.byok.EncryptionContext.of("fresh", "context")))
+        .as("the data path still sees the denial").isInstanceOf(KeyUnusableException.class);
+    assertThat(h.monitor.state(h.alias)).as("but the closed monitor does not react").isEqualTo(KeyMonitorState.ACTIVE);
+    assertThat(h.drain()).isEmpty();
+  }
+
+  @Test
   void aThrowingListenerBreaksNeitherTheMonitorNorTheOtherListeners() {
     KeyStateMonitor monitor = KeyStateMonitor.builder().provider(fake.kms()).clock(fake.clock()).seed(1).build();
     AtomicInteger thrown = new AtomicInteger();
