@@ -21,7 +21,6 @@ import org.jspecify.annotations.Nullable;
  * <p>Not thread-safe: one channel per reader.
  */
 public final class DecryptingChannel implements SeekableByteChannel {
-  private static final int MAX_ZERO_READS = 1024;
 
   private final SeekableByteChannel source;
   private final SegmentDecrypter decrypter;
@@ -119,17 +118,8 @@ public final class DecryptingChannel implements SeekableByteChannel {
       throw new InvalidCiphertextException(Reason.TRUNCATED, "source changed size while reading");
     }
     ct.clear().limit(len);
-    long at = payloadOffset + start;
-    int zeros = 0;
-    while (ct.hasRemaining()) {
-      source.position(at + ct.position());
-      int r = source.read(ct);
-      if (r < 0) {
-        throw new InvalidCiphertextException(Reason.TRUNCATED, "source ends inside segment " + seg);
-      }
-      if (r == 0 && ++zeros > MAX_ZERO_READS) {
-        throw new IOException("source returned no bytes " + MAX_ZERO_READS + " times in a row");
-      }
+    if (!Io.readFully(source, payloadOffset + start, ct)) {
+      throw new InvalidCiphertextException(Reason.TRUNCATED, "source ends inside segment " + seg);
     }
     int n = decrypter.decrypt(seg, last, ct.array(), 0, len, out, outOff);
     if (last) {

@@ -2,6 +2,8 @@ package dev.byok.internal;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.SeekableByteChannel;
 
 /** Small I/O helpers. */
 public final class Io {
@@ -34,5 +36,28 @@ public final class Io {
       n += r;
     }
     return n;
+  }
+
+  /**
+   * Reads from {@code source} at {@code position} until {@code dst} is full or the source ends.
+   *
+   * @return whether {@code dst} was filled (false: the source ended first)
+   * @throws IOException if reading fails, or the channel returns no byte more than {@value
+   *     #MAX_ZERO_READS} times while filling {@code dst}
+   */
+  public static boolean readFully(SeekableByteChannel source, long position, ByteBuffer dst) throws IOException {
+    int zeros = 0;
+    long start = position - dst.position();
+    while (dst.hasRemaining()) {
+      source.position(start + dst.position());
+      int r = source.read(dst);
+      if (r < 0) {
+        return false;
+      }
+      if (r == 0 && ++zeros > MAX_ZERO_READS) {
+        throw new IOException("source returned no bytes " + MAX_ZERO_READS + " times while filling one buffer");
+      }
+    }
+    return true;
   }
 }
