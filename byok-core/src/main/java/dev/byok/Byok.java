@@ -308,6 +308,16 @@ public final class Byok implements AutoCloseable {
    */
   public EnvelopeHeader rewrapHeader(EnvelopeHeader header) {
     DataKey dek = keys.resolve(header); // checks the commitment
+    try {
+      return header.withKeySlots(newSlots(header, dek));
+    } finally {
+      if (dek.singleUse()) {
+        dek.destroy();
+      }
+    }
+  }
+
+  private List<KeySlot> newSlots(EnvelopeHeader header, DataKey dek) {
     EncryptionContext ctx = header.encryptionContext();
     List<KeySlot> slots = new ArrayList<>(keks.size());
     for (KeyRef kek : keks) {
@@ -337,7 +347,7 @@ public final class Byok implements AutoCloseable {
       keys.allowArn(w.keyArn());
       slots.add(KeySlot.of(p.providerId(), w.keyArn(), w.ciphertext()));
     }
-    return header.withKeySlots(slots);
+    return slots;
   }
 
   /** Purges and zeroes every cached data key. Idempotent. */

@@ -26,6 +26,8 @@ public final class DataKey implements Destroyable {
   private final byte[] id;
   private final byte[] material;
   private volatile boolean destroyed;
+  /** Set for keys nobody caches: whoever uses the key destroys it right after (see {@link #singleUse()}). */
+  private volatile boolean singleUse;
   /** The last immutable header whose key commitment this key was checked against (public bytes). */
   private volatile byte @Nullable [] verifiedHeader;
 
@@ -107,6 +109,16 @@ public final class DataKey implements Destroyable {
 
   void markVerified(byte[] immutableHeader) {
     verifiedHeader = immutableHeader.clone();
+  }
+
+  /** Marks a key that no cache owns, so its one user wipes it after use. */
+  void markSingleUse() {
+    singleUse = true;
+  }
+
+  /** Whether this key is owned by nobody (an uncached unwrap) and must be destroyed after its one use. */
+  boolean singleUse() {
+    return singleUse;
   }
 
   /** Overwrites the key material with zeros. Idempotent. */

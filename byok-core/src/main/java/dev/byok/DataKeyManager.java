@@ -60,6 +60,7 @@ public final class DataKeyManager implements DataKeyResolver, AutoCloseable {
   private static final Duration ALIAS_RESOLUTION_INTERVAL = Duration.ofMinutes(1);
   private @Nullable Instant lastAliasResolution;
   private final Cache<SlotKey, DataKey> decryptCache;
+  private final boolean caching;
   private final ConcurrentHashMap<ActiveKey, Active> active = new ConcurrentHashMap<>();
 
   private final LongAdder hits = new LongAdder();
@@ -85,6 +86,7 @@ public final class DataKeyManager implements DataKeyResolver, AutoCloseable {
         learnedArns.add(k.keyId());
       }
     }
+    this.caching = b.decryptCacheSize > 0;
     this.decryptCache =
         Caffeine.newBuilder()
             .maximumSize(b.decryptCacheSize)
@@ -392,6 +394,12 @@ public final class DataKeyManager implements DataKeyResolver, AutoCloseable {
         continue;
       }
       try {
+        if (!caching) {
+          // no cache: an unwrapped key would be evicted (and zeroed) before use; hand it out once instead
+          DataKey key = outsideMapLocks(() -> unwrap(p, s, header));
+          key.markSingleUse();
+          return key;
+        }
         return outsideMapLocks(() -> decryptCache.get(new SlotKey(header, s), k -> unwrap(p, s, header)));
       } catch (KeyUnusableException e) {
         invalidate(s.keyArn());
@@ -752,7 +760,8 @@ public final class DataKeyManager implements DataKeyResolver, AutoCloseable {
     }
 
     /**
-     * @param maxEntries most unwrapped data keys kept for decryption (default 1000; 0 disables)
+     * @param maxEntries most unwrapped data keys kept for decryption (default 1000; 0 disables the
+     *     cache: every blob unwraps its data key through the KMS, and the key is zeroed after use)
      * @return this builder
      */
     public Builder decryptCacheSize(long maxEntries) {

@@ -59,6 +59,9 @@ public final class EnvelopeDecryptor {
       }
       try {
         dek = key.copyKeyMaterial();
+        if (key.singleUse()) {
+          key.destroy(); // nobody caches it: this was its one use
+        }
       } catch (IllegalStateException destroyed) {
         if (attempt > 0) {
           throw destroyed;
