@@ -1,0 +1,53 @@
+package dev.byok.cli;
+
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.util.Map;
+import java.util.Objects;
+import org.jspecify.annotations.NullMarked;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Where a CLI run reads and writes: standard streams, whether a person is watching (progress
+ * bars, refusing binary output to a terminal) and the environment it takes defaults from. Tests
+ * pass their own; {@link #system()} is the real process. Immutable.
+ *
+ * @param in standard input (plaintext or ciphertext for {@code -})
+ * @param out standard output (data for {@code -}, and reports)
+ * @param err standard error (progress, warnings, errors)
+ * @param interactive whether standard error is a terminal a person watches
+ * @param stdoutIsTerminal whether standard output is a terminal (binary output is refused there)
+ * @param env environment variables ({@code BYOK_KMS_ENDPOINT}, {@code AWS_REGION}, ...)
+ */
+@NullMarked
+public record CliIo(
+    InputStream in,
+    PrintStream out,
+    PrintStream err,
+    boolean interactive,
+    boolean stdoutIsTerminal,
+    Map<String, String> env) {
+
+  /** Validates and copies. */
+  public CliIo {
+    Objects.requireNonNull(in, "in");
+    Objects.requireNonNull(out, "out");
+    Objects.requireNonNull(err, "err");
+    env = Map.copyOf(env);
+  }
+
+  /** @return the process's streams and environment; interactive when a console is attached */
+  public static CliIo system() {
+    boolean console = System.console() != null;
+    return new CliIo(System.in, System.out, System.err, console, console, System.getenv());
+  }
+
+  /**
+   * @param name an environment variable
+   * @return its value, or {@code null} if unset or blank
+   */
+  public @Nullable String env(String name) {
+    String v = env.get(name);
+    return v == null || v.isBlank() ? null : v;
+  }
+}
