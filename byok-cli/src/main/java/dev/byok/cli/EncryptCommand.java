@@ -1,12 +1,120 @@
 package dev.byok.cli;
 
+import dev.byok.Byok;
+import dev.byok.EncryptionContext;
+import dev.byok.kms.aws.AwsKmsProvider;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Objects;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.jspecify.annotations.NullMarked;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
-/** Placeholder until `byok encrypt` lands. */
-@Command(name = "encrypt", description = "not implemented yet")
+/**
+ * {@code byok encrypt}: files, directories or standard input into byok blobs under one or more
+ * KMS keys. File outputs are written atomically (complete or absent).
+ */
+@NullMarked
+@Command(
+    name = "encrypt",
+    sortOptions = false,
+    description = {
+      "Encrypt files, directories or standard input under KMS keys.",
+      "FILE -> FILE.byok (or -o); several inputs or a directory -> -o DIR, mirrored with .byok added;",
+      "no input or '-' -> standard input to -o or standard output."
+    })
 final class EncryptCommand extends CliCommand {
+  @Option(
+      names = "--key",
+      required = true,
+      paramLabel = "KEY",
+      description = "key to encrypt under: aws-kms://ARN, alias/NAME or a key id; repeat to add replica keys")
+  List<String> keys = new ArrayList<>();
+
+  @Option(
+      names = "--context",
+      paramLabel = "NAME=VALUE",
+      description = "encryption context entry, bound to the blob (not secret; needed to decrypt if checked); repeatable")
+  Map<String, String> context = new LinkedHashMap<>();
+
+  @Option(
+      names = "--segment-size",
+      paramLabel = "BYTES",
+      description = "plaintext segment size, 4096..8388608 (default 65536)")
+  @Nullable Integer segmentSize;
+
+  @Mixin
+  @SuppressWarnings("NullAway.Init")
+  OutputOptions out;
+
+  @Parameters(paramLabel = "INPUT", arity = "0..*", description = "files or directories; '-' or none = stdin")
+  List<Path> inputs = new ArrayList<>();
+
+  @Mixin
+  @SuppressWarnings("NullAway.Init")
+  KmsOptions kms;
+
   @Override
-  public Integer call() {
-    throw new CliException(ExitCodes.FAILURE, "byok encrypt is not implemented yet");
+  public Integer call() throws IOException {
+    CliIo io = io();
+    EncryptionContext ctx = KeyRefs.context(context);
+    try (AwsKmsProvider provider = kms.provider(io)) {
+      Byok.Builder b = Byok.builder().provider(provider);
+      keys.forEach(k -> b.encryptUnder(KeyRefs.parse(k)));
+      if (segmentSize != null) {
+        b.segmentSize(segmentSize);
+      }
+      try (Byok byok = b.build()) {
+        if (Streams.isStdin(inputs)) {
+          encryptStdin(byok, ctx, io);
+          return ExitCodes.OK;
+        }
+        for (Streams.Job job : Streams.plan(inputs, out.output, Streams.Naming.ADD_SUFFIX)) {
+          encryptFile(byok, ctx, io, job.source(), job.target());
+        }
+      }
+    }
+    return ExitCodes.OK;
+  }
+
+  private void encryptStdin(Byok byok, EncryptionContext ctx, CliIo io) throws IOException {
+    InputStream in = out.progress.wrap(io.in(), -1, "encrypt", io);
+    if (out.toStdout()) {
+      Streams.refuseBinaryToTerminal(io, "ciphertext");
+      try (OutputStream enc = byok.newEncryptingStream(Streams.nonClosing(io.out()), ctx)) {
+        in.transferTo(enc);
+      }
+      io.out().flush();
+      return;
+    }
+    try (AtomicOutput file = AtomicOutput.create(Objects.requireNonNull(out.output), out.force)) {
+      try (OutputStream enc = byok.newEncryptingStream(file.stream(), ctx)) {
+        in.transferTo(enc);
+      }
+      file.commit();
+    }
+    io.err().println("encrypted stdin -> " + out.output + " (" + Files.size(Objects.requireNonNull(out.output)) + " bytes)");
+  }
+
+  private void encryptFile(Byok byok, EncryptionContext ctx, CliIo io, Path source, Path target) throws IOException {
+    long size = Files.size(source);
+    try (InputStream in = out.progress.wrap(Files.newInputStream(source), size, source.getFileName().toString(), io);
+        AtomicOutput file = AtomicOutput.create(target, out.force)) {
+      try (OutputStream enc = byok.newEncryptingStream(file.stream(), ctx)) {
+        in.transferTo(enc);
+      }
+      file.commit();
+    }
+    io.out().println("encrypted " + source + " -> " + target + " (" + size + " -> " + Files.size(target) + " bytes)");
   }
 }

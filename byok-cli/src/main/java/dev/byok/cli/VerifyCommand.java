@@ -1,12 +1,92 @@
 package dev.byok.cli;
 
+import dev.byok.EncryptionContext;
+import dev.byok.kms.aws.AwsKmsProvider;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.jspecify.annotations.NullMarked;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
-/** Placeholder until `byok verify` lands. */
-@Command(name = "verify", description = "not implemented yet")
+/**
+ * {@code byok verify}: authenticates blobs end to end — data key unwrapped through the KMS,
+ * key commitment, every segment, the final-segment marker — and writes no plaintext anywhere. Goes
+ * on after a failure and exits with the first failure's code.
+ */
+@NullMarked
+@Command(
+    name = "verify",
+    sortOptions = false,
+    description = {
+      "Authenticate blobs end to end (KMS unwrap, key commitment, every segment) without writing plaintext.",
+      "Prints OK or FAILED per blob; exits non-zero if any failed."
+    })
 final class VerifyCommand extends CliCommand {
+  @Mixin
+  @SuppressWarnings("NullAway.Init")
+  ReadKeyOptions trust;
+
+  @Option(names = "--context", paramLabel = "NAME=VALUE", description = "require exactly this encryption context")
+  Map<String, String> context = new LinkedHashMap<>();
+
+  @Parameters(paramLabel = "PATH", arity = "1..*", description = "blobs or directories (walked recursively)")
+  List<Path> paths = new ArrayList<>();
+
+  @Mixin
+  @SuppressWarnings("NullAway.Init")
+  KmsOptions kms;
+
   @Override
-  public Integer call() {
-    throw new CliException(ExitCodes.FAILURE, "byok verify is not implemented yet");
+  public Integer call() throws IOException {
+    CliIo io = io();
+    trust.check();
+    @Nullable EncryptionContext expected = context.isEmpty() ? null : KeyRefs.context(context);
+    List<BlobPaths.Entry> entries = BlobPaths.expand(paths);
+    int ok = 0;
+    int firstFailure = ExitCodes.OK;
+    try (AwsKmsProvider provider = kms.provider(io);
+        Readers readers = new Readers(trust, provider)) {
+      for (BlobPaths.Entry e : entries) {
+        try (InputStream in = Files.newInputStream(e.file())) {
+          CountingSink sink = new CountingSink();
+          DecryptCommand.decrypt(readers, in, Files.size(e.file()), sink, expected);
+          io.out().println("OK      " + e.file() + " (" + sink.count + " bytes of plaintext authenticated)");
+          ok++;
+        } catch (IOException | RuntimeException ex) {
+          io.out().println("FAILED  " + e.file() + ": " + Failures.describe(ex));
+          if (firstFailure == ExitCodes.OK) {
+            firstFailure = Failures.exitCode(ex);
+          }
+        }
+      }
+    }
+    int failed = entries.size() - ok;
+    io.out().println(ok + " of " + entries.size() + " blobs authentic" + (failed == 0 ? "" : ", " + failed + " FAILED"));
+    return firstFailure;
+  }
+
+  /** Counts and discards. */
+  private static final class CountingSink extends OutputStream {
+    long count;
+
+    @Override
+    public void write(int b) {
+      count++;
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) {
+      count += len;
+    }
   }
 }

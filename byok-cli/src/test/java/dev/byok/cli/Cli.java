@@ -35,6 +35,7 @@ final class Cli {
   private final Map<String, String> env = new HashMap<>();
   private byte[] stdin = new byte[0];
   private boolean interactive;
+  private boolean terminal;
 
   /** @return a CLI pointed at this endpoint (as BYOK_KMS_ENDPOINT), or at nothing when null */
   static Cli withEndpoint(java.net.URI endpoint) {
@@ -56,12 +57,18 @@ final class Cli {
     return this;
   }
 
+  /** Makes standard output a terminal (binary output is then refused). */
+  Cli stdoutTerminal(boolean on) {
+    this.terminal = on;
+    return this;
+  }
+
   Result run(String... args) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
         PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
-      int code = ByokCli.run(new CliIo(new ByteArrayInputStream(stdin), o, e, interactive, false, env), args);
+      int code = ByokCli.run(new CliIo(new ByteArrayInputStream(stdin), o, e, interactive, terminal, env), args);
       o.flush();
       e.flush();
       return new Result(code, out.toByteArray(), err.toString(StandardCharsets.UTF_8));
