@@ -1,0 +1,569 @@
+package dev.byok.cli;
+
+import dev.byok.Byok;
+import dev.byok.EncryptionContext;
+import dev.byok.EnvelopeHeader;
+import dev.byok.KeyRef;
+import dev.byok.KeySlot;
+import dev.byok.KeyUnusableException;
+import dev.byok.RewrapResult;
+import dev.byok.kms.aws.AwsKmsProvider;
+import dev.byok.monitor.KeyEvent;
+import dev.byok.monitor.KeyMonitorState;
+import dev.byok.monitor.KeyStateListener;
+import dev.byok.monitor.KeyStateMonitor;
+import dev.byok.testkit.LocalKmsServer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.jspecify.annotations.NullMarked;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.kms.KmsClient;
+import software.amazon.awssdk.services.kms.model.KeyMetadata;
+import software.amazon.awssdk.services.kms.model.KeyState;
+import software.amazon.awssdk.services.kms.model.ScheduleKeyDeletionResponse;
+
+/**
+ * The story {@code byok demo} tells: nine steps against a {@link LocalKmsServer} started
+ * in-process, reached through the real AWS SDK — the data path through {@link AwsKmsProvider}, the
+ * customer's admin actions through a plain {@link KmsClient} — with a {@link KeyStateMonitor}
+ * probing at an accelerated pace. Every step checks its own outcome; the first one that does not
+ * behave as it says ends the run with a {@link CliException} (exit 1) naming it.
+ *
+ * <p>One run; not thread-safe. The monitor's listener (its own thread) only queues events; the
+ * steps wait for them with a deadline, never by sleeping.
+ */
+@NullMarked
+final class DemoStory {
+  static final String ALIAS = "alias/byok-demo";
+  static final int STEPS = 9;
+  static final Duration PROBE_INTERVAL = Duration.ofMillis(250);
+  static final Duration SUSPECT_PROBE_INTERVAL = Duration.ofMillis(100);
+  static final Duration GRACE = Duration.ofMillis(500);
+  static final Duration TICK = Duration.ofMillis(25);
+  /** How long a step waits for the monitor; detection takes well under a second. */
+  static final Duration DEADLINE = Duration.ofSeconds(15);
+  static final int DELETION_WINDOW_DAYS = 7;
+  private static final String INDENT = "      ";
+
+  private final PrintStream out;
+  private final Path plain;
+  private final Path repo;
+  private final LocalKmsServer server;
+  private final AwsKmsProvider provider;
+  private final KmsClient admin;
+  private final Byok byok;
+  private final KeyStateMonitor monitor;
+  private final KeyRef alias = KeyRef.of(AwsKmsProvider.PROVIDER_ID, ALIAS);
+  private final Events events = new Events();
+  private final long started = System.nanoTime();
+  private String oldKey = "";
+  private String newKey = "";
+
+  private DemoStory(
+      PrintStream out, Path dir, LocalKmsServer server, AwsKmsProvider provider, KmsClient admin, Byok byok,
+      KeyStateMonitor monitor) {
+    this.out = out;
+    this.plain = dir.resolve("plaintext");
+    this.repo = dir.resolve("repo");
+    this.server = server;
+    this.provider = provider;
+    this.admin = admin;
+    this.byok = byok;
+    this.monitor = monitor;
+  }
+
+  /**
+   * Starts the local KMS, tells the story, and stops everything it started.
+   *
+   * @param io where to print; its environment is ignored for the KMS (pass an empty one)
+   * @param dir an empty work directory
+   * @param dirFate what happens to {@code dir} at the end, for the opening lines
+   * @throws CliException (exit 1) naming the first step that did not behave as expected
+   */
+  static void run(CliIo io, Path dir, String dirFate) throws IOException, InterruptedException {
+    run(io, dir, dirFate, server -> { });
+  }
+
+  /**
+   * {@link #run(CliIo, Path, String)} with a hook that sees the local KMS before the story starts
+   * (tests script its faults there, to see a step fail).
+   */
+  static void run(CliIo io, Path dir, String dirFate, Consumer<LocalKmsServer> onStart)
+      throws IOException, InterruptedException {
+    try (LocalKmsServer server = LocalKmsServer.builder().start()) {
+      onStart.accept(server);
+      KmsOptions kms = new KmsOptions();
+      kms.endpoint = server.endpoint();
+      kms.region = server.api().region();
+      try (AwsKmsProvider provider = kms.provider(io);
+          KmsClient admin = kms.client(io, Region.of(kms.region));
+          Byok byok = Byok.builder().provider(provider).encryptUnder(KeyRef.of(AwsKmsProvider.PROVIDER_ID, ALIAS))
+              .build();
+          KeyStateMonitor monitor = KeyStateMonitor.builder()
+              .provider(provider)
+              .dataKeyManager(byok.keys())
+              .probeInterval(PROBE_INTERVAL)
+              .suspectProbeInterval(SUSPECT_PROBE_INTERVAL)
+              .gracePeriod(GRACE)
+              .tick(TICK)
+              .maxProbesPerSecond(100)
+              .build()) {
+        PrintStream out = io.out();
+        out.println("byok demo: bring your own key, end to end, on a local KMS (no AWS account; nothing leaves "
+            + "this machine)");
+        out.println("  local KMS  " + server.endpoint() + " (AWS KMS protocol, reached through the real AWS SDK; "
+            + "it stops when the demo ends)");
+        out.println("  work dir   " + dir + " (" + dirFate + ")");
+        out.println("  monitor    probes every " + PROBE_INTERVAL.toMillis() + " ms, grace " + GRACE.toMillis()
+            + " ms (accelerated; the defaults are 5 min and 30 s)");
+        out.println();
+        new DemoStory(out, dir, server, provider, admin, byok, monitor).tell();
+      }
+    }
+  }
+
+  private void tell() throws InterruptedException {
+    step(1, "Create the customer's key and the alias " + ALIAS, this::createKey);
+    step(2, "Encrypt a snapshot directory under " + ALIAS, this::encryptSnapshot);
+    step(3, "Inspect one blob (its header only: no key, no KMS)", this::inspect);
+    step(4, "The customer disables the key", this::disable);
+    step(5, "The customer enables the key again", this::enable);
+    step(6, "The customer rotates by hand: a new key, and " + ALIAS + " moves to it", this::retarget);
+    step(7, "Rewrap the old blobs under the new key", this::rewrap);
+    step(8, "The customer schedules deletion of the old key (" + DELETION_WINDOW_DAYS + "-day window)",
+        this::scheduleDeletion);
+    step(9, "Summary", this::summary);
+  }
+
+  // ------------------------------------------------------------------ the steps
+
+  private void createKey() {
+    KeyMetadata k = admin.createKey(b -> b.description("byok demo: the customer's key")).keyMetadata();
+    oldKey = k.arn();
+    admin.createAlias(b -> b.aliasName(ALIAS).targetKeyId(oldKey));
+    line("key " + oldKey + " (" + k.keyStateAsString() + ")");
+    line(ALIAS + " points at it; the application names only the alias");
+    expect(k.keyState() == KeyState.ENABLED, "the new key is " + k.keyStateAsString() + ", not Enabled");
+  }
+
+  private void encryptSnapshot() throws IOException {
+    List<Path> files = Snapshot.write(plain.resolve("snapshot-1"));
+    int requestsBefore = server.requests().size();
+    long t = System.nanoTime();
+    long bytes = 0;
+    for (Path f : files) {
+      Path blob = repo.resolve(plain.relativize(f));
+      Files.createDirectories(blob.getParent());
+      byok.encryptFile(f, blob, context("snapshot-1"));
+      bytes += Files.size(f);
+    }
+    long nanos = System.nanoTime() - t;
+    line(files.size() + " files, " + size(bytes) + ": plaintext/snapshot-1 -> repo/snapshot-1, "
+        + String.format(Locale.ROOT, "%.0f MiB/s", bytes / 1048576.0 / Math.max(nanos, 1) * 1e9));
+    line("context repository=demo, snapshot=snapshot-1; KMS: "
+        + requests(server.requests().subList(requestsBefore, server.requests().size()))
+        + ": one data key for the whole snapshot, wrapped under the customer's key");
+    expect(blobs(repo).size() == files.size(), "expected " + files.size() + " blobs in " + repo);
+  }
+
+  private void inspect() throws IOException {
+    Path blob = repo.resolve("snapshot-1/data/seg-0001.dat");
+    int requestsBefore = server.requests().size();
+    EnvelopeHeader h = header(blob);
+    long length = Files.size(blob);
+    int requests = server.requests().size() - requestsBefore;
+    line(repo.relativize(blob) + ": format v" + h.formatVersion() + ", suite " + h.suiteId()
+        + " (AES-256-GCM, HKDF-SHA256), segments of " + h.segmentSize() + " bytes, " + size(length)
+        + " on disk for " + size(h.plaintextLength(length)) + " of plaintext");
+    line("context " + h.encryptionContext().asMap().entrySet().stream()
+        .map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(", ")));
+    for (KeySlot s : h.keySlots()) {
+      line("key slot " + s.providerId() + " " + s.keyArn() + " (data key wrapped in " + s.wrappedKeyLength()
+          + " bytes)");
+    }
+    line("KMS requests made: " + requests);
+    expect(requests == 0, "inspect made " + requests + " KMS requests");
+    expect(h.encryptionContext().equals(context("snapshot-1")), "unexpected context " + h.encryptionContext());
+    expect(slotArns(h).equals(List.of(oldKey)), "the key slot should name " + oldKey);
+  }
+
+  private void disable() throws IOException, InterruptedException {
+    monitor.watch(alias).addListener(events);
+    monitor.probeNow(alias); // learns the ARN behind the alias and makes its canary
+    expect(monitor.state(alias) == KeyMonitorState.ACTIVE && oldKey.equals(monitor.keyArn(alias)),
+        "the first probe saw " + monitor.state(alias) + " " + monitor.keyArn(alias));
+    monitor.start();
+    line("monitor watches " + ALIAS + " (-> " + oldKey + "): " + monitor.state(alias));
+
+    events.clear();
+    admin.disableKey(b -> b.keyId(oldKey));
+    long t0 = System.nanoTime();
+    List<Seen> seen = events.await(e -> e.type() == KeyEvent.Type.LOCKED, "the monitor's LOCKED event");
+    Seen locked = seen.get(seen.size() - 1);
+    String suspect = seen.stream()
+        .filter(s -> s.event().type() == KeyEvent.Type.STATE_CHANGED && s.event().to() == KeyMonitorState.SUSPECT)
+        .findFirst()
+        .map(s -> "SUSPECT after " + s.millisSince(t0) + " ms (" + s.event().reason() + "), ")
+        .orElse("");
+    line("DisableKey; monitor: " + suspect + "LOCKED after " + locked.millisSince(t0) + " ms");
+    line("the host now locks the repository: it is told, it does not have to find out from failed reads");
+
+    long callsBefore = dataPathCalls();
+    Path blob = repo.resolve("snapshot-1/index-0");
+    try (InputStream in = byok.newDecryptingStream(Files.newInputStream(blob), context("snapshot-1"))) {
+      in.readAllBytes();
+      throw new Unexpected("reading " + repo.relativize(blob) + " worked although the key is disabled");
+    } catch (KeyUnusableException e) {
+      expect(e.reason() == KeyUnusableException.Reason.LOCKED, "the read failed with " + e.reason() + ", not LOCKED");
+      long calls = dataPathCalls() - callsBefore;
+      line("read refused: " + Failures.describe(e));
+      line("(byok decrypt would exit " + Failures.exitCode(e) + "; refused in-process, KMS requests: " + calls + ")");
+      expect(calls == 0, "the locked key still reached the KMS " + calls + " times");
+    }
+  }
+
+  private void enable() throws IOException, InterruptedException {
+    events.clear();
+    admin.enableKey(b -> b.keyId(oldKey));
+    long t0 = System.nanoTime();
+    List<Seen> seen = events.await(e -> e.type() == KeyEvent.Type.UNLOCKED, "the monitor's UNLOCKED event");
+    line("EnableKey; monitor: UNLOCKED after " + seen.get(seen.size() - 1).millisSince(t0)
+        + " ms (its canary decrypts again); the host unlocks");
+    List<Path> blobs = blobs(repo.resolve("snapshot-1"));
+    for (Path blob : blobs) {
+      checkDecrypts(byok, blob);
+    }
+    line("reads work again: " + blobs.size() + " blobs decrypt to the original bytes");
+  }
+
+  private void retarget() throws IOException, InterruptedException {
+    newKey = admin.createKey(b -> b.description("byok demo: the customer's new key")).keyMetadata().arn();
+    events.clear();
+    admin.updateAlias(b -> b.aliasName(ALIAS).targetKeyId(newKey));
+    long t0 = System.nanoTime();
+    List<Seen> seen = events.await(e -> e.type() == KeyEvent.Type.KEY_RETARGETED, "the KEY_RETARGETED event");
+    Seen r = seen.get(seen.size() - 1);
+    line("new key " + newKey + "; UpdateAlias " + ALIAS);
+    line("monitor: KEY_RETARGETED after " + r.millisSince(t0) + " ms: " + r.event().previousArn() + " -> "
+        + r.event().keyArn());
+    expect(oldKey.equals(r.event().previousArn()) && newKey.equals(r.event().keyArn()),
+        "expected the alias to move from " + oldKey + " to " + newKey);
+
+    Path source = Snapshot.writeIndex(plain.resolve("snapshot-2"), List.of());
+    Path blob = repo.resolve(plain.relativize(source));
+    Files.createDirectories(blob.getParent());
+    byok.encryptFile(source, blob, context("snapshot-2"));
+    List<String> arns = slotArns(header(blob));
+    line("new blob " + repo.relativize(blob) + " names " + String.join(", ", arns));
+    expect(arns.equals(List.of(newKey)), "the new blob should name " + newKey);
+    checkDecrypts(byok, repo.resolve("snapshot-1/index-0"));
+    line("old blobs still name the old key and still decrypt; the monitor keeps watching it");
+  }
+
+  private void rewrap() throws IOException {
+    long copied = 0;
+    long reencrypted = 0;
+    List<Path> old = blobs(repo.resolve("snapshot-1"));
+    for (Path blob : old) {
+      byte[] before = payloadDigest(blob);
+      RewrapResult r = byok.rewrap(blob, blob);
+      expect(Arrays.equals(before, payloadDigest(blob)), "the payload of " + blob + " changed");
+      expect(r.newSlots().stream().map(KeySlot::keyArn).toList().equals(List.of(newKey)),
+          repo.relativize(blob) + " was rewrapped under " + r.newSlots() + ", not " + newKey);
+      copied += r.payloadBytesCopied();
+      reencrypted += r.payloadBytesReencrypted();
+    }
+    line(old.size() + " blobs rewrapped (only their headers were rewritten): " + size(copied)
+        + " of payload copied, unchanged (SHA-256 before = after); payload bytes re-encrypted: " + reencrypted);
+    expect(reencrypted == 0, reencrypted + " payload bytes were re-encrypted");
+
+    List<Path> all = blobs(repo);
+    try (Byok onlyNew = Byok.builder().provider(provider).encryptUnder(KeyRef.of(AwsKmsProvider.PROVIDER_ID, newKey))
+        .build()) {
+      for (Path blob : all) {
+        checkDecrypts(onlyNew, blob);
+      }
+    }
+    line("a reader trusting only " + newKey + " decrypts all " + all.size()
+        + " blobs to the original bytes: the old key is no longer needed");
+  }
+
+  private void scheduleDeletion() throws IOException, InterruptedException {
+    events.clear();
+    ScheduleKeyDeletionResponse r =
+        admin.scheduleKeyDeletion(b -> b.keyId(oldKey).pendingWindowInDays(DELETION_WINDOW_DAYS));
+    long t0 = System.nanoTime();
+    List<Seen> seen = events.await(
+        e -> e.type() == KeyEvent.Type.DELETION_SCHEDULED && oldKey.equals(e.keyArn()),
+        "the DELETION_SCHEDULED event for the old key");
+    Seen d = seen.get(seen.size() - 1);
+    Instant date = d.event().deletionDate();
+    expect(date != null && Duration.between(date, r.deletionDate()).abs().compareTo(Duration.ofSeconds(1)) < 0,
+        "the event's deletion date " + date + " is not the scheduled " + r.deletionDate());
+    long left = 0;
+    for (Path blob : blobs(repo)) {
+      if (slotArns(header(blob)).contains(oldKey)) {
+        left++;
+      }
+    }
+    line("ScheduleKeyDeletion; monitor: DELETION_SCHEDULED after " + d.millisSince(t0) + " ms");
+    line("WARNING: key " + oldKey + " will be deleted on " + date.atOffset(ZoneOffset.UTC).toLocalDate()
+        + " (UTC); blobs still under it would become unreadable: " + left + " left"
+        + (left == 0 ? " (all rewrapped)" : ""));
+    line("until then the customer can still cancel the deletion; the monitor never deletes anything");
+    expect(left == 0, left + " blobs still depend on the old key");
+  }
+
+  private void summary() {
+    List<LocalKmsServer.WireCall> all = server.requests();
+    line("every step behaved as expected, in " + millisSince(started) + " ms");
+    line("the local KMS answered " + requests(all));
+    line("stopping the monitor and the local KMS");
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  /** One step's work; it throws {@link Unexpected} when its outcome is not the one it announced. */
+  @FunctionalInterface
+  private interface Step {
+    void run() throws IOException, InterruptedException;
+  }
+
+  /** A step's outcome was not the expected one. */
+  private static final class Unexpected extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    Unexpected(String message) {
+      super(message);
+    }
+  }
+
+  private void step(int n, String title, Step body) throws InterruptedException {
+    out.println("[" + n + "/" + STEPS + "] " + title);
+    out.flush();
+    long t = System.nanoTime();
+    try {
+      body.run();
+    } catch (InterruptedException e) {
+      throw e;
+    } catch (IOException | RuntimeException e) {
+      String why = e instanceof Unexpected ? e.getMessage() : Failures.describe(e);
+      line("FAILED: " + why);
+      out.flush();
+      throw new CliException(ExitCodes.FAILURE,
+          "demo step " + n + "/" + STEPS + " (" + title + ") did not go as expected: " + why, e);
+    }
+    line("done in " + millisSince(t) + " ms");
+    out.flush();
+  }
+
+  private void line(String s) {
+    out.println(INDENT + s);
+  }
+
+  private static void expect(boolean condition, String otherwise) {
+    if (!condition) {
+      throw new Unexpected(otherwise);
+    }
+  }
+
+  private static long millisSince(long nanoTime) {
+    return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - nanoTime);
+  }
+
+  private static EncryptionContext context(String snapshot) {
+    return EncryptionContext.of("repository", "demo", "snapshot", snapshot);
+  }
+
+  private long dataPathCalls() {
+    return byok.keys().stats().kmsCalls().values().stream().mapToLong(Long::longValue).sum();
+  }
+
+  /** Decrypts a blob with the context its snapshot was written with and compares it with its plaintext. */
+  private void checkDecrypts(Byok reader, Path blob) throws IOException {
+    Path rel = repo.relativize(blob);
+    byte[] got;
+    try (InputStream in = reader.newDecryptingStream(Files.newInputStream(blob), context(rel.getName(0).toString()))) {
+      got = digest(in);
+    }
+    byte[] want;
+    try (InputStream in = Files.newInputStream(plain.resolve(rel))) {
+      want = digest(in);
+    }
+    expect(Arrays.equals(got, want), rel + " did not decrypt to its original bytes");
+  }
+
+  private static EnvelopeHeader header(Path blob) throws IOException {
+    try (InputStream in = Files.newInputStream(blob)) {
+      return Byok.inspect(in);
+    }
+  }
+
+  private static List<String> slotArns(EnvelopeHeader h) {
+    return h.keySlots().stream().map(KeySlot::keyArn).toList();
+  }
+
+  /** @return SHA-256 of the blob's payload: everything after the header's key slots */
+  private static byte[] payloadDigest(Path blob) throws IOException {
+    int offset = header(blob).payloadOffset();
+    try (FileChannel ch = FileChannel.open(blob, StandardOpenOption.READ)) {
+      ch.position(offset);
+      return digest(Channels.newInputStream(ch));
+    }
+  }
+
+  private static byte[] digest(InputStream in) throws IOException {
+    MessageDigest md;
+    try {
+      md = MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+    try (DigestInputStream d = new DigestInputStream(in, md)) {
+      d.transferTo(OutputStream.nullOutputStream());
+    }
+    return md.digest();
+  }
+
+  private static List<Path> blobs(Path dir) throws IOException {
+    try (Stream<Path> s = Files.walk(dir)) {
+      return s.filter(Files::isRegularFile).sorted().toList();
+    }
+  }
+
+  /** @return e.g. {@code 3 (GenerateDataKey 1, Decrypt 2)} */
+  private static String requests(List<LocalKmsServer.WireCall> calls) {
+    Map<String, Long> byOp = calls.stream()
+        .collect(Collectors.groupingBy(LocalKmsServer.WireCall::operation, LinkedHashMap::new, Collectors.counting()));
+    String ops = byOp.entrySet().stream()
+        .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+        .map(e -> e.getKey() + " " + e.getValue())
+        .collect(Collectors.joining(", "));
+    return calls.size() + (calls.size() == 1 ? " request" : " requests") + (ops.isEmpty() ? "" : " (" + ops + ")");
+  }
+
+  private static String size(long bytes) {
+    if (bytes < 1024) {
+      return bytes + " bytes";
+    }
+    return String.format(Locale.ROOT, "%,d bytes (%.1f %s)", bytes,
+        bytes < 1048576 ? bytes / 1024.0 : bytes / 1048576.0, bytes < 1048576 ? "KiB" : "MiB");
+  }
+
+  // ------------------------------------------------------------------ monitor events
+
+  /** One event and when it arrived. */
+  private record Seen(KeyEvent event, long nanoTime) {
+    long millisSince(long t0) {
+      return Math.max(0, TimeUnit.NANOSECONDS.toMillis(nanoTime - t0));
+    }
+  }
+
+  /** Queues the monitor's events; the steps wait for the one they expect. */
+  private static final class Events implements KeyStateListener {
+    private final LinkedBlockingQueue<Seen> queue = new LinkedBlockingQueue<>();
+
+    @Override
+    public void onEvent(KeyEvent event) {
+      queue.add(new Seen(event, System.nanoTime()));
+    }
+
+    void clear() {
+      queue.clear();
+    }
+
+    /**
+     * @return the events up to and including the first one that matches
+     * @throws Unexpected if none arrives within {@link #DEADLINE}
+     */
+    List<Seen> await(Predicate<KeyEvent> match, String what) throws InterruptedException {
+      long deadline = System.nanoTime() + DEADLINE.toNanos();
+      List<Seen> seen = new ArrayList<>();
+      while (true) {
+        long left = deadline - System.nanoTime();
+        Seen s = left > 0 ? queue.poll(left, TimeUnit.NANOSECONDS) : null;
+        if (s == null) {
+          throw new Unexpected("no " + what + " within " + DEADLINE.toSeconds() + " s (saw: "
+              + seen.stream().map(x -> x.event().type().toString()).collect(Collectors.joining(", ")) + ")");
+        }
+        seen.add(s);
+        if (match.test(s.event())) {
+          return seen;
+        }
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ the snapshot
+
+  /** Writes snapshot-like plaintext: deterministic content, varied sizes (one spans many segments). */
+  static final class Snapshot {
+    /** Data files and their sizes: a multi-segment one, mid-sized ones, a tiny and an empty one. */
+    private static final Map<String, Integer> DATA = new LinkedHashMap<>();
+
+    static {
+      DATA.put("data/seg-0001.dat", 4 * 1024 * 1024 + 12_345);
+      DATA.put("data/seg-0002.dat", 300_000);
+      DATA.put("data/seg-0003.dat", 65_536);
+      DATA.put("data/seg-0004.dat", 17);
+      DATA.put("data/seg-0005.dat", 0);
+    }
+
+    private Snapshot() {}
+
+    /** @return the files written under {@code dir}, sorted */
+    static List<Path> write(Path dir) throws IOException {
+      List<Path> files = new ArrayList<>();
+      long seed = 1;
+      for (Map.Entry<String, Integer> e : DATA.entrySet()) {
+        byte[] data = new byte[e.getValue()];
+        new Random(seed++).nextBytes(data);
+        Path f = dir.resolve(e.getKey());
+        Files.createDirectories(f.getParent());
+        files.add(Files.write(f, data));
+      }
+      files.add(writeIndex(dir, files));
+      files.sort(null);
+      return files;
+    }
+
+    /** Writes {@code dir/index-0}, a small JSON list of the snapshot's files. */
+    static Path writeIndex(Path dir, List<Path> files) throws IOException {
+      StringBuilder b = new StringBuilder("{\"snapshot\":\"").append(dir.getFileName()).append("\",\"files\":[");
+      for (int i = 0; i < files.size(); i++) {
+        Path f = files.get(i);
+        b.append(i == 0 ? "" : ",").append("{\"name\":\"").append(dir.relativize(f).toString().replace('\\', '/'))
+            .append("\",\"length\":").append(Files.size(f)).append('}');
+      }
+      b.append("]}\n");
+      Files.createDirectories(dir);
+      return Files.writeString(dir.resolve("index-0"), b);
+    }
+  }
+}
