@@ -53,6 +53,7 @@ public final class EncryptedBlobStore {
    * @return the object's length, which is also the {@code Content-Length} sent
    * @throws IOException if reading the plaintext fails
    */
+  // docs:begin blob-store-put
   public long put(String key, InputStream plaintext, long length, EncryptionContext context) throws IOException {
     try (EncryptedInputStream envelope = byok.newEncryptingInputStream(plaintext, length, context)) {
       s3.putObject(
@@ -61,6 +62,7 @@ public final class EncryptedBlobStore {
       return envelope.length();
     }
   }
+  // docs:end blob-store-put
 
   /**
    * Downloads and decrypts a whole blob as a stream.
@@ -70,9 +72,11 @@ public final class EncryptedBlobStore {
    * @return the plaintext; every byte it returns has been authenticated. Close it.
    * @throws IOException if the download fails
    */
+  // docs:begin blob-store-get
   public InputStream get(String key, EncryptionContext expected) throws IOException {
     return byok.newDecryptingStream(s3.getObject(b -> b.bucket(bucket).key(key)), expected);
   }
+  // docs:end blob-store-get
 
   /**
    * Reads a plaintext range with three small requests: a ranged GET of the header prefix, a HEAD
@@ -85,6 +89,7 @@ public final class EncryptedBlobStore {
    * @return the plaintext range, authenticated. Close it.
    * @throws IOException if a download fails
    */
+  // docs:begin blob-store-get-range
   public InputStream getRange(String key, long plaintextOffset, long length, EncryptionContext expected)
       throws IOException {
     EnvelopeHeader header = readHeader(key);
@@ -95,6 +100,7 @@ public final class EncryptedBlobStore {
         : s3.getObject(b -> b.bucket(bucket).key(key).range(plan.httpRange()));
     return byok.decryptRange(header, plan, fetched, expected);
   }
+  // docs:end blob-store-get-range
 
   /**
    * Reads a blob's header from a ranged GET of its first {@value #HEADER_PREFIX} bytes (or the
@@ -104,6 +110,7 @@ public final class EncryptedBlobStore {
    * @return the header
    * @throws IOException if the download fails
    */
+  // docs:begin blob-store-read-header
   public EnvelopeHeader readHeader(String key) throws IOException {
     GetObjectRequest request =
         GetObjectRequest.builder().bucket(bucket).key(key).range("bytes=0-" + (HEADER_PREFIX - 1)).build();
@@ -113,4 +120,5 @@ public final class EncryptedBlobStore {
     }
     return EnvelopeHeader.read(new ByteArrayInputStream(prefix));
   }
+  // docs:end blob-store-read-header
 }

@@ -29,12 +29,12 @@ public final class HostLockExample {
     private volatile String lockReason = "";
     private volatile boolean snapshotsPaused;
 
-    Repository(String name) {
+    public Repository(String name) {
       this.name = name;
     }
 
     /** Closes the repository: in-flight operations finish, new ones are refused. */
-    void lockForKeyRevocation(String reason) {
+    public void lockForKeyRevocation(String reason) {
       lock.writeLock().lock(); // waits for in-flight reads and writes
       try {
         locked = true;
@@ -45,7 +45,7 @@ public final class HostLockExample {
       }
     }
 
-    void unlock() {
+    public void unlock() {
       lock.writeLock().lock();
       try {
         locked = false;

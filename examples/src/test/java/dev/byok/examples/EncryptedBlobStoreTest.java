@@ -85,7 +85,19 @@ class EncryptedBlobStoreTest {
         .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY)
         .build();
     proxy.start();
-    s3 = S3Client.builder()
+    s3 = newS3Client(keyStore);
+    s3.createBucket(b -> b.bucket(BUCKET));
+
+    FakeKms kms = FakeKms.create();
+    kms.api().createAlias("alias/snapshots", kms.api().createKey("customer key").arn());
+    byok = Byok.builder().provider(kms).encryptUnder("fake-kms://alias/snapshots").segmentSize(SEGMENT).build();
+    store = new EncryptedBlobStore(s3, BUCKET, byok);
+  }
+
+  /** The client as docs/snapshot-repositories.md shows it (DocsTest keeps the two in step). */
+  private static S3Client newS3Client(Path keyStore) {
+    // docs:begin snapshot-s3-client
+    S3Client s3 = S3Client.builder()
         .endpointOverride(URI.create("https://127.0.0.1:" + proxy.getSecurePort()))
         .region(Region.US_EAST_1)
         .forcePathStyle(true)
@@ -93,14 +105,10 @@ class EncryptedBlobStoreTest {
         .httpClient(UrlConnectionHttpClient.builder().tlsTrustManagersProvider(() -> trusting(keyStore)).build())
         .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
         .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
-        .overrideConfiguration(c -> c.addExecutionInterceptor(new Recorder()))
+        .overrideConfiguration(c -> c.addExecutionInterceptor(new Recorder()))   // the test's wire log
         .build();
-    s3.createBucket(b -> b.bucket(BUCKET));
-
-    FakeKms kms = FakeKms.create();
-    kms.api().createAlias("alias/snapshots", kms.api().createKey("customer key").arn());
-    byok = Byok.builder().provider(kms).encryptUnder("fake-kms://alias/snapshots").segmentSize(SEGMENT).build();
-    store = new EncryptedBlobStore(s3, BUCKET, byok);
+    // docs:end snapshot-s3-client
+    return s3;
   }
 
   /**
@@ -173,6 +181,28 @@ class EncryptedBlobStoreTest {
     }
     try (InputStream in = store.get(key, CTX)) {
       assertThat(in.readAllBytes()).isEqualTo(plain);
+    }
+  }
+
+  @Test
+  void theDocsSetUpWorksWithTheDefaultSegmentSize() throws IOException {
+    // the set-up of docs/snapshot-repositories.md; its locals shadow this class's fields
+    // docs:begin snapshot-setup
+    FakeKms kms = FakeKms.create();                       // or AwsKmsProvider for real AWS KMS
+    kms.api().createAlias("alias/snapshots", kms.api().createKey("customer key").arn());
+    Byok byok = Byok.builder().provider(kms).encryptUnder("fake-kms://alias/snapshots").build();
+    EncryptedBlobStore store = new EncryptedBlobStore(s3, "snapshots", byok);
+    EncryptionContext ctx = EncryptionContext.of("repository", "nightly", "tenant", "acme");
+    // docs:end snapshot-setup
+    int size = 200_000; // four 64 KiB segments
+    byte[] plain = random(size, 5);
+    try (byok) {
+      long stored = store.put("default-segments", new ByteArrayInputStream(plain), size, ctx);
+      assertThat(stored).isEqualTo(byok.ciphertextLength(size, ctx));
+      assertThat(store.readHeader("default-segments").segmentSize()).isEqualTo(64 * 1024);
+      assertThat(readAll(store.get("default-segments", ctx))).isEqualTo(plain);
+      assertThat(readAll(store.getRange("default-segments", 131_000, 200, ctx)))
+          .isEqualTo(Arrays.copyOfRange(plain, 131_000, 131_200));
     }
   }
 

@@ -1,18 +1,20 @@
-package dev.byok.testkit;
+package dev.byok.examples.docs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.byok.EncryptionContext;
 import dev.byok.KeyUnusableException;
-import dev.byok.KmsUnavailableException;
 import dev.byok.spi.GeneratedDataKey;
+import dev.byok.testkit.FakeKmsExtension;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** The code shown in docs/testing-with-the-testkit.md (section "The fake KMS"); keep the two in step. */
-class FakeKmsDocsExampleTest {
+// The first test of docs/testing-with-the-testkit.md ("The fake KMS"), as a host would write it;
+// DocsTest keeps the two in step.
+// docs:begin testkit-first-test
+class SnapshotKeysTest {
   @RegisterExtension final FakeKmsExtension fake = FakeKmsExtension.create();
 
   @Test
@@ -34,14 +36,5 @@ class FakeKmsDocsExampleTest {
             e -> assertThat(e.reason()).isEqualTo(KeyUnusableException.Reason.DISABLED));
     assertThat(fake.api().calls("Decrypt", "DisabledException")).isEqualTo(1);
   }
-
-  @Test
-  void aThrottledCallIsTransient() {
-    String arn = fake.api().createKey().arn();
-    fake.api().failNext("GenerateDataKey", "ThrottlingException");
-
-    assertThatThrownBy(() -> fake.kms().generateDataKey(arn, EncryptionContext.empty()))
-        .isInstanceOfSatisfying(KmsUnavailableException.class, e -> assertThat(e.throttled()).isTrue());
-    assertThat(fake.kms().generateDataKey(arn, EncryptionContext.empty()).keyArn()).isEqualTo(arn);
-  }
 }
+// docs:end testkit-first-test

@@ -1,4 +1,4 @@
-package dev.byok.testkit;
+package dev.byok.examples.docs;
 
 import dev.byok.DataKey;
 import dev.byok.DataKeyResolver;
@@ -6,6 +6,7 @@ import dev.byok.EncryptionContext;
 import dev.byok.EnvelopeDecryptor;
 import dev.byok.EnvelopeEncryptor;
 import dev.byok.KeySlot;
+import dev.byok.testkit.TamperSuite;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -15,8 +16,8 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The sample in docs/testing-with-the-testkit.md, compiled and run; keep the two in step. */
-class DocsSnippetTest {
+/** The tamper-suite sample of docs/testing-with-the-testkit.md, run; {@link DocsTest} keeps the two in step. */
+class TamperSuiteDocsTest {
   /** Stands in for a host's own read path, for example a blob store that decrypts on read. */
   static final class BlobStore {
     private final EnvelopeDecryptor decryptor;
@@ -42,7 +43,7 @@ class DocsSnippetTest {
 
   @Test
   void hostRunsTheSuiteAgainstItsOwnReadPath(@TempDir Path tempDir) throws IOException {
-    // --- docs sample begins
+    // docs:begin tamper-suite
     DataKey key = DataKey.generate();
     EnvelopeEncryptor encryptor = EnvelopeEncryptor.builder()
         .dataKey(key)
@@ -66,6 +67,6 @@ class DocsSnippetTest {
         .and(TamperSuite.wrongKey(envelope, plaintext, r -> TamperSuite.channel(EnvelopeDecryptor.create(r))))
         .and(TamperSuite.wrongContext(envelope, plaintext, c -> TamperSuite.streaming(decryptor, c)))
         .assertClean();
-    // --- docs sample ends
+    // docs:end tamper-suite
   }
 }
