@@ -26,6 +26,7 @@ import picocli.CommandLine.ScopeType;
 @Command(
     name = "byok",
     mixinStandardHelpOptions = true,
+    scope = ScopeType.INHERIT, // --help and --version on every subcommand too
     versionProvider = ByokCli.Version.class,
     description = {
       "Bring-your-own-key envelope encryption under AWS KMS keys (or the local test KMS).",

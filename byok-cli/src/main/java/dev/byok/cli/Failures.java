@@ -84,7 +84,8 @@ final class Failures {
         case NOT_FOUND -> "key " + key + " does not exist in this account and Region (check --key, --region, --endpoint)";
         case ACCESS_DENIED -> "access to key " + key + " is denied; the key policy, IAM or a grant must allow "
             + "these credentials to use it";
-        case LOCKED -> "key " + key + " is locked by the key-state monitor: " + k.getMessage();
+        case LOCKED -> "key " + key + " is locked by the key-state monitor after a confirmed revocation; "
+            + "reads resume once the key is usable again";
       };
     }
     if (e instanceof ByokConfigurationException && e.getMessage() != null && e.getMessage().contains("allow-list")) {

@@ -253,6 +253,8 @@ class EncryptDecryptCommandTest {
   @Test
   void badCommandLinesExit2WithAHint() throws IOException {
     Path plain = file("b.bin", 10);
+    Cli.Result help = ok(cli.run("decrypt", "--help"));
+    assertThat(help.stdout()).contains("--any-key", "--context", "--endpoint");
     Cli.Result unknown = cli.run("encrypt", "--key", keyA, "--frobnicate", plain.toString());
     assertThat(unknown.exitCode()).isEqualTo(ExitCodes.USAGE);
     assertThat(unknown.stderr()).contains("Unknown option: '--frobnicate'");
