@@ -325,7 +325,8 @@ public final class Byok implements AutoCloseable {
       WrappedKey w = null;
       if (p.supportsReEncrypt()) {
         for (KeySlot s : header.keySlots()) {
-          if (s.providerId().equals(p.providerId())) {
+          // key slots are not authenticated: re-encrypt only from a slot known to unwrap to this data key
+          if (s.providerId().equals(p.providerId()) && keys.unwrapsToDataKey(header, s)) {
             try {
               w = keys.call("reEncrypt", s.keyArn(), () -> p.reEncrypt(s.keyArn(), s.wrappedKey(), kek.keyId(), ctx));
               break;

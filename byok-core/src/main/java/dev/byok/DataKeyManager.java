@@ -411,6 +411,16 @@ public final class DataKeyManager implements DataKeyResolver, AutoCloseable {
     throw mostActionable(failures, header);
   }
 
+  /**
+   * Whether {@code slot} is known to unwrap to {@code header}'s data key: it was unwrapped, checked
+   * against the key commitment, and is still cached. Key slots are outside the authenticated header,
+   * so rewrap re-encrypts only from such a slot (else it wraps the data key afresh).
+   */
+  boolean unwrapsToDataKey(EnvelopeHeader header, KeySlot slot) {
+    DataKey k = decryptCache.getIfPresent(new SlotKey(header, slot));
+    return k != null && !k.isDestroyed();
+  }
+
   private DataKey unwrap(KeyProvider p, KeySlot s, EnvelopeHeader header) {
     byte[] material =
         call("decrypt", s.keyArn(), () -> p.decrypt(s.keyArn(), s.wrappedKey(), header.encryptionContext()));

@@ -1,6 +1,7 @@
 package dev.byok;
 
 import static dev.byok.Blobs.byok;
+import static dev.byok.Blobs.concat;
 import static dev.byok.Blobs.decrypt;
 import static dev.byok.Blobs.encrypt;
 import static dev.byok.Blobs.header;
@@ -23,6 +24,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -107,6 +110,23 @@ class RewrapTest {
     assertThat(keysCalled(api(), "Encrypt")).containsExactly(newKek);
     assertThat(payload(Files.readAllBytes(dst))).isEqualTo(payload(Files.readAllBytes(src)));
     assertThat(decrypt(byok(fake, newKek).build(), Files.readAllBytes(dst))).isEqualTo(plain);
+  }
+
+  @Test
+  void aSlotThatUnwrapsToAnotherKeyIsNeverTheSourceOfANewSlot() throws IOException {
+    // key slots are outside the authenticated header: a slot under a trusted KEK wrapping other bytes
+    // is skipped when reading (commitment mismatch), and ReEncrypt from it would make a useless new slot
+    byte[] blob = Files.readAllBytes(src);
+    EnvelopeHeader h = header(blob);
+    KeySlot real = h.keySlots().get(0);
+    byte[] forged = api().encrypt(oldKek, plaintext(32, 5), h.encryptionContext().asMap()).ciphertextBlob();
+    EnvelopeHeader planted = h.withKeySlots(List.of(KeySlot.of(real.providerId(), oldKek, forged), real));
+    Files.write(src, concat(Arrays.copyOf(planted.toByteArray(), planted.payloadOffset()), payload(blob)));
+    assertThat(decrypt(migrating(), Files.readAllBytes(src))).isEqualTo(plain);
+
+    migrating().rewrap(src, src);
+
+    assertThat(decrypt(byok(fake, newKek).build(), Files.readAllBytes(src))).isEqualTo(plain);
   }
 
   @Test
