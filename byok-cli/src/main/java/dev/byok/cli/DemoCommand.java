@@ -27,7 +27,6 @@ import picocli.CommandLine.Option;
 @NullMarked
 @Command(
     name = "demo",
-    mixinStandardHelpOptions = true,
     description = {
       "Runs the whole bring-your-own-key story on an embedded local KMS (the real AWS SDK over loopback; "
           + "no AWS account, nothing leaves this machine), printing each step in plain words with timings:",

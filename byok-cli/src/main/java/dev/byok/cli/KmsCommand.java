@@ -29,7 +29,6 @@ import software.amazon.awssdk.services.kms.model.KmsException;
 @NullMarked
 @Command(
     name = "kms",
-    mixinStandardHelpOptions = true,
     description = {
       "Run a local test KMS, and administer keys (local or AWS KMS: same flags).",
       "Try: byok kms serve, then in another shell: byok kms create-key"
@@ -152,7 +151,6 @@ final class KmsCommand extends CliCommand {
 
   /** {@code byok kms create-key}: prints the new key's ARN, alone on stdout. */
   @Command(
-      mixinStandardHelpOptions = true,
       name = "create-key",
       description = {
         "Create an encryption key and print its ARN.",
@@ -199,7 +197,6 @@ final class KmsCommand extends CliCommand {
 
   /** {@code byok kms alias}: creates an alias, or moves an existing one to another key. */
   @Command(
-      mixinStandardHelpOptions = true,
       name = "alias",
       description = {
         "Point an alias at a key (create it, or move it).",
@@ -244,7 +241,6 @@ final class KmsCommand extends CliCommand {
 
   /** {@code byok kms describe}: state, ARN, deletion date, aliases. */
   @Command(
-      mixinStandardHelpOptions = true,
       name = "describe",
       description = "Show a key's ARN, state, deletion date and aliases.")
   static final class Describe extends OneKey {
@@ -296,7 +292,6 @@ final class KmsCommand extends CliCommand {
 
   /** {@code byok kms disable}. */
   @Command(
-      mixinStandardHelpOptions = true,
       name = "disable",
       description = {
         "Disable a key.",
@@ -311,7 +306,7 @@ final class KmsCommand extends CliCommand {
   }
 
   /** {@code byok kms enable}. */
-  @Command(mixinStandardHelpOptions = true, name = "enable", description = "Enable a disabled key.")
+  @Command(name = "enable", description = "Enable a disabled key.")
   static final class Enable extends KeyChange {
     @Override
     void change(KmsClient client, String key, String target, PrintStream out) {
@@ -322,7 +317,6 @@ final class KmsCommand extends CliCommand {
 
   /** {@code byok kms schedule-deletion}: prints the deletion date. */
   @Command(
-      mixinStandardHelpOptions = true,
       name = "schedule-deletion",
       description = {
         "Schedule a key for deletion (prints the date).",
@@ -359,7 +353,6 @@ final class KmsCommand extends CliCommand {
 
   /** {@code byok kms cancel-deletion}: AWS leaves the key disabled afterwards. */
   @Command(
-      mixinStandardHelpOptions = true,
       name = "cancel-deletion",
       description = {
         "Cancel a scheduled deletion.",
@@ -376,7 +369,6 @@ final class KmsCommand extends CliCommand {
 
   /** {@code byok kms rotate}: RotateKeyOnDemand. */
   @Command(
-      mixinStandardHelpOptions = true,
       name = "rotate",
       description = {
         "Rotate a key's material now (same ARN).",

@@ -28,7 +28,6 @@ import picocli.CommandLine.Option;
 @NullMarked
 @Command(
     name = "serve",
-    mixinStandardHelpOptions = true,
     description = {
       "Run a local KMS for tests and demos on 127.0.0.1.",
       "It speaks the AWS KMS protocol, so any AWS SDK works against it.",

@@ -39,7 +39,6 @@ import software.amazon.awssdk.core.exception.SdkException;
 @NullMarked
 @Command(
     name = "monitor",
-    mixinStandardHelpOptions = true,
     description = {
       "Watch keys and print their state changes live.",
       "LOCKED / UNLOCKED, alias moved, deletion scheduled, KMS unreachable, ...: the events",
