@@ -20,8 +20,10 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  *
  * @Test void survivesThrottling() {
  *   String arn = fake.api().createKey().arn();
+ *   byte[] wrapped = fake.kms().generateDataKey(arn, EncryptionContext.empty()).wrapped().ciphertext();
  *   fake.api().failNext("Decrypt", "ThrottlingException");
- *   ...
+ *   assertThrows(KmsUnavailableException.class, () -> fake.kms().decrypt(arn, wrapped, EncryptionContext.empty()));
+ *   assertEquals(32, fake.kms().decrypt(arn, wrapped, EncryptionContext.empty()).length);   // the retry
  * }
  * }</pre>
  *

@@ -51,7 +51,7 @@ import org.jspecify.annotations.Nullable;
  *       .region(Region.US_EAST_1)
  *       .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test")))
  *       .build();
- *   ...
+ *   String arn = client.createKey(r -> r.description("app")).keyMetadata().arn();   // a key in kms
  * }
  * }</pre>
  *

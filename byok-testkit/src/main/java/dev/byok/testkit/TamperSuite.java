@@ -38,7 +38,8 @@ import org.jspecify.annotations.Nullable;
  * {@linkplain #channel channels} and {@linkplain #file files}.
  *
  * <pre>{@code
- * byte[] envelope = ...;   // a valid envelope of `plaintext`, several segments long
+ * // envelope: a valid envelope of plaintext, several segments long
+ * // otherBlobSameKey: another envelope under the same data key
  * TamperSuite.run(envelope, plaintext, otherBlobSameKey, TamperSuite.streaming(decryptor))
  *     .assertClean();
  * }</pre>

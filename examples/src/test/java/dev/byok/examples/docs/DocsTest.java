@@ -35,8 +35,13 @@ import org.junit.jupiter.api.Test;
  *   <li>docs/README.md, the index, links every page in docs/.
  * </ul>
  *
- * A block that truly cannot compile opts out with {@code <!-- not compiled: <reason> -->} on the
- * line right before its fence; the opt-outs are listed on standard output.
+ * The same holds for every {@code <pre>{@code ...}</pre>} sample in the javadoc of the reactor's
+ * main sources: with the {@code " * "} prefixes and common indentation stripped it must equal a
+ * marked region, and every marked region must be shown by a doc or a javadoc sample.
+ *
+ * <p>A block that truly cannot compile opts out with {@code <!-- not compiled: <reason> -->} on the
+ * line right before its fence (in javadoc, the line right before the sample's {@code <pre>}); the
+ * opt-outs are listed on standard output.
  */
 class DocsTest {
   private static final Path ROOT = repositoryRoot();
@@ -54,11 +59,24 @@ class DocsTest {
   private static final Pattern HTML_ANCHOR = Pattern.compile("<a\\s+(?:name|id)=\"([^\"]+)\"");
   private static final Pattern HEADING = Pattern.compile("^ {0,3}(#{1,6})\\s+(.*?)\\s*#*\\s*$");
   private static final Pattern SCHEME = Pattern.compile("^[A-Za-z][A-Za-z0-9+.-]*:.*");
+  private static final Pattern MODULE = Pattern.compile("<module>\\s*([^<\\s]+)\\s*</module>");
+  private static final Pattern DOC_PREFIX = Pattern.compile("^\\s*\\*");
+  private static final Pattern SAMPLE_OPEN = Pattern.compile("^\\s*(?:/\\*\\*|\\*).*?<pre>\\s*\\{@code(.*)$");
+  private static final Pattern SAMPLE_CLOSE = Pattern.compile("^(.*)}\\s*</pre>.*$");
+  /** Escapes that {@code {@code ...}} shows as written instead of turning back into a character. */
+  private static final Pattern ESCAPE = Pattern.compile("\\{@literal|&#?[A-Za-z0-9]+;");
 
-  /** A fenced block of a markdown file; {@code line} is the fence's line, 1-based. */
+  /**
+   * A fenced block of a markdown file, or a {@code <pre>{@code ...}</pre>} sample of a Java source's javadoc;
+   * {@code line} is the fence's or the {@code <pre>}'s line, 1-based.
+   */
   record Block(Path doc, int line, String language, List<String> lines, String optOut) {
     String where() {
       return ROOT.relativize(doc) + ":" + line;
+    }
+
+    String kind() {
+      return doc.toString().endsWith(".java") ? "javadoc <pre>{@code} sample" : "```java block";
     }
 
     String firstLine() {
@@ -76,37 +94,42 @@ class DocsTest {
   @Test
   void everyJavaBlockIsCompiledSource() {
     List<Block> blocks = javaBlocks();
-    Map<String, Region> regions = regions();
     assertThat(blocks).as("```java blocks in README.md and docs/").isNotEmpty();
+    assertThat(notCompiled(blocks)).as("```java blocks that no compiled source holds. To fix one, copy it"
+        + " verbatim into a source file under examples/src (main or test) between '// docs:begin <name>' and"
+        + " '// docs:end <name>' and make it compile against the real API (wrap a fragment in a method that"
+        + " declares what it uses); if the API differs, fix the doc to match the compiled version. Only a block"
+        + " that truly cannot compile may opt out, with '<!-- not compiled: <reason> -->' on the line right"
+        + " before its fence")
+        .isEmpty();
+  }
 
+  @Test
+  void everyJavadocSampleIsCompiledSource() {
     List<String> failures = new ArrayList<>();
-    List<String> optOuts = new ArrayList<>();
-    for (Block block : blocks) {
-      if (block.optOut() != null) {
-        optOuts.add(block.where() + " (" + block.firstLine() + "): " + block.optOut());
-        continue;
-      }
-      List<String> shown = normalize(block.lines());
-      if (regions.values().stream().noneMatch(r -> normalize(r.lines()).equals(shown))) {
-        failures.add(notCompiled(block, shown, regions.values()));
-      }
-    }
-    optOuts.forEach(o -> System.out.println("DocsTest: not compiled, by opt-out: " + o));
-    assertThat(failures).as("```java blocks that no compiled source holds. To fix one, copy it verbatim into a"
-        + " source file under examples/src (main or test) between '// docs:begin <name>' and '// docs:end <name>'"
-        + " and make it compile against the real API (wrap a fragment in a method that declares what it uses);"
-        + " if the API differs, fix the doc to match the compiled version. Only a block that truly cannot"
-        + " compile may opt out, with '<!-- not compiled: <reason> -->' on the line right before its fence")
+    List<Block> samples = javadocSamples(failures);
+    assertThat(samples).as("<pre>{@code} samples in the modules' src/main/java").isNotEmpty();
+    failures.addAll(notCompiled(samples));
+    assertThat(failures).as("javadoc <pre>{@code} samples that no compiled source holds. To fix"
+        + " one, copy its lines (without the ' * ' prefix) verbatim into a source file under examples/src"
+        + " between '// docs:begin <name>' and '// docs:end <name>', for example in"
+        + " dev.byok.examples.docs.JavadocSamplesDocsTest, and make it compile (and, where cheap, run) against"
+        + " the real API; if the API differs, fix the javadoc to match the compiled version. Only a sample"
+        + " that truly cannot compile may opt out, with ' * <!-- not compiled: <reason> -->' on the line right"
+        + " before its '<pre>{@code'; a shell or other non-Java sample belongs in a plain <pre>")
         .isEmpty();
   }
 
   @Test
   void everyMarkedRegionIsShownInTheDocs() {
-    Set<List<String>> shown = javaBlocks().stream().map(b -> normalize(b.lines())).collect(Collectors.toSet());
+    Set<List<String>> shown = Stream.concat(javaBlocks().stream(), javadocSamples(new ArrayList<>()).stream())
+        .map(b -> normalize(b.lines()))
+        .collect(Collectors.toSet());
     List<String> orphans = regions().values().stream()
         .filter(r -> !shown.contains(normalize(r.lines())))
         .map(r -> "region '" + r.name() + "' at " + r.where() + " matches no ```java block in README.md or"
-            + " docs/: copy it into its doc, or if the doc changed on purpose, update the region to match")
+            + " docs/ and no javadoc <pre>{@code} sample: copy it into its doc, or if the doc changed on"
+            + " purpose, update the region to match")
         .toList();
     assertThat(orphans).isEmpty();
   }
@@ -162,12 +185,67 @@ class DocsTest {
     assertThat(FENCE.matcher("```` ```java ```` in prose").matches()).isFalse();
   }
 
+  @Test
+  void javadocSamplesAreReadAsJavadocShowsThem() {
+    Path source = ROOT.resolve("byok-core/src/main/java/dev/byok/Example.java");
+    List<String> malformed = new ArrayList<>();
+    List<Block> samples = javadocSamples(source, List.of(
+        "/**",
+        " * Prose, then a sample:",
+        " *",
+        " * <pre>{@code",
+        " * @Test void run() {",
+        " *",
+        " *   use(List.<String>of());",
+        " * }",
+        " * }</pre>",
+        " *",
+        " * <!-- not compiled: needs a live KMS -->",
+        "  *  <pre> {@code call(kms);",
+        "  *   more(); }</pre>",
+        " * <pre>",
+        " *   A --> B   (not code)",
+        " * </pre>",
+        " * <pre>{@code",
+        " * Set<String> s = ...; // &lt;String&gt; shows as written",
+        " * }</pre>",
+        " * <pre>{@code",
+        " */"), malformed);
+
+    assertThat(samples).extracting(Block::line).containsExactly(4, 12, 17);
+    assertThat(normalize(samples.get(0).lines())).containsExactly("@Test void run() {", "", "  use(List.<String>of());", "}");
+    assertThat(samples.get(0).optOut()).isNull();
+    assertThat(normalize(samples.get(1).lines())).containsExactly("call(kms);", "  more();");
+    assertThat(samples.get(1).optOut()).isEqualTo("needs a live KMS");
+    assertThat(malformed).hasSize(2);
+    assertThat(malformed.get(0)).startsWith("byok-core/src/main/java/dev/byok/Example.java:18: ").contains("&lt;");
+    assertThat(malformed.get(1)).startsWith("byok-core/src/main/java/dev/byok/Example.java:20: ").contains("never closed");
+  }
+
   // ------------------------------------------------------------------ doc blocks
+
+  /** @return a failure for each block no marked region holds; lists the opt-outs on standard output */
+  private static List<String> notCompiled(List<Block> blocks) {
+    Map<String, Region> regions = regions();
+    List<String> failures = new ArrayList<>();
+    for (Block block : blocks) {
+      if (block.optOut() != null) {
+        System.out.println("DocsTest: not compiled, by opt-out: " + block.where() + " (" + block.firstLine()
+            + "): " + block.optOut());
+        continue;
+      }
+      List<String> shown = normalize(block.lines());
+      if (regions.values().stream().noneMatch(r -> normalize(r.lines()).equals(shown))) {
+        failures.add(notCompiled(block, shown, regions.values()));
+      }
+    }
+    return failures;
+  }
 
   /** Names the block and, if some region starts like it, where the two part. */
   private static String notCompiled(Block block, List<String> shown, Iterable<Region> regions) {
     StringBuilder b = new StringBuilder()
-        .append(block.where()).append(": the ```java block starting '").append(block.firstLine())
+        .append(block.where()).append(": the ").append(block.kind()).append(" starting '").append(block.firstLine())
         .append("' is in no docs:begin/docs:end region of examples/src");
     Region closest = null;
     int closestMatching = 0;
@@ -242,6 +320,89 @@ class DocsTest {
     int indent = trimmed.stream().filter(l -> !l.isEmpty())
         .mapToInt(l -> l.length() - l.stripLeading().length()).min().orElse(0);
     return trimmed.stream().map(l -> l.isEmpty() ? l : l.substring(indent)).toList();
+  }
+
+  // ------------------------------------------------------------------ javadoc samples
+
+  /** The {@code <pre>{@code ...}</pre>} samples in the javadoc of every module's main sources. */
+  private static List<Block> javadocSamples(List<String> malformed) {
+    List<Block> samples = new ArrayList<>();
+    for (Path source : mainSources()) {
+      samples.addAll(javadocSamples(source, read(source), malformed));
+    }
+    return samples;
+  }
+
+  /**
+   * The {@code <pre>{@code ...}</pre>} samples of one source, each line as javadoc shows it: up to
+   * the first {@code *} dropped. Inside {@code {@code}} javadoc shows {@code {@literal @}} and
+   * entities such as {@code &lt;} as written (and needs no escape, not even for a leading {@code @}),
+   * so a sample that holds them is reported in {@code malformed} rather than unescaped.
+   */
+  static List<Block> javadocSamples(Path source, List<String> lines, List<String> malformed) {
+    List<Block> samples = new ArrayList<>();
+    for (int i = 0; i < lines.size(); i++) {
+      Matcher open = SAMPLE_OPEN.matcher(lines.get(i));
+      if (!open.matches()) {
+        continue;
+      }
+      int start = i;
+      String at = ROOT.relativize(source) + ":" + (start + 1);
+      List<String> body = new ArrayList<>();
+      String rest = open.group(1);
+      for (;;) {
+        Matcher close = SAMPLE_CLOSE.matcher(rest);
+        if (close.matches()) {
+          rest = close.group(1);
+        }
+        if (!rest.isBlank() || !body.isEmpty() || i > start) {
+          body.add(rest);
+        }
+        if (close.matches()) {
+          break;
+        }
+        if (++i == lines.size() || lines.get(i).contains("*/") && !SAMPLE_CLOSE.matcher(lines.get(i)).matches()) {
+          malformed.add(at + ": '<pre>{@code' is never closed by '}</pre>' within its comment");
+          body = null;
+          break;
+        }
+        rest = DOC_PREFIX.matcher(lines.get(i)).replaceFirst("");
+      }
+      if (body == null) {
+        continue;
+      }
+      for (int j = 0; j < body.size(); j++) {
+        Matcher escape = ESCAPE.matcher(body.get(j));
+        if (escape.find()) {
+          malformed.add(ROOT.relativize(source) + ":" + (start + 1 + j + (open.group(1).isBlank() ? 1 : 0))
+              + ": javadoc shows '" + escape.group() + "' as written inside {@code ...}: write the character"
+              + " itself ({@code} needs only balanced braces)");
+        }
+      }
+      Matcher optOut = start > 0
+          ? OPT_OUT.matcher(DOC_PREFIX.matcher(lines.get(start - 1)).replaceFirst("")) : null;
+      samples.add(new Block(source, start + 1, "java", body,
+          optOut != null && optOut.matches() ? optOut.group(1) : null));
+    }
+    return samples;
+  }
+
+  /** The Java files under src/main/java of every module the reactor's pom.xml lists. */
+  private static List<Path> mainSources() {
+    Matcher modules = MODULE.matcher(String.join("\n", read(ROOT.resolve("pom.xml"))));
+    List<Path> sources = new ArrayList<>();
+    while (modules.find()) {
+      Path main = ROOT.resolve(modules.group(1)).resolve("src/main/java");
+      if (Files.isDirectory(main)) {
+        try (Stream<Path> files = Files.walk(main)) {
+          files.filter(p -> p.toString().endsWith(".java")).sorted().forEach(sources::add);
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      }
+    }
+    assertThat(sources).as("main sources of the modules in pom.xml").isNotEmpty();
+    return sources;
   }
 
   // ------------------------------------------------------------------ marked regions
