@@ -261,7 +261,7 @@ final class KmsCommand extends CliCommand {
         out.println("created:      " + instant(m.creationDate()));
       }
       if (m.currentKeyMaterialId() != null) {
-        out.println("key material: " + m.currentKeyMaterialId());
+        out.println("material id:  " + m.currentKeyMaterialId() + " (an identifier, not the material)");
       }
       out.println("aliases:      " + aliases(client, m));
       return ExitCodes.OK;

@@ -219,7 +219,7 @@ class KmsCommandTest {
         .contains("state:        PendingDeletion")
         .contains("deletion on:  " + api.describeKey(arn).deletionDate().truncatedTo(java.time.temporal.ChronoUnit.SECONDS))
         .contains("aliases:      alias/a, alias/b")
-        .contains("key material: " + api.describeKey(arn).currentKeyMaterialId());
+        .contains("material id:  " + api.describeKey(arn).currentKeyMaterialId());
   }
 
   @Test
