@@ -1,7 +1,10 @@
 package dev.byok.cli;
 
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Map;
 import java.util.Objects;
 import org.jspecify.annotations.NullMarked;
@@ -15,7 +18,7 @@ import org.jspecify.annotations.Nullable;
  * @param in standard input (plaintext or ciphertext for {@code -})
  * @param out standard output (data for {@code -}, and reports)
  * @param err standard error (progress, warnings, errors)
- * @param interactive whether standard error is a terminal a person watches
+ * @param interactive whether standard error is a terminal a person watches (progress bars)
  * @param stdoutIsTerminal whether standard output is a terminal (binary output is refused there)
  * @param env environment variables ({@code BYOK_KMS_ENDPOINT}, {@code AWS_REGION}, ...)
  */
@@ -36,10 +39,28 @@ public record CliIo(
     env = Map.copyOf(env);
   }
 
-  /** @return the process's streams and environment; interactive when a console is attached */
+  /**
+   * @return the process's streams and environment; {@code interactive} when standard error is a
+   *     terminal, {@code stdoutIsTerminal} when standard output is
+   */
   public static CliIo system() {
     boolean console = System.console() != null;
-    return new CliIo(System.in, System.out, System.err, console, console, System.getenv());
+    return new CliIo(System.in, System.out, System.err, isTerminal(2, console), isTerminal(1, console),
+        System.getenv());
+  }
+
+  /**
+   * Whether a standard stream is a terminal. Java has no isatty: where {@code /proc} shows the
+   * file descriptor (Linux) its target says; elsewhere {@link System#console()} (stdin and stdout
+   * both terminals) stands in.
+   */
+  static boolean isTerminal(int fd, boolean fallback) {
+    try {
+      String target = Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd)).toString();
+      return target.startsWith("/dev/pts/") || target.startsWith("/dev/tty") || target.equals("/dev/console");
+    } catch (IOException | UnsupportedOperationException | SecurityException e) {
+      return fallback;
+    }
   }
 
   /**
