@@ -11,16 +11,26 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.jspecify.annotations.NullMarked;
 
 /**
  * An output file that appears complete or not at all: bytes go to a temporary file beside the
  * target ({@code .<name>.<random>.byok-tmp}); {@link #commit()} forces it to disk and moves it over
- * the target atomically; {@link #close()} without a commit deletes it. So a failed decrypt or a
- * Ctrl-C never leaves a truncated file under the target's name. Not thread-safe.
+ * the target atomically; {@link #close()} without a commit deletes it, and so does a shutdown hook
+ * when the JVM is stopped (Ctrl-C, SIGTERM) mid-write. So a failed decrypt or an interruption never
+ * leaves a truncated file under the target's name. Not thread-safe.
  */
 @NullMarked
 final class AtomicOutput implements AutoCloseable {
+  /** Temporary files not yet committed or deleted; a shutdown hook (Ctrl-C, SIGTERM) deletes them. */
+  private static final Set<Path> PENDING = ConcurrentHashMap.newKeySet();
+
+  static {
+    Runtime.getRuntime().addShutdownHook(new Thread(AtomicOutput::deletePending, "byok-delete-partial-outputs"));
+  }
+
   private final Path target;
   private final Path tmp;
   private final FileChannel channel;
@@ -49,10 +59,12 @@ final class AtomicOutput implements AutoCloseable {
     Path dir = abs.getParent();
     Files.createDirectories(dir);
     Path tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", BlobPaths.TEMP_SUFFIX);
+    PENDING.add(tmp);
     try {
       return new AtomicOutput(abs, tmp, FileChannel.open(tmp, StandardOpenOption.WRITE));
     } catch (IOException | RuntimeException e) {
       Files.deleteIfExists(tmp);
+      PENDING.remove(tmp);
       throw e;
     }
   }
@@ -73,6 +85,7 @@ final class AtomicOutput implements AutoCloseable {
       Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
     }
     committed = true;
+    PENDING.remove(tmp);
   }
 
   /** Deletes the temporary file unless committed. Idempotent. */
@@ -81,6 +94,17 @@ final class AtomicOutput implements AutoCloseable {
     if (!committed) {
       channel.close();
       Files.deleteIfExists(tmp);
+      PENDING.remove(tmp);
+    }
+  }
+
+  private static void deletePending() {
+    for (Path p : PENDING) {
+      try {
+        Files.deleteIfExists(p);
+      } catch (IOException e) {
+        // best effort at exit; a leftover is a hidden *.byok-tmp file, never the target
+      }
     }
   }
 }

@@ -365,9 +365,7 @@ class KmsCommandTest {
   }
 
   private static Process serveProcess(Path home) throws IOException {
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    return new ProcessBuilder(java, "-Duser.home=" + home, "-cp", System.getProperty("java.class.path"),
-        ByokCli.class.getName(), "kms", "serve", "--port", "0")
+    return new ProcessBuilder(CliProcess.command(List.of("-Duser.home=" + home), "kms", "serve", "--port", "0"))
         .redirectError(ProcessBuilder.Redirect.DISCARD)
         .start();
   }

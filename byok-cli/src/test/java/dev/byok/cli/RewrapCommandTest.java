@@ -305,10 +305,9 @@ class RewrapCommandTest {
     Map<Path, String> payloads = payloads();
     afterReEncrypts = 1;
     fault = Fault.BLOCK_AFTER_REENCRYPTS; // the child hangs in its KMS call for the second blob
-    Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-    Process child = new ProcessBuilder(java.toString(), "-cp", System.getProperty("java.class.path"),
-        ByokCli.class.getName(), "rewrap", "--endpoint", server.endpoint().toString(), "--key", a, "--to", b,
-        data.toString())
+    Process child = new ProcessBuilder(CliProcess.command(
+        "rewrap", "--endpoint", server.endpoint().toString(), "--key", a, "--to", b,
+        data.toString()))
         .redirectError(tmp.resolve("child.err").toFile())
         .start();
     String firstDone;

@@ -39,8 +39,7 @@ class TerminalTest {
   }
 
   private static String javaCommand() {
-    String java = ProcessHandle.current().info().command().orElse("java");
-    return java + " -cp " + System.getProperty("java.class.path") + " " + ByokCli.class.getName();
+    return String.join(" ", CliProcess.command());
   }
 
   /** Runs {@code shellCommand} under {@code script}, so its standard streams are a terminal. */
