@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import dev.byok.testkit.LocalKmsServer;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
@@ -13,10 +12,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Random;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -24,7 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
  * over loopback to the testkit's LocalKmsServer.
  */
 class EncryptDecryptCommandTest {
-  private static LocalKmsServer server;
+  @RegisterExtension static final LocalKmsExtension KMS = new LocalKmsExtension();
   private static String keyA;
   private static String keyB;
 
@@ -32,21 +31,15 @@ class EncryptDecryptCommandTest {
   private Cli cli;
 
   @BeforeAll
-  static void startKms() {
-    server = LocalKmsServer.builder().start();
-    keyA = server.api().createKey("A").arn();
-    keyB = server.api().createKey("B").arn();
-    server.api().createAlias("alias/cli-a", keyA);
-  }
-
-  @AfterAll
-  static void stopKms() {
-    server.close();
+  static void createKeys() {
+    keyA = KMS.createKey("A");
+    keyB = KMS.createKey("B");
+    KMS.api().createAlias("alias/cli-a", keyA);
   }
 
   @BeforeEach
   void setUp() {
-    cli = Cli.withEndpoint(server.endpoint());
+    cli = Cli.withEndpoint(KMS.endpoint());
   }
 
   private Path file(String name, int size) throws IOException {
@@ -71,9 +64,9 @@ class EncryptDecryptCommandTest {
     assertThat(enc.stdout()).contains("encrypted " + plain + " -> " + blob);
     assertThat(Files.readAllBytes(blob)).isNotEqualTo(Files.readAllBytes(plain));
 
-    int before = server.requests().size();
+    int before = KMS.server().requests().size();
     Cli.Result insp = ok(new Cli().run("inspect", blob.toString()));
-    assertThat(server.requests()).hasSize(before);
+    assertThat(KMS.server().requests()).hasSize(before);
     assertThat(insp.stdout())
         .contains("byok v1", "segment size   65536 bytes", "repo=r1, snap=s1", "aws-kms://" + keyA)
         .contains("200000 bytes plaintext");
@@ -105,10 +98,10 @@ class EncryptDecryptCommandTest {
     assertThat(slots.get(1).getAsJsonObject().get("keyArn").getAsString()).isEqualTo(keyB);
 
     for (String key : new String[] {keyA, keyB}) {
-      Cli.Result dec = ok(Cli.withEndpoint(server.endpoint()).stdin(blob).run("decrypt", "--key", key));
+      Cli.Result dec = ok(Cli.withEndpoint(KMS.endpoint()).stdin(blob).run("decrypt", "--key", key));
       assertThat(dec.stdoutBytes()).isEqualTo(plain);
     }
-    Cli.Result any = ok(Cli.withEndpoint(server.endpoint()).stdin(blob).run("decrypt", "--any-key"));
+    Cli.Result any = ok(Cli.withEndpoint(KMS.endpoint()).stdin(blob).run("decrypt", "--any-key"));
     assertThat(any.stdoutBytes()).isEqualTo(plain);
   }
 
@@ -217,10 +210,10 @@ class EncryptDecryptCommandTest {
 
   @Test
   void disabledKeyIsReportedWithWhatToDo() throws IOException {
-    String key = server.api().createKey("to disable").arn();
+    String key = KMS.api().createKey("to disable").arn();
     Path plain = file("d.bin", 1000);
     ok(cli.run("encrypt", "--key", key, plain.toString()));
-    server.api().disableKey(key);
+    KMS.api().disableKey(key);
     try {
       Cli.Result r = cli.run("decrypt", "--key", key, "-o", dir.resolve("d.out").toString(),
           dir.resolve("d.bin.byok").toString());
@@ -229,7 +222,7 @@ class EncryptDecryptCommandTest {
       Cli.Result e = cli.run("encrypt", "--key", key, "--force", plain.toString());
       assertThat(e.exitCode()).isEqualTo(ExitCodes.KEY_UNUSABLE);
     } finally {
-      server.api().enableKey(key);
+      KMS.api().enableKey(key);
     }
   }
 
@@ -273,7 +266,7 @@ class EncryptDecryptCommandTest {
     Cli.Result missing = cli.run("encrypt", "--key", keyA, dir.resolve("nope").toString());
     assertThat(missing.exitCode()).isEqualTo(ExitCodes.IO);
     assertThat(missing.stderr()).contains("no such file: " + dir.resolve("nope"));
-    Cli.Result toTerminal = Cli.withEndpoint(server.endpoint()).stdoutTerminal(true).stdin(new byte[3])
+    Cli.Result toTerminal = Cli.withEndpoint(KMS.endpoint()).stdoutTerminal(true).stdin(new byte[3])
         .run("encrypt", "--key", keyA);
     assertThat(toTerminal.exitCode()).isEqualTo(ExitCodes.USAGE);
     assertThat(toTerminal.stderr()).contains("not writing ciphertext to a terminal");

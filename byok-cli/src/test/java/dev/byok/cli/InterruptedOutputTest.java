@@ -2,7 +2,6 @@ package dev.byok.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.byok.testkit.LocalKmsServer;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,9 +10,9 @@ import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -21,20 +20,14 @@ import org.junit.jupiter.api.io.TempDir;
  * leaves neither the target nor its temporary file behind.
  */
 class InterruptedOutputTest {
-  private static LocalKmsServer server;
+  @RegisterExtension static final LocalKmsExtension KMS = new LocalKmsExtension();
   private static String key;
 
   @TempDir Path dir;
 
   @BeforeAll
-  static void start() {
-    server = LocalKmsServer.builder().start();
-    key = server.api().createKey("interrupt").arn();
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
+  static void createKey() {
+    key = KMS.createKey("interrupt");
   }
 
   private List<Path> temporaryFiles() throws Exception {
@@ -46,7 +39,7 @@ class InterruptedOutputTest {
   @Test
   void stoppedMidWriteLeavesNoOutputAndNoTemporaryFile() throws Exception {
     Path target = dir.resolve("out.byok");
-    Process p = new ProcessBuilder(CliProcess.command("encrypt", "--endpoint", server.endpoint().toString(),
+    Process p = new ProcessBuilder(CliProcess.command("encrypt", "--endpoint", KMS.endpoint().toString(),
         "--key", key, "-o", target.toString()))
         .redirectOutput(ProcessBuilder.Redirect.DISCARD)
         .redirectError(dir.resolve("err.txt").toFile())
@@ -61,7 +54,9 @@ class InterruptedOutputTest {
         assertThat(Instant.now()).as("a temporary output file appears").isBefore(deadline);
         Thread.onSpinWait();
       }
-      p.destroy(); // SIGTERM: shutdown hooks run, as on Ctrl-C
+      // SIGTERM (shutdown hooks run, as on Ctrl-C) through the handle: Process.destroy() would also
+      // close our end of stdin, and a CLI that saw end-of-input first would rightly finish the file
+      p.toHandle().destroy();
       assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
     } finally {
       p.destroyForcibly();

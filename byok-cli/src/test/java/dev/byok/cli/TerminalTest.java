@@ -3,7 +3,6 @@ package dev.byok.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.byok.testkit.LocalKmsServer;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -11,9 +10,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -22,20 +21,14 @@ import org.junit.jupiter.api.io.TempDir;
  * Skipped where {@code script} is missing.
  */
 class TerminalTest {
-  private static LocalKmsServer server;
+  @RegisterExtension static final LocalKmsExtension KMS = new LocalKmsExtension();
   private static String key;
 
   @TempDir Path dir;
 
   @BeforeAll
-  static void start() {
-    server = LocalKmsServer.builder().start();
-    key = server.api().createKey("tty").arn();
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
+  static void createKey() {
+    key = KMS.createKey("tty");
   }
 
   private static String javaCommand() {
@@ -63,7 +56,7 @@ class TerminalTest {
   @Test
   void progressBarOnATerminalForLargeInputs() throws Exception {
     Path big = Files.write(dir.resolve("big.bin"), new byte[20 << 20]);
-    String cmd = javaCommand() + " encrypt --endpoint " + server.endpoint() + " --key " + key + " " + big;
+    String cmd = javaCommand() + " encrypt --endpoint " + KMS.endpoint() + " --key " + key + " " + big;
     Result tty = onTerminal(dir, cmd);
     assertThat(tty.exitCode()).as(tty.output()).isZero();
     assertThat(tty.output()).contains("big.bin").contains("100%").contains("MiB");
@@ -77,7 +70,7 @@ class TerminalTest {
   @Test
   void ciphertextIsNotWrittenToATerminal() throws Exception {
     Path small = Files.writeString(dir.resolve("small.txt"), "hello");
-    Result tty = onTerminal(dir, javaCommand() + " encrypt --endpoint " + server.endpoint() + " --key " + key
+    Result tty = onTerminal(dir, javaCommand() + " encrypt --endpoint " + KMS.endpoint() + " --key " + key
         + " < " + small);
     assertThat(tty.exitCode()).as(tty.output()).isEqualTo(ExitCodes.USAGE);
     assertThat(tty.output()).contains("not writing ciphertext to a terminal");

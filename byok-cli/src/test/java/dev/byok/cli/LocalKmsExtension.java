@@ -1,0 +1,44 @@
+package dev.byok.cli;
+
+import dev.byok.testkit.FakeKmsApi;
+import dev.byok.testkit.LocalKmsServer;
+import java.net.URI;
+import java.util.Objects;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+/**
+ * A LocalKmsServer for one test class ({@code @RegisterExtension static}): started before the
+ * first test, closed after the last. The CLI reaches it through the real AWS SDK.
+ */
+final class LocalKmsExtension implements BeforeAllCallback, AfterAllCallback {
+  private LocalKmsServer server;
+
+  @Override
+  public void beforeAll(ExtensionContext context) {
+    server = LocalKmsServer.builder().start();
+  }
+
+  @Override
+  public void afterAll(ExtensionContext context) {
+    server.close();
+  }
+
+  LocalKmsServer server() {
+    return Objects.requireNonNull(server, "register the extension on a static field");
+  }
+
+  FakeKmsApi api() {
+    return server().api();
+  }
+
+  URI endpoint() {
+    return server().endpoint();
+  }
+
+  /** @return the ARN of a new key */
+  String createKey(String description) {
+    return api().createKey(description).arn();
+  }
+}
