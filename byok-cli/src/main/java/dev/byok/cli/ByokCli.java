@@ -51,7 +51,8 @@ import picocli.CommandLine.ScopeType;
       "3:input is not an authentic byok blob (tampered, truncated, wrong context)",
       "4:key unusable (disabled, pending deletion, not found, access denied, not allowed)",
       "5:KMS unreachable or throttling",
-      "6:file problem (missing input, output exists, cannot write)"
+      "6:file problem (missing input, output exists, cannot write)",
+      "130:interrupted (finished files are kept; an unfinished output is removed)"
     })
 public final class ByokCli {
   @Option(
