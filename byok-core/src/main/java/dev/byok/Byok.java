@@ -30,7 +30,10 @@ import org.jspecify.annotations.Nullable;
  * try (OutputStream out = byok.newEncryptingStream(Files.newOutputStream(blob), context)) {
  *   out.write(data);
  * }
- * byte[] back = byok.newDecryptingStream(Files.newInputStream(blob)).readAllBytes();
+ * byte[] back;
+ * try (InputStream in = byok.newDecryptingStream(Files.newInputStream(blob))) {
+ *   back = in.readAllBytes();
+ * }
  * }</pre>
  *
  * <p>New blobs are encrypted under the configured KEKs (one key slot each, the first one

@@ -50,7 +50,10 @@ class JavadocSamplesDocsTest {
     try (OutputStream out = byok.newEncryptingStream(Files.newOutputStream(blob), context)) {
       out.write(data);
     }
-    byte[] back = byok.newDecryptingStream(Files.newInputStream(blob)).readAllBytes();
+    byte[] back;
+    try (InputStream in = byok.newDecryptingStream(Files.newInputStream(blob))) {
+      back = in.readAllBytes();
+    }
     // docs:end javadoc-byok
     byok.close();
     return back;

@@ -6,6 +6,7 @@ import dev.byok.Byok;
 import dev.byok.EncryptionContext;
 import dev.byok.testkit.FakeKms;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -24,7 +25,7 @@ class ReadmeExampleTest {
     kms.api().createAlias("alias/snapshots", kms.api().createKey().arn());
     Byok byok = Byok.builder().provider(kms).encryptUnder("fake-kms://alias/snapshots").build();
     try (OutputStream out = byok.newEncryptingStream(Files.newOutputStream(blob), EncryptionContext.of("repo", "nightly"))) { out.write(data); }
-    byte[] back = byok.newDecryptingStream(Files.newInputStream(blob)).readAllBytes();
+    byte[] back; try (InputStream in = byok.newDecryptingStream(Files.newInputStream(blob))) { back = in.readAllBytes(); }
     // docs:end readme
     assertThat(back).isEqualTo(data);
     assertThat(Files.size(blob)).isEqualTo(byok.ciphertextLength(data.length, EncryptionContext.of("repo", "nightly")));
