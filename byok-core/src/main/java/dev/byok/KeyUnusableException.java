@@ -1,5 +1,6 @@
 package dev.byok;
 
+import dev.byok.spi.KeyState;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
@@ -27,7 +28,24 @@ public final class KeyUnusableException extends ByokException {
     /** The caller's credentials may not use the key (key policy, IAM, grants). */
     ACCESS_DENIED,
     /** The byok monitor has locked the key after a confirmed denial. */
-    LOCKED
+    LOCKED;
+
+    /**
+     * The reason a key in {@code state} cannot be used, for providers that learn the state
+     * (DescribeKey, an invalid-state error).
+     *
+     * @param state the key's state; for a usable or unknown state the answer is {@link #UNAVAILABLE}
+     * @return DISABLED, PENDING_DELETION (also for a replica pending deletion), PENDING_IMPORT, or
+     *     UNAVAILABLE
+     */
+    public static Reason of(KeyState state) {
+      return switch (Objects.requireNonNull(state, "state")) {
+        case DISABLED -> DISABLED;
+        case PENDING_DELETION, PENDING_REPLICA_DELETION -> PENDING_DELETION;
+        case PENDING_IMPORT -> PENDING_IMPORT;
+        default -> UNAVAILABLE;
+      };
+    }
   }
 
   private final Reason reason;

@@ -203,7 +203,7 @@ final class RewrapCommand extends CliCommand {
     for (String k : to) {
       KeyDescription d = provider.describeKey(KeyRefs.parse(k).keyId());
       if (!d.state().usable()) {
-        throw new KeyUnusableException(reason(d), d.keyArn(), "target key (--to " + k + ") is " + d.state(), null);
+        throw new KeyUnusableException(KeyUnusableException.Reason.of(d.state()), d.keyArn(), "target key (--to " + k + ") is " + d.state(), null);
       }
       if (arns.contains(d.keyArn())) {
         throw new CliException(ExitCodes.USAGE, "--to " + k + " names " + d.keyArn() + " again; give each key once");
@@ -211,15 +211,6 @@ final class RewrapCommand extends CliCommand {
       arns.add(d.keyArn());
     }
     return List.copyOf(arns);
-  }
-
-  private static KeyUnusableException.Reason reason(KeyDescription d) {
-    return switch (d.state()) {
-      case DISABLED -> KeyUnusableException.Reason.DISABLED;
-      case PENDING_DELETION, PENDING_REPLICA_DELETION -> KeyUnusableException.Reason.PENDING_DELETION;
-      case PENDING_IMPORT -> KeyUnusableException.Reason.PENDING_IMPORT;
-      default -> KeyUnusableException.Reason.UNAVAILABLE;
-    };
   }
 
   private static String arns(List<KeySlot> slots) {

@@ -247,7 +247,9 @@ public final class FakeKms implements KeyProvider {
         return new KeyUnusableException(KeyUnusableException.Reason.DISABLED, key, message, e);
       case INVALID_STATE:
         KeyState state = e.keyState() != null ? e.keyState() : api.peekState(keyId);
-        return new KeyUnusableException(invalidStateReason(state), key, message, e);
+        return new KeyUnusableException(
+            state == null ? KeyUnusableException.Reason.UNAVAILABLE : KeyUnusableException.Reason.of(state),
+            key, message, e);
       case NOT_FOUND:
         return new KeyUnusableException(KeyUnusableException.Reason.NOT_FOUND, key, message, e);
       case ACCESS_DENIED:
@@ -258,19 +260,6 @@ public final class FakeKms implements KeyProvider {
       default:
         return new ByokConfigurationException(message, e);
     }
-  }
-
-  private static KeyUnusableException.Reason invalidStateReason(@Nullable KeyState state) {
-    if (state == KeyState.PENDING_DELETION || state == KeyState.PENDING_REPLICA_DELETION) {
-      return KeyUnusableException.Reason.PENDING_DELETION;
-    }
-    if (state == KeyState.PENDING_IMPORT) {
-      return KeyUnusableException.Reason.PENDING_IMPORT;
-    }
-    if (state == KeyState.DISABLED) {
-      return KeyUnusableException.Reason.DISABLED;
-    }
-    return KeyUnusableException.Reason.UNAVAILABLE;
   }
 
   /**
