@@ -13,9 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Objects;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import org.jspecify.annotations.NullMarked;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
@@ -43,11 +41,9 @@ final class DecryptCommand extends CliCommand {
   @SuppressWarnings("NullAway.Init")
   ReadKeyOptions trust;
 
-  @Option(
-      names = "--context",
-      paramLabel = "NAME=VALUE",
-      description = "require exactly this encryption context (repeat per entry); a blob with another is refused")
-  Map<String, String> context = new LinkedHashMap<>();
+  @Mixin
+  @SuppressWarnings("NullAway.Init")
+  RequiredContextOption context;
 
   @Mixin
   @SuppressWarnings("NullAway.Init")
@@ -63,8 +59,7 @@ final class DecryptCommand extends CliCommand {
   @Override
   public Integer call() throws IOException {
     CliIo io = io();
-    trust.check();
-    @Nullable EncryptionContext expected = context.isEmpty() ? null : KeyRefs.context(context);
+    @Nullable EncryptionContext expected = context.expected();
     try (AwsKmsProvider provider = kms.provider(io);
         Readers readers = new Readers(trust, provider)) {
       if (Streams.isStdin(inputs)) {

@@ -31,6 +31,11 @@ final class KeyRefs {
     return ref;
   }
 
+  /** @return whether {@code keyId} is a key ARN (not an alias ARN, alias name or bare key id) */
+  static boolean isKeyArn(String keyId) {
+    return keyId.startsWith("arn:") && !keyId.contains(":alias/");
+  }
+
   /** @return the context for {@code --context k=v} pairs (empty for none) */
   static EncryptionContext context(Map<String, String> pairs) {
     try {

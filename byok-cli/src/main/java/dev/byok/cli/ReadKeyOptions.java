@@ -46,12 +46,13 @@ final class ReadKeyOptions {
   }
 
   /**
+   * Call after {@link #check()} ({@link Readers} does).
+   *
    * @param provider the KMS provider (not closed by the result)
    * @param header the blob's header; used only with {@code --any-key}
    * @return a reader trusting the configured keys
    */
   Byok reader(KeyProvider provider, EnvelopeHeader header) {
-    check();
     Byok.Builder b = Byok.builder().provider(provider);
     if (anyKey) {
       List<KeySlot> slots = header.keySlots();
@@ -62,7 +63,7 @@ final class ReadKeyOptions {
       for (String k : keys) {
         KeyRef ref = KeyRefs.parse(k);
         b.encryptUnder(ref);
-        if (ref.keyId().startsWith("arn:") && !ref.keyId().contains(":alias/")) {
+        if (KeyRefs.isKeyArn(ref.keyId())) {
           b.allowDecryptWith(ref.keyId());
         }
       }

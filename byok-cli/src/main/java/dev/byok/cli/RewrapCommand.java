@@ -83,7 +83,7 @@ final class RewrapCommand extends CliCommand {
         List<String> readArns = new ArrayList<>();
         for (String k : read.keys) {
           String id = KeyRefs.parse(k).keyId();
-          readArns.add(id.startsWith("arn:") && !id.contains(":alias/") ? id : provider.describeKey(id).keyArn());
+          readArns.add(KeyRefs.isKeyArn(id) ? id : provider.describeKey(id).keyArn());
         }
         b.allowDecryptWith(readArns.toArray(String[]::new));
       }

@@ -8,9 +8,7 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import org.jspecify.annotations.NullMarked;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
@@ -36,8 +34,9 @@ final class VerifyCommand extends CliCommand {
   @SuppressWarnings("NullAway.Init")
   ReadKeyOptions trust;
 
-  @Option(names = "--context", paramLabel = "NAME=VALUE", description = "require exactly this encryption context")
-  Map<String, String> context = new LinkedHashMap<>();
+  @Mixin
+  @SuppressWarnings("NullAway.Init")
+  RequiredContextOption context;
 
   @Parameters(paramLabel = "PATH", arity = "1..*", description = "blobs or directories (walked recursively)")
   List<Path> paths = new ArrayList<>();
@@ -49,13 +48,13 @@ final class VerifyCommand extends CliCommand {
   @Override
   public Integer call() throws IOException {
     CliIo io = io();
-    trust.check();
-    @Nullable EncryptionContext expected = context.isEmpty() ? null : KeyRefs.context(context);
-    List<BlobPaths.Entry> entries = BlobPaths.expand(paths);
+    @Nullable EncryptionContext expected = context.expected();
     int ok = 0;
     int firstFailure = ExitCodes.OK;
+    List<BlobPaths.Entry> entries;
     try (AwsKmsProvider provider = kms.provider(io);
         Readers readers = new Readers(trust, provider)) {
+      entries = BlobPaths.expand(paths);
       for (BlobPaths.Entry e : entries) {
         try (InputStream in = Files.newInputStream(e.file())) {
           CountingSink sink = new CountingSink();
