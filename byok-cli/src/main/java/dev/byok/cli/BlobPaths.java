@@ -1,6 +1,9 @@
 package dev.byok.cli;
 
+import dev.byok.Byok;
+import dev.byok.EnvelopeHeader;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -24,6 +27,17 @@ final class BlobPaths {
   record Entry(Path file, Path relative) {}
 
   private BlobPaths() {}
+
+  /**
+   * @param blob a blob file
+   * @return its header, read without any KMS call (nothing authenticated)
+   * @throws dev.byok.InvalidCiphertextException if the file does not start with a valid header
+   */
+  static EnvelopeHeader header(Path blob) throws IOException {
+    try (InputStream in = Files.newInputStream(blob)) {
+      return Byok.inspect(in);
+    }
+  }
 
   /**
    * @param args files and directories (directories are walked recursively, in sorted order)

@@ -40,7 +40,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
-import java.util.stream.Stream;
 import org.jspecify.annotations.NullMarked;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.kms.KmsClient;
@@ -195,7 +194,7 @@ final class DemoStory {
   private void inspect() throws IOException {
     Path blob = repo.resolve("snapshot-1/data/seg-0001.dat");
     int requestsBefore = server.requests().size();
-    EnvelopeHeader h = header(blob);
+    EnvelopeHeader h = BlobPaths.header(blob);
     long length = Files.size(blob);
     int requests = server.requests().size() - requestsBefore;
     line(repo.relativize(blob) + ": format v" + h.formatVersion() + ", suite " + h.suiteId()
@@ -279,7 +278,7 @@ final class DemoStory {
     Path blob = repo.resolve(plain.relativize(source));
     Files.createDirectories(blob.getParent());
     byok.encryptFile(source, blob, context("snapshot-2"));
-    List<String> arns = slotArns(header(blob));
+    List<String> arns = slotArns(BlobPaths.header(blob));
     line("new blob " + repo.relativize(blob) + " names " + String.join(", ", arns));
     expect(arns.equals(List.of(newKey)), "the new blob should name " + newKey);
     checkDecrypts(byok, repo.resolve("snapshot-1/index-0"));
@@ -328,7 +327,7 @@ final class DemoStory {
         "the event's deletion date " + date + " is not the scheduled " + r.deletionDate());
     long left = 0;
     for (Path blob : blobs(repo)) {
-      if (slotArns(header(blob)).contains(oldKey)) {
+      if (slotArns(BlobPaths.header(blob)).contains(oldKey)) {
         left++;
       }
     }
@@ -419,10 +418,9 @@ final class DemoStory {
     expect(Arrays.equals(got, want), rel + " did not decrypt to its original bytes");
   }
 
-  private static EnvelopeHeader header(Path blob) throws IOException {
-    try (InputStream in = Files.newInputStream(blob)) {
-      return Byok.inspect(in);
-    }
+  /** @return every blob under {@code dir}, in sorted order */
+  private static List<Path> blobs(Path dir) throws IOException {
+    return BlobPaths.expand(List.of(dir)).stream().map(BlobPaths.Entry::file).toList();
   }
 
   private static List<String> slotArns(EnvelopeHeader h) {
@@ -431,7 +429,7 @@ final class DemoStory {
 
   /** @return SHA-256 of the blob's payload: everything after the header's key slots */
   private static byte[] payloadDigest(Path blob) throws IOException {
-    int offset = header(blob).payloadOffset();
+    int offset = BlobPaths.header(blob).payloadOffset();
     try (FileChannel ch = FileChannel.open(blob, StandardOpenOption.READ)) {
       ch.position(offset);
       return digest(Channels.newInputStream(ch));
@@ -449,12 +447,6 @@ final class DemoStory {
       d.transferTo(OutputStream.nullOutputStream());
     }
     return md.digest();
-  }
-
-  private static List<Path> blobs(Path dir) throws IOException {
-    try (Stream<Path> s = Files.walk(dir)) {
-      return s.filter(Files::isRegularFile).sorted().toList();
-    }
   }
 
   /** @return e.g. {@code 3 (GenerateDataKey 1, Decrypt 2)} */

@@ -9,7 +9,6 @@ import dev.byok.EnvelopeHeader;
 import dev.byok.InvalidCiphertextException;
 import dev.byok.KeySlot;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -53,8 +52,8 @@ final class InspectCommand extends CliCommand {
     } else {
       for (BlobPaths.Entry e : BlobPaths.expand(files)) {
         EnvelopeHeader h;
-        try (InputStream in = Files.newInputStream(e.file())) {
-          h = Byok.inspect(in);
+        try {
+          h = BlobPaths.header(e.file());
         } catch (InvalidCiphertextException ex) {
           throw new CliException(Failures.exitCode(ex), e.file() + ": " + Failures.describe(ex), ex);
         }

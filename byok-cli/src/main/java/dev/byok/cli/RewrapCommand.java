@@ -10,7 +10,6 @@ import dev.byok.RewrapResult;
 import dev.byok.kms.aws.AwsKmsProvider;
 import dev.byok.spi.KeyDescription;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -137,10 +136,7 @@ final class RewrapCommand extends CliCommand {
     }
 
     private void one(Path file) throws IOException {
-      EnvelopeHeader h;
-      try (InputStream in = Files.newInputStream(file)) {
-        h = Byok.inspect(in);
-      }
+      EnvelopeHeader h = BlobPaths.header(file);
       String from = arns(h.keySlots());
       if (onTarget(h.keySlots())) {
         done++;
