@@ -22,8 +22,8 @@ import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The entry point: envelope encryption of streams, channels and files under customer keys held in
- * a KMS.
+ * The entry point: envelope encryption of streams, channels and files under customer keys held in a
+ * KMS.
  *
  * <pre>{@code
  * Byok byok = Byok.builder().provider(kms).encryptUnder("aws-kms://alias/snapshots").build();
@@ -36,13 +36,12 @@ import org.jspecify.annotations.Nullable;
  * }
  * }</pre>
  *
- * <p>New blobs are encrypted under the configured KEKs (one key slot each, the first one
- * generates the data key); any blob whose slot names a configured provider and an allowed key
- * decrypts. Data keys are cached by a {@link DataKeyManager} within the bounds of its {@link
- * DataKeyPolicy}.
+ * <p>New blobs are encrypted under the configured KEKs (one key slot each, the first one generates
+ * the data key); any blob whose slot names a configured provider and an allowed key decrypts. Data
+ * keys are cached by a {@link DataKeyManager} within the bounds of its {@link DataKeyPolicy}.
  *
- * <p>Immutable and thread-safe; the streams and channels it makes are not. {@link #close()}
- * purges and zeroes the cached data keys.
+ * <p>Immutable and thread-safe; the streams and channels it makes are not. {@link #close()} purges
+ * and zeroes the cached data keys.
  */
 public final class Byok implements AutoCloseable {
   private final DataKeyManager keys;
@@ -57,17 +56,23 @@ public final class Byok implements AutoCloseable {
     this.decryptor = EnvelopeDecryptor.create(keys);
   }
 
-  /** @return a new builder */
+  /**
+   * @return a new builder
+   */
   public static Builder builder() {
     return new Builder();
   }
 
-  /** @return the data key manager (stats, invalidation) */
+  /**
+   * @return the data key manager (stats, invalidation)
+   */
   public DataKeyManager keys() {
     return keys;
   }
 
-  /** @return the KEKs new blobs are encrypted under, in slot order */
+  /**
+   * @return the KEKs new blobs are encrypted under, in slot order
+   */
   public List<KeyRef> encryptionKeys() {
     return keks;
   }
@@ -86,7 +91,8 @@ public final class Byok implements AutoCloseable {
    * @throws KmsUnavailableException if a data key is needed and the KMS cannot be reached
    * @throws KeyUnusableException if the KMS refuses the KEK
    */
-  public OutputStream newEncryptingStream(OutputStream sink, EncryptionContext context) throws IOException {
+  public OutputStream newEncryptingStream(OutputStream sink, EncryptionContext context)
+      throws IOException {
     Objects.requireNonNull(sink, "sink");
     DataKeyManager.Active a = keys.begin(keks, context);
     try {
@@ -116,7 +122,8 @@ public final class Byok implements AutoCloseable {
       EnvelopeEncryptor enc = a.encryptor(segmentSize);
       long length = enc.ciphertextLength(plaintextLength);
       InputStream envelope =
-          enc.newEncryptingInputStream(new ExactLengthInputStream(source, plaintextLength), a::addBytes);
+          enc.newEncryptingInputStream(
+              new ExactLengthInputStream(source, plaintextLength), a::addBytes);
       return new EncryptedInputStream(envelope, length);
     } finally {
       a.end();
@@ -161,8 +168,8 @@ public final class Byok implements AutoCloseable {
   }
 
   /**
-   * The exact envelope length of a plaintext length for blobs encrypted now with {@code
-   * context}. The header length depends on the current data key's slots; {@link
+   * The exact envelope length of a plaintext length for blobs encrypted now with {@code context}.
+   * The header length depends on the current data key's slots; {@link
    * #newEncryptingInputStream(InputStream, long, EncryptionContext)} gives a length that is
    * guaranteed to match its stream.
    *
@@ -191,7 +198,8 @@ public final class Byok implements AutoCloseable {
    * @return the plaintext; every byte returned has been authenticated
    * @throws IOException if reading fails
    */
-  public InputStream newDecryptingStream(InputStream source, @Nullable EncryptionContext expected) throws IOException {
+  public InputStream newDecryptingStream(InputStream source, @Nullable EncryptionContext expected)
+      throws IOException {
     return decryptor.newDecryptingStream(source, expected);
   }
 
@@ -207,16 +215,16 @@ public final class Byok implements AutoCloseable {
   }
 
   /**
-   * Random-access decryption; see {@link EnvelopeDecryptor#newDecryptingChannel(SeekableByteChannel,
-   * EncryptionContext)}.
+   * Random-access decryption; see {@link
+   * EnvelopeDecryptor#newDecryptingChannel(SeekableByteChannel, EncryptionContext)}.
    *
    * @param source the envelope
    * @param expected the required encryption context, or {@code null} for any
    * @return a read-only channel over the plaintext
    * @throws IOException if reading fails
    */
-  public SeekableByteChannel newDecryptingChannel(SeekableByteChannel source, @Nullable EncryptionContext expected)
-      throws IOException {
+  public SeekableByteChannel newDecryptingChannel(
+      SeekableByteChannel source, @Nullable EncryptionContext expected) throws IOException {
     return decryptor.newDecryptingChannel(source, expected);
   }
 
@@ -230,7 +238,10 @@ public final class Byok implements AutoCloseable {
    * @return the plaintext range
    */
   public InputStream decryptRange(
-      EnvelopeHeader header, RangePlan plan, InputStream fetched, @Nullable EncryptionContext expected) {
+      EnvelopeHeader header,
+      RangePlan plan,
+      InputStream fetched,
+      @Nullable EncryptionContext expected) {
     return decryptor.decryptRange(header, plan, fetched, expected);
   }
 
@@ -242,7 +253,8 @@ public final class Byok implements AutoCloseable {
    * @param expected the required encryption context, or {@code null} for any
    * @throws IOException if reading or writing fails; the target is then untouched
    */
-  public void decryptFile(Path source, Path target, @Nullable EncryptionContext expected) throws IOException {
+  public void decryptFile(Path source, Path target, @Nullable EncryptionContext expected)
+      throws IOException {
     decryptor.decryptFile(source, target, expected);
   }
 
@@ -262,8 +274,8 @@ public final class Byok implements AutoCloseable {
   /**
    * Rewraps a blob file under this instance's KEKs: the data key is unwrapped (cache or KMS) and
    * checked against the key commitment, the whole payload is authenticated, and only then is the
-   * target written — the new header followed by the payload bytes copied verbatim (temporary
-   * file, fsync, atomic move). Source and target may be the same path.
+   * target written — the new header followed by the payload bytes copied verbatim (temporary file,
+   * fsync, atomic move). Source and target may be the same path.
    *
    * @param source the blob
    * @param target where the rewrapped blob goes
@@ -288,7 +300,8 @@ public final class Byok implements AutoCloseable {
     AtomicFiles.write(
         target,
         out -> {
-          // new immutable part and key slots; the payload (from its 40-byte header on) comes from source
+          // new immutable part and key slots; the payload (from its 40-byte header on) comes from
+          // source
           out.write(fresh.toByteArray(), 0, fresh.payloadOffset());
           try (FileChannel in = FileChannel.open(source, StandardOpenOption.READ)) {
             in.position(old.payloadOffset());
@@ -301,10 +314,10 @@ public final class Byok implements AutoCloseable {
   }
 
   /**
-   * Returns {@code header} with its key slots replaced by wrappings of the same data key under
-   * this instance's KEKs — for hosts that copy the payload themselves (e.g. an object-store
-   * copy). The data key is unwrapped and checked against the key commitment first; where a
-   * provider supports it, new slots are made by KMS re-encrypt of an existing slot.
+   * Returns {@code header} with its key slots replaced by wrappings of the same data key under this
+   * instance's KEKs — for hosts that copy the payload themselves (e.g. an object-store copy). The
+   * data key is unwrapped and checked against the key commitment first; where a provider supports
+   * it, new slots are made by KMS re-encrypt of an existing slot.
    *
    * @param header the blob's current header
    * @return the header to write in front of the unchanged payload
@@ -328,13 +341,21 @@ public final class Byok implements AutoCloseable {
       WrappedKey w = null;
       if (p.supportsReEncrypt()) {
         for (KeySlot s : header.keySlots()) {
-          // key slots are not authenticated: re-encrypt only from a slot known to unwrap to this data key
+          // key slots are not authenticated: re-encrypt only from a slot known to unwrap to this
+          // data key
           if (s.providerId().equals(p.providerId()) && keys.unwrapsToDataKey(header, s)) {
             try {
-              w = keys.call("reEncrypt", s.keyArn(), () -> p.reEncrypt(s.keyArn(), s.wrappedKey(), kek.keyId(), ctx));
+              w =
+                  keys.call(
+                      "reEncrypt",
+                      s.keyArn(),
+                      () -> p.reEncrypt(s.keyArn(), s.wrappedKey(), kek.keyId(), ctx));
               break;
-            } catch (KeyUnusableException | KmsUnavailableException | UnsupportedOperationException e) {
-              // the old key may be the one being retired, or KMS cannot re-encrypt between these two
+            } catch (KeyUnusableException
+                | KmsUnavailableException
+                | UnsupportedOperationException e) {
+              // the old key may be the one being retired, or KMS cannot re-encrypt between these
+              // two
               // keys (AWS: across Regions): fall back to wrapping the data key
             }
           }
@@ -366,8 +387,7 @@ public final class Byok implements AutoCloseable {
   }
 
   /**
-   * Builds a {@link Byok}. Setters fail fast with a message naming the bad value. Not
-   * thread-safe.
+   * Builds a {@link Byok}. Setters fail fast with a message naming the bad value. Not thread-safe.
    */
   public static final class Builder {
     private final DataKeyManager.Builder keys = DataKeyManager.builder();
@@ -483,13 +503,19 @@ public final class Byok implements AutoCloseable {
         throw new IllegalStateException("a provider is required: builder().provider(...)");
       }
       if (keks.isEmpty()) {
-        throw new IllegalStateException("a KEK is required: builder().encryptUnder(\"<provider>://<key id>\")");
+        throw new IllegalStateException(
+            "a KEK is required: builder().encryptUnder(\"<provider>://<key id>\")");
       }
       for (KeyRef kek : keks) {
         if (!providerIds.contains(kek.providerId())) {
           throw new IllegalStateException(
-              "KEK " + kek + " names provider '" + kek.providerId() + "', which is not registered (have "
-                  + providerIds + ")");
+              "KEK "
+                  + kek
+                  + " names provider '"
+                  + kek.providerId()
+                  + "', which is not registered (have "
+                  + providerIds
+                  + ")");
         }
       }
       keys.trustKeks(keks);

@@ -3,9 +3,9 @@ package dev.byok;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The caller's configuration is wrong: an unknown provider, a key outside the allow-list, a key
- * of the wrong type or usage, a malformed key id or ARN, a request the KMS rejects as invalid.
- * Fix the configuration; retrying will not help.
+ * The caller's configuration is wrong: an unknown provider, a key outside the allow-list, a key of
+ * the wrong type or usage, a malformed key id or ARN, a request the KMS rejects as invalid. Fix the
+ * configuration; retrying will not help.
  */
 public final class ByokConfigurationException extends ByokException {
   private static final long serialVersionUID = 1L;

@@ -11,13 +11,14 @@ import org.jspecify.annotations.Nullable;
  * A plaintext data key (DEK): a random 256-bit AES key and its public 16-byte id.
  *
  * <p>Thread-safe. The key material never appears in {@link #toString()}, and {@link #equals} is
- * identity, never a comparison of secret bytes. The one way to read the material is the
- * greppable {@link #copyKeyMaterial()}. {@link #destroy()} overwrites the material with zeros;
- * afterwards every use fails with {@link IllegalStateException}.
+ * identity, never a comparison of secret bytes. The one way to read the material is the greppable
+ * {@link #copyKeyMaterial()}. {@link #destroy()} overwrites the material with zeros; afterwards
+ * every use fails with {@link IllegalStateException}.
  */
 public final class DataKey implements Destroyable {
   /** Length of a data key id, in bytes. */
   public static final int ID_LENGTH = 16;
+
   /** Length of the key material, in bytes (AES-256). */
   public static final int KEY_LENGTH = 32;
 
@@ -26,8 +27,13 @@ public final class DataKey implements Destroyable {
   private final byte[] id;
   private final byte[] material;
   private volatile boolean destroyed;
-  /** Set for keys nobody caches: whoever uses the key destroys it right after (see {@link #singleUse()}). */
+
+  /**
+   * Set for keys nobody caches: whoever uses the key destroys it right after (see {@link
+   * #singleUse()}).
+   */
   private volatile boolean singleUse;
+
   /** The last immutable header whose key commitment this key was checked against (public bytes). */
   private volatile byte @Nullable [] verifiedHeader;
 
@@ -37,8 +43,8 @@ public final class DataKey implements Destroyable {
   }
 
   /**
-   * Generates a fresh random data key locally. Production keys come from the KMS; this is for
-   * tests and for providers that generate keys themselves.
+   * Generates a fresh random data key locally. Production keys come from the KMS; this is for tests
+   * and for providers that generate keys themselves.
    *
    * @return a new key with a random id
    */
@@ -62,7 +68,8 @@ public final class DataKey implements Destroyable {
     Objects.requireNonNull(id, "id");
     Objects.requireNonNull(material, "material");
     if (id.length != ID_LENGTH) {
-      throw new IllegalArgumentException("data key id must be " + ID_LENGTH + " bytes, was " + id.length);
+      throw new IllegalArgumentException(
+          "data key id must be " + ID_LENGTH + " bytes, was " + id.length);
     }
     if (material.length != KEY_LENGTH) {
       throw new IllegalArgumentException(
@@ -71,12 +78,16 @@ public final class DataKey implements Destroyable {
     return new DataKey(id.clone(), material.clone());
   }
 
-  /** @return a copy of the public id */
+  /**
+   * @return a copy of the public id
+   */
   public byte[] id() {
     return id.clone();
   }
 
-  /** @return the id as lower-case hex */
+  /**
+   * @return the id as lower-case hex
+   */
   public String idHex() {
     return Hex.encode(id);
   }
@@ -98,9 +109,9 @@ public final class DataKey implements Destroyable {
   }
 
   /**
-   * Whether this key's commitment was already checked against exactly these immutable header
-   * bytes. Blobs under one data key and context share their immutable header, so a cached key
-   * checks its commitment once, not once per blob.
+   * Whether this key's commitment was already checked against exactly these immutable header bytes.
+   * Blobs under one data key and context share their immutable header, so a cached key checks its
+   * commitment once, not once per blob.
    */
   boolean verifiedFor(byte[] immutableHeader) {
     byte[] v = verifiedHeader;
@@ -116,7 +127,10 @@ public final class DataKey implements Destroyable {
     singleUse = true;
   }
 
-  /** Whether this key is owned by nobody (an uncached unwrap) and must be destroyed after its one use. */
+  /**
+   * Whether this key is owned by nobody (an uncached unwrap) and must be destroyed after its one
+   * use.
+   */
   boolean singleUse() {
     return singleUse;
   }
@@ -145,6 +159,10 @@ public final class DataKey implements Destroyable {
   /** Shows the id only; the material is redacted. */
   @Override
   public String toString() {
-    return "DataKey[id=" + idHex() + ", material=<redacted>" + (destroyed ? ", destroyed" : "") + "]";
+    return "DataKey[id="
+        + idHex()
+        + ", material=<redacted>"
+        + (destroyed ? ", destroyed" : "")
+        + "]";
   }
 }

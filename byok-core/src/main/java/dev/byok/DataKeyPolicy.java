@@ -5,17 +5,19 @@ import java.util.Objects;
 
 /**
  * How long one data key keeps encrypting new blobs before byok asks the KMS for a fresh one: the
- * first of {@link #maxAge()}, {@link #maxBlobs()} or {@link #maxBytes()} to trip retires it.
- * Every blob has its own random HKDF salt, so reuse is safe cryptographically; the limits bound
- * blast radius and KMS cost. {@link #noReuse()} makes one KMS call per blob.
+ * first of {@link #maxAge()}, {@link #maxBlobs()} or {@link #maxBytes()} to trip retires it. Every
+ * blob has its own random HKDF salt, so reuse is safe cryptographically; the limits bound blast
+ * radius and KMS cost. {@link #noReuse()} makes one KMS call per blob.
  *
  * <p>Defaults: 5 minutes, 1,048,576 blobs, 1 TiB. Immutable and thread-safe.
  */
 public final class DataKeyPolicy {
   /** Default maximum age of an encrypting data key. */
   public static final Duration DEFAULT_MAX_AGE = Duration.ofMinutes(5);
+
   /** Default maximum number of blobs per data key. */
   public static final long DEFAULT_MAX_BLOBS = 1L << 20;
+
   /** Default maximum plaintext bytes per data key. */
   public static final long DEFAULT_MAX_BYTES = 1L << 40;
 
@@ -31,44 +33,64 @@ public final class DataKeyPolicy {
     this.maxBytes = b.maxBytes;
   }
 
-  /** @return the defaults */
+  /**
+   * @return the defaults
+   */
   public static DataKeyPolicy defaults() {
     return DEFAULTS;
   }
 
-  /** @return a policy that uses every data key for exactly one blob */
+  /**
+   * @return a policy that uses every data key for exactly one blob
+   */
   public static DataKeyPolicy noReuse() {
     return builder().maxBlobs(1).build();
   }
 
-  /** @return a builder starting from the defaults */
+  /**
+   * @return a builder starting from the defaults
+   */
   public static Builder builder() {
     return new Builder();
   }
 
-  /** @return a builder starting from this policy */
+  /**
+   * @return a builder starting from this policy
+   */
   public Builder toBuilder() {
     return new Builder().maxAge(maxAge).maxBlobs(maxBlobs).maxBytes(maxBytes);
   }
 
-  /** @return how long a data key may encrypt new blobs */
+  /**
+   * @return how long a data key may encrypt new blobs
+   */
   public Duration maxAge() {
     return maxAge;
   }
 
-  /** @return how many blobs a data key may encrypt */
+  /**
+   * @return how many blobs a data key may encrypt
+   */
   public long maxBlobs() {
     return maxBlobs;
   }
 
-  /** @return how many plaintext bytes a data key may encrypt (a single larger blob is allowed) */
+  /**
+   * @return how many plaintext bytes a data key may encrypt (a single larger blob is allowed)
+   */
   public long maxBytes() {
     return maxBytes;
   }
 
   @Override
   public String toString() {
-    return "DataKeyPolicy[maxAge=" + maxAge + ", maxBlobs=" + maxBlobs + ", maxBytes=" + maxBytes + "]";
+    return "DataKeyPolicy[maxAge="
+        + maxAge
+        + ", maxBlobs="
+        + maxBlobs
+        + ", maxBytes="
+        + maxBytes
+        + "]";
   }
 
   /** Builds a {@link DataKeyPolicy}; setters fail fast naming the bad value. Not thread-safe. */
@@ -116,7 +138,9 @@ public final class DataKeyPolicy {
       return this;
     }
 
-    /** @return the policy */
+    /**
+     * @return the policy
+     */
     public DataKeyPolicy build() {
       return new DataKeyPolicy(this);
     }

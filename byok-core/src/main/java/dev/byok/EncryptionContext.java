@@ -11,20 +11,22 @@ import java.util.TreeMap;
 
 /**
  * Non-secret key/value pairs bound to a blob: stored in its header, authenticated with its payload
- * and passed to the KMS with every wrap and unwrap. Use it to say what the blob is for (for
- * example {@code tenant}, {@code repository}, {@code path}) so a blob cannot be moved silently.
+ * and passed to the KMS with every wrap and unwrap. Use it to say what the blob is for (for example
+ * {@code tenant}, {@code repository}, {@code path}) so a blob cannot be moved silently.
  *
  * <p>Immutable and thread-safe. Entries are kept in canonical order: keys sorted by their UTF-8
- * bytes, compared unsigned. Bounds: at most {@value #MAX_ENTRIES} entries, keys of 1 to
- * {@value #MAX_STRING_BYTES} UTF-8 bytes, values of 0 to {@value #MAX_STRING_BYTES} UTF-8 bytes,
- * at most {@value #MAX_ENCODED_BYTES} bytes encoded. Strings must be well-formed UTF-16 (no lone
+ * bytes, compared unsigned. Bounds: at most {@value #MAX_ENTRIES} entries, keys of 1 to {@value
+ * #MAX_STRING_BYTES} UTF-8 bytes, values of 0 to {@value #MAX_STRING_BYTES} UTF-8 bytes, at most
+ * {@value #MAX_ENCODED_BYTES} bytes encoded. Strings must be well-formed UTF-16 (no lone
  * surrogates).
  */
 public final class EncryptionContext {
   /** Largest number of entries. */
   public static final int MAX_ENTRIES = 64;
+
   /** Largest key or value, in UTF-8 bytes. */
   public static final int MAX_STRING_BYTES = 1024;
+
   /** Largest encoded context (count plus length-prefixed entries), in bytes. */
   public static final int MAX_ENCODED_BYTES = 8192;
 
@@ -38,7 +40,9 @@ public final class EncryptionContext {
     this.entries = Collections.unmodifiableSortedMap(entries);
   }
 
-  /** @return the empty context */
+  /**
+   * @return the empty context
+   */
   public static EncryptionContext empty() {
     return EMPTY;
   }
@@ -86,12 +90,14 @@ public final class EncryptionContext {
    */
   public static EncryptionContext of(String... keysAndValues) {
     if (keysAndValues.length % 2 != 0) {
-      throw new IllegalArgumentException("keysAndValues must alternate key, value; got an odd count");
+      throw new IllegalArgumentException(
+          "keysAndValues must alternate key, value; got an odd count");
     }
     TreeMap<String, String> m = new TreeMap<>();
     for (int i = 0; i < keysAndValues.length; i += 2) {
       if (m.put(keysAndValues[i], keysAndValues[i + 1]) != null) {
-        throw new IllegalArgumentException("duplicate encryption context key '" + keysAndValues[i] + "'");
+        throw new IllegalArgumentException(
+            "duplicate encryption context key '" + keysAndValues[i] + "'");
       }
     }
     return of(m);
@@ -102,21 +108,31 @@ public final class EncryptionContext {
     try {
       b = Utf8.encodeStrict(s);
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("encryption context " + what + " is not well-formed UTF-16", e);
+      throw new IllegalArgumentException(
+          "encryption context " + what + " is not well-formed UTF-16", e);
     }
     if (b.length > MAX_STRING_BYTES) {
       throw new IllegalArgumentException(
-          "encryption context " + what + " is " + b.length + " UTF-8 bytes, at most " + MAX_STRING_BYTES);
+          "encryption context "
+              + what
+              + " is "
+              + b.length
+              + " UTF-8 bytes, at most "
+              + MAX_STRING_BYTES);
     }
     return b.length;
   }
 
-  /** @return the entries in canonical order; unmodifiable */
+  /**
+   * @return the entries in canonical order; unmodifiable
+   */
   public SortedMap<String, String> asMap() {
     return entries;
   }
 
-  /** @return whether there are no entries */
+  /**
+   * @return whether there are no entries
+   */
   public boolean isEmpty() {
     return entries.isEmpty();
   }

@@ -21,11 +21,11 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Decrypts envelopes: streams, random-access channels, byte ranges and files. For each envelope it
- * parses the header (bounded), checks the encryption context when the caller requires one, asks
- * the {@link DataKeyResolver} for the data key, and checks the key commitment, all before the
- * first payload byte is processed. Decryption releases only bytes of segments that have
- * authenticated; any tampering, truncation, extension, reordering, wrong key or wrong context is
- * an {@link InvalidCiphertextException}.
+ * parses the header (bounded), checks the encryption context when the caller requires one, asks the
+ * {@link DataKeyResolver} for the data key, and checks the key commitment, all before the first
+ * payload byte is processed. Decryption releases only bytes of segments that have authenticated;
+ * any tampering, truncation, extension, reordering, wrong key or wrong context is an {@link
+ * InvalidCiphertextException}.
  *
  * <p>Immutable and thread-safe; the streams and channels it makes are not.
  */
@@ -55,7 +55,8 @@ public final class EnvelopeDecryptor {
     for (int attempt = 0; dek == null; attempt++) {
       key = resolver.resolve(header);
       if (key == null) {
-        throw new IllegalStateException("DataKeyResolver returned null for dek " + header.dekIdHex());
+        throw new IllegalStateException(
+            "DataKeyResolver returned null for dek " + header.dekIdHex());
       }
       try {
         dek = key.copyKeyMaterial();
@@ -77,7 +78,8 @@ public final class EnvelopeDecryptor {
         throw new InvalidCiphertextException(
             InvalidCiphertextException.Reason.KEY_COMMITMENT_MISMATCH,
             "the data key does not match the header's key commitment (wrong key, or the header was"
-                + " modified) for dek " + header.dekIdHex());
+                + " modified) for dek "
+                + header.dekIdHex());
       }
       byte[] derived = Kdf.hkdfSha256(dek, header.salt(), header.immutableBytes(), 32);
       try {
@@ -91,8 +93,8 @@ public final class EnvelopeDecryptor {
   }
 
   /**
-   * Decrypts a stream. Reads and verifies the header and resolves the key before returning.
-   * Closing the returned stream closes {@code source}.
+   * Decrypts a stream. Reads and verifies the header and resolves the key before returning. Closing
+   * the returned stream closes {@code source}.
    *
    * @param source the envelope
    * @return the plaintext; every byte it returns has been authenticated
@@ -121,24 +123,25 @@ public final class EnvelopeDecryptor {
   }
 
   /**
-   * Random-access decryption over a seekable source (a file, or a channel over ranged reads).
-   * Reads touch only the segments that cover them; {@code size()} is the plaintext size, verified
-   * by authenticating the final segment. Closing the channel closes {@code source}.
+   * Random-access decryption over a seekable source (a file, or a channel over ranged reads). Reads
+   * touch only the segments that cover them; {@code size()} is the plaintext size, verified by
+   * authenticating the final segment. Closing the channel closes {@code source}.
    *
    * @param source the envelope; its position is managed by the returned channel
    * @param expected the required context, or {@code null} for any
    * @return a read-only channel over the plaintext
-   * @throws InvalidCiphertextException if the header is bad, the key does not match, or the
-   *     source length is impossible
+   * @throws InvalidCiphertextException if the header is bad, the key does not match, or the source
+   *     length is impossible
    * @throws IOException if reading fails
    */
-  public SeekableByteChannel newDecryptingChannel(SeekableByteChannel source, @Nullable EncryptionContext expected)
-      throws IOException {
+  public SeekableByteChannel newDecryptingChannel(
+      SeekableByteChannel source, @Nullable EncryptionContext expected) throws IOException {
     Objects.requireNonNull(source, "source");
     source.position(0);
     EnvelopeHeader header = EnvelopeHeader.read(Channels.newInputStream(source));
     SegmentDecrypter d = open(header, expected);
-    return new DecryptingChannel(source, d, new SegmentLayout(header.segmentSize()), header.payloadOffset());
+    return new DecryptingChannel(
+        source, d, new SegmentLayout(header.segmentSize()), header.payloadOffset());
   }
 
   /**
@@ -167,15 +170,25 @@ public final class EnvelopeDecryptor {
    * @throws InvalidCiphertextException if the key does not match or the fetched bytes are bad
    */
   public InputStream decryptRange(
-      EnvelopeHeader header, RangePlan plan, InputStream fetched, @Nullable EncryptionContext expected) {
+      EnvelopeHeader header,
+      RangePlan plan,
+      InputStream fetched,
+      @Nullable EncryptionContext expected) {
     Objects.requireNonNull(plan, "plan");
     Objects.requireNonNull(fetched, "fetched");
     SegmentDecrypter d = open(header, expected);
     SegmentLayout layout = new SegmentLayout(header.segmentSize());
     long skip = plan.plaintextOffset() - layout.plaintextOffset(plan.firstSegment());
     return DecryptingInputStream.range(
-        fetched, d, layout, plan.firstSegment(), plan.lastSegment(), plan.segmentCount() - 1,
-        plan.finalSegmentLength(), plan.plaintextLength() == 0 ? 0 : skip, plan.plaintextLength());
+        fetched,
+        d,
+        layout,
+        plan.firstSegment(),
+        plan.lastSegment(),
+        plan.segmentCount() - 1,
+        plan.finalSegmentLength(),
+        plan.plaintextLength() == 0 ? 0 : skip,
+        plan.plaintextLength());
   }
 
   /**
@@ -188,11 +201,14 @@ public final class EnvelopeDecryptor {
    * @throws InvalidCiphertextException if the envelope is bad; {@code target} is then untouched
    * @throws IOException if reading or writing fails; {@code target} is then untouched
    */
-  public void decryptFile(Path source, Path target, @Nullable EncryptionContext expected) throws IOException {
+  public void decryptFile(Path source, Path target, @Nullable EncryptionContext expected)
+      throws IOException {
     AtomicFiles.write(
         target,
         out -> {
-          try (InputStream in = newDecryptingStream(Files.newInputStream(source, StandardOpenOption.READ), expected)) {
+          try (InputStream in =
+              newDecryptingStream(
+                  Files.newInputStream(source, StandardOpenOption.READ), expected)) {
             copy(in, out);
           }
         });

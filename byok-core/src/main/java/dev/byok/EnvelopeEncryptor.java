@@ -53,22 +53,30 @@ public final class EnvelopeEncryptor {
     this.fixedHeader = header.toByteArray();
   }
 
-  /** @return a new builder */
+  /**
+   * @return a new builder
+   */
   public static Builder builder() {
     return new Builder();
   }
 
-  /** @return the header every blob starts with, less its per-blob payload header */
+  /**
+   * @return the header every blob starts with, less its per-blob payload header
+   */
   public EnvelopeHeader header() {
     return header;
   }
 
-  /** @return the encryption context bound to every blob */
+  /**
+   * @return the encryption context bound to every blob
+   */
   public EncryptionContext encryptionContext() {
     return header.encryptionContext();
   }
 
-  /** @return the ciphertext segment size in bytes */
+  /**
+   * @return the ciphertext segment size in bytes
+   */
   public int segmentSize() {
     return layout.segmentSize();
   }
@@ -94,7 +102,8 @@ public final class EnvelopeEncryptor {
   public long plaintextLength(long ciphertextLength) {
     long p = layout.plaintextLengthOrMinusOne(ciphertextLength - fixedHeader.length);
     if (p < 0) {
-      throw new IllegalArgumentException("no plaintext encrypts to " + ciphertextLength + " bytes here");
+      throw new IllegalArgumentException(
+          "no plaintext encrypts to " + ciphertextLength + " bytes here");
     }
     return p;
   }
@@ -113,7 +122,8 @@ public final class EnvelopeEncryptor {
       Arrays.fill(dek, (byte) 0);
       cipher = new SegmentCipher(derived, prefix);
       Arrays.fill(derived, (byte) 0);
-      headerBytes = Arrays.copyOf(fixedHeader, fixedHeader.length + SegmentLayout.PAYLOAD_HEADER_LENGTH);
+      headerBytes =
+          Arrays.copyOf(fixedHeader, fixedHeader.length + SegmentLayout.PAYLOAD_HEADER_LENGTH);
       int at = fixedHeader.length;
       headerBytes[at] = (byte) SegmentLayout.PAYLOAD_HEADER_LENGTH;
       System.arraycopy(salt, 0, headerBytes, at + 1, salt.length);
@@ -123,10 +133,10 @@ public final class EnvelopeEncryptor {
 
   /**
    * Push mode: what is written to the returned stream is encrypted to {@code sink}. The header is
-   * written at once; each segment as soon as the next plaintext byte arrives; the final segment
-   * on {@code close()}, which also closes {@code sink}. {@code close()} is idempotent. After a
-   * failed write the stream refuses further writes and {@code close()} does not write a final
-   * segment, so a failure never leaves output that authenticates as complete.
+   * written at once; each segment as soon as the next plaintext byte arrives; the final segment on
+   * {@code close()}, which also closes {@code sink}. {@code close()} is idempotent. After a failed
+   * write the stream refuses further writes and {@code close()} does not write a final segment, so
+   * a failure never leaves output that authenticates as complete.
    *
    * <p>Closing also marks the end of the plaintext: if your own source failed half-way, do not
    * close normally and treat the output as complete.
@@ -146,10 +156,9 @@ public final class EnvelopeEncryptor {
   }
 
   /**
-   * Pull mode: reading the returned stream yields the envelope of what is read from {@code
-   * source}; for upload APIs that take an {@code InputStream}. If the plaintext length is known,
-   * {@link #ciphertextLength} gives the exact length this stream yields. Closing it closes {@code
-   * source}.
+   * Pull mode: reading the returned stream yields the envelope of what is read from {@code source};
+   * for upload APIs that take an {@code InputStream}. If the plaintext length is known, {@link
+   * #ciphertextLength} gives the exact length this stream yields. Closing it closes {@code source}.
    *
    * @param source the plaintext
    * @return the envelope; not thread-safe
@@ -198,8 +207,8 @@ public final class EnvelopeEncryptor {
   }
 
   /**
-   * Builds an {@link EnvelopeEncryptor}. Setters fail fast with a message naming the bad value.
-   * Not thread-safe.
+   * Builds an {@link EnvelopeEncryptor}. Setters fail fast with a message naming the bad value. Not
+   * thread-safe.
    */
   public static final class Builder {
     private @Nullable DataKey dataKey;
@@ -234,8 +243,13 @@ public final class EnvelopeEncryptor {
       Objects.requireNonNull(slot, "keySlot");
       if (slots.size() == EnvelopeFormat.MAX_KEY_SLOTS) {
         throw new IllegalArgumentException(
-            "key slot " + (slots.size() + 1) + " (" + slot + ") is one too many: at most "
-                + EnvelopeFormat.MAX_KEY_SLOTS + " key slots");
+            "key slot "
+                + (slots.size() + 1)
+                + " ("
+                + slot
+                + ") is one too many: at most "
+                + EnvelopeFormat.MAX_KEY_SLOTS
+                + " key slots");
       }
       slots.add(slot);
       return this;

@@ -24,14 +24,14 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * The parsed header of one envelope: everything before the first payload segment. Reading it
- * needs no key and makes no KMS call; nothing in it is secret.
+ * The parsed header of one envelope: everything before the first payload segment. Reading it needs
+ * no key and makes no KMS call; nothing in it is secret.
  *
  * <p>Layout (big-endian; full description in {@code docs/format.md}): the <em>immutable part</em>
- * (magic, version, suite, its own length, segment size, DEK id, encryption context, key
- * commitment) is the associated data of the payload; then the <em>key slots</em> (the only part
- * that rewrap replaces); then the 40-byte payload header of the Tink-compatible stream (length
- * byte, HKDF salt, nonce prefix).
+ * (magic, version, suite, its own length, segment size, DEK id, encryption context, key commitment)
+ * is the associated data of the payload; then the <em>key slots</em> (the only part that rewrap
+ * replaces); then the 40-byte payload header of the Tink-compatible stream (length byte, HKDF salt,
+ * nonce prefix).
  *
  * <p>Immutable and thread-safe.
  */
@@ -98,7 +98,8 @@ public final class EnvelopeHeader {
     } finally {
       Arrays.fill(dek, (byte) 0);
     }
-    System.arraycopy(commitment, 0, immutable, length - Kdf.COMMITMENT_LENGTH, Kdf.COMMITMENT_LENGTH);
+    System.arraycopy(
+        commitment, 0, immutable, length - Kdf.COMMITMENT_LENGTH, Kdf.COMMITMENT_LENGTH);
     List<KeySlot> copy = List.copyOf(slots);
     return new EnvelopeHeader(
         immutable, segmentSize, id, context, commitment, copy, encodeSlots(copy), new byte[0]);
@@ -177,12 +178,15 @@ public final class EnvelopeHeader {
     out.write(payloadHeader);
   }
 
-  /** @return the encoded header, as {@link #writeTo} writes it */
+  /**
+   * @return the encoded header, as {@link #writeTo} writes it
+   */
   public byte[] toByteArray() {
     byte[] out = new byte[length()];
     System.arraycopy(immutable, 0, out, 0, immutable.length);
     System.arraycopy(slotSection, 0, out, immutable.length, slotSection.length);
-    System.arraycopy(payloadHeader, 0, out, immutable.length + slotSection.length, payloadHeader.length);
+    System.arraycopy(
+        payloadHeader, 0, out, immutable.length + slotSection.length, payloadHeader.length);
     return out;
   }
 
@@ -206,14 +210,17 @@ public final class EnvelopeHeader {
       throw new InvalidCiphertextException(NOT_AN_ENVELOPE, "empty input");
     }
     if (!Arrays.equals(fixed, 0, Math.min(n, 4), EnvelopeFormat.MAGIC, 0, Math.min(n, 4))) {
-      throw new InvalidCiphertextException(NOT_AN_ENVELOPE, "input does not start with the byok magic");
+      throw new InvalidCiphertextException(
+          NOT_AN_ENVELOPE, "input does not start with the byok magic");
     }
     if (n < fixed.length) {
-      throw new InvalidCiphertextException(TRUNCATED, "input ends inside the header (" + n + " bytes)");
+      throw new InvalidCiphertextException(
+          TRUNCATED, "input ends inside the header (" + n + " bytes)");
     }
     if (fixed[4] != EnvelopeFormat.VERSION) {
       throw new InvalidCiphertextException(
-          UNSUPPORTED_VERSION, "format version " + (fixed[4] & 0xff) + " is not supported (this library reads 1)");
+          UNSUPPORTED_VERSION,
+          "format version " + (fixed[4] & 0xff) + " is not supported (this library reads 1)");
     }
     if (fixed[5] != EnvelopeFormat.SUITE_AES256_GCM_HKDF_SHA256) {
       throw new InvalidCiphertextException(
@@ -224,15 +231,22 @@ public final class EnvelopeHeader {
         || immutableLength > EnvelopeFormat.MAX_IMMUTABLE_LENGTH) {
       throw new InvalidCiphertextException(
           MALFORMED_HEADER,
-          "immutable header length " + immutableLength + " is outside "
-              + EnvelopeFormat.MIN_IMMUTABLE_LENGTH + ".." + EnvelopeFormat.MAX_IMMUTABLE_LENGTH);
+          "immutable header length "
+              + immutableLength
+              + " is outside "
+              + EnvelopeFormat.MIN_IMMUTABLE_LENGTH
+              + ".."
+              + EnvelopeFormat.MAX_IMMUTABLE_LENGTH);
     }
     byte[] immutable = Arrays.copyOf(fixed, immutableLength);
     readExactly(in, immutable, 8, immutableLength - 8, "header");
     Cursor c = new Cursor(immutable, 8, immutableLength - Kdf.COMMITMENT_LENGTH);
     int segmentSize = c.int32();
-    if (segmentSize < EnvelopeFormat.MIN_SEGMENT_SIZE || segmentSize > EnvelopeFormat.MAX_SEGMENT_SIZE) {
-      throw new InvalidCiphertextException(MALFORMED_HEADER, "segment size " + Integer.toUnsignedString(segmentSize) + " is out of bounds");
+    if (segmentSize < EnvelopeFormat.MIN_SEGMENT_SIZE
+        || segmentSize > EnvelopeFormat.MAX_SEGMENT_SIZE) {
+      throw new InvalidCiphertextException(
+          MALFORMED_HEADER,
+          "segment size " + Integer.toUnsignedString(segmentSize) + " is out of bounds");
     }
     byte[] dekId = c.bytes(DataKey.ID_LENGTH);
     EncryptionContext context = readContext(c);
@@ -246,7 +260,10 @@ public final class EnvelopeHeader {
     if (sectionLength < 1 || sectionLength > EnvelopeFormat.MAX_SLOT_SECTION_LENGTH) {
       throw new InvalidCiphertextException(
           MALFORMED_HEADER,
-          "key slot section length " + sectionLength + " is outside 1.." + EnvelopeFormat.MAX_SLOT_SECTION_LENGTH);
+          "key slot section length "
+              + sectionLength
+              + " is outside 1.."
+              + EnvelopeFormat.MAX_SLOT_SECTION_LENGTH);
     }
     byte[] slotSection = Arrays.copyOf(lengthField, 4 + (int) sectionLength);
     readExactly(in, slotSection, 4, (int) sectionLength, "key slot section");
@@ -256,7 +273,8 @@ public final class EnvelopeHeader {
     readExactly(in, payloadHeader, 0, payloadHeader.length, "payload header");
     if ((payloadHeader[0] & 0xff) != SegmentLayout.PAYLOAD_HEADER_LENGTH) {
       throw new InvalidCiphertextException(
-          MALFORMED_HEADER, "payload header length byte is " + (payloadHeader[0] & 0xff) + ", expected 40");
+          MALFORMED_HEADER,
+          "payload header length byte is " + (payloadHeader[0] & 0xff) + ", expected 40");
     }
     return new EnvelopeHeader(
         immutable, segmentSize, dekId, context, commitment, slots, slotSection, payloadHeader);
@@ -289,7 +307,11 @@ public final class EnvelopeHeader {
     int count = c.uint16();
     if (count > EncryptionContext.MAX_ENTRIES) {
       throw new InvalidCiphertextException(
-          MALFORMED_HEADER, "encryption context claims " + count + " entries, at most " + EncryptionContext.MAX_ENTRIES);
+          MALFORMED_HEADER,
+          "encryption context claims "
+              + count
+              + " entries, at most "
+              + EncryptionContext.MAX_ENTRIES);
     }
     Map<String, String> map = new LinkedHashMap<>();
     byte[] previous = null;
@@ -297,7 +319,8 @@ public final class EnvelopeHeader {
       byte[] k = c.bytes(c.length(1, EncryptionContext.MAX_STRING_BYTES, "context key"));
       byte[] v = c.bytes(c.length(0, EncryptionContext.MAX_STRING_BYTES, "context value"));
       if (previous != null && Arrays.compareUnsigned(previous, k) >= 0) {
-        throw new InvalidCiphertextException(MALFORMED_HEADER, "encryption context keys are not in canonical order");
+        throw new InvalidCiphertextException(
+            MALFORMED_HEADER, "encryption context keys are not in canonical order");
       }
       previous = k;
       map.put(c.utf8(k, "context key"), c.utf8(v, "context value"));
@@ -305,7 +328,8 @@ public final class EnvelopeHeader {
     try {
       return EncryptionContext.of(map);
     } catch (IllegalArgumentException e) {
-      throw new InvalidCiphertextException(MALFORMED_HEADER, "encryption context: " + e.getMessage());
+      throw new InvalidCiphertextException(
+          MALFORMED_HEADER, "encryption context: " + e.getMessage());
     }
   }
 
@@ -313,13 +337,15 @@ public final class EnvelopeHeader {
     int count = c.uint8();
     if (count < 1 || count > EnvelopeFormat.MAX_KEY_SLOTS) {
       throw new InvalidCiphertextException(
-          MALFORMED_HEADER, "header claims " + count + " key slots, allowed 1.." + EnvelopeFormat.MAX_KEY_SLOTS);
+          MALFORMED_HEADER,
+          "header claims " + count + " key slots, allowed 1.." + EnvelopeFormat.MAX_KEY_SLOTS);
     }
     List<KeySlot> slots = new ArrayList<>(count);
     for (int i = 0; i < count; i++) {
       int pl = c.uint8();
       if (pl < 1 || pl > KeySlot.MAX_PROVIDER_ID_BYTES) {
-        throw new InvalidCiphertextException(MALFORMED_HEADER, "key slot " + i + " provider id length " + pl);
+        throw new InvalidCiphertextException(
+            MALFORMED_HEADER, "key slot " + i + " provider id length " + pl);
       }
       String provider = c.utf8(c.bytes(pl), "provider id");
       String arn = c.utf8(c.bytes(c.length(1, KeySlot.MAX_KEY_ARN_BYTES, "key ARN")), "key ARN");
@@ -327,7 +353,8 @@ public final class EnvelopeHeader {
       try {
         slots.add(KeySlot.of(provider, arn, wrapped));
       } catch (IllegalArgumentException e) {
-        throw new InvalidCiphertextException(MALFORMED_HEADER, "key slot " + i + ": " + e.getMessage());
+        throw new InvalidCiphertextException(
+            MALFORMED_HEADER, "key slot " + i + ": " + e.getMessage());
       }
     }
     c.expectEnd("key slot section");
@@ -348,7 +375,8 @@ public final class EnvelopeHeader {
 
     private void need(int n) {
       if (n < 0 || end - pos < n) {
-        throw new InvalidCiphertextException(MALFORMED_HEADER, "a header field runs past its section");
+        throw new InvalidCiphertextException(
+            MALFORMED_HEADER, "a header field runs past its section");
       }
     }
 
@@ -366,7 +394,11 @@ public final class EnvelopeHeader {
 
     int int32() {
       need(4);
-      int v = ((b[pos] & 0xff) << 24) | ((b[pos + 1] & 0xff) << 16) | ((b[pos + 2] & 0xff) << 8) | (b[pos + 3] & 0xff);
+      int v =
+          ((b[pos] & 0xff) << 24)
+              | ((b[pos + 1] & 0xff) << 16)
+              | ((b[pos + 2] & 0xff) << 8)
+              | (b[pos + 3] & 0xff);
       pos += 4;
       return v;
     }
@@ -374,7 +406,8 @@ public final class EnvelopeHeader {
     int length(int min, int max, String what) {
       int v = uint16();
       if (v < min || v > max) {
-        throw new InvalidCiphertextException(MALFORMED_HEADER, what + " length " + v + " is outside " + min + ".." + max);
+        throw new InvalidCiphertextException(
+            MALFORMED_HEADER, what + " length " + v + " is outside " + min + ".." + max);
       }
       return v;
     }
@@ -396,76 +429,101 @@ public final class EnvelopeHeader {
 
     void expectEnd(String what) {
       if (pos != end) {
-        throw new InvalidCiphertextException(MALFORMED_HEADER, (end - pos) + " unexpected bytes after the " + what);
+        throw new InvalidCiphertextException(
+            MALFORMED_HEADER, (end - pos) + " unexpected bytes after the " + what);
       }
     }
   }
 
   // ---------------------------------------------------------------- facts
 
-  /** @return the format version (1) */
+  /**
+   * @return the format version (1)
+   */
   public int formatVersion() {
     return immutable[4] & 0xff;
   }
 
-  /** @return the algorithm suite id ({@link EnvelopeFormat#SUITE_AES256_GCM_HKDF_SHA256}) */
+  /**
+   * @return the algorithm suite id ({@link EnvelopeFormat#SUITE_AES256_GCM_HKDF_SHA256})
+   */
   public int suiteId() {
     return immutable[5] & 0xff;
   }
 
-  /** @return the ciphertext segment size in bytes */
+  /**
+   * @return the ciphertext segment size in bytes
+   */
   public int segmentSize() {
     return segmentSize;
   }
 
-  /** @return a copy of the data key id */
+  /**
+   * @return a copy of the data key id
+   */
   public byte[] dekId() {
     return dekId.clone();
   }
 
-  /** @return the data key id as lower-case hex */
+  /**
+   * @return the data key id as lower-case hex
+   */
   public String dekIdHex() {
     return Hex.encode(dekId);
   }
 
-  /** @return the encryption context bound to the blob */
+  /**
+   * @return the encryption context bound to the blob
+   */
   public EncryptionContext encryptionContext() {
     return context;
   }
 
-  /** @return the key slots, in header order; unmodifiable */
+  /**
+   * @return the key slots, in header order; unmodifiable
+   */
   public List<KeySlot> keySlots() {
     return slots;
   }
 
-  /** @return a copy of the key commitment (public: it reveals nothing about the key) */
+  /**
+   * @return a copy of the key commitment (public: it reveals nothing about the key)
+   */
   public byte[] keyCommitment() {
     return commitment.clone();
   }
 
-  /** @return length of the immutable part, the payload's associated data */
+  /**
+   * @return length of the immutable part, the payload's associated data
+   */
   public int immutableLength() {
     return immutable.length;
   }
 
-  /** @return a copy of the immutable part: the associated data of the payload stream */
+  /**
+   * @return a copy of the immutable part: the associated data of the payload stream
+   */
   public byte[] associatedData() {
     return immutable.clone();
   }
 
-  /** @return total header length in bytes: where the first payload segment starts */
+  /**
+   * @return total header length in bytes: where the first payload segment starts
+   */
   public int length() {
     return immutable.length + slotSection.length + payloadHeader.length;
   }
 
-  /** @return offset of the Tink-compatible payload (its 40-byte header) in the envelope */
+  /**
+   * @return offset of the Tink-compatible payload (its 40-byte header) in the envelope
+   */
   public int payloadOffset() {
     return immutable.length + slotSection.length;
   }
 
   /**
-   * Whether {@code key} is this header's data key: checks the key commitment in constant time.
-   * A key that passes cannot decrypt to anything but the original plaintext.
+   * Whether {@code key} is this header's data key: checks the key commitment in constant time. A
+   * key that passes cannot decrypt to anything but the original plaintext.
    *
    * @param key a candidate data key
    * @return true if the commitment matches
@@ -493,7 +551,10 @@ public final class EnvelopeHeader {
     if (!context.equals(expected)) {
       throw new InvalidCiphertextException(
           InvalidCiphertextException.Reason.CONTEXT_MISMATCH,
-          "blob's encryption context " + context.asMap() + " is not the required " + expected.asMap());
+          "blob's encryption context "
+              + context.asMap()
+              + " is not the required "
+              + expected.asMap());
     }
   }
 
@@ -502,7 +563,8 @@ public final class EnvelopeHeader {
   }
 
   byte[] noncePrefix() {
-    return Arrays.copyOfRange(payloadHeader, 1 + SegmentLayout.SALT_LENGTH, SegmentLayout.PAYLOAD_HEADER_LENGTH);
+    return Arrays.copyOfRange(
+        payloadHeader, 1 + SegmentLayout.SALT_LENGTH, SegmentLayout.PAYLOAD_HEADER_LENGTH);
   }
 
   byte[] immutableBytes() {
@@ -518,18 +580,19 @@ public final class EnvelopeHeader {
    *     that length (the blob was cut or extended)
    */
   public long plaintextLength(long envelopeLength) {
-    long p = new SegmentLayout(segmentSize).plaintextLengthOrMinusOne(envelopeLength - payloadOffset());
+    long p =
+        new SegmentLayout(segmentSize).plaintextLengthOrMinusOne(envelopeLength - payloadOffset());
     if (p < 0) {
       throw new InvalidCiphertextException(
-          TRUNCATED, "an envelope of " + envelopeLength + " bytes is not a possible length for this header");
+          TRUNCATED,
+          "an envelope of " + envelopeLength + " bytes is not a possible length for this header");
     }
     return p;
   }
 
   /**
    * Plans a ranged read: which envelope bytes to fetch to decrypt the plaintext range {@code
-   * [plaintextOffset, plaintextOffset + length)}. Pair with {@link
-   * EnvelopeDecryptor#decryptRange}.
+   * [plaintextOffset, plaintextOffset + length)}. Pair with {@link EnvelopeDecryptor#decryptRange}.
    *
    * @param envelopeLength the envelope's total length (for example an object's Content-Length)
    * @param plaintextOffset first plaintext byte wanted; at most the plaintext length
@@ -539,13 +602,27 @@ public final class EnvelopeHeader {
    * @throws InvalidCiphertextException if {@code envelopeLength} is impossible for this header
    */
   public RangePlan planRange(long envelopeLength, long plaintextOffset, long length) {
-    return RangePlan.create(this, new SegmentLayout(segmentSize), envelopeLength, plaintextOffset, length);
+    return RangePlan.create(
+        this, new SegmentLayout(segmentSize), envelopeLength, plaintextOffset, length);
   }
 
   /** Facts only: version, segment size, DEK id, context, slots, length. */
   @Override
   public String toString() {
-    return "EnvelopeHeader[v" + formatVersion() + ", suite " + suiteId() + ", segment " + segmentSize
-        + ", dek " + dekIdHex() + ", " + context + ", " + slots + ", " + length() + " bytes]";
+    return "EnvelopeHeader[v"
+        + formatVersion()
+        + ", suite "
+        + suiteId()
+        + ", segment "
+        + segmentSize
+        + ", dek "
+        + dekIdHex()
+        + ", "
+        + context
+        + ", "
+        + slots
+        + ", "
+        + length()
+        + " bytes]";
   }
 }

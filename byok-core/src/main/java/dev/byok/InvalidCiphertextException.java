@@ -5,9 +5,9 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The input is not an authentic byok envelope for the given key and context: it was modified,
- * truncated, extended, reordered, is not an envelope at all, or is decrypted with the wrong key
- * or the wrong encryption context. Never retryable; no plaintext from an unauthenticated segment
- * has been released when this is thrown.
+ * truncated, extended, reordered, is not an envelope at all, or is decrypted with the wrong key or
+ * the wrong encryption context. Never retryable; no plaintext from an unauthenticated segment has
+ * been released when this is thrown.
  */
 public final class InvalidCiphertextException extends ByokException {
   private static final long serialVersionUID = 1L;
@@ -26,7 +26,9 @@ public final class InvalidCiphertextException extends ByokException {
     TRAILING_DATA,
     /** The header's encryption context is not the one the caller required. */
     CONTEXT_MISMATCH,
-    /** The data key does not match the header's key commitment (wrong key, or a tampered header). */
+    /**
+     * The data key does not match the header's key commitment (wrong key, or a tampered header).
+     */
     KEY_COMMITMENT_MISMATCH,
     /** A segment failed AES-GCM authentication (modified, reordered, spliced, or wrong key). */
     AUTHENTICATION_FAILED,
@@ -61,7 +63,9 @@ public final class InvalidCiphertextException extends ByokException {
     this(reason, message, null);
   }
 
-  /** @return why the input was rejected */
+  /**
+   * @return why the input was rejected
+   */
   public Reason reason() {
     return reason;
   }

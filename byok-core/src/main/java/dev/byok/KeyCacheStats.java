@@ -17,7 +17,13 @@ public final class KeyCacheStats {
   private final long dataKeysGenerated;
   private final Map<String, Long> kmsCalls;
 
-  KeyCacheStats(long hits, long misses, long evictions, long purges, long generated, Map<String, Long> kmsCalls) {
+  KeyCacheStats(
+      long hits,
+      long misses,
+      long evictions,
+      long purges,
+      long generated,
+      Map<String, Long> kmsCalls) {
     this.hits = hits;
     this.misses = misses;
     this.evictions = evictions;
@@ -26,27 +32,37 @@ public final class KeyCacheStats {
     this.kmsCalls = java.util.Collections.unmodifiableMap(new TreeMap<>(kmsCalls));
   }
 
-  /** @return decrypt-side lookups answered from the cache */
+  /**
+   * @return decrypt-side lookups answered from the cache
+   */
   public long hits() {
     return hits;
   }
 
-  /** @return decrypt-side lookups that needed the KMS */
+  /**
+   * @return decrypt-side lookups that needed the KMS
+   */
   public long misses() {
     return misses;
   }
 
-  /** @return cached data keys evicted by size or time (and zeroed) */
+  /**
+   * @return cached data keys evicted by size or time (and zeroed)
+   */
   public long evictions() {
     return evictions;
   }
 
-  /** @return cached data keys purged because their KEK became unusable (and zeroed) */
+  /**
+   * @return cached data keys purged because their KEK became unusable (and zeroed)
+   */
   public long purges() {
     return purges;
   }
 
-  /** @return data keys generated for encryption */
+  /**
+   * @return data keys generated for encryption
+   */
   public long dataKeysGenerated() {
     return dataKeysGenerated;
   }
@@ -78,7 +94,18 @@ public final class KeyCacheStats {
 
   @Override
   public String toString() {
-    return "KeyCacheStats[hits=" + hits + ", misses=" + misses + ", evictions=" + evictions
-        + ", purges=" + purges + ", generated=" + dataKeysGenerated + ", kms=" + kmsCalls + "]";
+    return "KeyCacheStats[hits="
+        + hits
+        + ", misses="
+        + misses
+        + ", evictions="
+        + evictions
+        + ", purges="
+        + purges
+        + ", generated="
+        + dataKeysGenerated
+        + ", kms="
+        + kmsCalls
+        + "]";
   }
 }

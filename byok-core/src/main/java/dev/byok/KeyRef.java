@@ -5,9 +5,9 @@ import java.util.Objects;
 /**
  * A reference to a customer key (a key-encryption key, KEK) in a named provider, written as a
  * URI-like string {@code <providerId>://<keyId>}: for example {@code
- * aws-kms://arn:aws:kms:eu-west-1:111122223333:key/1234abcd-...}, {@code
- * aws-kms://alias/snapshots} or {@code fake-kms://alias/test}. The key id is whatever the provider
- * accepts (ARN, alias, key id). A value, passed explicitly; there is no global registry.
+ * aws-kms://arn:aws:kms:eu-west-1:111122223333:key/1234abcd-...}, {@code aws-kms://alias/snapshots}
+ * or {@code fake-kms://alias/test}. The key id is whatever the provider accepts (ARN, alias, key
+ * id). A value, passed explicitly; there is no global registry.
  *
  * <p>Immutable and thread-safe.
  */
@@ -53,24 +53,32 @@ public final class KeyRef {
     int i = ref.indexOf(SEPARATOR);
     if (i <= 0) {
       throw new IllegalArgumentException(
-          "key reference '" + ref + "' must look like <provider>://<key id>, e.g. aws-kms://alias/app");
+          "key reference '"
+              + ref
+              + "' must look like <provider>://<key id>, e.g. aws-kms://alias/app");
     }
     return of(ref.substring(0, i), ref.substring(i + SEPARATOR.length()));
   }
 
-  /** @return the provider id (the scheme) */
+  /**
+   * @return the provider id (the scheme)
+   */
   public String providerId() {
     return providerId;
   }
 
-  /** @return the key id within the provider */
+  /**
+   * @return the key id within the provider
+   */
   public String keyId() {
     return keyId;
   }
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof KeyRef && ((KeyRef) o).providerId.equals(providerId) && ((KeyRef) o).keyId.equals(keyId);
+    return o instanceof KeyRef
+        && ((KeyRef) o).providerId.equals(providerId)
+        && ((KeyRef) o).keyId.equals(keyId);
   }
 
   @Override
@@ -78,7 +86,9 @@ public final class KeyRef {
     return providerId.hashCode() * 31 + keyId.hashCode();
   }
 
-  /** @return the string form {@code <providerId>://<keyId>} */
+  /**
+   * @return the string form {@code <providerId>://<keyId>}
+   */
   @Override
   public String toString() {
     return providerId + SEPARATOR + keyId;

@@ -17,8 +17,10 @@ import java.util.Objects;
 public final class KeySlot {
   /** Longest provider id, in bytes. */
   public static final int MAX_PROVIDER_ID_BYTES = 64;
+
   /** Longest key ARN, in UTF-8 bytes (the AWS ARN limit). */
   public static final int MAX_KEY_ARN_BYTES = 2048;
+
   /** Longest wrapped key, in bytes (the AWS KMS ciphertext blob limit). */
   public static final int MAX_WRAPPED_KEY_BYTES = 6144;
 
@@ -71,7 +73,8 @@ public final class KeySlot {
     }
     for (int i = 0; i < id.length(); i++) {
       char c = id.charAt(i);
-      boolean ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+      boolean ok =
+          (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
       if (!ok) {
         throw new IllegalArgumentException(
             "providerId '" + id + "' has character '" + c + "'; allowed are [a-z0-9._-]");
@@ -79,22 +82,30 @@ public final class KeySlot {
     }
   }
 
-  /** @return the id of the provider that wrapped the data key */
+  /**
+   * @return the id of the provider that wrapped the data key
+   */
   public String providerId() {
     return providerId;
   }
 
-  /** @return the resolved key identifier (an ARN for AWS KMS) */
+  /**
+   * @return the resolved key identifier (an ARN for AWS KMS)
+   */
   public String keyArn() {
     return keyArn;
   }
 
-  /** @return a copy of the wrapped data key */
+  /**
+   * @return a copy of the wrapped data key
+   */
   public byte[] wrappedKey() {
     return wrappedKey.clone();
   }
 
-  /** @return the wrapped key's length in bytes */
+  /**
+   * @return the wrapped key's length in bytes
+   */
   public int wrappedKeyLength() {
     return wrappedKey.length;
   }
@@ -105,7 +116,9 @@ public final class KeySlot {
       return false;
     }
     KeySlot s = (KeySlot) o;
-    return providerId.equals(s.providerId) && keyArn.equals(s.keyArn) && Arrays.equals(wrappedKey, s.wrappedKey);
+    return providerId.equals(s.providerId)
+        && keyArn.equals(s.keyArn)
+        && Arrays.equals(wrappedKey, s.wrappedKey);
   }
 
   @Override

@@ -34,7 +34,8 @@ public final class KeyUnusableException extends ByokException {
      * The reason a key in {@code state} cannot be used, for providers that learn the state
      * (DescribeKey, an invalid-state error).
      *
-     * @param state the key's state; for a usable or unknown state the answer is {@link #UNAVAILABLE}
+     * @param state the key's state; for a usable or unknown state the answer is {@link
+     *     #UNAVAILABLE}
      * @return DISABLED, PENDING_DELETION (also for a replica pending deletion), PENDING_IMPORT, or
      *     UNAVAILABLE
      */
@@ -59,18 +60,23 @@ public final class KeyUnusableException extends ByokException {
    * @param message detail
    * @param cause the provider's exception, or {@code null}
    */
-  public KeyUnusableException(Reason reason, String keyId, String message, @Nullable Throwable cause) {
+  public KeyUnusableException(
+      Reason reason, String keyId, String message, @Nullable Throwable cause) {
     super(Objects.requireNonNull(reason, "reason") + " " + keyId + ": " + message, cause);
     this.reason = reason;
     this.keyId = Objects.requireNonNull(keyId, "keyId");
   }
 
-  /** @return why the key cannot be used */
+  /**
+   * @return why the key cannot be used
+   */
   public Reason reason() {
     return reason;
   }
 
-  /** @return the key concerned */
+  /**
+   * @return the key concerned
+   */
   public String keyId() {
     return keyId;
   }

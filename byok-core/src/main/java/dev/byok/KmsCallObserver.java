@@ -17,5 +17,9 @@ public interface KmsCallObserver {
    * @param resolvedArn the key ARN the KMS answered with, or {@code null} if unknown (failures)
    * @param failure the classified failure, or {@code null} on success
    */
-  void onCall(String operation, String keyId, @Nullable String resolvedArn, @Nullable ByokException failure);
+  void onCall(
+      String operation,
+      String keyId,
+      @Nullable String resolvedArn,
+      @Nullable ByokException failure);
 }

@@ -24,13 +24,17 @@ public final class KmsUnavailableException extends ByokException {
     this.throttled = throttled;
   }
 
-  /** @return true: a later attempt may succeed */
+  /**
+   * @return true: a later attempt may succeed
+   */
   @Override
   public boolean retryable() {
     return true;
   }
 
-  /** @return whether the KMS throttled the call (as opposed to an outage or network failure) */
+  /**
+   * @return whether the KMS throttled the call (as opposed to an outage or network failure)
+   */
   public boolean throttled() {
     return throttled;
   }

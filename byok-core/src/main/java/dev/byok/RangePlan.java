@@ -3,12 +3,11 @@ package dev.byok;
 import dev.byok.internal.SegmentLayout;
 
 /**
- * Which envelope bytes to fetch to decrypt one plaintext range, for ranged GETs on object
- * stores. Only whole segments authenticate, so the fetched range covers every segment that
- * overlaps the plaintext range; {@link EnvelopeDecryptor#decryptRange} then returns exactly the
- * requested plaintext bytes. The header (including its 40-byte payload header) is needed as well:
- * read it once with {@link EnvelopeHeader#read} from the first {@link EnvelopeHeader#length()}
- * bytes.
+ * Which envelope bytes to fetch to decrypt one plaintext range, for ranged GETs on object stores.
+ * Only whole segments authenticate, so the fetched range covers every segment that overlaps the
+ * plaintext range; {@link EnvelopeDecryptor#decryptRange} then returns exactly the requested
+ * plaintext bytes. The header (including its 40-byte payload header) is needed as well: read it
+ * once with {@link EnvelopeHeader#read} from the first {@link EnvelopeHeader#length()} bytes.
  *
  * <p>Immutable and thread-safe.
  */
@@ -48,17 +47,20 @@ public final class RangePlan {
       EnvelopeHeader header, SegmentLayout layout, long envelopeLength, long offset, long length) {
     long size = header.plaintextLength(envelopeLength);
     if (offset < 0 || length < 0) {
-      throw new IllegalArgumentException("offset and length must be >= 0, were " + offset + " and " + length);
+      throw new IllegalArgumentException(
+          "offset and length must be >= 0, were " + offset + " and " + length);
     }
     if (offset > size) {
-      throw new IllegalArgumentException("offset " + offset + " is past the plaintext size " + size);
+      throw new IllegalArgumentException(
+          "offset " + offset + " is past the plaintext size " + size);
     }
     long len = Math.min(length, size - offset);
     long count = layout.segmentCount(size);
     long payload = header.payloadOffset();
     long lastLen = envelopeLength - payload - layout.ciphertextOffset(count - 1);
     if (len == 0) {
-      return new RangePlan(size, offset, 0, 0, -1, count, payload + layout.ciphertextOffset(0), 0, (int) lastLen);
+      return new RangePlan(
+          size, offset, 0, 0, -1, count, payload + layout.ciphertextOffset(0), 0, (int) lastLen);
     }
     long first = layout.segmentOf(offset);
     long last = layout.segmentOf(offset + len - 1);
@@ -67,42 +69,58 @@ public final class RangePlan {
     return new RangePlan(size, offset, len, first, last, count, start, end - start, (int) lastLen);
   }
 
-  /** @return the blob's total plaintext size */
+  /**
+   * @return the blob's total plaintext size
+   */
   public long plaintextSize() {
     return plaintextSize;
   }
 
-  /** @return first plaintext byte of the range */
+  /**
+   * @return first plaintext byte of the range
+   */
   public long plaintextOffset() {
     return plaintextOffset;
   }
 
-  /** @return plaintext bytes the range yields (clamped at the end of the blob) */
+  /**
+   * @return plaintext bytes the range yields (clamped at the end of the blob)
+   */
   public long plaintextLength() {
     return plaintextLength;
   }
 
-  /** @return first segment to fetch */
+  /**
+   * @return first segment to fetch
+   */
   public long firstSegment() {
     return firstSegment;
   }
 
-  /** @return last segment to fetch (inclusive); {@code firstSegment - 1} for an empty range */
+  /**
+   * @return last segment to fetch (inclusive); {@code firstSegment - 1} for an empty range
+   */
   public long lastSegment() {
     return lastSegment;
   }
 
-  /** @return number of segments in the whole blob */
+  /**
+   * @return number of segments in the whole blob
+   */
   public long segmentCount() {
     return segmentCount;
   }
 
-  /** @return envelope offset of the first byte to fetch */
+  /**
+   * @return envelope offset of the first byte to fetch
+   */
   public long ciphertextOffset() {
     return ciphertextOffset;
   }
 
-  /** @return number of envelope bytes to fetch (0 for an empty range) */
+  /**
+   * @return number of envelope bytes to fetch (0 for an empty range)
+   */
   public long ciphertextLength() {
     return ciphertextLength;
   }
@@ -128,8 +146,22 @@ public final class RangePlan {
 
   @Override
   public String toString() {
-    return "RangePlan[plaintext " + plaintextOffset + "+" + plaintextLength + " of " + plaintextSize
-        + ", segments " + firstSegment + ".." + lastSegment + " of " + segmentCount
-        + ", fetch " + ciphertextOffset + "+" + ciphertextLength + "]";
+    return "RangePlan[plaintext "
+        + plaintextOffset
+        + "+"
+        + plaintextLength
+        + " of "
+        + plaintextSize
+        + ", segments "
+        + firstSegment
+        + ".."
+        + lastSegment
+        + " of "
+        + segmentCount
+        + ", fetch "
+        + ciphertextOffset
+        + "+"
+        + ciphertextLength
+        + "]";
   }
 }

@@ -3,8 +3,8 @@ package dev.byok;
 import java.util.List;
 
 /**
- * What a rewrap did: the key slots before and after, and the payload bytes copied — verbatim,
- * never decrypted or re-encrypted ({@link #payloadBytesReencrypted()} is always 0).
+ * What a rewrap did: the key slots before and after, and the payload bytes copied — verbatim, never
+ * decrypted or re-encrypted ({@link #payloadBytesReencrypted()} is always 0).
  *
  * <p>Immutable and thread-safe.
  */
@@ -19,28 +19,42 @@ public final class RewrapResult {
     this.payloadBytesCopied = payloadBytesCopied;
   }
 
-  /** @return the slots the blob had */
+  /**
+   * @return the slots the blob had
+   */
   public List<KeySlot> oldSlots() {
     return oldSlots;
   }
 
-  /** @return the slots the blob has now */
+  /**
+   * @return the slots the blob has now
+   */
   public List<KeySlot> newSlots() {
     return newSlots;
   }
 
-  /** @return payload bytes copied unchanged */
+  /**
+   * @return payload bytes copied unchanged
+   */
   public long payloadBytesCopied() {
     return payloadBytesCopied;
   }
 
-  /** @return payload bytes re-encrypted: always 0, rewrap never touches the payload */
+  /**
+   * @return payload bytes re-encrypted: always 0, rewrap never touches the payload
+   */
   public long payloadBytesReencrypted() {
     return 0;
   }
 
   @Override
   public String toString() {
-    return "RewrapResult[" + oldSlots + " -> " + newSlots + ", copied " + payloadBytesCopied + " payload bytes, re-encrypted 0]";
+    return "RewrapResult["
+        + oldSlots
+        + " -> "
+        + newSlots
+        + ", copied "
+        + payloadBytesCopied
+        + " payload bytes, re-encrypted 0]";
   }
 }

@@ -22,55 +22,80 @@ import org.junit.jupiter.api.Test;
 /** byok-core holds no vendor type, and its public API names no internal type. */
 class ArchitectureTest {
   private static final JavaClasses CORE =
-      new ClassFileImporter().withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS).importPackages("dev.byok");
+      new ClassFileImporter()
+          .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+          .importPackages("dev.byok");
 
   @Test
   void theImportSeesTheCore() {
     assertThat(CORE.contain(EnvelopeEncryptor.class)).isTrue();
     assertThat(CORE.contain(dev.byok.internal.SegmentCipher.class)).isTrue();
-    assertThat(CORE.contain(ArchitectureTest.class)).as("tests are not part of the check").isFalse();
+    assertThat(CORE.contain(ArchitectureTest.class))
+        .as("tests are not part of the check")
+        .isFalse();
   }
 
   @Test
   void noAwsTypeAnywhereInTheCore() {
-    noClasses().that().resideInAPackage("dev.byok..")
-        .should().dependOnClassesThat().resideInAnyPackage("software.amazon..", "com.amazonaws..")
+    noClasses()
+        .that()
+        .resideInAPackage("dev.byok..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage("software.amazon..", "com.amazonaws..")
         .because("byok-core is vendor-neutral; AWS lives in byok-kms-aws")
         .check(CORE);
   }
 
   @Test
   void theCoreDoesNotPrintOrExit() {
-    noClasses().that().resideInAPackage("dev.byok..")
-        .should().accessField(System.class, "out")
-        .orShould().accessField(System.class, "err")
-        .orShould().callMethod(System.class, "exit", int.class)
-        .orShould().callMethod(Throwable.class, "printStackTrace")
+    noClasses()
+        .that()
+        .resideInAPackage("dev.byok..")
+        .should()
+        .accessField(System.class, "out")
+        .orShould()
+        .accessField(System.class, "err")
+        .orShould()
+        .callMethod(System.class, "exit", int.class)
+        .orShould()
+        .callMethod(Throwable.class, "printStackTrace")
         .check(CORE);
   }
 
-  /** Public members of exported API classes must not mention dev.byok.internal in their signatures. */
+  /**
+   * Public members of exported API classes must not mention dev.byok.internal in their signatures.
+   */
   @Test
   void publicApiSignaturesNameNoInternalType() {
-    DescribedPredicate<JavaClass> internal = DescribedPredicate.describe(
-        "in dev.byok.internal", c -> c.getPackageName().startsWith("dev.byok.internal"));
-    ArchCondition<JavaClass> noInternalInSignatures = new ArchCondition<>("name no internal type in public signatures") {
-      @Override
-      public void check(JavaClass c, ConditionEvents events) {
-        List<String> bad = new ArrayList<>();
-        Stream.concat(c.getConstructors().stream(), c.getMethods().stream())
-            .filter(m -> isPublicApi(m.getModifiers()))
-            .forEach(m -> signatureTypes(m).filter(internal).forEach(t -> bad.add(m.getFullName() + " uses " + t.getName())));
-        for (JavaField f : c.getFields()) {
-          if (isPublicApi(f.getModifiers()) && internal.test(f.getRawType())) {
-            bad.add(f.getFullName() + " has type " + f.getRawType().getName());
+    DescribedPredicate<JavaClass> internal =
+        DescribedPredicate.describe(
+            "in dev.byok.internal", c -> c.getPackageName().startsWith("dev.byok.internal"));
+    ArchCondition<JavaClass> noInternalInSignatures =
+        new ArchCondition<>("name no internal type in public signatures") {
+          @Override
+          public void check(JavaClass c, ConditionEvents events) {
+            List<String> bad = new ArrayList<>();
+            Stream.concat(c.getConstructors().stream(), c.getMethods().stream())
+                .filter(m -> isPublicApi(m.getModifiers()))
+                .forEach(
+                    m ->
+                        signatureTypes(m)
+                            .filter(internal)
+                            .forEach(t -> bad.add(m.getFullName() + " uses " + t.getName())));
+            for (JavaField f : c.getFields()) {
+              if (isPublicApi(f.getModifiers()) && internal.test(f.getRawType())) {
+                bad.add(f.getFullName() + " has type " + f.getRawType().getName());
+              }
+            }
+            bad.forEach(b -> events.add(SimpleConditionEvent.violated(c, b)));
           }
-        }
-        bad.forEach(b -> events.add(SimpleConditionEvent.violated(c, b)));
-      }
-    };
+        };
     com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes()
-        .that().resideInAPackage("dev.byok").and().arePublic()
+        .that()
+        .resideInAPackage("dev.byok")
+        .and()
+        .arePublic()
         .should(noInternalInSignatures)
         .check(CORE);
   }

@@ -23,8 +23,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * encryptFile / decryptFile write through a temporary file and an atomic move: on any failure
- * there is no target and no temporary file, and an existing target is left byte for byte.
+ * encryptFile / decryptFile write through a temporary file and an atomic move: on any failure there
+ * is no target and no temporary file, and an existing target is left byte for byte.
  */
 class AtomicFilesTest {
   @TempDir Path sources;
@@ -66,7 +66,8 @@ class AtomicFilesTest {
     // the last segment is bad, so earlier segments were already written to the temporary file
     env[env.length - 5] ^= 1;
     Path tampered = Files.write(sources.resolve("tampered.byok"), env);
-    assertInvalid(AUTHENTICATION_FAILED, () -> dec.decryptFile(tampered, targets.resolve("out.bin")));
+    assertInvalid(
+        AUTHENTICATION_FAILED, () -> dec.decryptFile(tampered, targets.resolve("out.bin")));
     assertThat(listing(targets)).isEmpty();
     Path cut = Files.write(sources.resolve("cut.byok"), Arrays.copyOf(env, env.length - 100));
     assertInvalid(() -> dec.decryptFile(cut, targets.resolve("out.bin")));
@@ -76,8 +77,10 @@ class AtomicFilesTest {
   @Test
   void missingSourceLeavesNoTargetAndNoTemporaryFile() throws IOException {
     Path missing = sources.resolve("missing");
-    assertThatThrownBy(() -> dec.decryptFile(missing, targets.resolve("out.bin"))).isInstanceOf(NoSuchFileException.class);
-    assertThatThrownBy(() -> enc.encryptFile(missing, targets.resolve("out.byok"))).isInstanceOf(NoSuchFileException.class);
+    assertThatThrownBy(() -> dec.decryptFile(missing, targets.resolve("out.bin")))
+        .isInstanceOf(NoSuchFileException.class);
+    assertThatThrownBy(() -> enc.encryptFile(missing, targets.resolve("out.byok")))
+        .isInstanceOf(NoSuchFileException.class);
     assertThat(listing(targets)).isEmpty();
   }
 
@@ -87,11 +90,19 @@ class AtomicFilesTest {
     byte[] previous = plaintext(12_345);
     Files.write(out, previous);
     byte[] env = Files.readAllBytes(envelopeFile);
-    Path truncated = Files.write(sources.resolve("t.byok"), Arrays.copyOf(env, EnvelopeHeader.parse(env).length()));
+    Path truncated =
+        Files.write(
+            sources.resolve("t.byok"), Arrays.copyOf(env, EnvelopeHeader.parse(env).length()));
     assertInvalid(TRUNCATED, () -> dec.decryptFile(truncated, out));
-    assertInvalid(CONTEXT_MISMATCH, () -> dec.decryptFile(envelopeFile, out, EncryptionContext.of("a", "1")));
-    Path other = Files.write(sources.resolve("other.byok"), RobustTestSupport.encrypt(RobustTestSupport.encryptor(DataKey.generate()), pt));
-    assertInvalid(InvalidCiphertextException.Reason.KEY_COMMITMENT_MISMATCH, () -> dec.decryptFile(other, out));
+    assertInvalid(
+        CONTEXT_MISMATCH, () -> dec.decryptFile(envelopeFile, out, EncryptionContext.of("a", "1")));
+    Path other =
+        Files.write(
+            sources.resolve("other.byok"),
+            RobustTestSupport.encrypt(RobustTestSupport.encryptor(DataKey.generate()), pt));
+    assertInvalid(
+        InvalidCiphertextException.Reason.KEY_COMMITMENT_MISMATCH,
+        () -> dec.decryptFile(other, out));
     assertThat(Files.readAllBytes(out)).isEqualTo(previous);
     assertThat(listing(targets)).containsExactly("out.bin");
   }
@@ -111,10 +122,12 @@ class AtomicFilesTest {
 
   @Test
   void aDirectoryAsSourceOrAMissingTargetDirectoryFailCleanly() throws IOException {
-    assertThatThrownBy(() -> enc.encryptFile(sources, targets.resolve("dir.byok"))).isInstanceOf(IOException.class);
+    assertThatThrownBy(() -> enc.encryptFile(sources, targets.resolve("dir.byok")))
+        .isInstanceOf(IOException.class);
     assertThat(listing(targets)).isEmpty();
     Path missingDir = targets.resolve("no-such-dir").resolve("out.bin");
-    assertThatThrownBy(() -> dec.decryptFile(envelopeFile, missingDir)).isInstanceOf(NoSuchFileException.class);
+    assertThatThrownBy(() -> dec.decryptFile(envelopeFile, missingDir))
+        .isInstanceOf(NoSuchFileException.class);
     assertThat(listing(targets)).isEmpty();
   }
 }

@@ -32,8 +32,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The checks that come before any payload byte: the required encryption context (checked before
- * the resolver is even asked), and the key commitment (wrong key, or a header whose authenticated
+ * The checks that come before any payload byte: the required encryption context (checked before the
+ * resolver is even asked), and the key commitment (wrong key, or a header whose authenticated
  * fields were changed). Rewrap replaces only the key slots.
  */
 class ContextAndKeyTest {
@@ -59,8 +59,13 @@ class ContextAndKeyTest {
     assertThat(channel.readEnd).isLessThanOrEqualTo(header.length());
 
     RangePlan plan = header.planRange(envelope.length, 5000, 100);
-    CountingInputStream fetched = new CountingInputStream(new ByteArrayInputStream(
-        Arrays.copyOfRange(envelope, (int) plan.ciphertextOffset(), (int) (plan.ciphertextOffset() + plan.ciphertextLength()))));
+    CountingInputStream fetched =
+        new CountingInputStream(
+            new ByteArrayInputStream(
+                Arrays.copyOfRange(
+                    envelope,
+                    (int) plan.ciphertextOffset(),
+                    (int) (plan.ciphertextOffset() + plan.ciphertextLength()))));
     assertInvalid(KEY_COMMITMENT_MISMATCH, () -> dec.decryptRange(header, plan, fetched, null));
     assertThat(fetched.count).isZero();
     assertThat(header.matchesKey(impostor())).isFalse();
@@ -79,19 +84,26 @@ class ContextAndKeyTest {
 
   @ParameterizedTest
   @MethodSource("wrongContexts")
-  void wrongContextIsRejectedAndTheResolverNeverAsked(EncryptionContext wrong, @TempDir Path dir) throws IOException {
+  void wrongContextIsRejectedAndTheResolverNeverAsked(EncryptionContext wrong, @TempDir Path dir)
+      throws IOException {
     AtomicInteger calls = new AtomicInteger();
-    EnvelopeDecryptor dec = EnvelopeDecryptor.create(h -> {
-      calls.incrementAndGet();
-      return key;
-    });
+    EnvelopeDecryptor dec =
+        EnvelopeDecryptor.create(
+            h -> {
+              calls.incrementAndGet();
+              return key;
+            });
     CountingInputStream source = new CountingInputStream(new ByteArrayInputStream(envelope));
-    InvalidCiphertextException e = assertInvalid(CONTEXT_MISMATCH, () -> dec.newDecryptingStream(source, wrong));
+    InvalidCiphertextException e =
+        assertInvalid(CONTEXT_MISMATCH, () -> dec.newDecryptingStream(source, wrong));
     assertThat(e.getMessage()).contains(wrong.asMap().toString());
     assertThat(source.count).isLessThanOrEqualTo(header.length());
-    assertInvalid(CONTEXT_MISMATCH, () -> dec.newDecryptingChannel(new ByteArrayChannel(envelope), wrong));
+    assertInvalid(
+        CONTEXT_MISMATCH, () -> dec.newDecryptingChannel(new ByteArrayChannel(envelope), wrong));
     RangePlan plan = header.planRange(envelope.length, 0, 10);
-    assertInvalid(CONTEXT_MISMATCH, () -> dec.decryptRange(header, plan, InputStream.nullInputStream(), wrong));
+    assertInvalid(
+        CONTEXT_MISMATCH,
+        () -> dec.decryptRange(header, plan, InputStream.nullInputStream(), wrong));
     Path file = Files.write(dir.resolve("e.byok"), envelope);
     assertInvalid(CONTEXT_MISMATCH, () -> dec.decryptFile(file, dir.resolve("out"), wrong));
     assertThat(calls).hasValue(0);
@@ -130,16 +142,21 @@ class ContextAndKeyTest {
 
   @Test
   void withKeySlotsRewritesOnlyTheSlots() throws IOException {
-    List<KeySlot> slots = List.of(
-        KeySlot.of("aws-kms", "arn:aws:kms:eu-west-1:111122223333:key/new", new byte[300]),
-        KeySlot.of("local", "key-2", new byte[] {9}));
+    List<KeySlot> slots =
+        List.of(
+            KeySlot.of("aws-kms", "arn:aws:kms:eu-west-1:111122223333:key/new", new byte[300]),
+            KeySlot.of("local", "key-2", new byte[] {9}));
     EnvelopeHeader rewrapped = header.withKeySlots(slots);
-    byte[] out = concat(rewrapped.toByteArray(), Arrays.copyOfRange(envelope, header.length(), envelope.length));
+    byte[] out =
+        concat(
+            rewrapped.toByteArray(),
+            Arrays.copyOfRange(envelope, header.length(), envelope.length));
 
     EnvelopeHeader reparsed = EnvelopeHeader.parse(out);
     assertThat(reparsed.keySlots()).containsExactlyElementsOf(slots);
     assertThat(reparsed.associatedData()).isEqualTo(header.associatedData());
-    assertThat(Arrays.copyOf(out, header.immutableLength())).isEqualTo(Arrays.copyOf(envelope, header.immutableLength()));
+    assertThat(Arrays.copyOf(out, header.immutableLength()))
+        .isEqualTo(Arrays.copyOf(envelope, header.immutableLength()));
     // payload header and every segment byte for byte
     assertThat(Arrays.copyOfRange(out, reparsed.payloadOffset(), out.length))
         .isEqualTo(Arrays.copyOfRange(envelope, header.payloadOffset(), envelope.length));
@@ -147,46 +164,63 @@ class ContextAndKeyTest {
     assertThat(reparsed.matchesKey(key)).isTrue();
     assertThat(decryptStream(key, out)).isEqualTo(pt);
     assertThat(decryptChannel(key, out)).isEqualTo(pt);
-    try (InputStream in = EnvelopeDecryptor.create(DataKeyResolver.of(key)).newDecryptingStream(new ByteArrayInputStream(out), CONTEXT)) {
+    try (InputStream in =
+        EnvelopeDecryptor.create(DataKeyResolver.of(key))
+            .newDecryptingStream(new ByteArrayInputStream(out), CONTEXT)) {
       assertThat(in.readAllBytes()).isEqualTo(pt);
     }
     // and back again
-    byte[] back = concat(reparsed.withKeySlots(header.keySlots()).toByteArray(), Arrays.copyOfRange(out, reparsed.length(), out.length));
+    byte[] back =
+        concat(
+            reparsed.withKeySlots(header.keySlots()).toByteArray(),
+            Arrays.copyOfRange(out, reparsed.length(), out.length));
     assertThat(back).isEqualTo(envelope);
   }
 
   @Test
   void withKeySlotsRejectsNoneOrTooMany() {
-    assertThatThrownBy(() -> header.withKeySlots(List.of())).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("got 0");
+    assertThatThrownBy(() -> header.withKeySlots(List.of()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("got 0");
     List<KeySlot> seventeen = new ArrayList<>();
     for (int i = 0; i < 17; i++) {
       seventeen.add(KeySlot.of("p", "k" + i, new byte[] {1}));
     }
-    assertThatThrownBy(() -> header.withKeySlots(seventeen)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("got 17");
+    assertThatThrownBy(() -> header.withKeySlots(seventeen))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("got 17");
     assertThat(header.withKeySlots(seventeen.subList(0, 16)).keySlots()).hasSize(16);
   }
 
   @Test
   void theResolversOwnFailureReachesTheCallerUnchanged() {
     ByokException revoked = new ByokException("key revoked");
-    EnvelopeDecryptor dec = EnvelopeDecryptor.create(h -> {
-      throw revoked;
-    });
-    assertThatThrownBy(() -> dec.newDecryptingStream(new ByteArrayInputStream(envelope))).isSameAs(revoked);
+    EnvelopeDecryptor dec =
+        EnvelopeDecryptor.create(
+            h -> {
+              throw revoked;
+            });
+    assertThatThrownBy(() -> dec.newDecryptingStream(new ByteArrayInputStream(envelope)))
+        .isSameAs(revoked);
     EnvelopeDecryptor nullResolver = EnvelopeDecryptor.create(h -> null);
     assertThatThrownBy(() -> nullResolver.newDecryptingStream(new ByteArrayInputStream(envelope)))
-        .isInstanceOf(IllegalStateException.class).hasMessageContaining(header.dekIdHex());
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining(header.dekIdHex());
   }
 
   @Test
   void theResolverSeesTheParsedHeader() throws IOException {
     List<EnvelopeHeader> seen = new ArrayList<>();
-    EnvelopeDecryptor dec = EnvelopeDecryptor.create(h -> {
-      seen.add(h);
-      return key;
-    });
+    EnvelopeDecryptor dec =
+        EnvelopeDecryptor.create(
+            h -> {
+              seen.add(h);
+              return key;
+            });
     byte[] changedId = withField(envelope, 12, 1, envelope[12] ^ 0xff);
-    assertInvalid(KEY_COMMITMENT_MISMATCH, () -> dec.newDecryptingStream(new ByteArrayInputStream(changedId)));
+    assertInvalid(
+        KEY_COMMITMENT_MISMATCH,
+        () -> dec.newDecryptingStream(new ByteArrayInputStream(changedId)));
     assertThat(seen).hasSize(1);
     assertThat(seen.get(0).dekId()).isNotEqualTo(key.id());
     assertThat(seen.get(0).keySlots()).containsExactly(RobustTestSupport.SLOT);

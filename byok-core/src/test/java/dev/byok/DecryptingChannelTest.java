@@ -26,7 +26,9 @@ import org.junit.jupiter.api.Timeout.ThreadMode;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Random access over a real envelope file. */
-@Timeout(value = 30, threadMode = ThreadMode.SEPARATE_THREAD) // a read loop that never ends must fail, not hang
+@Timeout(
+    value = 30,
+    threadMode = ThreadMode.SEPARATE_THREAD) // a read loop that never ends must fail, not hang
 class DecryptingChannelTest {
   private static final int S = 4096;
   private static final int FIRST = S - 56;
@@ -34,7 +36,8 @@ class DecryptingChannelTest {
   private static final int SIZE = FIRST + 9 * LATER + 1000; // 11 segments, the last one short
   private static final Duration NO_HANG = Duration.ofSeconds(5);
   private static final DataKey KEY = DataKey.generate();
-  private static final EnvelopeDecryptor DECRYPTOR = EnvelopeDecryptor.create(DataKeyResolver.of(KEY));
+  private static final EnvelopeDecryptor DECRYPTOR =
+      EnvelopeDecryptor.create(DataKeyResolver.of(KEY));
   private static final byte[] PLAINTEXT = RoundTrips.randomBytes(SIZE, 99);
 
   @TempDir Path dir;
@@ -44,7 +47,9 @@ class DecryptingChannelTest {
 
   @BeforeEach
   void writeEnvelope() throws IOException {
-    envelope = RoundTrips.encryptPush(RoundTrips.encryptor(KEY, S, EncryptionContext.empty()), PLAINTEXT, SIZE, 5000);
+    envelope =
+        RoundTrips.encryptPush(
+            RoundTrips.encryptor(KEY, S, EncryptionContext.empty()), PLAINTEXT, SIZE, 5000);
     payloadOffset = EnvelopeHeader.parse(envelope).payloadOffset();
     file = dir.resolve("blob.byok");
     Files.write(file, envelope);
@@ -54,7 +59,8 @@ class DecryptingChannelTest {
     return DECRYPTOR.newDecryptingChannel(source);
   }
 
-  private static byte[] readAt(SeekableByteChannel ch, long position, int length) throws IOException {
+  private static byte[] readAt(SeekableByteChannel ch, long position, int length)
+      throws IOException {
     ch.position(position);
     ByteBuffer buf = ByteBuffer.allocate(length);
     while (buf.hasRemaining() && ch.read(buf) >= 0) {
@@ -72,12 +78,17 @@ class DecryptingChannelTest {
     Arrays.fill(big, (byte) 0x5a);
     ByteBuffer dst = ByteBuffer.wrap(big);
     try (SeekableByteChannel ch = open(FileChannel.open(file, StandardOpenOption.READ))) {
-      assertThatThrownBy(() -> {
-        while (dst.hasRemaining() && ch.read(dst) >= 0) {
-          // whole segments go straight into big until segment 2 fails
-        }
-      }).isInstanceOfSatisfying(InvalidCiphertextException.class,
-          e -> assertThat(e.reason()).isEqualTo(InvalidCiphertextException.Reason.AUTHENTICATION_FAILED));
+      assertThatThrownBy(
+              () -> {
+                while (dst.hasRemaining() && ch.read(dst) >= 0) {
+                  // whole segments go straight into big until segment 2 fails
+                }
+              })
+          .isInstanceOfSatisfying(
+              InvalidCiphertextException.class,
+              e ->
+                  assertThat(e.reason())
+                      .isEqualTo(InvalidCiphertextException.Reason.AUTHENTICATION_FAILED));
     }
     int released = FIRST + LATER; // segments 0 and 1
     assertThat(dst.position()).isEqualTo(released);
@@ -87,7 +98,8 @@ class DecryptingChannelTest {
       assertThat(segment2[i]).as("byte %d of the failed segment", i).isIn((byte) 0, (byte) 0x5a);
     }
     assertThat(Arrays.copyOfRange(big, released, released + LATER))
-        .as("no plaintext of the failed segment").isNotEqualTo(Arrays.copyOfRange(PLAINTEXT, released, released + LATER));
+        .as("no plaintext of the failed segment")
+        .isNotEqualTo(Arrays.copyOfRange(PLAINTEXT, released, released + LATER));
   }
 
   @Test
@@ -112,7 +124,8 @@ class DecryptingChannelTest {
       int position = random.nextInt(SIZE);
       int length = 1 + random.nextInt(i % 3 == 0 ? 2 * S : 64);
       int end = Math.min(SIZE, position + length);
-      try (CountingChannel counting = new CountingChannel(FileChannel.open(file, StandardOpenOption.READ));
+      try (CountingChannel counting =
+              new CountingChannel(FileChannel.open(file, StandardOpenOption.READ));
           SeekableByteChannel ch = open(counting)) {
         counting.reads.clear(); // the header
         assertSameBytes(PLAINTEXT, position, end - position, readAt(ch, position, length));
@@ -121,7 +134,9 @@ class DecryptingChannelTest {
         long last = segmentOf(end - 1);
         long from = payloadOffset + (first == 0 ? 40 : first * S);
         long to = Math.min(envelope.length, payloadOffset + (last + 1) * S);
-        assertThat(counting.total()).as("bytes read for [%d, %d)", position, end).isEqualTo(to - from);
+        assertThat(counting.total())
+            .as("bytes read for [%d, %d)", position, end)
+            .isEqualTo(to - from);
         for (long[] r : counting.reads) {
           assertThat(r[0]).isGreaterThanOrEqualTo(from);
           assertThat(r[0] + r[1]).isLessThanOrEqualTo(to);
@@ -140,7 +155,10 @@ class DecryptingChannelTest {
       assertThat(ch.size()).isEqualTo(SIZE);
     }
     Path empty = dir.resolve("empty.byok");
-    Files.write(empty, RoundTrips.encryptPush(RoundTrips.encryptor(KEY, S, EncryptionContext.empty()), PLAINTEXT, 0, 1));
+    Files.write(
+        empty,
+        RoundTrips.encryptPush(
+            RoundTrips.encryptor(KEY, S, EncryptionContext.empty()), PLAINTEXT, 0, 1));
     try (SeekableByteChannel ch = open(FileChannel.open(empty, StandardOpenOption.READ))) {
       assertThat(ch.size()).isZero();
       assertThat(ch.read(ByteBuffer.allocate(10))).isEqualTo(-1);
@@ -152,49 +170,69 @@ class DecryptingChannelTest {
     for (int keptSegments : new int[] {1, 2, 5}) {
       Path cut = dir.resolve("cut" + keptSegments);
       Files.write(cut, Arrays.copyOf(envelope, payloadOffset + keptSegments * S));
-      assertTimeoutPreemptively(NO_HANG, () -> {
-        try (SeekableByteChannel ch = open(FileChannel.open(cut, StandardOpenOption.READ))) {
-          assertThatThrownBy(ch::size).isInstanceOfSatisfying(InvalidCiphertextException.class,
-              e -> assertThat(e.reason()).isEqualTo(InvalidCiphertextException.Reason.TRUNCATED));
-        }
-        try (SeekableByteChannel ch = open(FileChannel.open(cut, StandardOpenOption.READ))) {
-          long apparentEnd = FIRST + (keptSegments - 1L) * LATER; // what the cut length claims
-          assertThatThrownBy(() -> readAt(ch, apparentEnd - 1, 10)).isInstanceOf(InvalidCiphertextException.class);
-          assertThatThrownBy(() -> readAt(ch, apparentEnd + 5, 10)).isInstanceOf(InvalidCiphertextException.class);
-        }
-      });
+      assertTimeoutPreemptively(
+          NO_HANG,
+          () -> {
+            try (SeekableByteChannel ch = open(FileChannel.open(cut, StandardOpenOption.READ))) {
+              assertThatThrownBy(ch::size)
+                  .isInstanceOfSatisfying(
+                      InvalidCiphertextException.class,
+                      e ->
+                          assertThat(e.reason())
+                              .isEqualTo(InvalidCiphertextException.Reason.TRUNCATED));
+            }
+            try (SeekableByteChannel ch = open(FileChannel.open(cut, StandardOpenOption.READ))) {
+              long apparentEnd = FIRST + (keptSegments - 1L) * LATER; // what the cut length claims
+              assertThatThrownBy(() -> readAt(ch, apparentEnd - 1, 10))
+                  .isInstanceOf(InvalidCiphertextException.class);
+              assertThatThrownBy(() -> readAt(ch, apparentEnd + 5, 10))
+                  .isInstanceOf(InvalidCiphertextException.class);
+            }
+          });
     }
   }
 
   @Test
   void aSourceShorterThanItsSizeFailsInsteadOfSpinning() throws IOException {
-    assertTimeoutPreemptively(NO_HANG, () -> {
-      // the source claims the full length but ends (-1) two segments early
-      try (SeekableByteChannel ch = open(new CountingChannel(FileChannel.open(file, StandardOpenOption.READ)) {
-            @Override
-            public int read(ByteBuffer dst) throws IOException {
-              return position() >= envelope.length - 2L * S ? -1 : super.read(dst);
-            }
-          })) {
-        assertThatThrownBy(() -> readAt(ch, SIZE - 1, 1)).isInstanceOf(InvalidCiphertextException.class);
-      }
-      // the source stops returning bytes after the header
-      try (SeekableByteChannel ch = open(stallingAt(payloadOffset + 40))) {
-        assertThatThrownBy(() -> readAt(ch, 0, 1)).isInstanceOf(IOException.class);
-      }
-    });
+    assertTimeoutPreemptively(
+        NO_HANG,
+        () -> {
+          // the source claims the full length but ends (-1) two segments early
+          try (SeekableByteChannel ch =
+              open(
+                  new CountingChannel(FileChannel.open(file, StandardOpenOption.READ)) {
+                    @Override
+                    public int read(ByteBuffer dst) throws IOException {
+                      return position() >= envelope.length - 2L * S ? -1 : super.read(dst);
+                    }
+                  })) {
+            assertThatThrownBy(() -> readAt(ch, SIZE - 1, 1))
+                .isInstanceOf(InvalidCiphertextException.class);
+          }
+          // the source stops returning bytes after the header
+          try (SeekableByteChannel ch = open(stallingAt(payloadOffset + 40))) {
+            assertThatThrownBy(() -> readAt(ch, 0, 1)).isInstanceOf(IOException.class);
+          }
+        });
   }
 
   @Test
   void aSourceThatStallsInsideTheHeaderFailsInsteadOfSpinning() {
     for (long at : new long[] {0, 6, payloadOffset - 1, payloadOffset + 20}) {
-      assertTimeoutPreemptively(NO_HANG, () -> {
-        assertThatThrownBy(() -> open(stallingAt(at))).as("stall at %d", at).isInstanceOf(IOException.class);
-      });
+      assertTimeoutPreemptively(
+          NO_HANG,
+          () -> {
+            assertThatThrownBy(() -> open(stallingAt(at)))
+                .as("stall at %d", at)
+                .isInstanceOf(IOException.class);
+          });
     }
   }
 
-  /** A source whose reads return 0 bytes from {@code position} on, like a misbehaving non-blocking channel. */
+  /**
+   * A source whose reads return 0 bytes from {@code position} on, like a misbehaving non-blocking
+   * channel.
+   */
   private CountingChannel stallingAt(long position) throws IOException {
     return new CountingChannel(FileChannel.open(file, StandardOpenOption.READ)) {
       @Override
@@ -233,7 +271,8 @@ class DecryptingChannelTest {
   @Test
   void isReadOnly() throws IOException {
     try (SeekableByteChannel ch = open(FileChannel.open(file, StandardOpenOption.READ))) {
-      assertThatThrownBy(() -> ch.write(ByteBuffer.allocate(1))).isInstanceOf(NonWritableChannelException.class);
+      assertThatThrownBy(() -> ch.write(ByteBuffer.allocate(1)))
+          .isInstanceOf(NonWritableChannelException.class);
       assertThatThrownBy(() -> ch.truncate(0)).isInstanceOf(NonWritableChannelException.class);
     }
   }
@@ -247,7 +286,8 @@ class DecryptingChannelTest {
     assertThat(ch.isOpen()).isFalse();
     assertThat(source.isOpen()).isFalse();
     ch.close(); // idempotent
-    assertThatThrownBy(() -> ch.read(ByteBuffer.allocate(1))).isInstanceOf(ClosedChannelException.class);
+    assertThatThrownBy(() -> ch.read(ByteBuffer.allocate(1)))
+        .isInstanceOf(ClosedChannelException.class);
     assertThatThrownBy(ch::size).isInstanceOf(ClosedChannelException.class);
     assertThatThrownBy(ch::position).isInstanceOf(ClosedChannelException.class);
     assertThatThrownBy(() -> ch.position(0)).isInstanceOf(ClosedChannelException.class);

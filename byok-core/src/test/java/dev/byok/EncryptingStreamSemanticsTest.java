@@ -27,14 +27,15 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Stream contracts: idempotent close that closes the delegate once and keeps the first exception,
- * a poisoned push stream after a failed write that never writes a final segment, flush, the
- * single-byte paths, the pull stream's close and {@code available()}, and a decrypting stream
- * whose failure is sticky and that never releases a byte of a failing segment.
+ * Stream contracts: idempotent close that closes the delegate once and keeps the first exception, a
+ * poisoned push stream after a failed write that never writes a final segment, flush, the
+ * single-byte paths, the pull stream's close and {@code available()}, and a decrypting stream whose
+ * failure is sticky and that never releases a byte of a failing segment.
  */
 class EncryptingStreamSemanticsTest {
   private final DataKey key = DataKey.generate();
   private final EnvelopeEncryptor enc = RobustTestSupport.encryptor(key);
+
   /** Header bytes of every envelope of {@link #enc}, payload header included. */
   private final int headerLength = (int) enc.ciphertextLength(0) - 16;
 
@@ -43,10 +44,13 @@ class EncryptingStreamSemanticsTest {
     final ByteArrayOutputStream received = new ByteArrayOutputStream();
     int closes;
     int flushes;
+
     /** A write that would take the total past this fails, after writing what fits. */
     long failAt = Long.MAX_VALUE;
+
     /** Fail only once, then accept writes again (so a later final segment would show). */
     boolean failOnce;
+
     IOException closeFailure;
 
     @Override
@@ -102,17 +106,20 @@ class EncryptingStreamSemanticsTest {
   /** failAt relative to the header: on the first segment, at a segment boundary, mid-segment. */
   @ParameterizedTest(name = "sink fails at header + {0}, only once: {1}")
   @CsvSource({"0,true", "0,false", "4056,true", "4056,false", "4156,true", "4156,false"})
-  void aFailedWritePoisonsTheStreamAndCloseWritesNoFinalSegment(int failAfter, boolean once) throws IOException {
+  void aFailedWritePoisonsTheStreamAndCloseWritesNoFinalSegment(int failAfter, boolean once)
+      throws IOException {
     Sink sink = new Sink();
     sink.failAt = headerLength + failAfter;
     sink.failOnce = once;
     OutputStream out = enc.newEncryptingStream(sink);
-    IOException failure = catchThrowableOfType(IOException.class, () -> out.write(plaintext(3 * SEGMENT)));
+    IOException failure =
+        catchThrowableOfType(IOException.class, () -> out.write(plaintext(3 * SEGMENT)));
     assertThat(failure).isNotNull();
     int receivedAtFailure = sink.received.size();
     assertThat(receivedAtFailure).isEqualTo(headerLength + failAfter);
 
-    assertThat(catchThrowableOfType(IOException.class, () -> out.write(new byte[5]))).hasRootCause(failure);
+    assertThat(catchThrowableOfType(IOException.class, () -> out.write(new byte[5])))
+        .hasRootCause(failure);
     assertThat(catchThrowableOfType(IOException.class, () -> out.write(7))).hasRootCause(failure);
     assertThatThrownBy(out::flush).isInstanceOf(IOException.class);
     IOException onClose = catchThrowableOfType(IOException.class, out::close);
@@ -122,7 +129,9 @@ class EncryptingStreamSemanticsTest {
     assertThat(sink.closes).isEqualTo(1);
 
     byte[] received = sink.received.toByteArray();
-    assertThat(received.length).as("nothing written after the failure").isEqualTo(receivedAtFailure);
+    assertThat(received.length)
+        .as("nothing written after the failure")
+        .isEqualTo(receivedAtFailure);
     InvalidCiphertextException e = assertInvalid(() -> decryptStream(key, received));
     if (failAfter == 0 || failAfter == SEGMENT - 40) {
       assertThat(e.reason()).isEqualTo(TRUNCATED); // whole segments, none of them final
@@ -157,7 +166,8 @@ class EncryptingStreamSemanticsTest {
     sink.failAt = headerLength + 100;
     sink.closeFailure = new IOException("close failed");
     OutputStream out = enc.newEncryptingStream(sink);
-    IOException writeFailure = catchThrowableOfType(IOException.class, () -> out.write(plaintext(2 * SEGMENT)));
+    IOException writeFailure =
+        catchThrowableOfType(IOException.class, () -> out.write(plaintext(2 * SEGMENT)));
     IOException onClose = catchThrowableOfType(IOException.class, out::close);
     assertThat(onClose).hasRootCause(writeFailure);
     assertThat(onClose.getSuppressed()).containsExactly(sink.closeFailure);
@@ -186,18 +196,30 @@ class EncryptingStreamSemanticsTest {
     out.write(pt, 0, 10);
     out.flush();
     assertThat(sink.flushes).isEqualTo(1);
-    assertThat(sink.received.size()).as("a partial segment cannot be written yet").isEqualTo(headerLength);
+    assertThat(sink.received.size())
+        .as("a partial segment cannot be written yet")
+        .isEqualTo(headerLength);
     out.write(pt, 10, pt.length - 10);
     out.flush();
     assertThat(sink.flushes).isEqualTo(2);
-    assertThat(sink.received.size()).as("first segment complete and known not to be the last")
+    assertThat(sink.received.size())
+        .as("first segment complete and known not to be the last")
         .isEqualTo(headerLength + SEGMENT - 40);
     out.close();
     assertThat(decryptStream(key, sink.received.toByteArray())).isEqualTo(pt);
   }
 
   @ParameterizedTest
-  @ValueSource(ints = {0, 1, FIRST_PLAIN - 1, FIRST_PLAIN, FIRST_PLAIN + 1, FIRST_PLAIN + PLAIN, FIRST_PLAIN + 2 * PLAIN + 333})
+  @ValueSource(
+      ints = {
+        0,
+        1,
+        FIRST_PLAIN - 1,
+        FIRST_PLAIN,
+        FIRST_PLAIN + 1,
+        FIRST_PLAIN + PLAIN,
+        FIRST_PLAIN + 2 * PLAIN + 333
+      })
   void singleByteWritesMakeTheSameEnvelopeAsBulkWrites(int size) throws IOException {
     byte[] pt = plaintext(size);
     ByteArrayOutputStream bout = new ByteArrayOutputStream();
@@ -294,7 +316,9 @@ class EncryptingStreamSemanticsTest {
     ByteArrayOutputStream released = new ByteArrayOutputStream();
     byte[] buf = new byte[bufferSize];
     InvalidCiphertextException failure = null;
-    InputStream in = EnvelopeDecryptor.create(DataKeyResolver.of(key)).newDecryptingStream(new ByteArrayInputStream(env));
+    InputStream in =
+        EnvelopeDecryptor.create(DataKeyResolver.of(key))
+            .newDecryptingStream(new ByteArrayInputStream(env));
     while (failure == null) {
       Arrays.fill(buf, (byte) 0x5A);
       try {
@@ -314,11 +338,17 @@ class EncryptingStreamSemanticsTest {
         same++;
       }
     }
-    assertThat(same).as("plaintext bytes of the failing segment in the buffer").isLessThanOrEqualTo(Math.max(2, bufferSize / 64));
+    assertThat(same)
+        .as("plaintext bytes of the failing segment in the buffer")
+        .isLessThanOrEqualTo(Math.max(2, bufferSize / 64));
     // sticky: every later read fails the same way and still releases nothing
     InvalidCiphertextException finalFailure = failure;
-    assertThat(catchThrowableOfType(InvalidCiphertextException.class, in::read)).isSameAs(finalFailure);
-    assertThat(catchThrowableOfType(InvalidCiphertextException.class, () -> in.read(new byte[SEGMENT * 2]))).isSameAs(finalFailure);
+    assertThat(catchThrowableOfType(InvalidCiphertextException.class, in::read))
+        .isSameAs(finalFailure);
+    assertThat(
+            catchThrowableOfType(
+                InvalidCiphertextException.class, () -> in.read(new byte[SEGMENT * 2])))
+        .isSameAs(finalFailure);
     assertThat(in.available()).isZero();
     in.close();
   }
@@ -326,10 +356,13 @@ class EncryptingStreamSemanticsTest {
   @Test
   void closeWipesBufferedPlaintextAndClosesTheSourceOnce() throws Exception {
     byte[] pt = plaintext(FIRST_PLAIN + PLAIN + 500);
-    CountingInputStream source = new CountingInputStream(new ByteArrayInputStream(encrypt(enc, pt)));
+    CountingInputStream source =
+        new CountingInputStream(new ByteArrayInputStream(encrypt(enc, pt)));
     InputStream in = EnvelopeDecryptor.create(DataKeyResolver.of(key)).newDecryptingStream(source);
     assertThat(in.read()).isEqualTo(pt[0] & 0xff);
-    assertThat(in.available()).as("rest of the first segment is buffered").isEqualTo(FIRST_PLAIN - 1);
+    assertThat(in.available())
+        .as("rest of the first segment is buffered")
+        .isEqualTo(FIRST_PLAIN - 1);
     Field f = in.getClass().getDeclaredField("plain");
     f.setAccessible(true);
     byte[] buffered = (byte[]) f.get(in);

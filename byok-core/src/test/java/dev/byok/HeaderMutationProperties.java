@@ -15,42 +15,55 @@ import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 
 /**
- * Random damage to a small two-segment envelope, biased towards the header: decrypting it through
- * a stream and through a channel either throws {@link InvalidCiphertextException} or, only when
- * the damage stayed inside the unauthenticated key slots, yields exactly the original plaintext.
- * No other exception escapes.
+ * Random damage to a small two-segment envelope, biased towards the header: decrypting it through a
+ * stream and through a channel either throws {@link InvalidCiphertextException} or, only when the
+ * damage stayed inside the unauthenticated key slots, yields exactly the original plaintext. No
+ * other exception escapes.
  */
 class HeaderMutationProperties {
   private static final DataKey KEY = DataKey.generate();
-  private static final byte[] PLAIN = RobustTestSupport.plaintext(RobustTestSupport.FIRST_PLAIN + 900);
+  private static final byte[] PLAIN =
+      RobustTestSupport.plaintext(RobustTestSupport.FIRST_PLAIN + 900);
   private static final byte[] ENVELOPE = RobustTestSupport.envelopeOf(KEY, PLAIN);
   private static final EnvelopeHeader HEADER = EnvelopeHeader.parse(ENVELOPE);
+
   /** The key slots, after the section's length field: the only bytes no check covers. */
   private static final int SLOTS_START = HEADER.immutableLength() + 4;
+
   private static final int SLOTS_END = HEADER.payloadOffset();
 
-  enum Kind { FLIP, OVERWRITE, TRUNCATE, INSERT, DELETE }
+  enum Kind {
+    FLIP,
+    OVERWRITE,
+    TRUNCATE,
+    INSERT,
+    DELETE
+  }
 
   record Mutation(Kind kind, int at, byte[] bytes) {
     byte[] apply(byte[] b) {
       int pos = Math.min(at, b.length - 1);
       switch (kind) {
-        case FLIP: {
-          byte[] out = b.clone();
-          out[pos] ^= bytes[0] == 0 ? 1 : bytes[0];
-          return out;
-        }
-        case OVERWRITE: {
-          byte[] out = b.clone();
-          System.arraycopy(bytes, 0, out, pos, Math.min(bytes.length, b.length - pos));
-          return out;
-        }
+        case FLIP:
+          {
+            byte[] out = b.clone();
+            out[pos] ^= bytes[0] == 0 ? 1 : bytes[0];
+            return out;
+          }
+        case OVERWRITE:
+          {
+            byte[] out = b.clone();
+            System.arraycopy(bytes, 0, out, pos, Math.min(bytes.length, b.length - pos));
+            return out;
+          }
         case TRUNCATE:
           return Arrays.copyOf(b, pos);
         case INSERT:
           return concat(Arrays.copyOf(b, pos), bytes, Arrays.copyOfRange(b, pos, b.length));
         case DELETE:
-          return concat(Arrays.copyOf(b, pos), Arrays.copyOfRange(b, Math.min(b.length, pos + bytes.length), b.length));
+          return concat(
+              Arrays.copyOf(b, pos),
+              Arrays.copyOfRange(b, Math.min(b.length, pos + bytes.length), b.length));
         default:
           throw new AssertionError(kind);
       }
@@ -60,7 +73,9 @@ class HeaderMutationProperties {
     boolean onlyTouchesSlots() {
       int pos = Math.min(at, ENVELOPE.length - 1);
       int end = kind == Kind.OVERWRITE ? Math.min(ENVELOPE.length, pos + bytes.length) : pos + 1;
-      return (kind == Kind.FLIP || kind == Kind.OVERWRITE) && pos >= SLOTS_START && end <= SLOTS_END;
+      return (kind == Kind.FLIP || kind == Kind.OVERWRITE)
+          && pos >= SLOTS_START
+          && end <= SLOTS_END;
     }
 
     @Override
@@ -72,9 +87,10 @@ class HeaderMutationProperties {
   @Provide
   Arbitrary<Mutation> mutations() {
     int headerLength = SLOTS_END + 40;
-    Arbitrary<Integer> at = Arbitraries.oneOf(
-        Arbitraries.integers().between(0, headerLength + 16),
-        Arbitraries.integers().between(0, ENVELOPE.length - 1));
+    Arbitrary<Integer> at =
+        Arbitraries.oneOf(
+            Arbitraries.integers().between(0, headerLength + 16),
+            Arbitraries.integers().between(0, ENVELOPE.length - 1));
     Arbitrary<byte[]> bytes = Arbitraries.bytes().array(byte[].class).ofMinSize(1).ofMaxSize(24);
     return Combinators.combine(Arbitraries.of(Kind.class), at, bytes).as(Mutation::new);
   }
@@ -98,9 +114,12 @@ class HeaderMutationProperties {
     } catch (InvalidCiphertextException expected) {
       return;
     } catch (Throwable t) {
-      throw new AssertionError(path + " after " + m + " threw " + t + " instead of InvalidCiphertextException", t);
+      throw new AssertionError(
+          path + " after " + m + " threw " + t + " instead of InvalidCiphertextException", t);
     }
-    assertThat(m.onlyTouchesSlots()).as("%s decrypted after %s, which touched authenticated bytes", path, m).isTrue();
+    assertThat(m.onlyTouchesSlots())
+        .as("%s decrypted after %s, which touched authenticated bytes", path, m)
+        .isTrue();
     assertThat(out).as("%s after %s", path, m).isEqualTo(PLAIN);
   }
 }

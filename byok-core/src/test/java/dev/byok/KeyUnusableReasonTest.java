@@ -10,12 +10,13 @@ class KeyUnusableReasonTest {
   @Test
   void everyKeyStateHasTheReasonAProviderReportsForIt() {
     for (KeyState s : KeyState.values()) {
-      Reason expected = switch (s) {
-        case DISABLED -> Reason.DISABLED;
-        case PENDING_DELETION, PENDING_REPLICA_DELETION -> Reason.PENDING_DELETION;
-        case PENDING_IMPORT -> Reason.PENDING_IMPORT;
-        case CREATING, ENABLED, UNAVAILABLE, UPDATING, UNKNOWN -> Reason.UNAVAILABLE;
-      };
+      Reason expected =
+          switch (s) {
+            case DISABLED -> Reason.DISABLED;
+            case PENDING_DELETION, PENDING_REPLICA_DELETION -> Reason.PENDING_DELETION;
+            case PENDING_IMPORT -> Reason.PENDING_IMPORT;
+            case CREATING, ENABLED, UNAVAILABLE, UPDATING, UNKNOWN -> Reason.UNAVAILABLE;
+          };
       assertThat(Reason.of(s)).as(s.name()).isEqualTo(expected);
     }
   }

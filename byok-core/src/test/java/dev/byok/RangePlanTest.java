@@ -16,13 +16,16 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** Plan a plaintext range, fetch exactly the planned bytes, decrypt them, compare. */
-@Timeout(value = 30, threadMode = ThreadMode.SEPARATE_THREAD) // a stream that never ends must fail, not hang
+@Timeout(
+    value = 30,
+    threadMode = ThreadMode.SEPARATE_THREAD) // a stream that never ends must fail, not hang
 class RangePlanTest {
   private static final int S = 4096;
   private static final int FIRST = S - 56; // plaintext in segment 0
   private static final int LATER = S - 16; // plaintext in every later segment
   private static final DataKey KEY = DataKey.generate();
-  private static final EnvelopeDecryptor DECRYPTOR = EnvelopeDecryptor.create(DataKeyResolver.of(KEY));
+  private static final EnvelopeDecryptor DECRYPTOR =
+      EnvelopeDecryptor.create(DataKeyResolver.of(KEY));
   private static final EncryptionContext CONTEXT = EncryptionContext.of("repo", "r1");
 
   private static final class Blob {
@@ -32,7 +35,8 @@ class RangePlanTest {
 
     Blob(int size) throws IOException {
       plaintext = RoundTrips.randomBytes(size, size);
-      envelope = RoundTrips.encryptPush(RoundTrips.encryptor(KEY, S, CONTEXT), plaintext, size, 8192);
+      envelope =
+          RoundTrips.encryptPush(RoundTrips.encryptor(KEY, S, CONTEXT), plaintext, size, 8192);
       header = EnvelopeHeader.parse(envelope);
     }
 
@@ -41,11 +45,15 @@ class RangePlanTest {
     }
 
     byte[] fetch(RangePlan plan) {
-      return Arrays.copyOfRange(envelope, (int) plan.ciphertextOffset(), (int) (plan.ciphertextOffset() + plan.ciphertextLength()));
+      return Arrays.copyOfRange(
+          envelope,
+          (int) plan.ciphertextOffset(),
+          (int) (plan.ciphertextOffset() + plan.ciphertextLength()));
     }
 
     byte[] decrypt(RangePlan plan, byte[] fetched) throws IOException {
-      try (InputStream in = DECRYPTOR.decryptRange(header, plan, new ByteArrayInputStream(fetched), CONTEXT)) {
+      try (InputStream in =
+          DECRYPTOR.decryptRange(header, plan, new ByteArrayInputStream(fetched), CONTEXT)) {
         return in.readAllBytes();
       }
     }
@@ -64,7 +72,8 @@ class RangePlanTest {
         long finalSegment = segmentOf(size - 1);
         assertThat(plan.firstSegment()).isEqualTo(first);
         assertThat(plan.lastSegment()).isEqualTo(last);
-        assertThat(plan.ciphertextOffset()).isEqualTo(header.payloadOffset() + (first == 0 ? 40 : first * S));
+        assertThat(plan.ciphertextOffset())
+            .isEqualTo(header.payloadOffset() + (first == 0 ? 40 : first * S));
         long end = last == finalSegment ? envelope.length : header.payloadOffset() + (last + 1) * S;
         assertThat(plan.ciphertextOffset() + plan.ciphertextLength()).isEqualTo(end);
       }
@@ -77,10 +86,22 @@ class RangePlanTest {
   }
 
   @ParameterizedTest
-  @ValueSource(ints = {1, FIRST, FIRST + 1, FIRST + LATER, FIRST + 3 * LATER, FIRST + 3 * LATER + 1234})
+  @ValueSource(
+      ints = {1, FIRST, FIRST + 1, FIRST + LATER, FIRST + 3 * LATER, FIRST + 3 * LATER + 1234})
   void boundaryRanges(int size) throws IOException {
     Blob blob = new Blob(size);
-    long[] points = {0, 1, FIRST - 1, FIRST, FIRST + 1, FIRST + LATER - 1, FIRST + LATER, FIRST + 2 * LATER, size - 1, size};
+    long[] points = {
+      0,
+      1,
+      FIRST - 1,
+      FIRST,
+      FIRST + 1,
+      FIRST + LATER - 1,
+      FIRST + LATER,
+      FIRST + 2 * LATER,
+      size - 1,
+      size
+    };
     long[] lengths = {0, 1, 2, LATER - 1, LATER, LATER + 1, size, Long.MAX_VALUE};
     for (long offset : points) {
       if (offset < 0 || offset > size) {
@@ -111,7 +132,9 @@ class RangePlanTest {
   void aRangeEndingInsideASegmentEndsThere() throws IOException {
     Blob blob = new Blob(FIRST + 2 * LATER);
     RangePlan plan = blob.plan(FIRST + 10, 3); // inside segment 1, which holds LATER bytes
-    try (InputStream in = DECRYPTOR.decryptRange(blob.header, plan, new ByteArrayInputStream(blob.fetch(plan)), CONTEXT)) {
+    try (InputStream in =
+        DECRYPTOR.decryptRange(
+            blob.header, plan, new ByteArrayInputStream(blob.fetch(plan)), CONTEXT)) {
       for (int i = 0; i < 3; i++) {
         assertThat(in.read()).isEqualTo(blob.plaintext[FIRST + 10 + i] & 0xff);
       }
@@ -144,9 +167,11 @@ class RangePlanTest {
   void badArgumentsAreRejected() throws IOException {
     Blob blob = new Blob(2 * S);
     int size = blob.plaintext.length;
-    assertThatThrownBy(() -> blob.plan(size + 1, 1)).isInstanceOf(IllegalArgumentException.class)
+    assertThatThrownBy(() -> blob.plan(size + 1, 1))
+        .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining(String.valueOf(size + 1));
-    assertThatThrownBy(() -> blob.plan(Long.MAX_VALUE, 0)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> blob.plan(Long.MAX_VALUE, 0))
+        .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> blob.plan(-1, 1)).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> blob.plan(0, -1)).isInstanceOf(IllegalArgumentException.class);
     // an envelope length that no plaintext encrypts to
@@ -159,8 +184,10 @@ class RangePlanTest {
     Blob blob = new Blob(FIRST + 2 * LATER + 10); // segments 0..3, the last one short
     int po = blob.header.payloadOffset();
     assertThat(blob.plan(0, 1).httpRange()).isEqualTo("bytes=" + (po + 40) + "-" + (po + S - 1));
-    assertThat(blob.plan(FIRST, 1).httpRange()).isEqualTo("bytes=" + (po + S) + "-" + (po + 2 * S - 1));
-    assertThat(blob.plan(FIRST - 1, 2).httpRange()).isEqualTo("bytes=" + (po + 40) + "-" + (po + 2 * S - 1));
+    assertThat(blob.plan(FIRST, 1).httpRange())
+        .isEqualTo("bytes=" + (po + S) + "-" + (po + 2 * S - 1));
+    assertThat(blob.plan(FIRST - 1, 2).httpRange())
+        .isEqualTo("bytes=" + (po + 40) + "-" + (po + 2 * S - 1));
     assertThat(blob.plan(FIRST + 2 * LATER, 1).httpRange())
         .isEqualTo("bytes=" + (po + 3 * S) + "-" + (blob.envelope.length - 1));
   }
@@ -198,8 +225,11 @@ class RangePlanTest {
       fetched[at] ^= (byte) (1 << random.nextInt(8));
       assertThatThrownBy(() -> blob.decrypt(plan, fetched))
           .as("range %s, flipped byte %d", plan, at)
-          .isInstanceOfSatisfying(InvalidCiphertextException.class,
-              e -> assertThat(e.reason()).isEqualTo(InvalidCiphertextException.Reason.AUTHENTICATION_FAILED));
+          .isInstanceOfSatisfying(
+              InvalidCiphertextException.class,
+              e ->
+                  assertThat(e.reason())
+                      .isEqualTo(InvalidCiphertextException.Reason.AUTHENTICATION_FAILED));
     }
   }
 
@@ -209,6 +239,7 @@ class RangePlanTest {
     RangePlan plan = blob.plan(FIRST + 1, 10); // segment 1
     RangePlan other = blob.plan(FIRST + LATER + 1, 10); // segment 2, same length
     assertThat(other.ciphertextLength()).isEqualTo(plan.ciphertextLength());
-    assertThatThrownBy(() -> blob.decrypt(plan, blob.fetch(other))).isInstanceOf(InvalidCiphertextException.class);
+    assertThatThrownBy(() -> blob.decrypt(plan, blob.fetch(other)))
+        .isInstanceOf(InvalidCiphertextException.class);
   }
 }

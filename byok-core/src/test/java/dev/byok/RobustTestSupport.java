@@ -19,20 +19,32 @@ import java.util.Arrays;
 import java.util.Random;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 
-/** Shared fixtures of the robustness tests: small envelopes, in-memory sources, typed-failure checks. */
+/**
+ * Shared fixtures of the robustness tests: small envelopes, in-memory sources, typed-failure
+ * checks.
+ */
 final class RobustTestSupport {
   static final KeySlot SLOT = KeySlot.of("test", "arn:test:key/1", new byte[] {1, 2, 3});
   static final EncryptionContext CONTEXT = EncryptionContext.of("a", "1", "b", "2");
   static final int SEGMENT = 4096;
-  /** Plaintext bytes of the first segment at {@link #SEGMENT}: S - 40 (payload header) - 16 (tag). */
+
+  /**
+   * Plaintext bytes of the first segment at {@link #SEGMENT}: S - 40 (payload header) - 16 (tag).
+   */
   static final int FIRST_PLAIN = SEGMENT - 40 - 16;
+
   /** Plaintext bytes of every later full segment at {@link #SEGMENT}. */
   static final int PLAIN = SEGMENT - 16;
 
   private RobustTestSupport() {}
 
   static EnvelopeEncryptor encryptor(DataKey key) {
-    return EnvelopeEncryptor.builder().dataKey(key).keySlot(SLOT).encryptionContext(CONTEXT).segmentSize(SEGMENT).build();
+    return EnvelopeEncryptor.builder()
+        .dataKey(key)
+        .keySlot(SLOT)
+        .encryptionContext(CONTEXT)
+        .segmentSize(SEGMENT)
+        .build();
   }
 
   static byte[] plaintext(int n) {
@@ -49,7 +61,9 @@ final class RobustTestSupport {
     return bout.toByteArray();
   }
 
-  /** {@link #encrypt} under {@link #encryptor}, for field initialisers: in memory, I/O cannot fail. */
+  /**
+   * {@link #encrypt} under {@link #encryptor}, for field initialisers: in memory, I/O cannot fail.
+   */
   static byte[] envelopeOf(DataKey key, byte[] plaintext) {
     try {
       return encrypt(encryptor(key), plaintext);
@@ -59,13 +73,17 @@ final class RobustTestSupport {
   }
 
   static byte[] decryptStream(DataKey key, byte[] envelope) throws IOException {
-    try (InputStream in = EnvelopeDecryptor.create(DataKeyResolver.of(key)).newDecryptingStream(new ByteArrayInputStream(envelope))) {
+    try (InputStream in =
+        EnvelopeDecryptor.create(DataKeyResolver.of(key))
+            .newDecryptingStream(new ByteArrayInputStream(envelope))) {
       return in.readAllBytes();
     }
   }
 
   static byte[] decryptChannel(DataKey key, byte[] envelope) throws IOException {
-    try (SeekableByteChannel ch = EnvelopeDecryptor.create(DataKeyResolver.of(key)).newDecryptingChannel(new ByteArrayChannel(envelope))) {
+    try (SeekableByteChannel ch =
+        EnvelopeDecryptor.create(DataKeyResolver.of(key))
+            .newDecryptingChannel(new ByteArrayChannel(envelope))) {
       ByteBuffer out = ByteBuffer.allocate((int) ch.size());
       while (out.hasRemaining() && ch.read(out) >= 0) {
         // read on
@@ -75,7 +93,10 @@ final class RobustTestSupport {
     }
   }
 
-  /** Writes {@code value} big-endian in {@code width} bytes at {@code offset} of a copy of {@code b}. */
+  /**
+   * Writes {@code value} big-endian in {@code width} bytes at {@code offset} of a copy of {@code
+   * b}.
+   */
   static byte[] withField(byte[] b, int offset, int width, long value) {
     byte[] out = b.clone();
     for (int i = 0; i < width; i++) {
@@ -102,13 +123,16 @@ final class RobustTestSupport {
    * Runs {@code call} and checks that it threw exactly one {@link InvalidCiphertextException} with
    * {@code reason}, and that no runtime parsing exception hides in its causes.
    */
-  static InvalidCiphertextException assertInvalid(InvalidCiphertextException.Reason reason, ThrowingCallable call) {
+  static InvalidCiphertextException assertInvalid(
+      InvalidCiphertextException.Reason reason, ThrowingCallable call) {
     InvalidCiphertextException e = assertInvalid(call);
     assertThat(e.reason()).as("reason of: %s", e.getMessage()).isEqualTo(reason);
     return e;
   }
 
-  /** Like {@link #assertInvalid(InvalidCiphertextException.Reason, ThrowingCallable)}, any reason. */
+  /**
+   * Like {@link #assertInvalid(InvalidCiphertextException.Reason, ThrowingCallable)}, any reason.
+   */
   static InvalidCiphertextException assertInvalid(ThrowingCallable call) {
     Throwable t = catchThrowable(call);
     assertThat(t).as("the call must throw").isNotNull();
@@ -116,9 +140,14 @@ final class RobustTestSupport {
       throw new AssertionError("expected InvalidCiphertextException, got " + t, t);
     }
     for (Throwable c = t.getCause(); c != null; c = c.getCause()) {
-      assertThat(c).isNotInstanceOfAny(
-          IndexOutOfBoundsException.class, BufferUnderflowException.class, BufferOverflowException.class,
-          NegativeArraySizeException.class, OutOfMemoryError.class, ArithmeticException.class);
+      assertThat(c)
+          .isNotInstanceOfAny(
+              IndexOutOfBoundsException.class,
+              BufferUnderflowException.class,
+              BufferOverflowException.class,
+              NegativeArraySizeException.class,
+              OutOfMemoryError.class,
+              ArithmeticException.class);
     }
     return (InvalidCiphertextException) t;
   }
@@ -188,6 +217,7 @@ final class RobustTestSupport {
     private long position;
     private boolean open = true;
     int closes;
+
     /** One past the furthest byte any read returned. */
     long readEnd;
 

@@ -26,15 +26,21 @@ import net.jqwik.api.constraints.IntRange;
 /** Random sizes, segment sizes, chunkings and contexts round-trip through every pair of APIs. */
 class RoundTripProperties {
   private static final DataKey KEY = DataKey.generate();
-  private static final EnvelopeDecryptor DECRYPTOR = EnvelopeDecryptor.create(DataKeyResolver.of(KEY));
+  private static final EnvelopeDecryptor DECRYPTOR =
+      EnvelopeDecryptor.create(DataKeyResolver.of(KEY));
   private static final byte[] PLAINTEXT = RoundTrips.randomBytes(200 * 1024, 17);
 
   @Provide
   Arbitrary<Map<String, String>> contexts() {
-    Arbitrary<String> keys = Arbitraries.strings().withCharRange('a', 'z').withCharRange('\u00e0', '\u00ff')
-        .withChars('/', ':', '-', '\u4e2d').ofMinLength(1).ofMaxLength(24);
-    Arbitrary<String> values = Arbitraries.strings().withCharRange(' ', '~').withChars('\u00e9', '\u20ac')
-        .ofMaxLength(40);
+    Arbitrary<String> keys =
+        Arbitraries.strings()
+            .withCharRange('a', 'z')
+            .withCharRange('\u00e0', '\u00ff')
+            .withChars('/', ':', '-', '\u4e2d')
+            .ofMinLength(1)
+            .ofMaxLength(24);
+    Arbitrary<String> values =
+        Arbitraries.strings().withCharRange(' ', '~').withChars('\u00e9', '\u20ac').ofMaxLength(40);
     return Arbitraries.maps(keys, values).ofMaxSize(6);
   }
 
@@ -44,13 +50,16 @@ class RoundTripProperties {
       @ForAll @IntRange(min = 4096, max = 70000) int segmentSize,
       @ForAll @IntRange(min = 1, max = 100_000) int writeChunk,
       @ForAll @IntRange(min = 1, max = 100_000) int readChunk,
-      @ForAll("contexts") Map<String, String> context) throws IOException {
+      @ForAll("contexts") Map<String, String> context)
+      throws IOException {
     EncryptionContext ctx = EncryptionContext.of(context);
     EnvelopeEncryptor enc = RoundTrips.encryptor(KEY, segmentSize, ctx);
     byte[] envelope = RoundTrips.encryptPush(enc, PLAINTEXT, size, writeChunk);
     assertThat((long) envelope.length).isEqualTo(enc.ciphertextLength(size));
     assertThat(enc.plaintextLength(envelope.length)).isEqualTo(size);
-    try (InputStream in = DECRYPTOR.newDecryptingStream(trickle(new ByteArrayInputStream(envelope), readChunk), ctx)) {
+    try (InputStream in =
+        DECRYPTOR.newDecryptingStream(
+            trickle(new ByteArrayInputStream(envelope), readChunk), ctx)) {
       assertSameBytes(PLAINTEXT, 0, size, readAll(in, readChunk));
     }
   }
@@ -62,18 +71,22 @@ class RoundTripProperties {
       @ForAll @IntRange(min = 1, max = 100_000) int pullChunk,
       @ForAll @IntRange(min = 1, max = 100_000) int readChunk,
       @ForAll @IntRange(max = 200 * 1024) int seekTo,
-      @ForAll("contexts") Map<String, String> context) throws IOException {
+      @ForAll("contexts") Map<String, String> context)
+      throws IOException {
     EncryptionContext ctx = EncryptionContext.of(context);
     EnvelopeEncryptor enc = RoundTrips.encryptor(KEY, segmentSize, ctx);
     byte[] envelope;
-    try (InputStream in = enc.newEncryptingInputStream(trickle(new ByteArrayInputStream(PLAINTEXT, 0, size), pullChunk))) {
+    try (InputStream in =
+        enc.newEncryptingInputStream(
+            trickle(new ByteArrayInputStream(PLAINTEXT, 0, size), pullChunk))) {
       envelope = readAll(in, pullChunk);
     }
     assertThat((long) envelope.length).isEqualTo(enc.ciphertextLength(size));
     Path file = Files.createTempFile("byok-prop", ".byok");
     try {
       Files.write(file, envelope);
-      try (SeekableByteChannel ch = DECRYPTOR.newDecryptingChannel(FileChannel.open(file, StandardOpenOption.READ), ctx)) {
+      try (SeekableByteChannel ch =
+          DECRYPTOR.newDecryptingChannel(FileChannel.open(file, StandardOpenOption.READ), ctx)) {
         assertThat(ch.size()).isEqualTo(size);
         assertSameBytes(PLAINTEXT, 0, size, readAll(ch, readChunk));
         int from = Math.min(seekTo, size);
@@ -92,7 +105,8 @@ class RoundTripProperties {
       @ForAll @IntRange(min = 4096, max = 70000) int segmentSize,
       @ForAll @IntRange(max = 200 * 1024) int offset,
       @ForAll @IntRange(max = 200 * 1024) int length,
-      @ForAll @IntRange(min = 1, max = 100_000) int readChunk) throws IOException {
+      @ForAll @IntRange(min = 1, max = 100_000) int readChunk)
+      throws IOException {
     EnvelopeEncryptor enc = RoundTrips.encryptor(KEY, segmentSize, EncryptionContext.empty());
     byte[] envelope = RoundTrips.encryptPush(enc, PLAINTEXT, size, 65536);
     EnvelopeHeader header = EnvelopeHeader.read(new ByteArrayInputStream(envelope));
@@ -100,7 +114,8 @@ class RoundTripProperties {
     RangePlan plan = header.planRange(envelope.length, from, length);
     int start = (int) plan.ciphertextOffset();
     byte[] fetched = Arrays.copyOfRange(envelope, start, start + (int) plan.ciphertextLength());
-    try (InputStream in = DECRYPTOR.decryptRange(header, plan, new ByteArrayInputStream(fetched), null)) {
+    try (InputStream in =
+        DECRYPTOR.decryptRange(header, plan, new ByteArrayInputStream(fetched), null)) {
       assertSameBytes(PLAINTEXT, from, Math.min(length, size - from), readAll(in, readChunk));
     }
   }

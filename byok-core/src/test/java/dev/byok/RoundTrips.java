@@ -25,13 +25,19 @@ final class RoundTrips {
   }
 
   static EnvelopeEncryptor encryptor(DataKey key, int segmentSize, EncryptionContext context) {
-    return EnvelopeEncryptor.builder().dataKey(key).keySlot(SLOT).encryptionContext(context)
-        .segmentSize(segmentSize).build();
+    return EnvelopeEncryptor.builder()
+        .dataKey(key)
+        .keySlot(SLOT)
+        .encryptionContext(context)
+        .segmentSize(segmentSize)
+        .build();
   }
 
   /** Push mode: writes {@code pt[0, len)} in writes of at most {@code chunk} bytes. */
-  static byte[] encryptPush(EnvelopeEncryptor enc, byte[] pt, int len, int chunk) throws IOException {
-    ByteArrayOutputStream sink = new ByteArrayOutputStream((int) Math.min(Integer.MAX_VALUE - 8, enc.ciphertextLength(len)));
+  static byte[] encryptPush(EnvelopeEncryptor enc, byte[] pt, int len, int chunk)
+      throws IOException {
+    ByteArrayOutputStream sink =
+        new ByteArrayOutputStream((int) Math.min(Integer.MAX_VALUE - 8, enc.ciphertextLength(len)));
     try (OutputStream out = enc.newEncryptingStream(sink)) {
       for (int off = 0; off < len; off += chunk) {
         out.write(pt, off, Math.min(chunk, len - off));
@@ -52,7 +58,9 @@ final class RoundTrips {
     return all.toByteArray();
   }
 
-  /** Reads a channel from its current position to its end through a buffer of {@code chunk} bytes. */
+  /**
+   * Reads a channel from its current position to its end through a buffer of {@code chunk} bytes.
+   */
   static byte[] readAll(SeekableByteChannel ch, int chunk) throws IOException {
     ByteArrayOutputStream all = new ByteArrayOutputStream();
     ByteBuffer buf = ByteBuffer.allocate(chunk);
@@ -74,7 +82,10 @@ final class RoundTrips {
     };
   }
 
-  /** Asserts {@code actual} is exactly {@code expected[off, off + len)}, naming the first difference. */
+  /**
+   * Asserts {@code actual} is exactly {@code expected[off, off + len)}, naming the first
+   * difference.
+   */
   static void assertSameBytes(byte[] expected, int off, int len, byte[] actual) {
     assertThat(actual.length).as("length").isEqualTo(len);
     int at = Arrays.mismatch(expected, off, off + len, actual, 0, actual.length);

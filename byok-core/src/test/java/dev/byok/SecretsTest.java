@@ -26,8 +26,8 @@ import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Test;
 
 /**
- * Key material never shows in {@code toString}, exception messages or stack traces, in hex,
- * base64 or raw form; destroy() zeroes it; a data key's equality is identity.
+ * Key material never shows in {@code toString}, exception messages or stack traces, in hex, base64
+ * or raw form; destroy() zeroes it; a data key's equality is identity.
  */
 class SecretsTest {
   private final DataKey key = DataKey.generate();
@@ -45,7 +45,8 @@ class SecretsTest {
       forms.add(Base64.getUrlEncoder().encodeToString(w));
       forms.add(new String(w, StandardCharsets.ISO_8859_1));
     }
-    forms.add(Arrays.toString(material).substring(1, 25)); // "12, -3, 45, ..." as Arrays.toString prints
+    forms.add(
+        Arrays.toString(material).substring(1, 25)); // "12, -3, 45, ..." as Arrays.toString prints
     return forms;
   }
 
@@ -86,13 +87,18 @@ class SecretsTest {
     List<ThrowingCallable> failures = new ArrayList<>();
     failures.add(() -> decryptStream(other, env)); // wrong key
     failures.add(() -> decryptChannel(other, env));
-    failures.add(() -> EnvelopeDecryptor.create(DataKeyResolver.of(key))
-        .newDecryptingStream(new ByteArrayInputStream(env), EncryptionContext.of("x", "y")));
+    failures.add(
+        () ->
+            EnvelopeDecryptor.create(DataKeyResolver.of(key))
+                .newDecryptingStream(
+                    new ByteArrayInputStream(env), EncryptionContext.of("x", "y")));
     failures.add(() -> decryptStream(key, RobustTestSupport.flip(env, env.length - 3))); // tampered
-    failures.add(() -> decryptStream(key, RobustTestSupport.flip(env, header.payloadOffset() + 60)));
+    failures.add(
+        () -> decryptStream(key, RobustTestSupport.flip(env, header.payloadOffset() + 60)));
     failures.add(() -> decryptStream(key, Arrays.copyOf(env, env.length - 1))); // truncated
     failures.add(() -> decryptStream(key, Arrays.copyOf(env, header.length() + 100)));
-    failures.add(() -> decryptStream(key, RobustTestSupport.concat(env, new byte[] {0}))); // extended
+    failures.add(
+        () -> decryptStream(key, RobustTestSupport.concat(env, new byte[] {0}))); // extended
     failures.add(() -> decryptChannel(key, RobustTestSupport.flip(env, env.length - 3)));
     failures.add(() -> decryptStream(key, Arrays.copyOf(env, 20)));
     failures.add(() -> decryptStream(key, RobustTestSupport.flip(env, 8)));
@@ -127,12 +133,17 @@ class SecretsTest {
     assertThat(k.isDestroyed()).isTrue();
     k.destroy(); // idempotent
     assertThat(k.materialIsZero()).isTrue();
-    assertThatThrownBy(k::copyKeyMaterial).isInstanceOf(IllegalStateException.class).hasMessageContaining(k.idHex());
-    assertThatThrownBy(() -> enc.newEncryptingStream(OutputStream.nullOutputStream())).isInstanceOf(IllegalStateException.class);
-    assertThatThrownBy(() -> enc.newEncryptingInputStream(InputStream.nullInputStream())).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(k::copyKeyMaterial)
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining(k.idHex());
+    assertThatThrownBy(() -> enc.newEncryptingStream(OutputStream.nullOutputStream()))
+        .isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> enc.newEncryptingInputStream(InputStream.nullInputStream()))
+        .isInstanceOf(IllegalStateException.class);
     assertThatThrownBy(() -> decryptStream(k, env)).isInstanceOf(IllegalStateException.class);
     assertThatThrownBy(() -> EnvelopeEncryptor.builder().dataKey(k))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining(k.idHex());
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining(k.idHex());
     assertThat(k.id()).hasSize(DataKey.ID_LENGTH); // the id is public and stays readable
   }
 
@@ -160,7 +171,11 @@ class SecretsTest {
     assertThatThrownBy(() -> DataKey.of(new byte[15], new byte[32])).hasMessageContaining("15");
     assertThatThrownBy(() -> DataKey.of(new byte[16], new byte[31])).hasMessageContaining("31");
     assertThatThrownBy(() -> DataKey.of(new byte[16], new byte[33])).hasMessageContaining("33");
-    assertThatThrownBy(() -> DataKey.of(null, new byte[32])).isInstanceOf(NullPointerException.class).hasMessageContaining("id");
-    assertThatThrownBy(() -> DataKey.of(new byte[16], null)).isInstanceOf(NullPointerException.class).hasMessageContaining("material");
+    assertThatThrownBy(() -> DataKey.of(null, new byte[32]))
+        .isInstanceOf(NullPointerException.class)
+        .hasMessageContaining("id");
+    assertThatThrownBy(() -> DataKey.of(new byte[16], null))
+        .isInstanceOf(NullPointerException.class)
+        .hasMessageContaining("material");
   }
 }

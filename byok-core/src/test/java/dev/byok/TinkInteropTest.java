@@ -28,11 +28,25 @@ class TinkInteropTest {
   }
 
   @ParameterizedTest
-  @CsvSource({"0,4096", "1,4096", "4039,4096", "4040,4096", "4041,4096", "100000,4096", "300000,65536", "3000000,1048576"})
+  @CsvSource({
+    "0,4096",
+    "1,4096",
+    "4039,4096",
+    "4040,4096",
+    "4041,4096",
+    "100000,4096",
+    "300000,65536",
+    "3000000,1048576"
+  })
   void ourPayloadDecryptsWithStockTink(int size, int segmentSize) throws Exception {
     DataKey key = DataKey.generate();
-    EnvelopeEncryptor enc = EnvelopeEncryptor.builder().dataKey(key).keySlot(SLOT)
-        .encryptionContext(EncryptionContext.of("tenant", "t1")).segmentSize(segmentSize).build();
+    EnvelopeEncryptor enc =
+        EnvelopeEncryptor.builder()
+            .dataKey(key)
+            .keySlot(SLOT)
+            .encryptionContext(EncryptionContext.of("tenant", "t1"))
+            .segmentSize(segmentSize)
+            .build();
     byte[] pt = plaintext(size);
     ByteArrayOutputStream bout = new ByteArrayOutputStream();
     try (OutputStream out = enc.newEncryptingStream(bout)) {
@@ -42,7 +56,9 @@ class TinkInteropTest {
     assertThat((long) envelope.length).isEqualTo(enc.ciphertextLength(size));
     EnvelopeHeader header = EnvelopeHeader.parse(envelope);
     byte[] payload = Arrays.copyOfRange(envelope, header.payloadOffset(), envelope.length);
-    try (InputStream in = tink(key, segmentSize).newDecryptingStream(new ByteArrayInputStream(payload), header.associatedData())) {
+    try (InputStream in =
+        tink(key, segmentSize)
+            .newDecryptingStream(new ByteArrayInputStream(payload), header.associatedData())) {
       assertThat(in.readAllBytes()).isEqualTo(pt);
     }
   }
@@ -51,18 +67,21 @@ class TinkInteropTest {
   @CsvSource({"0,4096", "1,4096", "4040,4096", "100000,4096", "3000000,1048576"})
   void tinkPayloadUnderOurHeaderDecryptsWithOurs(int size, int segmentSize) throws Exception {
     DataKey key = DataKey.generate();
-    EnvelopeEncryptor enc = EnvelopeEncryptor.builder().dataKey(key).keySlot(SLOT).segmentSize(segmentSize).build();
+    EnvelopeEncryptor enc =
+        EnvelopeEncryptor.builder().dataKey(key).keySlot(SLOT).segmentSize(segmentSize).build();
     EnvelopeHeader header = enc.header();
     byte[] pt = plaintext(size);
     ByteArrayOutputStream payload = new ByteArrayOutputStream();
-    try (OutputStream out = tink(key, segmentSize).newEncryptingStream(payload, header.associatedData())) {
+    try (OutputStream out =
+        tink(key, segmentSize).newEncryptingStream(payload, header.associatedData())) {
       out.write(pt);
     }
     ByteArrayOutputStream envelope = new ByteArrayOutputStream();
     envelope.write(header.toByteArray());
     envelope.write(payload.toByteArray());
     EnvelopeDecryptor dec = EnvelopeDecryptor.create(DataKeyResolver.of(key));
-    try (InputStream in = dec.newDecryptingStream(new ByteArrayInputStream(envelope.toByteArray()))) {
+    try (InputStream in =
+        dec.newDecryptingStream(new ByteArrayInputStream(envelope.toByteArray()))) {
       assertThat(in.readAllBytes()).isEqualTo(pt);
     }
     assertThat((long) envelope.size()).isEqualTo(enc.ciphertextLength(size));

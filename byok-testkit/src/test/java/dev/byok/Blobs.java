@@ -15,11 +15,15 @@ import java.util.stream.Collectors;
 /** Shared helpers for the Byok / DataKeyManager tests against the fake KMS. */
 final class Blobs {
   static final int SEGMENT = 4096;
-  static final EncryptionContext CTX = EncryptionContext.of("tenant", "t1", "repository", "snapshots");
+  static final EncryptionContext CTX =
+      EncryptionContext.of("tenant", "t1", "repository", "snapshots");
 
   private Blobs() {}
 
-  /** A Byok on the fake KMS and its manual clock, small segments, encrypting under these key ids (ARNs or aliases). */
+  /**
+   * A Byok on the fake KMS and its manual clock, small segments, encrypting under these key ids
+   * (ARNs or aliases).
+   */
   static Byok.Builder byok(FakeKmsExtension fake, String... keyIds) {
     Byok.Builder b = Byok.builder().provider(fake.kms()).clock(fake.clock()).segmentSize(SEGMENT);
     for (String k : keyIds) {
@@ -63,7 +67,9 @@ final class Blobs {
   /** The envelope with its key slots replaced, payload (from its 40-byte header on) unchanged. */
   static byte[] withSlots(byte[] envelope, List<KeySlot> slots) {
     EnvelopeHeader h = header(envelope);
-    return concat(h.withKeySlots(slots).toByteArray(), Arrays.copyOfRange(envelope, h.length(), envelope.length));
+    return concat(
+        h.withKeySlots(slots).toByteArray(),
+        Arrays.copyOfRange(envelope, h.length(), envelope.length));
   }
 
   /** The payload: everything from the payload header on, which rewrap must leave byte for byte. */
@@ -81,7 +87,10 @@ final class Blobs {
 
   /** Calls that handle data keys: GenerateDataKey, Encrypt, Decrypt, ReEncrypt. */
   static int dataKeyCalls(FakeKmsApi api) {
-    return api.calls("GenerateDataKey") + api.calls("Encrypt") + api.calls("Decrypt") + api.calls("ReEncrypt");
+    return api.calls("GenerateDataKey")
+        + api.calls("Encrypt")
+        + api.calls("Decrypt")
+        + api.calls("ReEncrypt");
   }
 
   /** The key ids named by logged calls of one operation, in order. */

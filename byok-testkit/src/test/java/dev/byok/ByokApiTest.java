@@ -57,7 +57,8 @@ class ByokApiTest {
     byte[] plain = plaintext(size, size);
     byte[] envelope;
     long declared;
-    try (EncryptedInputStream in = byok.newEncryptingInputStream(new ByteArrayInputStream(plain), size, CTX)) {
+    try (EncryptedInputStream in =
+        byok.newEncryptingInputStream(new ByteArrayInputStream(plain), size, CTX)) {
       declared = in.length();
       envelope = in.readAllBytes();
     }
@@ -66,7 +67,8 @@ class ByokApiTest {
     assertThat(decrypt(byok, envelope)).isEqualTo(plain);
 
     // unknown length: the same envelope shape
-    byte[] unknown = byok.newEncryptingInputStream(new ByteArrayInputStream(plain), CTX).readAllBytes();
+    byte[] unknown =
+        byok.newEncryptingInputStream(new ByteArrayInputStream(plain), CTX).readAllBytes();
     assertThat(unknown).hasSize((int) declared);
     assertThat(decrypt(byok, unknown)).isEqualTo(plain);
   }
@@ -74,13 +76,20 @@ class ByokApiTest {
   @Test
   void aSourceShorterOrLongerThanDeclaredFailsTheRead() {
     byte[] plain = plaintext(5000, 1);
-    assertThatThrownBy(() -> byok.newEncryptingInputStream(new ByteArrayInputStream(plain), 5001, CTX).readAllBytes())
+    assertThatThrownBy(
+            () ->
+                byok.newEncryptingInputStream(new ByteArrayInputStream(plain), 5001, CTX)
+                    .readAllBytes())
         .isInstanceOf(IOException.class)
         .hasMessageContaining("5001");
-    assertThatThrownBy(() -> byok.newEncryptingInputStream(new ByteArrayInputStream(plain), 4999, CTX).readAllBytes())
+    assertThatThrownBy(
+            () ->
+                byok.newEncryptingInputStream(new ByteArrayInputStream(plain), 4999, CTX)
+                    .readAllBytes())
         .isInstanceOf(IOException.class)
         .hasMessageContaining("4999");
-    assertThatThrownBy(() -> byok.newEncryptingInputStream(new ByteArrayInputStream(plain), -1, CTX))
+    assertThatThrownBy(
+            () -> byok.newEncryptingInputStream(new ByteArrayInputStream(plain), -1, CTX))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("-1");
   }
@@ -98,8 +107,11 @@ class ByokApiTest {
 
     Path other = Files.write(dir.resolve("other"), new byte[] {1, 2, 3});
     assertThatThrownBy(() -> byok.decryptFile(enc, other, EncryptionContext.of("tenant", "t2")))
-        .isInstanceOfSatisfying(InvalidCiphertextException.class,
-            e -> assertThat(e.reason()).isEqualTo(InvalidCiphertextException.Reason.CONTEXT_MISMATCH));
+        .isInstanceOfSatisfying(
+            InvalidCiphertextException.class,
+            e ->
+                assertThat(e.reason())
+                    .isEqualTo(InvalidCiphertextException.Reason.CONTEXT_MISMATCH));
     assertThat(other).hasBinaryContent(new byte[] {1, 2, 3});
     byok.decryptFile(enc, other, null);
     assertThat(other).hasBinaryContent(plain);
@@ -112,11 +124,13 @@ class ByokApiTest {
     byte[] envelope = encrypt(byok, plain);
     EnvelopeHeader h = Byok.inspect(new ByteArrayInputStream(envelope));
     RangePlan plan = h.planRange(envelope.length, 2 * SEGMENT - 10, SEGMENT + 20);
-    InputStream fetched = new ByteArrayInputStream(
-        envelope, (int) plan.ciphertextOffset(), (int) plan.ciphertextLength());
+    InputStream fetched =
+        new ByteArrayInputStream(
+            envelope, (int) plan.ciphertextOffset(), (int) plan.ciphertextLength());
     try (InputStream range = byok.decryptRange(h, plan, fetched, CTX)) {
       // the range ends inside a segment: the stream must end there (-1), not return 0 or more bytes
-      assertThat(range.readAllBytes()).isEqualTo(Arrays.copyOfRange(plain, 2 * SEGMENT - 10, 3 * SEGMENT + 10));
+      assertThat(range.readAllBytes())
+          .isEqualTo(Arrays.copyOfRange(plain, 2 * SEGMENT - 10, 3 * SEGMENT + 10));
       assertThat(range.read()).isEqualTo(-1);
     }
 
@@ -128,7 +142,8 @@ class ByokApiTest {
       while (buf.hasRemaining() && ch.read(buf) > 0) {
         // fill
       }
-      assertThat(buf.array()).isEqualTo(Arrays.copyOfRange(plain, 4 * SEGMENT + 1, 4 * SEGMENT + 101));
+      assertThat(buf.array())
+          .isEqualTo(Arrays.copyOfRange(plain, 4 * SEGMENT + 1, 4 * SEGMENT + 101));
     }
   }
 
@@ -183,10 +198,12 @@ class ByokApiTest {
 
     api().startOutage();
     assertThatThrownBy(() -> decrypt(byok, uncached))
-        .isInstanceOfSatisfying(KmsUnavailableException.class, e -> {
-          assertThat(e.retryable()).isTrue();
-          assertThat(e.throttled()).isFalse();
-        });
+        .isInstanceOfSatisfying(
+            KmsUnavailableException.class,
+            e -> {
+              assertThat(e.retryable()).isTrue();
+              assertThat(e.throttled()).isFalse();
+            });
     assertThat(decrypt(byok, cached)).isEqualTo(plaintext(10, 1));
     assertThat(key.materialIsZero()).isFalse(); // a transient failure purges nothing
     byte[] during = encrypt(byok, plaintext(10, 3)); // the active encrypting key needs no KMS call
@@ -211,7 +228,9 @@ class ByokApiTest {
     FakeKms kms = fake.kms();
     assertFails(() -> Byok.builder().encryptUnder("fake-kms://" + arn).build(), "provider");
     assertFails(() -> Byok.builder().provider(kms).build(), "KEK");
-    assertFails(() -> Byok.builder().provider(kms).encryptUnder("other-kms://alias/x").build(), "other-kms");
+    assertFails(
+        () -> Byok.builder().provider(kms).encryptUnder("other-kms://alias/x").build(),
+        "other-kms");
     assertFails(() -> Byok.builder().provider(kms).provider(FakeKms.create()), "fake-kms");
     assertFails(() -> Byok.builder().encryptUnder("alias/no-scheme"), "alias/no-scheme");
     assertFails(() -> Byok.builder().encryptUnder("Bad_Provider://alias/x"), "Bad_Provider");

@@ -67,20 +67,25 @@ class DataKeyReuseTest {
     // so the test sees real contention instead of threads that happen to run one after another
     api().injectLatency(Duration.ofMillis(1), d -> awaitOthersBlocked(workers));
     CountDownLatch start = new CountDownLatch(1);
-    ExecutorService pool = Executors.newFixedThreadPool(n, r -> {
-      Thread t = new Thread(r);
-      synchronized (workers) {
-        workers.add(t);
-      }
-      return t;
-    });
+    ExecutorService pool =
+        Executors.newFixedThreadPool(
+            n,
+            r -> {
+              Thread t = new Thread(r);
+              synchronized (workers) {
+                workers.add(t);
+              }
+              return t;
+            });
     try {
       List<Future<byte[]>> results = new ArrayList<>();
       for (int i = 0; i < n; i++) {
-        results.add(pool.submit(() -> {
-          start.await();
-          return decrypt(reader, blob);
-        }));
+        results.add(
+            pool.submit(
+                () -> {
+                  start.await();
+                  return decrypt(reader, blob);
+                }));
       }
       start.countDown();
       for (Future<byte[]> f : results) {
@@ -93,15 +98,22 @@ class DataKeyReuseTest {
     assertThat(reader.keys().stats().kmsCalls()).containsEntry("decrypt/ok", 1L);
   }
 
-  /** Spins (never sleeps) until every worker but this one is BLOCKED or done; gives up after 5 s. */
+  /**
+   * Spins (never sleeps) until every worker but this one is BLOCKED or done; gives up after 5 s.
+   */
   private static void awaitOthersBlocked(List<Thread> workers) {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
     while (System.nanoTime() < deadline) {
       boolean all;
       synchronized (workers) {
-        all = workers.size() == 64
-            && workers.stream().allMatch(t -> t == Thread.currentThread()
-                || t.getState() == Thread.State.BLOCKED || t.getState() == Thread.State.TERMINATED);
+        all =
+            workers.size() == 64
+                && workers.stream()
+                    .allMatch(
+                        t ->
+                            t == Thread.currentThread()
+                                || t.getState() == Thread.State.BLOCKED
+                                || t.getState() == Thread.State.TERMINATED);
       }
       if (all) {
         return;
@@ -112,7 +124,10 @@ class DataKeyReuseTest {
 
   @Test
   void maxAgeRollsOverOnTheClock() {
-    Byok byok = byok(fake, newKey()).dataKeyPolicy(DataKeyPolicy.builder().maxAge(Duration.ofMinutes(1)).build()).build();
+    Byok byok =
+        byok(fake, newKey())
+            .dataKeyPolicy(DataKeyPolicy.builder().maxAge(Duration.ofMinutes(1)).build())
+            .build();
     List<byte[]> blobs = new ArrayList<>();
     blobs.add(encrypt(byok, plaintext(10, 0)));
     assertThat(api().calls("GenerateDataKey")).isEqualTo(1);
@@ -135,7 +150,8 @@ class DataKeyReuseTest {
 
   @Test
   void maxBlobsRollsOverAfterExactlyThatMany() {
-    Byok byok = byok(fake, newKey()).dataKeyPolicy(DataKeyPolicy.builder().maxBlobs(3).build()).build();
+    Byok byok =
+        byok(fake, newKey()).dataKeyPolicy(DataKeyPolicy.builder().maxBlobs(3).build()).build();
     List<byte[]> blobs = new ArrayList<>();
     List<Integer> generatedAfterEach = new ArrayList<>();
     for (int i = 0; i < 7; i++) {
@@ -149,7 +165,10 @@ class DataKeyReuseTest {
 
   @Test
   void maxBytesRollsOverOnceTheBudgetIsSpent() {
-    Byok byok = byok(fake, newKey()).dataKeyPolicy(DataKeyPolicy.builder().maxBytes(10_000).build()).build();
+    Byok byok =
+        byok(fake, newKey())
+            .dataKeyPolicy(DataKeyPolicy.builder().maxBytes(10_000).build())
+            .build();
     List<byte[]> blobs = new ArrayList<>();
     List<Integer> generatedAfterEach = new ArrayList<>();
     int[] sizes = {6_000, 6_000, 50_000, 1, 9_999, 1, 1};
@@ -157,7 +176,8 @@ class DataKeyReuseTest {
       blobs.add(encrypt(byok, plaintext(sizes[i], i)));
       generatedAfterEach.add(api().calls("GenerateDataKey"));
     }
-    // 6000 (<10000, reuse) 12000 -> new key; one blob larger than the budget is allowed; then a new key
+    // 6000 (<10000, reuse) 12000 -> new key; one blob larger than the budget is allowed; then a new
+    // key
     // for 1 + 9999 = 10000 bytes, after which the next blob needs another
     assertThat(generatedAfterEach).containsExactly(1, 1, 2, 3, 3, 4, 4);
     for (int i = 0; i < sizes.length; i++) {
@@ -189,7 +209,9 @@ class DataKeyReuseTest {
     assertThat(Blobs.keysCalled(api(), "GenerateDataKey")).containsExactly(arn, arn);
     assertThat(Blobs.keysCalled(api(), "Encrypt")).containsExactly(second, second);
     assertThat(dekIds(List.of(a1, a2, b1))).containsExactly(0, 0, 1);
-    assertThat(Blobs.header(a1).keySlots()).extracting(KeySlot::keyArn).containsExactly(arn, second);
+    assertThat(Blobs.header(a1).keySlots())
+        .extracting(KeySlot::keyArn)
+        .containsExactly(arn, second);
   }
 
   /** Numbers each blob's DEK id by first appearance: equal numbers share a data key. */

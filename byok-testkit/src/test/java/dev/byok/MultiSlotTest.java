@@ -33,7 +33,9 @@ class MultiSlotTest {
     first = api().createKey().arn();
     second = api().createKey().arn();
     blob = encrypt(byok(fake, first, second).build(), plain);
-    assertThat(Blobs.header(blob).keySlots()).extracting(KeySlot::keyArn).containsExactly(first, second);
+    assertThat(Blobs.header(blob).keySlots())
+        .extracting(KeySlot::keyArn)
+        .containsExactly(first, second);
     api().resetCallLog();
   }
 
@@ -67,7 +69,8 @@ class MultiSlotTest {
     api().disableKey(first);
     api().disableKey(second);
     assertThatThrownBy(() -> decrypt(reader(), blob))
-        .isInstanceOfSatisfying(KeyUnusableException.class,
+        .isInstanceOfSatisfying(
+            KeyUnusableException.class,
             e -> assertThat(e.reason()).isEqualTo(KeyUnusableException.Reason.DISABLED));
     assertThat(keysCalled(api(), "Decrypt")).containsExactly(first, second);
   }
@@ -92,7 +95,8 @@ class MultiSlotTest {
     assertThat(keysCalled(api(), "Decrypt")).containsExactly(second);
 
     api().disableKey(second); // preferred slot unusable: falls back to the other
-    assertThat(decrypt(byok(fake, first, second).slotOrder(secondFirst).build(), blob)).isEqualTo(plain);
+    assertThat(decrypt(byok(fake, first, second).slotOrder(secondFirst).build(), blob))
+        .isEqualTo(plain);
     assertThat(keysCalled(api(), "Decrypt")).containsExactly(second, second, first);
   }
 }

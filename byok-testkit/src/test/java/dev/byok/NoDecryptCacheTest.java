@@ -14,15 +14,22 @@ import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code decryptCache(0, ...)} means "no caching": every blob unwraps through the KMS, and nothing lingers. */
+/**
+ * {@code decryptCache(0, ...)} means "no caching": every blob unwraps through the KMS, and nothing
+ * lingers.
+ */
 class NoDecryptCacheTest {
   private final FakeKms kms = FakeKms.create();
   private final Byok byok;
 
   NoDecryptCacheTest() {
     kms.api().createAlias("alias/app", kms.api().createKey().arn());
-    byok = Byok.builder().provider(kms).encryptUnder("fake-kms://alias/app")
-        .decryptCache(0, Duration.ofMinutes(10)).build();
+    byok =
+        Byok.builder()
+            .provider(kms)
+            .encryptUnder("fake-kms://alias/app")
+            .decryptCache(0, Duration.ofMinutes(10))
+            .build();
   }
 
   private byte[] encrypt(byte[] plaintext) throws IOException {
@@ -52,7 +59,8 @@ class NoDecryptCacheTest {
     DataKey key = byok.keys().resolve(header);
     assertThat(key.singleUse()).isTrue();
     assertThat(key.isDestroyed()).isFalse();
-    try (InputStream in = EnvelopeDecryptor.create(h -> key).newDecryptingStream(new ByteArrayInputStream(blob))) {
+    try (InputStream in =
+        EnvelopeDecryptor.create(h -> key).newDecryptingStream(new ByteArrayInputStream(blob))) {
       assertThat(key.isDestroyed()).isTrue();
       assertThat(key.materialIsZero()).isTrue();
       assertThat(in.readAllBytes()).containsExactly(4);

@@ -24,7 +24,8 @@ class RevocationTest {
 
   private static void assertDisabled(Runnable decrypt) {
     assertThatThrownBy(decrypt::run)
-        .isInstanceOfSatisfying(KeyUnusableException.class,
+        .isInstanceOfSatisfying(
+            KeyUnusableException.class,
             e -> assertThat(e.reason()).isEqualTo(KeyUnusableException.Reason.DISABLED));
   }
 
@@ -43,7 +44,8 @@ class RevocationTest {
     assertThat(decrypt(byok, blob)).isEqualTo(plaintext(100, 1));
     assertThat(api().calls("Decrypt")).isEqualTo(1);
 
-    assertThat(byok.keys().invalidate(arn)).isEqualTo(2); // the decrypt entry and the active encrypting key
+    assertThat(byok.keys().invalidate(arn))
+        .isEqualTo(2); // the decrypt entry and the active encrypting key
     assertThat(cached.materialIsZero()).isTrue();
     assertThat(cached.isDestroyed()).isTrue();
     assertThat(byok.keys().cachedKeys()).isZero();
@@ -52,7 +54,8 @@ class RevocationTest {
     assertThat(api().calls("Decrypt", "DisabledException")).isEqualTo(1);
     assertThat(byok.keys().stats().purges()).isGreaterThanOrEqualTo(2);
 
-    // the encrypting key was purged too: a new blob needs GenerateDataKey, which the disabled key refuses
+    // the encrypting key was purged too: a new blob needs GenerateDataKey, which the disabled key
+    // refuses
     assertDisabled(() -> encrypt(byok, plaintext(10, 2)));
   }
 
@@ -69,7 +72,8 @@ class RevocationTest {
     DataKey cachedA = reader.keys().resolve(header(a));
 
     api().disableKey(arn);
-    assertDisabled(() -> decrypt(reader, b)); // uncached: KMS says Disabled, which purges a's key too
+    assertDisabled(
+        () -> decrypt(reader, b)); // uncached: KMS says Disabled, which purges a's key too
     assertThat(cachedA.materialIsZero()).isTrue();
     assertDisabled(() -> decrypt(reader, a));
     assertThat(api().calls("Decrypt")).isEqualTo(3);
@@ -108,9 +112,11 @@ class RevocationTest {
     assertThat(byok.keys().isLocked(arn)).isTrue();
     assertThat(cached.materialIsZero()).isTrue();
     assertThatThrownBy(() -> decrypt(byok, blob))
-        .isInstanceOfSatisfying(KeyUnusableException.class,
+        .isInstanceOfSatisfying(
+            KeyUnusableException.class,
             e -> assertThat(e.reason()).isEqualTo(KeyUnusableException.Reason.LOCKED));
-    assertThatThrownBy(() -> encrypt(byok, plaintext(10, 2))).isInstanceOf(KeyUnusableException.class);
+    assertThatThrownBy(() -> encrypt(byok, plaintext(10, 2)))
+        .isInstanceOf(KeyUnusableException.class);
     assertThat(api().callLog()).hasSize(before);
 
     byok.keys().unlock(arn);

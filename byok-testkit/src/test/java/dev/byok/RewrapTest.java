@@ -73,19 +73,22 @@ class RewrapTest {
     assertThat(header(after).associatedData()).isEqualTo(header(before).associatedData());
     assertThat(r.payloadBytesReencrypted()).isZero();
     assertThat(r.payloadBytesCopied()).isEqualTo(payload(before).length);
-    // one ReEncrypt (the log names its destination); the data key never went back to KMS in plaintext
+    // one ReEncrypt (the log names its destination); the data key never went back to KMS in
+    // plaintext
     assertThat(keysCalled(api(), "ReEncrypt")).containsExactly(newKek);
     assertThat(api().calls("Encrypt")).isZero();
 
     api().scheduleKeyDeletion(oldKek, 7);
     fake.clock().advance(Duration.ofDays(7).plusSeconds(1));
     assertThatThrownBy(() -> api().describeKey(oldKek))
-        .isInstanceOfSatisfying(FakeKmsException.class, e -> assertThat(e.errorCode()).isEqualTo("NotFoundException"));
+        .isInstanceOfSatisfying(
+            FakeKmsException.class, e -> assertThat(e.errorCode()).isEqualTo("NotFoundException"));
 
     Byok reader = byok(fake, newKek).build(); // trusts only the new KEK
     assertThat(decrypt(reader, after)).isEqualTo(plain);
     assertThatThrownBy(() -> decrypt(byok(fake, newKek).allowDecryptWith(oldKek).build(), before))
-        .isInstanceOfSatisfying(KeyUnusableException.class,
+        .isInstanceOfSatisfying(
+            KeyUnusableException.class,
             e -> assertThat(e.reason()).isEqualTo(KeyUnusableException.Reason.NOT_FOUND));
   }
 
@@ -102,8 +105,13 @@ class RewrapTest {
   @Test
   void withoutReEncryptTheDataKeyIsWrappedWithEncrypt() throws IOException {
     KeyProvider noReEncrypt = new WithoutReEncrypt(fake.kms());
-    Byok byok = Byok.builder().provider(noReEncrypt).clock(fake.clock()).encryptUnder(KeyRef.of("fake-kms", newKek))
-        .allowDecryptWith(oldKek).build();
+    Byok byok =
+        Byok.builder()
+            .provider(noReEncrypt)
+            .clock(fake.clock())
+            .encryptUnder(KeyRef.of("fake-kms", newKek))
+            .allowDecryptWith(oldKek)
+            .build();
     Path dst = dir.resolve("rewrapped");
     byok.rewrap(src, dst);
     assertThat(api().calls("ReEncrypt")).isZero();
@@ -114,14 +122,19 @@ class RewrapTest {
 
   @Test
   void aSlotThatUnwrapsToAnotherKeyIsNeverTheSourceOfANewSlot() throws IOException {
-    // key slots are outside the authenticated header: a slot under a trusted KEK wrapping other bytes
-    // is skipped when reading (commitment mismatch), and ReEncrypt from it would make a useless new slot
+    // key slots are outside the authenticated header: a slot under a trusted KEK wrapping other
+    // bytes
+    // is skipped when reading (commitment mismatch), and ReEncrypt from it would make a useless new
+    // slot
     byte[] blob = Files.readAllBytes(src);
     EnvelopeHeader h = header(blob);
     KeySlot real = h.keySlots().get(0);
-    byte[] forged = api().encrypt(oldKek, plaintext(32, 5), h.encryptionContext().asMap()).ciphertextBlob();
-    EnvelopeHeader planted = h.withKeySlots(List.of(KeySlot.of(real.providerId(), oldKek, forged), real));
-    Files.write(src, concat(Arrays.copyOf(planted.toByteArray(), planted.payloadOffset()), payload(blob)));
+    byte[] forged =
+        api().encrypt(oldKek, plaintext(32, 5), h.encryptionContext().asMap()).ciphertextBlob();
+    EnvelopeHeader planted =
+        h.withKeySlots(List.of(KeySlot.of(real.providerId(), oldKek, forged), real));
+    Files.write(
+        src, concat(Arrays.copyOf(planted.toByteArray(), planted.payloadOffset()), payload(blob)));
     assertThat(decrypt(migrating(), Files.readAllBytes(src))).isEqualTo(plain);
 
     migrating().rewrap(src, src);
@@ -151,8 +164,11 @@ class RewrapTest {
 
   private static void assertRejected(org.assertj.core.api.ThrowableAssert.ThrowingCallable rewrap) {
     assertThatThrownBy(rewrap)
-        .isInstanceOfSatisfying(InvalidCiphertextException.class,
-            e -> assertThat(e.reason()).isEqualTo(InvalidCiphertextException.Reason.AUTHENTICATION_FAILED));
+        .isInstanceOfSatisfying(
+            InvalidCiphertextException.class,
+            e ->
+                assertThat(e.reason())
+                    .isEqualTo(InvalidCiphertextException.Reason.AUTHENTICATION_FAILED));
   }
 
   /** The fake KMS without its ReEncrypt capability, as a provider whose KMS has none. */

@@ -47,32 +47,40 @@ class SecretLeakTest {
   @TempDir Path dir;
 
   private final List<byte[]> deks = new ArrayList<>();
-  private final List<String> shown = new ArrayList<>(); // toString at the time, before any key is zeroed
+  private final List<String> shown =
+      new ArrayList<>(); // toString at the time, before any key is zeroed
   private final List<Throwable> thrown = new ArrayList<>();
 
   @Test
   void noDataKeyByteInLogsExceptionsOrToString() throws IOException {
     String logFile = System.getProperty(LOG_FILE);
-    assertThat(logFile).as("run through Maven: surefire sets %s and debug logging", LOG_FILE).isNotNull();
+    assertThat(logFile)
+        .as("run through Maven: surefire sets %s and debug logging", LOG_FILE)
+        .isNotNull();
 
     String k1 = fake.api().createKey().arn();
     String k2 = fake.api().createKey().arn();
     fake.api().createAlias("alias/app", k1);
     Byok byok = byok(fake, "alias/app", k2).decryptCache(2, Duration.ofMinutes(10)).build();
-    byok.keys().addObserver((op, key, arn, e) -> {
-      throw new IllegalStateException("observer bug"); // logged at warn with a stack trace
-    });
+    byok.keys()
+        .addObserver(
+            (op, key, arn, e) -> {
+              throw new IllegalStateException("observer bug"); // logged at warn with a stack trace
+            });
 
     // encrypt: push, pull with and without length, file
     byte[] plain = plaintext(3 * SEGMENT + 7, 1);
     byte[] pushed = encrypt(byok, plain);
     byte[] pulled;
-    try (EncryptedInputStream in = byok.newEncryptingInputStream(
-        new ByteArrayInputStream(plain), plain.length, EncryptionContext.of("tenant", "t2"))) {
+    try (EncryptedInputStream in =
+        byok.newEncryptingInputStream(
+            new ByteArrayInputStream(plain), plain.length, EncryptionContext.of("tenant", "t2"))) {
       pulled = in.readAllBytes();
     }
-    byte[] unknown = byok.newEncryptingInputStream(new ByteArrayInputStream(plain), EncryptionContext.of("tenant", "t3"))
-        .readAllBytes();
+    byte[] unknown =
+        byok.newEncryptingInputStream(
+                new ByteArrayInputStream(plain), EncryptionContext.of("tenant", "t3"))
+            .readAllBytes();
     Path src = Files.write(dir.resolve("plain"), plain);
     Path enc = dir.resolve("enc");
     byok.encryptFile(src, enc, CTX);
@@ -96,8 +104,13 @@ class SecretLeakTest {
     }
     EnvelopeHeader h = Byok.inspect(new ByteArrayInputStream(pushed));
     RangePlan plan = h.planRange(pushed.length, 10, 5000);
-    try (InputStream r = byok.decryptRange(h, plan, new ByteArrayInputStream(pushed, (int) plan.ciphertextOffset(),
-        (int) plan.ciphertextLength()), null)) {
+    try (InputStream r =
+        byok.decryptRange(
+            h,
+            plan,
+            new ByteArrayInputStream(
+                pushed, (int) plan.ciphertextOffset(), (int) plan.ciphertextLength()),
+            null)) {
       r.readAllBytes();
     }
     byok.decryptFile(enc, dir.resolve("out"), CTX);
@@ -112,10 +125,20 @@ class SecretLeakTest {
     tampered[tampered.length - 5] ^= 1;
     attempt(() -> decrypt(byok, tampered));
     attempt(() -> decrypt(byok, Arrays.copyOf(pushed, pushed.length - 1)));
-    attempt(() -> decrypt(byok, withSlots(a, header(b).keySlots()))); // unwraps to b's key: commitment mismatch
-    attempt(() -> byok.newDecryptingStream(new ByteArrayInputStream(pushed), EncryptionContext.of("x", "y")));
+    attempt(
+        () ->
+            decrypt(
+                byok,
+                withSlots(a, header(b).keySlots()))); // unwraps to b's key: commitment mismatch
+    attempt(
+        () ->
+            byok.newDecryptingStream(
+                new ByteArrayInputStream(pushed), EncryptionContext.of("x", "y")));
     attempt(() -> decrypt(byok, withSlots(a, List.of(KeySlot.of("evil", k1, new byte[] {1})))));
-    attempt(() -> byok.newEncryptingInputStream(new ByteArrayInputStream(plain), plain.length + 1, CTX).readAllBytes());
+    attempt(
+        () ->
+            byok.newEncryptingInputStream(new ByteArrayInputStream(plain), plain.length + 1, CTX)
+                .readAllBytes());
     attempt(() -> migrated.rewrap(dir.resolve("nothing-here"), dir.resolve("x")));
     fake.api().startOutage();
     attempt(() -> decrypt(byok(fake, k1).build(), unknown)); // a cold reader needs KMS
@@ -131,7 +154,16 @@ class SecretLeakTest {
     byok.keys().lock(k2);
     attempt(() -> decrypt(byok, pushed));
 
-    show(byok, byok.keys(), byok.keys().stats(), migrated, once, fake.kms(), CTX, h.keySlots(), doomed);
+    show(
+        byok,
+        byok.keys(),
+        byok.keys().stats(),
+        migrated,
+        once,
+        fake.kms(),
+        CTX,
+        h.keySlots(),
+        doomed);
 
     List<String> leaks = new ArrayList<>();
     for (String o : shown) {
@@ -148,12 +180,18 @@ class SecretLeakTest {
 
     // the scan saw what it should: every failure path threw, the log holds this workload's lines
     assertThat(thrown).hasSize(13);
-    assertThat(log).contains("new data key " + header(pushed).dekIdHex(), "purged", "observer bug",
-        "kms decrypt " + k1 + " -> transient");
+    assertThat(log)
+        .contains(
+            "new data key " + header(pushed).dekIdHex(),
+            "purged",
+            "observer bug",
+            "kms decrypt " + k1 + " -> transient");
     // and it can fail: a key written in any of the forms is found
     byte[] dek = deks.get(0);
-    assertThat(leaks("control", "x" + HexFormat.of().withUpperCase().formatHex(dek, 3, 11) + "y")).hasSize(1);
-    assertThat(leaks("control", Base64.getUrlEncoder().withoutPadding().encodeToString(dek))).hasSize(1);
+    assertThat(leaks("control", "x" + HexFormat.of().withUpperCase().formatHex(dek, 3, 11) + "y"))
+        .hasSize(1);
+    assertThat(leaks("control", Base64.getUrlEncoder().withoutPadding().encodeToString(dek)))
+        .hasSize(1);
     assertThat(leaks("control", new String(dek, StandardCharsets.ISO_8859_1))).hasSize(1);
     assertThat(leaks("control", Arrays.toString(dek))).hasSize(1);
   }
@@ -172,7 +210,8 @@ class SecretLeakTest {
       thrown.add(e);
       return;
     }
-    throw new AssertionError("step " + (thrown.size() + 1) + " of the failure workload did not fail");
+    throw new AssertionError(
+        "step " + (thrown.size() + 1) + " of the failure workload did not fail");
   }
 
   @FunctionalInterface
@@ -196,7 +235,10 @@ class SecretLeakTest {
     return found;
   }
 
-  /** Hex of every 8-byte window (lower case; the text is searched lower-cased too), Base64, decimal, raw. */
+  /**
+   * Hex of every 8-byte window (lower case; the text is searched lower-cased too), Base64, decimal,
+   * raw.
+   */
   private static Set<String> forms(byte[] k) {
     Set<String> f = new LinkedHashSet<>();
     for (int i = 0; i + 8 <= k.length; i++) {

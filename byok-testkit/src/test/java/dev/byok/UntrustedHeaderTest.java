@@ -75,22 +75,29 @@ class UntrustedHeaderTest {
         .hasMessageContaining("allow-list");
     // the same slot spliced into a blob of the trusted key's data key
     byte[] spliced = withSlots(blob, header(otherBlob).keySlots());
-    assertThatThrownBy(() -> decrypt(reader(), spliced)).isInstanceOf(ByokConfigurationException.class);
+    assertThatThrownBy(() -> decrypt(reader(), spliced))
+        .isInstanceOf(ByokConfigurationException.class);
     // a KMS address in another account and region
-    KeySlot foreign = KeySlot.of("fake-kms", "arn:aws:kms:eu-west-1:999999999999:key/" + java.util.UUID.randomUUID(),
-        header(blob).keySlots().get(0).wrappedKey());
+    KeySlot foreign =
+        KeySlot.of(
+            "fake-kms",
+            "arn:aws:kms:eu-west-1:999999999999:key/" + java.util.UUID.randomUUID(),
+            header(blob).keySlots().get(0).wrappedKey());
     assertThatThrownBy(() -> decrypt(reader(), withSlots(blob, List.of(foreign))))
         .isInstanceOf(ByokConfigurationException.class)
         .hasMessageContaining("999999999999");
-    // a reader that names its KEK by alias resolves its own alias (DescribeKey), never the header's key
+    // a reader that names its KEK by alias resolves its own alias (DescribeKey), never the header's
+    // key
     api().createAlias("alias/app", trusted);
     assertThatThrownBy(() -> decrypt(byok(fake, "alias/app").build(), otherBlob))
         .isInstanceOf(ByokConfigurationException.class);
     assertThat(keysCalled(api(), "DescribeKey")).containsOnly("alias/app");
     assertNoDataKeyCall();
 
-    // control: allowed explicitly, the same blob decrypts, so the refusal above was the allow-list's
-    assertThat(decrypt(byok(fake, trusted).allowDecryptWith(other).build(), otherBlob)).isEqualTo(plain);
+    // control: allowed explicitly, the same blob decrypts, so the refusal above was the
+    // allow-list's
+    assertThat(decrypt(byok(fake, trusted).allowDecryptWith(other).build(), otherBlob))
+        .isEqualTo(plain);
   }
 
   @Test
@@ -109,7 +116,8 @@ class UntrustedHeaderTest {
     byte[] hostile = withRawSlotSection(blob, slotSection(slots));
     assertMalformed(hostile);
     // control: the bound itself is accepted
-    byte[] atBound = withRawSlotSection(blob, slotSection(Arrays.copyOf(slots, EnvelopeFormat.MAX_KEY_SLOTS)));
+    byte[] atBound =
+        withRawSlotSection(blob, slotSection(Arrays.copyOf(slots, EnvelopeFormat.MAX_KEY_SLOTS)));
     assertThat(header(atBound).keySlots()).hasSize(EnvelopeFormat.MAX_KEY_SLOTS);
   }
 
@@ -127,14 +135,18 @@ class UntrustedHeaderTest {
     slot.write(1);
     writeSlot(slot, "fake-kms", arn, new byte[100]);
     byte[] section = slot.toByteArray();
-    section[section.length - 102] = 0x10; // high byte: claims 0x1064 = 4196 wrapped bytes, 100 present
+    section[section.length - 102] =
+        0x10; // high byte: claims 0x1064 = 4196 wrapped bytes, 100 present
     assertMalformed(withRawSlotSection(blob, section));
   }
 
   private void assertMalformed(byte[] hostile) {
     assertThatThrownBy(() -> decrypt(reader(), hostile))
-        .isInstanceOfSatisfying(InvalidCiphertextException.class,
-            e -> assertThat(e.reason()).isEqualTo(InvalidCiphertextException.Reason.MALFORMED_HEADER));
+        .isInstanceOfSatisfying(
+            InvalidCiphertextException.class,
+            e ->
+                assertThat(e.reason())
+                    .isEqualTo(InvalidCiphertextException.Reason.MALFORMED_HEADER));
     assertThatThrownBy(() -> Byok.inspect(new ByteArrayInputStream(hostile)))
         .isInstanceOf(InvalidCiphertextException.class);
     assertNoDataKeyCall();
@@ -150,7 +162,8 @@ class UntrustedHeaderTest {
     return b.toByteArray();
   }
 
-  private static void writeSlot(ByteArrayOutputStream b, String provider, String arn, byte[] wrapped) {
+  private static void writeSlot(
+      ByteArrayOutputStream b, String provider, String arn, byte[] wrapped) {
     byte[] p = provider.getBytes(StandardCharsets.UTF_8);
     byte[] a = arn.getBytes(StandardCharsets.UTF_8);
     b.write(p.length);
@@ -163,7 +176,10 @@ class UntrustedHeaderTest {
     b.writeBytes(wrapped);
   }
 
-  /** The envelope with its slot section replaced by {@code body} (and a length field that matches it). */
+  /**
+   * The envelope with its slot section replaced by {@code body} (and a length field that matches
+   * it).
+   */
   private static byte[] withRawSlotSection(byte[] envelope, byte[] body) {
     EnvelopeHeader h = header(envelope);
     int n = body.length;

@@ -24,11 +24,14 @@ import org.jspecify.annotations.NullMarked;
  */
 @NullMarked
 final class AtomicOutput implements AutoCloseable {
-  /** Temporary files not yet committed or deleted; a shutdown hook (Ctrl-C, SIGTERM) deletes them. */
+  /**
+   * Temporary files not yet committed or deleted; a shutdown hook (Ctrl-C, SIGTERM) deletes them.
+   */
   private static final Set<Path> PENDING = ConcurrentHashMap.newKeySet();
 
   static {
-    Runtime.getRuntime().addShutdownHook(new Thread(AtomicOutput::deletePending, "byok-delete-partial-outputs"));
+    Runtime.getRuntime()
+        .addShutdownHook(new Thread(AtomicOutput::deletePending, "byok-delete-partial-outputs"));
   }
 
   private final Path target;
@@ -42,7 +45,8 @@ final class AtomicOutput implements AutoCloseable {
     this.tmp = tmp;
     this.channel = channel;
     // closing the caller's stream chain must not close the channel before commit() forces it
-    this.stream = new BufferedOutputStream(Streams.nonClosing(Channels.newOutputStream(channel)), 1 << 16);
+    this.stream =
+        new BufferedOutputStream(Streams.nonClosing(Channels.newOutputStream(channel)), 1 << 16);
   }
 
   /**
@@ -69,7 +73,9 @@ final class AtomicOutput implements AutoCloseable {
     }
   }
 
-  /** @return where to write; closing it flushes but does not commit */
+  /**
+   * @return where to write; closing it flushes but does not commit
+   */
   OutputStream stream() {
     return stream;
   }

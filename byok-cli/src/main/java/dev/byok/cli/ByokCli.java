@@ -19,8 +19,8 @@ import picocli.CommandLine.ScopeType;
  *
  * <p>{@link #run(CliIo, String...)} runs one command line against given streams and returns the
  * exit code (tests use it); {@link #main} runs against the process's streams and exits. Failures
- * print one line saying what to do, and no stack trace unless {@code --verbose}. An instance
- * serves one run; not thread-safe.
+ * print one line saying what to do, and no stack trace unless {@code --verbose}. An instance serves
+ * one run; not thread-safe.
  */
 @NullMarked
 @Command(

@@ -15,7 +15,9 @@ abstract class CliCommand implements Callable<Integer> {
   @SuppressWarnings("NullAway.Init")
   CommandSpec spec;
 
-  /** @return the streams and environment of this run */
+  /**
+   * @return the streams and environment of this run
+   */
   protected CliIo io() {
     return ((ByokCli) spec.root().userObject()).io();
   }

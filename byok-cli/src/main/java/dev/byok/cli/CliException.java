@@ -4,8 +4,8 @@ import org.jspecify.annotations.NullMarked;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A failure the CLI reports as one line a person can act on, with its exit code. The message
- * never contains key material.
+ * A failure the CLI reports as one line a person can act on, with its exit code. The message never
+ * contains key material.
  */
 @NullMarked
 final class CliException extends RuntimeException {

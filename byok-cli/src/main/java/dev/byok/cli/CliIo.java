@@ -11,9 +11,9 @@ import org.jspecify.annotations.NullMarked;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Where a CLI run reads and writes: standard streams, whether a person is watching (progress
- * bars, refusing binary output to a terminal) and the environment it takes defaults from. Tests
- * pass their own; {@link #system()} is the real process. Immutable.
+ * Where a CLI run reads and writes: standard streams, whether a person is watching (progress bars,
+ * refusing binary output to a terminal) and the environment it takes defaults from. Tests pass
+ * their own; {@link #system()} is the real process. Immutable.
  *
  * @param in standard input (plaintext or ciphertext for {@code -})
  * @param out standard output (data for {@code -}, and reports)
@@ -45,19 +45,26 @@ public record CliIo(
    */
   public static CliIo system() {
     boolean console = System.console() != null;
-    return new CliIo(System.in, System.out, System.err, isTerminal(2, console), isTerminal(1, console),
+    return new CliIo(
+        System.in,
+        System.out,
+        System.err,
+        isTerminal(2, console),
+        isTerminal(1, console),
         System.getenv());
   }
 
   /**
-   * Whether a standard stream is a terminal. Java has no isatty: where {@code /proc} shows the
-   * file descriptor (Linux) its target says; elsewhere {@link System#console()} (stdin and stdout
-   * both terminals) stands in.
+   * Whether a standard stream is a terminal. Java has no isatty: where {@code /proc} shows the file
+   * descriptor (Linux) its target says; elsewhere {@link System#console()} (stdin and stdout both
+   * terminals) stands in.
    */
   static boolean isTerminal(int fd, boolean fallback) {
     try {
       String target = Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd)).toString();
-      return target.startsWith("/dev/pts/") || target.startsWith("/dev/tty") || target.equals("/dev/console");
+      return target.startsWith("/dev/pts/")
+          || target.startsWith("/dev/tty")
+          || target.equals("/dev/console");
     } catch (IOException | UnsupportedOperationException | SecurityException e) {
       return fallback;
     }

@@ -11,9 +11,9 @@ import java.io.OutputStream;
 import java.io.SequenceInputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Objects;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import org.jspecify.annotations.NullMarked;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
@@ -21,10 +21,10 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code byok decrypt}: blobs back to plaintext. A file output appears only once every segment
- * has authenticated (temporary file, then an atomic move); a blob that fails leaves no output.
- * To standard output, each segment is written as soon as it authenticates, so on a non-zero exit
- * the consumer must discard what it received.
+ * {@code byok decrypt}: blobs back to plaintext. A file output appears only once every segment has
+ * authenticated (temporary file, then an atomic move); a blob that fails leaves no output. To
+ * standard output, each segment is written as soon as it authenticates, so on a non-zero exit the
+ * consumer must discard what it received.
  */
 @NullMarked
 @Command(
@@ -48,7 +48,10 @@ final class DecryptCommand extends CliCommand {
   @SuppressWarnings("NullAway.Init")
   OutputOptions out;
 
-  @Parameters(paramLabel = "INPUT", arity = "0..*", description = "blobs or directories; '-' or none = stdin")
+  @Parameters(
+      paramLabel = "INPUT",
+      arity = "0..*",
+      description = "blobs or directories; '-' or none = stdin")
   List<Path> inputs = new ArrayList<>();
 
   @Mixin
@@ -67,20 +70,32 @@ final class DecryptCommand extends CliCommand {
       }
       for (Streams.Job job : Streams.plan(inputs, out.output, Streams.Naming.DROP_SUFFIX)) {
         long size = Files.size(job.source());
-        try (InputStream raw = out.progress.wrap(Files.newInputStream(job.source()), size,
-                job.source().getFileName().toString(), io);
+        try (InputStream raw =
+                out.progress.wrap(
+                    Files.newInputStream(job.source()),
+                    size,
+                    job.source().getFileName().toString(),
+                    io);
             AtomicOutput file = AtomicOutput.create(job.target(), out.force)) {
           decrypt(readers, raw, size, file.stream(), expected);
           file.commit();
         }
-        io.out().println("decrypted " + job.source() + " -> " + job.target() + " (" + Files.size(job.target())
-            + " bytes)");
+        io.out()
+            .println(
+                "decrypted "
+                    + job.source()
+                    + " -> "
+                    + job.target()
+                    + " ("
+                    + Files.size(job.target())
+                    + " bytes)");
       }
     }
     return ExitCodes.OK;
   }
 
-  private void decryptStdin(Readers readers, @Nullable EncryptionContext expected, CliIo io) throws IOException {
+  private void decryptStdin(Readers readers, @Nullable EncryptionContext expected, CliIo io)
+      throws IOException {
     InputStream in = out.progress.wrap(io.in(), -1, "decrypt", io);
     if (out.toStdout()) {
       Streams.refuseBinaryToTerminal(io, "plaintext");
@@ -92,7 +107,13 @@ final class DecryptCommand extends CliCommand {
       decrypt(readers, in, -1, file.stream(), expected);
       file.commit();
     }
-    io.err().println("decrypted stdin -> " + out.output + " (" + Files.size(Objects.requireNonNull(out.output)) + " bytes)");
+    io.err()
+        .println(
+            "decrypted stdin -> "
+                + out.output
+                + " ("
+                + Files.size(Objects.requireNonNull(out.output))
+                + " bytes)");
   }
 
   /**
@@ -100,8 +121,13 @@ final class DecryptCommand extends CliCommand {
    * {@code sink}. With a known size, a blob whose length no plaintext can have is refused as
    * truncated before any KMS call.
    */
-  static void decrypt(Readers readers, InputStream in, long size, OutputStream sink,
-      @Nullable EncryptionContext expected) throws IOException {
+  static void decrypt(
+      Readers readers,
+      InputStream in,
+      long size,
+      OutputStream sink,
+      @Nullable EncryptionContext expected)
+      throws IOException {
     EnvelopeHeader header = EnvelopeHeader.read(in);
     if (size >= 0) {
       header.plaintextLength(size);

@@ -46,14 +46,16 @@ final class DemoCommand extends CliCommand {
   @Option(
       names = "--dir",
       paramLabel = "DIR",
-      description = "work directory, new or empty: the demo writes plaintext/ and repo/ (the encrypted blobs) "
-          + "there (default: a fresh temporary directory)")
+      description =
+          "work directory, new or empty: the demo writes plaintext/ and repo/ (the encrypted blobs) "
+              + "there (default: a fresh temporary directory)")
   @Nullable Path dir;
 
   @Option(
       names = "--keep",
-      description = "keep the work directory's files at the end (default: delete them) to look at them "
-          + "afterwards, e.g. with byok inspect")
+      description =
+          "keep the work directory's files at the end (default: delete them) to look at them "
+              + "afterwards, e.g. with byok inspect")
   boolean keep;
 
   @Override
@@ -63,11 +65,14 @@ final class DemoCommand extends CliCommand {
     Path work = prepare(dir);
     try {
       // an empty environment: never the user's endpoint, Region, profile or credentials
-      CliIo local = new CliIo(io.in(), io.out(), io.err(), io.interactive(), io.stdoutIsTerminal(), Map.of());
+      CliIo local =
+          new CliIo(io.in(), io.out(), io.err(), io.interactive(), io.stdoutIsTerminal(), Map.of());
       DemoStory.run(local, work, keep ? "kept (--keep)" : "deleted at the end; --keep keeps it");
     } finally {
       if (keep) {
-        io.out().println("Files kept in " + work + " (plaintext/, repo/); look at them with byok inspect.");
+        io.out()
+            .println(
+                "Files kept in " + work + " (plaintext/, repo/); look at them with byok inspect.");
       } else {
         delete(work, created, io);
       }
@@ -76,19 +81,26 @@ final class DemoCommand extends CliCommand {
     return ExitCodes.OK;
   }
 
-  /** @return the work directory, created if needed; refuses a file or a non-empty directory */
+  /**
+   * @return the work directory, created if needed; refuses a file or a non-empty directory
+   */
   private static Path prepare(@Nullable Path dir) throws IOException {
     if (dir == null) {
       return Files.createTempDirectory("byok-demo-");
     }
     if (Files.exists(dir) && !Files.isDirectory(dir)) {
-      throw new CliException(ExitCodes.IO, "--dir " + dir + " is a file; give a new or empty directory");
+      throw new CliException(
+          ExitCodes.IO, "--dir " + dir + " is a file; give a new or empty directory");
     }
     if (Files.isDirectory(dir)) {
       try (Stream<Path> s = Files.list(dir)) {
         if (s.findAny().isPresent()) {
-          throw new CliException(ExitCodes.IO, "--dir " + dir + " is not empty; give a new or empty directory "
-              + "(the demo writes plaintext/ and repo/ there)");
+          throw new CliException(
+              ExitCodes.IO,
+              "--dir "
+                  + dir
+                  + " is not empty; give a new or empty directory "
+                  + "(the demo writes plaintext/ and repo/ there)");
         }
       }
       return dir;
@@ -101,15 +113,21 @@ final class DemoCommand extends CliCommand {
     try (Stream<Path> s = Files.walk(work)) {
       s.sorted(Comparator.reverseOrder())
           .filter(p -> created || !p.equals(work))
-          .forEach(p -> {
-            try {
-              Files.delete(p);
-            } catch (IOException e) {
-              throw new UncheckedIOException(e);
-            }
-          });
+          .forEach(
+              p -> {
+                try {
+                  Files.delete(p);
+                } catch (IOException e) {
+                  throw new UncheckedIOException(e);
+                }
+              });
     } catch (IOException | UncheckedIOException e) {
-      io.err().println("byok: warning: could not delete the demo's files in " + work + ": " + e.getMessage());
+      io.err()
+          .println(
+              "byok: warning: could not delete the demo's files in "
+                  + work
+                  + ": "
+                  + e.getMessage());
     }
   }
 }

@@ -65,8 +65,10 @@ final class DemoStory {
   static final Duration SUSPECT_PROBE_INTERVAL = Duration.ofMillis(100);
   static final Duration GRACE = Duration.ofMillis(500);
   static final Duration TICK = Duration.ofMillis(25);
+
   /** How long a step waits for the monitor; detection takes well under a second. */
   static final Duration DEADLINE = Duration.ofSeconds(15);
+
   static final int DELETION_WINDOW_DAYS = 7;
   private static final String INDENT = "      ";
 
@@ -85,7 +87,12 @@ final class DemoStory {
   private String newKey = "";
 
   private DemoStory(
-      PrintStream out, Path dir, LocalKmsServer server, AwsKmsProvider provider, KmsClient admin, Byok byok,
+      PrintStream out,
+      Path dir,
+      LocalKmsServer server,
+      AwsKmsProvider provider,
+      KmsClient admin,
+      Byok byok,
       KeyStateMonitor monitor) {
     this.out = out;
     this.plain = dir.resolve("plaintext");
@@ -106,7 +113,7 @@ final class DemoStory {
    * @throws CliException (exit 1) naming the first step that did not behave as expected
    */
   static void run(CliIo io, Path dir, String dirFate) throws IOException, InterruptedException {
-    run(io, dir, dirFate, server -> { });
+    run(io, dir, dirFate, server -> {});
   }
 
   /**
@@ -122,25 +129,37 @@ final class DemoStory {
       kms.region = server.api().region();
       try (AwsKmsProvider provider = kms.provider(io);
           KmsClient admin = kms.client(io, Region.of(kms.region));
-          Byok byok = Byok.builder().provider(provider).encryptUnder(KeyRef.of(AwsKmsProvider.PROVIDER_ID, ALIAS))
-              .build();
-          KeyStateMonitor monitor = KeyStateMonitor.builder()
-              .provider(provider)
-              .dataKeyManager(byok.keys())
-              .probeInterval(PROBE_INTERVAL)
-              .suspectProbeInterval(SUSPECT_PROBE_INTERVAL)
-              .gracePeriod(GRACE)
-              .tick(TICK)
-              .maxProbesPerSecond(100)
-              .build()) {
+          Byok byok =
+              Byok.builder()
+                  .provider(provider)
+                  .encryptUnder(KeyRef.of(AwsKmsProvider.PROVIDER_ID, ALIAS))
+                  .build();
+          KeyStateMonitor monitor =
+              KeyStateMonitor.builder()
+                  .provider(provider)
+                  .dataKeyManager(byok.keys())
+                  .probeInterval(PROBE_INTERVAL)
+                  .suspectProbeInterval(SUSPECT_PROBE_INTERVAL)
+                  .gracePeriod(GRACE)
+                  .tick(TICK)
+                  .maxProbesPerSecond(100)
+                  .build()) {
         PrintStream out = io.out();
-        out.println("byok demo: bring your own key, end to end, on a local KMS (no AWS account; nothing leaves "
-            + "this machine)");
-        out.println("  local KMS  " + server.endpoint() + " (AWS KMS protocol, reached through the real AWS SDK; "
-            + "it stops when the demo ends)");
+        out.println(
+            "byok demo: bring your own key, end to end, on a local KMS (no AWS account; nothing leaves "
+                + "this machine)");
+        out.println(
+            "  local KMS  "
+                + server.endpoint()
+                + " (AWS KMS protocol, reached through the real AWS SDK; "
+                + "it stops when the demo ends)");
         out.println("  work dir   " + dir + " (" + dirFate + ")");
-        out.println("  monitor    probes every " + PROBE_INTERVAL.toMillis() + " ms, grace " + GRACE.toMillis()
-            + " ms (accelerated; the defaults are 5 min and 30 s)");
+        out.println(
+            "  monitor    probes every "
+                + PROBE_INTERVAL.toMillis()
+                + " ms, grace "
+                + GRACE.toMillis()
+                + " ms (accelerated; the defaults are 5 min and 30 s)");
         out.println();
         new DemoStory(out, dir, server, provider, admin, byok, monitor).tell();
       }
@@ -153,9 +172,14 @@ final class DemoStory {
     step(3, "Inspect one blob (its header only: no key, no KMS)", this::inspect);
     step(4, "The customer disables the key", this::disable);
     step(5, "The customer enables the key again", this::enable);
-    step(6, "The customer rotates by hand: a new key, and " + ALIAS + " moves to it", this::retarget);
+    step(
+        6,
+        "The customer rotates by hand: a new key, and " + ALIAS + " moves to it",
+        this::retarget);
     step(7, "Rewrap the old blobs under the new key", this::rewrap);
-    step(8, "The customer schedules deletion of the old key (" + DELETION_WINDOW_DAYS + "-day window)",
+    step(
+        8,
+        "The customer schedules deletion of the old key (" + DELETION_WINDOW_DAYS + "-day window)",
         this::scheduleDeletion);
     step(9, "Summary", this::summary);
   }
@@ -163,12 +187,15 @@ final class DemoStory {
   // ------------------------------------------------------------------ the steps
 
   private void createKey() {
-    KeyMetadata k = admin.createKey(b -> b.description("byok demo: the customer's key")).keyMetadata();
+    KeyMetadata k =
+        admin.createKey(b -> b.description("byok demo: the customer's key")).keyMetadata();
     oldKey = k.arn();
     admin.createAlias(b -> b.aliasName(ALIAS).targetKeyId(oldKey));
     line("key " + oldKey + " (" + k.keyStateAsString() + ")");
     line(ALIAS + " points at it; the application names only the alias");
-    expect(k.keyState() == KeyState.ENABLED, "the new key is " + k.keyStateAsString() + ", not Enabled");
+    expect(
+        k.keyState() == KeyState.ENABLED,
+        "the new key is " + k.keyStateAsString() + ", not Enabled");
   }
 
   private void encryptSnapshot() throws IOException {
@@ -183,11 +210,17 @@ final class DemoStory {
       bytes += Files.size(f);
     }
     long nanos = System.nanoTime() - t;
-    line(files.size() + " files, " + size(bytes) + ": plaintext/snapshot-1 -> repo/snapshot-1, "
-        + String.format(Locale.ROOT, "%.0f MiB/s", bytes / 1048576.0 / Math.max(nanos, 1) * 1e9));
-    line("context repository=demo, snapshot=snapshot-1; KMS: "
-        + requests(server.requests().subList(requestsBefore, server.requests().size()))
-        + ": one data key for the whole snapshot, wrapped under the customer's key");
+    line(
+        files.size()
+            + " files, "
+            + size(bytes)
+            + ": plaintext/snapshot-1 -> repo/snapshot-1, "
+            + String.format(
+                Locale.ROOT, "%.0f MiB/s", bytes / 1048576.0 / Math.max(nanos, 1) * 1e9));
+    line(
+        "context repository=demo, snapshot=snapshot-1; KMS: "
+            + requests(server.requests().subList(requestsBefore, server.requests().size()))
+            + ": one data key for the whole snapshot, wrapped under the customer's key");
     expect(blobs(repo).size() == files.size(), "expected " + files.size() + " blobs in " + repo);
   }
 
@@ -197,25 +230,47 @@ final class DemoStory {
     EnvelopeHeader h = BlobPaths.header(blob);
     long length = Files.size(blob);
     int requests = server.requests().size() - requestsBefore;
-    line(repo.relativize(blob) + ": format v" + h.formatVersion() + ", suite " + h.suiteId()
-        + " (AES-256-GCM, HKDF-SHA256), segments of " + h.segmentSize() + " bytes, " + size(length)
-        + " on disk for " + size(h.plaintextLength(length)) + " of plaintext");
-    line("context " + h.encryptionContext().asMap().entrySet().stream()
-        .map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(", ")));
+    line(
+        repo.relativize(blob)
+            + ": format v"
+            + h.formatVersion()
+            + ", suite "
+            + h.suiteId()
+            + " (AES-256-GCM, HKDF-SHA256), segments of "
+            + h.segmentSize()
+            + " bytes, "
+            + size(length)
+            + " on disk for "
+            + size(h.plaintextLength(length))
+            + " of plaintext");
+    line(
+        "context "
+            + h.encryptionContext().asMap().entrySet().stream()
+                .map(e -> e.getKey() + "=" + e.getValue())
+                .collect(Collectors.joining(", ")));
     for (KeySlot s : h.keySlots()) {
-      line("key slot " + s.providerId() + " " + s.keyArn() + " (data key wrapped in " + s.wrappedKeyLength()
-          + " bytes)");
+      line(
+          "key slot "
+              + s.providerId()
+              + " "
+              + s.keyArn()
+              + " (data key wrapped in "
+              + s.wrappedKeyLength()
+              + " bytes)");
     }
     line("KMS requests made: " + requests);
     expect(requests == 0, "inspect made " + requests + " KMS requests");
-    expect(h.encryptionContext().equals(context("snapshot-1")), "unexpected context " + h.encryptionContext());
+    expect(
+        h.encryptionContext().equals(context("snapshot-1")),
+        "unexpected context " + h.encryptionContext());
     expect(slotArns(h).equals(List.of(oldKey)), "the key slot should name " + oldKey);
   }
 
   private void disable() throws IOException, InterruptedException {
     monitor.watch(alias).addListener(events);
     monitor.probeNow(alias); // learns the ARN behind the alias and makes its canary
-    expect(monitor.state(alias) == KeyMonitorState.ACTIVE && oldKey.equals(monitor.keyArn(alias)),
+    expect(
+        monitor.state(alias) == KeyMonitorState.ACTIVE && oldKey.equals(monitor.keyArn(alias)),
         "the first probe saw " + monitor.state(alias) + " " + monitor.keyArn(alias));
     monitor.start();
     line("monitor watches " + ALIAS + " (-> " + oldKey + "): " + monitor.state(alias));
@@ -223,26 +278,41 @@ final class DemoStory {
     events.clear();
     admin.disableKey(b -> b.keyId(oldKey));
     long t0 = System.nanoTime();
-    List<Seen> seen = events.await(e -> e.type() == KeyEvent.Type.LOCKED, "the monitor's LOCKED event");
+    List<Seen> seen =
+        events.await(e -> e.type() == KeyEvent.Type.LOCKED, "the monitor's LOCKED event");
     Seen locked = seen.get(seen.size() - 1);
-    String suspect = seen.stream()
-        .filter(s -> s.event().type() == KeyEvent.Type.STATE_CHANGED && s.event().to() == KeyMonitorState.SUSPECT)
-        .findFirst()
-        .map(s -> "SUSPECT after " + s.millisSince(t0) + " ms (" + s.event().reason() + "), ")
-        .orElse("");
+    String suspect =
+        seen.stream()
+            .filter(
+                s ->
+                    s.event().type() == KeyEvent.Type.STATE_CHANGED
+                        && s.event().to() == KeyMonitorState.SUSPECT)
+            .findFirst()
+            .map(s -> "SUSPECT after " + s.millisSince(t0) + " ms (" + s.event().reason() + "), ")
+            .orElse("");
     line("DisableKey; monitor: " + suspect + "LOCKED after " + locked.millisSince(t0) + " ms");
-    line("the host now locks the repository: it is told, it does not have to find out from failed reads");
+    line(
+        "the host now locks the repository: it is told, it does not have to find out from failed reads");
 
     long callsBefore = dataPathCalls();
     Path blob = repo.resolve("snapshot-1/index-0");
-    try (InputStream in = byok.newDecryptingStream(Files.newInputStream(blob), context("snapshot-1"))) {
+    try (InputStream in =
+        byok.newDecryptingStream(Files.newInputStream(blob), context("snapshot-1"))) {
       in.readAllBytes();
-      throw new Unexpected("reading " + repo.relativize(blob) + " worked although the key is disabled");
+      throw new Unexpected(
+          "reading " + repo.relativize(blob) + " worked although the key is disabled");
     } catch (KeyUnusableException e) {
-      expect(e.reason() == KeyUnusableException.Reason.LOCKED, "the read failed with " + e.reason() + ", not LOCKED");
+      expect(
+          e.reason() == KeyUnusableException.Reason.LOCKED,
+          "the read failed with " + e.reason() + ", not LOCKED");
       long calls = dataPathCalls() - callsBefore;
       line("read refused: " + Failures.describe(e));
-      line("(byok decrypt would exit " + Failures.exitCode(e) + "; refused in-process, KMS requests: " + calls + ")");
+      line(
+          "(byok decrypt would exit "
+              + Failures.exitCode(e)
+              + "; refused in-process, KMS requests: "
+              + calls
+              + ")");
       expect(calls == 0, "the locked key still reached the KMS " + calls + " times");
     }
   }
@@ -251,9 +321,12 @@ final class DemoStory {
     events.clear();
     admin.enableKey(b -> b.keyId(oldKey));
     long t0 = System.nanoTime();
-    List<Seen> seen = events.await(e -> e.type() == KeyEvent.Type.UNLOCKED, "the monitor's UNLOCKED event");
-    line("EnableKey; monitor: UNLOCKED after " + seen.get(seen.size() - 1).millisSince(t0)
-        + " ms (its canary decrypts again); the host unlocks");
+    List<Seen> seen =
+        events.await(e -> e.type() == KeyEvent.Type.UNLOCKED, "the monitor's UNLOCKED event");
+    line(
+        "EnableKey; monitor: UNLOCKED after "
+            + seen.get(seen.size() - 1).millisSince(t0)
+            + " ms (its canary decrypts again); the host unlocks");
     List<Path> blobs = blobs(repo.resolve("snapshot-1"));
     for (Path blob : blobs) {
       checkDecrypts(byok, blob);
@@ -262,16 +335,27 @@ final class DemoStory {
   }
 
   private void retarget() throws IOException, InterruptedException {
-    newKey = admin.createKey(b -> b.description("byok demo: the customer's new key")).keyMetadata().arn();
+    newKey =
+        admin
+            .createKey(b -> b.description("byok demo: the customer's new key"))
+            .keyMetadata()
+            .arn();
     events.clear();
     admin.updateAlias(b -> b.aliasName(ALIAS).targetKeyId(newKey));
     long t0 = System.nanoTime();
-    List<Seen> seen = events.await(e -> e.type() == KeyEvent.Type.KEY_RETARGETED, "the KEY_RETARGETED event");
+    List<Seen> seen =
+        events.await(e -> e.type() == KeyEvent.Type.KEY_RETARGETED, "the KEY_RETARGETED event");
     Seen r = seen.get(seen.size() - 1);
     line("new key " + newKey + "; UpdateAlias " + ALIAS);
-    line("monitor: KEY_RETARGETED after " + r.millisSince(t0) + " ms: " + r.event().previousArn() + " -> "
-        + r.event().keyArn());
-    expect(oldKey.equals(r.event().previousArn()) && newKey.equals(r.event().keyArn()),
+    line(
+        "monitor: KEY_RETARGETED after "
+            + r.millisSince(t0)
+            + " ms: "
+            + r.event().previousArn()
+            + " -> "
+            + r.event().keyArn());
+    expect(
+        oldKey.equals(r.event().previousArn()) && newKey.equals(r.event().keyArn()),
         "expected the alias to move from " + oldKey + " to " + newKey);
 
     Path source = Snapshot.writeIndex(plain.resolve("snapshot-2"), List.of());
@@ -293,24 +377,36 @@ final class DemoStory {
       byte[] before = payloadDigest(blob);
       RewrapResult r = byok.rewrap(blob, blob);
       expect(Arrays.equals(before, payloadDigest(blob)), "the payload of " + blob + " changed");
-      expect(r.newSlots().stream().map(KeySlot::keyArn).toList().equals(List.of(newKey)),
+      expect(
+          r.newSlots().stream().map(KeySlot::keyArn).toList().equals(List.of(newKey)),
           repo.relativize(blob) + " was rewrapped under " + r.newSlots() + ", not " + newKey);
       copied += r.payloadBytesCopied();
       reencrypted += r.payloadBytesReencrypted();
     }
-    line(old.size() + " blobs rewrapped (only their headers were rewritten): " + size(copied)
-        + " of payload copied, unchanged (SHA-256 before = after); payload bytes re-encrypted: " + reencrypted);
+    line(
+        old.size()
+            + " blobs rewrapped (only their headers were rewritten): "
+            + size(copied)
+            + " of payload copied, unchanged (SHA-256 before = after); payload bytes re-encrypted: "
+            + reencrypted);
     expect(reencrypted == 0, reencrypted + " payload bytes were re-encrypted");
 
     List<Path> all = blobs(repo);
-    try (Byok onlyNew = Byok.builder().provider(provider).encryptUnder(KeyRef.of(AwsKmsProvider.PROVIDER_ID, newKey))
-        .build()) {
+    try (Byok onlyNew =
+        Byok.builder()
+            .provider(provider)
+            .encryptUnder(KeyRef.of(AwsKmsProvider.PROVIDER_ID, newKey))
+            .build()) {
       for (Path blob : all) {
         checkDecrypts(onlyNew, blob);
       }
     }
-    line("a reader trusting only " + newKey + " decrypts all " + all.size()
-        + " blobs to the original bytes: the old key is no longer needed");
+    line(
+        "a reader trusting only "
+            + newKey
+            + " decrypts all "
+            + all.size()
+            + " blobs to the original bytes: the old key is no longer needed");
   }
 
   private void scheduleDeletion() throws IOException, InterruptedException {
@@ -318,12 +414,15 @@ final class DemoStory {
     ScheduleKeyDeletionResponse r =
         admin.scheduleKeyDeletion(b -> b.keyId(oldKey).pendingWindowInDays(DELETION_WINDOW_DAYS));
     long t0 = System.nanoTime();
-    List<Seen> seen = events.await(
-        e -> e.type() == KeyEvent.Type.DELETION_SCHEDULED && oldKey.equals(e.keyArn()),
-        "the DELETION_SCHEDULED event for the old key");
+    List<Seen> seen =
+        events.await(
+            e -> e.type() == KeyEvent.Type.DELETION_SCHEDULED && oldKey.equals(e.keyArn()),
+            "the DELETION_SCHEDULED event for the old key");
     Seen d = seen.get(seen.size() - 1);
     Instant date = d.event().deletionDate();
-    expect(date != null && Duration.between(date, r.deletionDate()).abs().compareTo(Duration.ofSeconds(1)) < 0,
+    expect(
+        date != null
+            && Duration.between(date, r.deletionDate()).abs().compareTo(Duration.ofSeconds(1)) < 0,
         "the event's deletion date " + date + " is not the scheduled " + r.deletionDate());
     long left = 0;
     for (Path blob : blobs(repo)) {
@@ -332,10 +431,17 @@ final class DemoStory {
       }
     }
     line("ScheduleKeyDeletion; monitor: DELETION_SCHEDULED after " + d.millisSince(t0) + " ms");
-    line("WARNING: key " + oldKey + " will be deleted on " + date.atOffset(ZoneOffset.UTC).toLocalDate()
-        + " (UTC); blobs still under it would become unreadable: " + left + " left"
-        + (left == 0 ? " (all rewrapped)" : ""));
-    line("until then the customer can still cancel the deletion; the monitor never deletes anything");
+    line(
+        "WARNING: key "
+            + oldKey
+            + " will be deleted on "
+            + date.atOffset(ZoneOffset.UTC).toLocalDate()
+            + " (UTC); blobs still under it would become unreadable: "
+            + left
+            + " left"
+            + (left == 0 ? " (all rewrapped)" : ""));
+    line(
+        "until then the customer can still cancel the deletion; the monitor never deletes anything");
     expect(left == 0, left + " blobs still depend on the old key");
   }
 
@@ -375,8 +481,10 @@ final class DemoStory {
       String why = e instanceof Unexpected ? e.getMessage() : Failures.describe(e);
       line("FAILED: " + why);
       out.flush();
-      throw new CliException(ExitCodes.FAILURE,
-          "demo step " + n + "/" + STEPS + " (" + title + ") did not go as expected: " + why, e);
+      throw new CliException(
+          ExitCodes.FAILURE,
+          "demo step " + n + "/" + STEPS + " (" + title + ") did not go as expected: " + why,
+          e);
     }
     line("done in " + millisSince(t) + " ms");
     out.flush();
@@ -404,11 +512,16 @@ final class DemoStory {
     return byok.keys().stats().kmsCalls().values().stream().mapToLong(Long::longValue).sum();
   }
 
-  /** Decrypts a blob with the context its snapshot was written with and compares it with its plaintext. */
+  /**
+   * Decrypts a blob with the context its snapshot was written with and compares it with its
+   * plaintext.
+   */
   private void checkDecrypts(Byok reader, Path blob) throws IOException {
     Path rel = repo.relativize(blob);
     byte[] got;
-    try (InputStream in = reader.newDecryptingStream(Files.newInputStream(blob), context(rel.getName(0).toString()))) {
+    try (InputStream in =
+        reader.newDecryptingStream(
+            Files.newInputStream(blob), context(rel.getName(0).toString()))) {
       got = digest(in);
     }
     byte[] want;
@@ -418,7 +531,9 @@ final class DemoStory {
     expect(Arrays.equals(got, want), rel + " did not decrypt to its original bytes");
   }
 
-  /** @return every blob under {@code dir}, in sorted order */
+  /**
+   * @return every blob under {@code dir}, in sorted order
+   */
   private static List<Path> blobs(Path dir) throws IOException {
     return BlobPaths.expand(List.of(dir)).stream().map(BlobPaths.Entry::file).toList();
   }
@@ -427,7 +542,9 @@ final class DemoStory {
     return h.keySlots().stream().map(KeySlot::keyArn).toList();
   }
 
-  /** @return SHA-256 of the blob's payload: everything after the header's key slots */
+  /**
+   * @return SHA-256 of the blob's payload: everything after the header's key slots
+   */
   private static byte[] payloadDigest(Path blob) throws IOException {
     int offset = BlobPaths.header(blob).payloadOffset();
     try (FileChannel ch = FileChannel.open(blob, StandardOpenOption.READ)) {
@@ -449,23 +566,35 @@ final class DemoStory {
     return md.digest();
   }
 
-  /** @return e.g. {@code 3 (GenerateDataKey 1, Decrypt 2)} */
+  /**
+   * @return e.g. {@code 3 (GenerateDataKey 1, Decrypt 2)}
+   */
   private static String requests(List<LocalKmsServer.WireCall> calls) {
-    Map<String, Long> byOp = calls.stream()
-        .collect(Collectors.groupingBy(LocalKmsServer.WireCall::operation, LinkedHashMap::new, Collectors.counting()));
-    String ops = byOp.entrySet().stream()
-        .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
-        .map(e -> e.getKey() + " " + e.getValue())
-        .collect(Collectors.joining(", "));
-    return calls.size() + (calls.size() == 1 ? " request" : " requests") + (ops.isEmpty() ? "" : " (" + ops + ")");
+    Map<String, Long> byOp =
+        calls.stream()
+            .collect(
+                Collectors.groupingBy(
+                    LocalKmsServer.WireCall::operation, LinkedHashMap::new, Collectors.counting()));
+    String ops =
+        byOp.entrySet().stream()
+            .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+            .map(e -> e.getKey() + " " + e.getValue())
+            .collect(Collectors.joining(", "));
+    return calls.size()
+        + (calls.size() == 1 ? " request" : " requests")
+        + (ops.isEmpty() ? "" : " (" + ops + ")");
   }
 
   private static String size(long bytes) {
     if (bytes < 1024) {
       return bytes + " bytes";
     }
-    return String.format(Locale.ROOT, "%,d bytes (%.1f %s)", bytes,
-        bytes < 1048576 ? bytes / 1024.0 : bytes / 1048576.0, bytes < 1048576 ? "KiB" : "MiB");
+    return String.format(
+        Locale.ROOT,
+        "%,d bytes (%.1f %s)",
+        bytes,
+        bytes < 1048576 ? bytes / 1024.0 : bytes / 1048576.0,
+        bytes < 1048576 ? "KiB" : "MiB");
   }
 
   // ------------------------------------------------------------------ monitor events
@@ -501,8 +630,16 @@ final class DemoStory {
         long left = deadline - System.nanoTime();
         Seen s = left > 0 ? queue.poll(left, TimeUnit.NANOSECONDS) : null;
         if (s == null) {
-          throw new Unexpected("no " + what + " within " + DEADLINE.toSeconds() + " s (saw: "
-              + seen.stream().map(x -> x.event().type().toString()).collect(Collectors.joining(", ")) + ")");
+          throw new Unexpected(
+              "no "
+                  + what
+                  + " within "
+                  + DEADLINE.toSeconds()
+                  + " s (saw: "
+                  + seen.stream()
+                      .map(x -> x.event().type().toString())
+                      .collect(Collectors.joining(", "))
+                  + ")");
         }
         seen.add(s);
         if (match.test(s.event())) {
@@ -514,7 +651,9 @@ final class DemoStory {
 
   // ------------------------------------------------------------------ the snapshot
 
-  /** Writes snapshot-like plaintext: deterministic content, varied sizes (one spans many segments). */
+  /**
+   * Writes snapshot-like plaintext: deterministic content, varied sizes (one spans many segments).
+   */
   static final class Snapshot {
     /** Data files and their sizes: a multi-segment one, mid-sized ones, a tiny and an empty one. */
     private static final Map<String, Integer> DATA = new LinkedHashMap<>();
@@ -529,7 +668,9 @@ final class DemoStory {
 
     private Snapshot() {}
 
-    /** @return the files written under {@code dir}, sorted */
+    /**
+     * @return the files written under {@code dir}, sorted
+     */
     static List<Path> write(Path dir) throws IOException {
       List<Path> files = new ArrayList<>();
       long seed = 1;
@@ -547,11 +688,16 @@ final class DemoStory {
 
     /** Writes {@code dir/index-0}, a small JSON list of the snapshot's files. */
     static Path writeIndex(Path dir, List<Path> files) throws IOException {
-      StringBuilder b = new StringBuilder("{\"snapshot\":\"").append(dir.getFileName()).append("\",\"files\":[");
+      StringBuilder b =
+          new StringBuilder("{\"snapshot\":\"").append(dir.getFileName()).append("\",\"files\":[");
       for (int i = 0; i < files.size(); i++) {
         Path f = files.get(i);
-        b.append(i == 0 ? "" : ",").append("{\"name\":\"").append(dir.relativize(f).toString().replace('\\', '/'))
-            .append("\",\"length\":").append(Files.size(f)).append('}');
+        b.append(i == 0 ? "" : ",")
+            .append("{\"name\":\"")
+            .append(dir.relativize(f).toString().replace('\\', '/'))
+            .append("\",\"length\":")
+            .append(Files.size(f))
+            .append('}');
       }
       b.append("]}\n");
       Files.createDirectories(dir);

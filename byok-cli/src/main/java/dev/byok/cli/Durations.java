@@ -10,8 +10,8 @@ import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;
 
 /**
- * Parses durations on the command line: {@code 200ms}, {@code 30s}, {@code 5m}, {@code 1h},
- * {@code 2d}, or ISO-8601 ({@code PT30S}). A picocli converter; stateless.
+ * Parses durations on the command line: {@code 200ms}, {@code 30s}, {@code 5m}, {@code 1h}, {@code
+ * 2d}, or ISO-8601 ({@code PT30S}). A picocli converter; stateless.
  */
 @NullMarked
 final class Durations implements ITypeConverter<Duration> {
@@ -23,7 +23,8 @@ final class Durations implements ITypeConverter<Duration> {
   }
 
   /**
-   * @param value e.g. {@code 30s}, {@code 200ms}, {@code 5m}, {@code 1h}, {@code 2d} or {@code PT30S}
+   * @param value e.g. {@code 30s}, {@code 200ms}, {@code 5m}, {@code 1h}, {@code 2d} or {@code
+   *     PT30S}
    * @return the duration (zero or positive)
    * @throws TypeConversionException naming the accepted forms
    */
@@ -54,7 +55,10 @@ final class Durations implements ITypeConverter<Duration> {
         "'" + value + "' is not a duration; write e.g. 200ms, 30s, 5m, 1h, 2d or PT30S");
   }
 
-  /** @return {@code d} the way a person writes it: {@code 200ms}, {@code 30s}, {@code 5m}, {@code 1h30m} */
+  /**
+   * @return {@code d} the way a person writes it: {@code 200ms}, {@code 30s}, {@code 5m}, {@code
+   *     1h30m}
+   */
   static String format(Duration d) {
     if (d.toMillisPart() != 0 || d.isZero()) {
       return d.toMillis() + "ms";

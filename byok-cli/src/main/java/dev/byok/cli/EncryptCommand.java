@@ -8,11 +8,11 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Objects;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.NullMarked;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
@@ -21,8 +21,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code byok encrypt}: files, directories or standard input into byok blobs under one or more
- * KMS keys. File outputs are written atomically (complete or absent).
+ * {@code byok encrypt}: files, directories or standard input into byok blobs under one or more KMS
+ * keys. File outputs are written atomically (complete or absent).
  */
 @NullMarked
 @Command(
@@ -38,13 +38,15 @@ final class EncryptCommand extends CliCommand {
       names = "--key",
       required = true,
       paramLabel = "KEY",
-      description = "key to encrypt under: aws-kms://ARN, alias/NAME or a key id; repeat to add replica keys")
+      description =
+          "key to encrypt under: aws-kms://ARN, alias/NAME or a key id; repeat to add replica keys")
   List<String> keys = new ArrayList<>();
 
   @Option(
       names = "--context",
       paramLabel = "NAME=VALUE",
-      description = "encryption context entry, bound to the blob (not secret; needed to decrypt if checked); repeatable")
+      description =
+          "encryption context entry, bound to the blob (not secret; needed to decrypt if checked); repeatable")
   Map<String, String> context = new LinkedHashMap<>();
 
   @Option(
@@ -57,7 +59,10 @@ final class EncryptCommand extends CliCommand {
   @SuppressWarnings("NullAway.Init")
   OutputOptions out;
 
-  @Parameters(paramLabel = "INPUT", arity = "0..*", description = "files or directories; '-' or none = stdin")
+  @Parameters(
+      paramLabel = "INPUT",
+      arity = "0..*",
+      description = "files or directories; '-' or none = stdin")
   List<Path> inputs = new ArrayList<>();
 
   @Mixin
@@ -103,18 +108,37 @@ final class EncryptCommand extends CliCommand {
       }
       file.commit();
     }
-    io.err().println("encrypted stdin -> " + out.output + " (" + Files.size(Objects.requireNonNull(out.output)) + " bytes)");
+    io.err()
+        .println(
+            "encrypted stdin -> "
+                + out.output
+                + " ("
+                + Files.size(Objects.requireNonNull(out.output))
+                + " bytes)");
   }
 
-  private void encryptFile(Byok byok, EncryptionContext ctx, CliIo io, Path source, Path target) throws IOException {
+  private void encryptFile(Byok byok, EncryptionContext ctx, CliIo io, Path source, Path target)
+      throws IOException {
     long size = Files.size(source);
-    try (InputStream in = out.progress.wrap(Files.newInputStream(source), size, source.getFileName().toString(), io);
+    try (InputStream in =
+            out.progress.wrap(
+                Files.newInputStream(source), size, source.getFileName().toString(), io);
         AtomicOutput file = AtomicOutput.create(target, out.force)) {
       try (OutputStream enc = byok.newEncryptingStream(file.stream(), ctx)) {
         in.transferTo(enc);
       }
       file.commit();
     }
-    io.out().println("encrypted " + source + " -> " + target + " (" + size + " -> " + Files.size(target) + " bytes)");
+    io.out()
+        .println(
+            "encrypted "
+                + source
+                + " -> "
+                + target
+                + " ("
+                + size
+                + " -> "
+                + Files.size(target)
+                + " bytes)");
   }
 }

@@ -4,18 +4,25 @@ package dev.byok.cli;
 final class ExitCodes {
   /** Everything worked. */
   static final int OK = 0;
+
   /** An unexpected failure (a bug, or something this list does not name); run with --verbose. */
   static final int FAILURE = 1;
+
   /** Bad command line: unknown flag, missing or malformed value. */
   static final int USAGE = 2;
+
   /** The input is not an authentic byok blob: tampered, truncated, not a blob, wrong context. */
   static final int INVALID_BLOB = 3;
+
   /** The key cannot be used: disabled, pending deletion, not found, access denied, not allowed. */
   static final int KEY_UNUSABLE = 4;
+
   /** The KMS did not answer, or throttled us: check the endpoint or network and retry. */
   static final int KMS_UNAVAILABLE = 5;
+
   /** A file problem: missing input, unwritable output, output already exists. */
   static final int IO = 6;
+
   /** Interrupted (Ctrl-C); work already finished is kept, nothing half-written looks valid. */
   static final int INTERRUPTED = 130;
 

@@ -16,14 +16,16 @@ import java.nio.file.NotDirectoryException;
 import org.jspecify.annotations.NullMarked;
 
 /**
- * Turns a failure into an exit code and one line a person can act on. Stateless. Library
- * exceptions never carry key material, so their messages may be shown as they are.
+ * Turns a failure into an exit code and one line a person can act on. Stateless. Library exceptions
+ * never carry key material, so their messages may be shown as they are.
  */
 @NullMarked
 final class Failures {
   private Failures() {}
 
-  /** @return the exit code for {@code t} */
+  /**
+   * @return the exit code for {@code t}
+   */
   static int exitCode(Throwable t) {
     Throwable e = unwrap(t);
     if (e instanceof CliException c) {
@@ -35,7 +37,9 @@ final class Failures {
     if (e instanceof KeyUnusableException) {
       return ExitCodes.KEY_UNUSABLE;
     }
-    if (e instanceof ByokConfigurationException && e.getMessage() != null && e.getMessage().contains("allow-list")) {
+    if (e instanceof ByokConfigurationException
+        && e.getMessage() != null
+        && e.getMessage().contains("allow-list")) {
       return ExitCodes.KEY_UNUSABLE;
     }
     if (e instanceof KmsUnavailableException) {
@@ -53,7 +57,9 @@ final class Failures {
     return ExitCodes.FAILURE;
   }
 
-  /** @return what went wrong and what to do about it, in one line */
+  /**
+   * @return what went wrong and what to do about it, in one line
+   */
   static String describe(Throwable t) {
     Throwable e = unwrap(t);
     if (e instanceof CliException) {
@@ -63,37 +69,68 @@ final class Failures {
       return switch (ice.reason()) {
         case NOT_AN_ENVELOPE -> "not a byok blob (" + ice.getMessage() + ")";
         case UNSUPPORTED_VERSION -> "written by a newer byok or another tool: " + ice.getMessage();
-        case TRUNCATED -> "the blob is truncated (" + ice.getMessage() + "); restore it from a good copy";
-        case TRAILING_DATA -> "bytes follow the end of the blob (" + ice.getMessage() + "); it was appended to";
-        case CONTEXT_MISMATCH -> "the encryption context does not match: " + ice.getMessage()
-            + "; pass the --context the blob was written with (see byok inspect)";
-        case KEY_COMMITMENT_MISMATCH, AUTHENTICATION_FAILED, MALFORMED_HEADER, WRAPPED_KEY_REJECTED ->
-            "the blob failed authentication: it was modified or damaged (" + ice.getMessage()
+        case TRUNCATED ->
+            "the blob is truncated (" + ice.getMessage() + "); restore it from a good copy";
+        case TRAILING_DATA ->
+            "bytes follow the end of the blob (" + ice.getMessage() + "); it was appended to";
+        case CONTEXT_MISMATCH ->
+            "the encryption context does not match: "
+                + ice.getMessage()
+                + "; pass the --context the blob was written with (see byok inspect)";
+        case KEY_COMMITMENT_MISMATCH,
+            AUTHENTICATION_FAILED,
+            MALFORMED_HEADER,
+            WRAPPED_KEY_REJECTED ->
+            "the blob failed authentication: it was modified or damaged ("
+                + ice.getMessage()
                 + "); no plaintext was released";
       };
     }
     if (e instanceof KeyUnusableException k) {
       String key = k.keyId();
       return switch (k.reason()) {
-        case DISABLED -> "key " + key + " is disabled; enable it (byok kms enable " + key
-            + ", or the key owner in AWS KMS) and retry";
-        case PENDING_DELETION -> "key " + key + " is scheduled for deletion; cancel it (byok kms cancel-deletion "
-            + key + ") before the deletion date, then enable it";
+        case DISABLED ->
+            "key "
+                + key
+                + " is disabled; enable it (byok kms enable "
+                + key
+                + ", or the key owner in AWS KMS) and retry";
+        case PENDING_DELETION ->
+            "key "
+                + key
+                + " is scheduled for deletion; cancel it (byok kms cancel-deletion "
+                + key
+                + ") before the deletion date, then enable it";
         case PENDING_IMPORT -> "key " + key + " has no key material imported; import it and retry";
-        case UNAVAILABLE -> "key " + key + " is unavailable in its key store; reconnect the store and retry";
-        case NOT_FOUND -> "key " + key + " does not exist in this account and Region (check --key, --region, --endpoint)";
-        case ACCESS_DENIED -> "access to key " + key + " is denied; the key policy, IAM or a grant must allow "
-            + "these credentials to use it";
-        case LOCKED -> "key " + key + " is locked by the key-state monitor after a confirmed revocation; "
-            + "reads resume once the key is usable again";
+        case UNAVAILABLE ->
+            "key " + key + " is unavailable in its key store; reconnect the store and retry";
+        case NOT_FOUND ->
+            "key "
+                + key
+                + " does not exist in this account and Region (check --key, --region, --endpoint)";
+        case ACCESS_DENIED ->
+            "access to key "
+                + key
+                + " is denied; the key policy, IAM or a grant must allow "
+                + "these credentials to use it";
+        case LOCKED ->
+            "key "
+                + key
+                + " is locked by the key-state monitor after a confirmed revocation; "
+                + "reads resume once the key is usable again";
       };
     }
-    if (e instanceof ByokConfigurationException && e.getMessage() != null && e.getMessage().contains("allow-list")) {
-      return "wrong key: " + e.getMessage() + "; pass --key with a key you trust for this data (see byok inspect)";
+    if (e instanceof ByokConfigurationException
+        && e.getMessage() != null
+        && e.getMessage().contains("allow-list")) {
+      return "wrong key: "
+          + e.getMessage()
+          + "; pass --key with a key you trust for this data (see byok inspect)";
     }
     if (e instanceof KmsUnavailableException k) {
       return (k.throttled() ? "the KMS is throttling requests: " : "the KMS could not be reached: ")
-          + k.getMessage() + "; check --endpoint / --region and the network, then retry";
+          + k.getMessage()
+          + "; check --endpoint / --region and the network, then retry";
     }
     if (e instanceof NoSuchFileException f) {
       return "no such file: " + f.getFile();
@@ -127,7 +164,8 @@ final class Failures {
 
   private static Throwable unwrap(Throwable t) {
     Throwable e = t;
-    while ((e instanceof UncheckedIOException || e.getClass() == RuntimeException.class) && e.getCause() != null) {
+    while ((e instanceof UncheckedIOException || e.getClass() == RuntimeException.class)
+        && e.getCause() != null) {
       e = e.getCause();
     }
     return e;

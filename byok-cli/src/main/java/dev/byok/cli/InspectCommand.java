@@ -40,7 +40,10 @@ final class InspectCommand extends CliCommand {
   @Option(names = "--json", description = "JSON output: an object per blob (an array for several)")
   boolean json;
 
-  @Parameters(paramLabel = "FILE", arity = "0..*", description = "blobs or directories; '-' or none = stdin")
+  @Parameters(
+      paramLabel = "FILE",
+      arity = "0..*",
+      description = "blobs or directories; '-' or none = stdin")
   List<Path> files = new ArrayList<>();
 
   @Override
@@ -55,14 +58,17 @@ final class InspectCommand extends CliCommand {
         try {
           h = BlobPaths.header(e.file());
         } catch (InvalidCiphertextException ex) {
-          throw new CliException(Failures.exitCode(ex), e.file() + ": " + Failures.describe(ex), ex);
+          throw new CliException(
+              Failures.exitCode(ex), e.file() + ": " + Failures.describe(ex), ex);
         }
         blobs.add(describe(e.file().toString(), h, Files.size(e.file())));
       }
     }
     if (json) {
       JsonElement doc = blobs.size() == 1 ? blobs.get(0) : array(blobs);
-      io.out().println(new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create().toJson(doc));
+      io.out()
+          .println(
+              new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create().toJson(doc));
     } else {
       blobs.forEach(b -> print(b, io.out()));
     }
@@ -111,8 +117,11 @@ final class InspectCommand extends CliCommand {
 
   private static void print(JsonObject b, PrintStream out) {
     out.println(b.get("file").getAsString());
-    out.printf("  format         byok v%d, suite %d (%s)%n", b.get("formatVersion").getAsInt(),
-        b.get("suiteId").getAsInt(), b.get("suite").getAsString());
+    out.printf(
+        "  format         byok v%d, suite %d (%s)%n",
+        b.get("formatVersion").getAsInt(),
+        b.get("suiteId").getAsInt(),
+        b.get("suite").getAsString());
     out.printf("  segment size   %d bytes%n", b.get("segmentSize").getAsLong());
     out.printf("  data key id    %s%n", b.get("dataKeyId").getAsString());
     JsonObject ctx = b.getAsJsonObject("encryptionContext");
@@ -125,17 +134,25 @@ final class InspectCommand extends CliCommand {
     out.printf("  key slots      %d%n", slots.size());
     for (int i = 0; i < slots.size(); i++) {
       JsonObject s = slots.get(i).getAsJsonObject();
-      out.printf("    [%d] %s://%s (wrapped data key, %d bytes)%n", i, s.get("provider").getAsString(),
-          s.get("keyArn").getAsString(), s.get("wrappedKeyBytes").getAsInt());
+      out.printf(
+          "    [%d] %s://%s (wrapped data key, %d bytes)%n",
+          i,
+          s.get("provider").getAsString(),
+          s.get("keyArn").getAsString(),
+          s.get("wrappedKeyBytes").getAsInt());
     }
     out.printf("  header         %d bytes%n", b.get("headerBytes").getAsInt());
     if (b.has("ciphertextBytes")) {
       if (b.has("plaintextBytes")) {
-        out.printf("  size           %d bytes ciphertext, %d bytes plaintext, %d segments%n",
-            b.get("ciphertextBytes").getAsLong(), b.get("plaintextBytes").getAsLong(), b.get("segments").getAsLong());
+        out.printf(
+            "  size           %d bytes ciphertext, %d bytes plaintext, %d segments%n",
+            b.get("ciphertextBytes").getAsLong(),
+            b.get("plaintextBytes").getAsLong(),
+            b.get("segments").getAsLong());
       } else {
-        out.printf("  size           %d bytes ciphertext: %s%n", b.get("ciphertextBytes").getAsLong(),
-            b.get("problem").getAsString());
+        out.printf(
+            "  size           %d bytes ciphertext: %s%n",
+            b.get("ciphertextBytes").getAsLong(), b.get("problem").getAsString());
       }
     }
     out.println("  (header only: nothing authenticated; byok verify checks the whole blob)");

@@ -22,21 +22,30 @@ final class KeyRefs {
     try {
       ref = v.contains("://") ? KeyRef.parse(v) : KeyRef.of(AwsKmsProvider.PROVIDER_ID, v);
     } catch (IllegalArgumentException e) {
-      throw new CliException(ExitCodes.USAGE, "bad key reference '" + s + "': " + e.getMessage(), e);
+      throw new CliException(
+          ExitCodes.USAGE, "bad key reference '" + s + "': " + e.getMessage(), e);
     }
     if (!ref.providerId().equals(AwsKmsProvider.PROVIDER_ID)) {
-      throw new CliException(ExitCodes.USAGE, "key '" + s + "': the CLI speaks AWS KMS (aws-kms://...), "
-          + "locally through `byok kms serve` and --endpoint");
+      throw new CliException(
+          ExitCodes.USAGE,
+          "key '"
+              + s
+              + "': the CLI speaks AWS KMS (aws-kms://...), "
+              + "locally through `byok kms serve` and --endpoint");
     }
     return ref;
   }
 
-  /** @return whether {@code keyId} is a key ARN (not an alias ARN, alias name or bare key id) */
+  /**
+   * @return whether {@code keyId} is a key ARN (not an alias ARN, alias name or bare key id)
+   */
   static boolean isKeyArn(String keyId) {
     return keyId.startsWith("arn:") && !keyId.contains(":alias/");
   }
 
-  /** @return the context for {@code --context k=v} pairs (empty for none) */
+  /**
+   * @return the context for {@code --context k=v} pairs (empty for none)
+   */
   static EncryptionContext context(Map<String, String> pairs) {
     try {
       return pairs.isEmpty() ? EncryptionContext.empty() : EncryptionContext.of(pairs);

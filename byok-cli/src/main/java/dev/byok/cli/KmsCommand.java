@@ -22,8 +22,8 @@ import software.amazon.awssdk.services.kms.model.KmsException;
  * {@code byok kms}: runs the local test KMS ({@code serve}, see {@link KmsServeCommand}) and
  * administers keys — create, alias, disable, enable, schedule and cancel deletion, rotate,
  * describe. The admin subcommands use the plain AWS SDK client of {@link KmsOptions}, so the same
- * command lines work against real AWS KMS (no {@code --endpoint}; the SDK's credentials and
- * Region) and against {@code byok kms serve}. Keys are named as everywhere in the CLI: {@code
+ * command lines work against real AWS KMS (no {@code --endpoint}; the SDK's credentials and Region)
+ * and against {@code byok kms serve}. Keys are named as everywhere in the CLI: {@code
  * aws-kms://ARN}, a bare ARN, {@code alias/NAME} or a key id.
  */
 @NullMarked
@@ -47,8 +47,10 @@ import software.amazon.awssdk.services.kms.model.KmsException;
 final class KmsCommand extends CliCommand {
   @Override
   public Integer call() {
-    throw new CliException(ExitCodes.USAGE, "say what to do: byok kms serve | create-key | alias | describe | "
-        + "disable | enable | schedule-deletion | cancel-deletion | rotate (see byok kms --help)");
+    throw new CliException(
+        ExitCodes.USAGE,
+        "say what to do: byok kms serve | create-key | alias | describe | "
+            + "disable | enable | schedule-deletion | cancel-deletion | rotate (see byok kms --help)");
   }
 
   /** Shared by the admin subcommands: the KMS flags, one client per run, SDK errors translated. */
@@ -57,7 +59,9 @@ final class KmsCommand extends CliCommand {
     @SuppressWarnings("NullAway.Init")
     KmsOptions kms;
 
-    /** @return the key whose ARN decides the client's Region, or {@code null} for the default Region */
+    /**
+     * @return the key whose ARN decides the client's Region, or {@code null} for the default Region
+     */
     abstract @Nullable String regionKey();
 
     /**
@@ -90,12 +94,15 @@ final class KmsCommand extends CliCommand {
       return call("DescribeKey", key, () -> client.describeKey(b -> b.keyId(key))).keyMetadata();
     }
 
-    /** @return the key's metadata, or {@code null} if it (or the alias) does not exist */
+    /**
+     * @return the key's metadata, or {@code null} if it (or the alias) does not exist
+     */
     final @Nullable KeyMetadata describeIfExists(KmsClient client, String key) {
       try {
         return client.describeKey(b -> b.keyId(key)).keyMetadata();
       } catch (KmsException e) {
-        if (e.awsErrorDetails() != null && "NotFoundException".equals(e.awsErrorDetails().errorCode())) {
+        if (e.awsErrorDetails() != null
+            && "NotFoundException".equals(e.awsErrorDetails().errorCode())) {
           return null;
         }
         throw KmsErrors.translate(kms, io(), "DescribeKey", key, e);
@@ -160,7 +167,10 @@ final class KmsCommand extends CliCommand {
     @Option(names = "--description", paramLabel = "TEXT", description = "what the key is for")
     @Nullable String description;
 
-    @Option(names = "--alias", paramLabel = "alias/NAME", description = "also give the key this alias")
+    @Option(
+        names = "--alias",
+        paramLabel = "alias/NAME",
+        description = "also give the key this alias")
     @Nullable String alias;
 
     @Override
@@ -172,21 +182,38 @@ final class KmsCommand extends CliCommand {
     int run(KmsClient client, PrintStream out) {
       String name = alias == null ? null : aliasName(alias);
       if (name != null && describeIfExists(client, name) != null) {
-        throw new CliException(ExitCodes.USAGE, name + " already exists; pick another name, or create the key "
-            + "without --alias and move the alias with `byok kms alias " + name + " KEY`");
+        throw new CliException(
+            ExitCodes.USAGE,
+            name
+                + " already exists; pick another name, or create the key "
+                + "without --alias and move the alias with `byok kms alias "
+                + name
+                + " KEY`");
       }
-      KeyMetadata m = call("CreateKey", "a new key", () -> client.createKey(b -> {
-        if (description != null) {
-          b.description(description);
-        }
-      })).keyMetadata();
+      KeyMetadata m =
+          call(
+                  "CreateKey",
+                  "a new key",
+                  () ->
+                      client.createKey(
+                          b -> {
+                            if (description != null) {
+                              b.description(description);
+                            }
+                          }))
+              .keyMetadata();
       out.println(m.arn());
       out.flush();
       if (name != null) {
         try {
-          call("CreateAlias", name, () -> client.createAlias(b -> b.aliasName(name).targetKeyId(m.keyId())));
+          call(
+              "CreateAlias",
+              name,
+              () -> client.createAlias(b -> b.aliasName(name).targetKeyId(m.keyId())));
         } catch (CliException e) {
-          throw new CliException(e.exitCode(), "created key " + m.arn() + ", but not its alias: " + e.getMessage(),
+          throw new CliException(
+              e.exitCode(),
+              "created key " + m.arn() + ", but not its alias: " + e.getMessage(),
               e.getCause());
         }
         io().err().println(name + " -> " + m.arn());
@@ -208,7 +235,10 @@ final class KmsCommand extends CliCommand {
     @SuppressWarnings("NullAway.Init")
     String aliasArg;
 
-    @Parameters(index = "1", paramLabel = "KEY", description = "the key it should point at (ARN, key id or alias)")
+    @Parameters(
+        index = "1",
+        paramLabel = "KEY",
+        description = "the key it should point at (ARN, key id or alias)")
     @SuppressWarnings("NullAway.Init")
     String keyArg;
 
@@ -225,24 +255,32 @@ final class KmsCommand extends CliCommand {
       KeyMetadata current = describeIfExists(client, name);
       String previous = current == null ? null : current.arn();
       if (previous == null) {
-        call("CreateAlias", name, () -> client.createAlias(b -> b.aliasName(name).targetKeyId(target.keyId())));
+        call(
+            "CreateAlias",
+            name,
+            () -> client.createAlias(b -> b.aliasName(name).targetKeyId(target.keyId())));
         out.println(name + " -> " + target.arn() + " (created)");
       } else if (previous.equals(target.arn())) {
         out.println(name + " -> " + target.arn() + " (unchanged)");
       } else {
-        call("UpdateAlias", name, () -> client.updateAlias(b -> b.aliasName(name).targetKeyId(target.keyId())));
+        call(
+            "UpdateAlias",
+            name,
+            () -> client.updateAlias(b -> b.aliasName(name).targetKeyId(target.keyId())));
         out.println(name + " -> " + target.arn() + " (moved from " + previous + ")");
-        out.println("new data under " + name + " is encrypted with the new key; data written before still needs "
-            + previous + " (keep it enabled, or `byok rewrap` that data)");
+        out.println(
+            "new data under "
+                + name
+                + " is encrypted with the new key; data written before still needs "
+                + previous
+                + " (keep it enabled, or `byok rewrap` that data)");
       }
       return ExitCodes.OK;
     }
   }
 
   /** {@code byok kms describe}: state, ARN, deletion date, aliases. */
-  @Command(
-      name = "describe",
-      description = "Show a key's ARN, state, deletion date and aliases.")
+  @Command(name = "describe", description = "Show a key's ARN, state, deletion date and aliases.")
   static final class Describe extends OneKey {
     @Override
     int run(KmsClient client, PrintStream out) {
@@ -251,8 +289,12 @@ final class KmsCommand extends CliCommand {
       out.println("key id:       " + m.keyId());
       out.println("state:        " + m.keyStateAsString() + advice(m.keyStateAsString()));
       if (m.deletionDate() != null) {
-        out.println("deletion on:  " + instant(m.deletionDate())
-            + " (cancel before then: byok kms cancel-deletion " + m.arn() + ")");
+        out.println(
+            "deletion on:  "
+                + instant(m.deletionDate())
+                + " (cancel before then: byok kms cancel-deletion "
+                + m.arn()
+                + ")");
       }
       if (m.description() != null && !m.description().isEmpty()) {
         out.println("description:  " + m.description());
@@ -261,7 +303,8 @@ final class KmsCommand extends CliCommand {
         out.println("created:      " + instant(m.creationDate()));
       }
       if (m.currentKeyMaterialId() != null) {
-        out.println("material id:  " + m.currentKeyMaterialId() + " (an identifier, not the material)");
+        out.println(
+            "material id:  " + m.currentKeyMaterialId() + " (an identifier, not the material)");
       }
       out.println("aliases:      " + aliases(client, m));
       return ExitCodes.OK;
@@ -272,8 +315,10 @@ final class KmsCommand extends CliCommand {
         return "";
       }
       return switch (state) {
-        case "Disabled" -> " (nothing can be encrypted or decrypted under it until `byok kms enable`)";
-        case "PendingDeletion" -> " (nothing can be decrypted under it; after the deletion date, never again)";
+        case "Disabled" ->
+            " (nothing can be encrypted or decrypted under it until `byok kms enable`)";
+        case "PendingDeletion" ->
+            " (nothing can be decrypted under it; after the deletion date, never again)";
         default -> "";
       };
     }
@@ -283,7 +328,10 @@ final class KmsCommand extends CliCommand {
         List<AliasListEntry> list = client.listAliases(b -> b.keyId(m.keyId())).aliases();
         return list.isEmpty()
             ? "(none)"
-            : list.stream().map(AliasListEntry::aliasName).sorted().collect(Collectors.joining(", "));
+            : list.stream()
+                .map(AliasListEntry::aliasName)
+                .sorted()
+                .collect(Collectors.joining(", "));
       } catch (SdkException e) {
         return "(could not list: " + e.getClass().getSimpleName() + ")";
       }
@@ -301,7 +349,12 @@ final class KmsCommand extends CliCommand {
     @Override
     void change(KmsClient client, String key, String target, PrintStream out) {
       call("DisableKey", key, () -> client.disableKey(b -> b.keyId(target)));
-      out.println("disabled " + target + "; data under it cannot be read until `byok kms enable " + key + "`");
+      out.println(
+          "disabled "
+              + target
+              + "; data under it cannot be read until `byok kms enable "
+              + key
+              + "`");
     }
   }
 
@@ -334,20 +387,31 @@ final class KmsCommand extends CliCommand {
     @Override
     void check() {
       if (days < 7 || days > 30) {
-        throw new CliException(ExitCodes.USAGE, "--days must be 7 to 30 (the waiting period AWS KMS allows), was "
-            + days);
+        throw new CliException(
+            ExitCodes.USAGE,
+            "--days must be 7 to 30 (the waiting period AWS KMS allows), was " + days);
       }
     }
 
     @Override
     void change(KmsClient client, String key, String target, PrintStream out) {
-      var r = call("ScheduleKeyDeletion", key,
-          () -> client.scheduleKeyDeletion(b -> b.keyId(target).pendingWindowInDays(days)));
+      var r =
+          call(
+              "ScheduleKeyDeletion",
+              key,
+              () -> client.scheduleKeyDeletion(b -> b.keyId(target).pendingWindowInDays(days)));
       Instant date = r.deletionDate();
-      out.println(or(r.keyId(), target) + " is scheduled for deletion on "
-          + (date == null ? "(date not reported)" : instant(date)) + " (" + days + " days)");
-      out.println("until then nothing can be decrypted under it, and `byok kms cancel-deletion " + key
-          + "` keeps it; after that date, data under it is lost for good");
+      out.println(
+          or(r.keyId(), target)
+              + " is scheduled for deletion on "
+              + (date == null ? "(date not reported)" : instant(date))
+              + " ("
+              + days
+              + " days)");
+      out.println(
+          "until then nothing can be decrypted under it, and `byok kms cancel-deletion "
+              + key
+              + "` keeps it; after that date, data under it is lost for good");
     }
   }
 
@@ -363,7 +427,9 @@ final class KmsCommand extends CliCommand {
     void change(KmsClient client, String key, String target, PrintStream out) {
       var r = call("CancelKeyDeletion", key, () -> client.cancelKeyDeletion(b -> b.keyId(target)));
       out.println("cancelled the deletion of " + or(r.keyId(), target));
-      out.println("the key is now Disabled (AWS KMS leaves it so); to use it again: byok kms enable " + key);
+      out.println(
+          "the key is now Disabled (AWS KMS leaves it so); to use it again: byok kms enable "
+              + key);
     }
   }
 
@@ -378,8 +444,12 @@ final class KmsCommand extends CliCommand {
     @Override
     void change(KmsClient client, String key, String target, PrintStream out) {
       var r = call("RotateKeyOnDemand", key, () -> client.rotateKeyOnDemand(b -> b.keyId(target)));
-      out.println("rotating the key material of " + or(r.keyId(), target)
-          + "; old data still decrypts (see `byok kms describe " + key + "` for the current material)");
+      out.println(
+          "rotating the key material of "
+              + or(r.keyId(), target)
+              + "; old data still decrypts (see `byok kms describe "
+              + key
+              + "` for the current material)");
     }
   }
 
@@ -387,14 +457,18 @@ final class KmsCommand extends CliCommand {
     return keyId.startsWith("alias/") || keyId.contains(":alias/");
   }
 
-  /** @return the alias name, checked to be {@code alias/NAME} */
+  /**
+   * @return the alias name, checked to be {@code alias/NAME}
+   */
   static String aliasName(String arg) {
     String name = KeyRefs.parse(arg).keyId();
     if (!name.startsWith("alias/") || name.length() == "alias/".length()) {
-      throw new CliException(ExitCodes.USAGE, "'" + arg + "' is not an alias name; write alias/NAME");
+      throw new CliException(
+          ExitCodes.USAGE, "'" + arg + "' is not an alias name; write alias/NAME");
     }
     if (name.startsWith("alias/aws/")) {
-      throw new CliException(ExitCodes.USAGE, name + ": the alias/aws/ prefix is reserved for AWS managed keys");
+      throw new CliException(
+          ExitCodes.USAGE, name + ": the alias/aws/ prefix is reserved for AWS managed keys");
     }
     return name;
   }

@@ -34,18 +34,22 @@ final class KmsOptions {
   @Option(
       names = "--endpoint",
       paramLabel = "URL",
-      description = "KMS endpoint, e.g. the address `byok kms serve` prints (default: $BYOK_KMS_ENDPOINT; "
-          + "unset = AWS KMS)")
+      description =
+          "KMS endpoint, e.g. the address `byok kms serve` prints (default: $BYOK_KMS_ENDPOINT; "
+              + "unset = AWS KMS)")
   @Nullable URI endpoint;
 
   @Option(
       names = "--region",
       paramLabel = "REGION",
-      description = "AWS Region for aliases and bare key ids; ARNs carry their own (default: $AWS_REGION, "
-          + "$AWS_DEFAULT_REGION, then the SDK's chain; us-east-1 with a loopback endpoint)")
+      description =
+          "AWS Region for aliases and bare key ids; ARNs carry their own (default: $AWS_REGION, "
+              + "$AWS_DEFAULT_REGION, then the SDK's chain; us-east-1 with a loopback endpoint)")
   @Nullable String region;
 
-  /** @return the endpoint from the flag or the environment, or {@code null} for AWS KMS */
+  /**
+   * @return the endpoint from the flag or the environment, or {@code null} for AWS KMS
+   */
   @Nullable URI endpoint(CliIo io) {
     if (endpoint != null) {
       return checked(endpoint, "--endpoint");
@@ -56,12 +60,15 @@ final class KmsOptions {
 
   private static URI checked(URI uri, String source) {
     if (uri.getScheme() == null || uri.getHost() == null) {
-      throw new CliException(ExitCodes.USAGE, source + " '" + uri + "' must be a URL like http://127.0.0.1:4599");
+      throw new CliException(
+          ExitCodes.USAGE, source + " '" + uri + "' must be a URL like http://127.0.0.1:4599");
     }
     return uri;
   }
 
-  /** @return the Region for key ids without one, or {@code null} to let the SDK decide */
+  /**
+   * @return the Region for key ids without one, or {@code null} to let the SDK decide
+   */
   @Nullable String region(CliIo io) {
     if (region != null) {
       return region;
@@ -77,7 +84,9 @@ final class KmsOptions {
     return ep != null && isLoopback(ep) ? LOCAL_DEFAULT_REGION : null;
   }
 
-  /** @return a key provider over the AWS SDK for these flags; the caller closes it */
+  /**
+   * @return a key provider over the AWS SDK for these flags; the caller closes it
+   */
   AwsKmsProvider provider(CliIo io) {
     AwsKmsProvider.Builder b = AwsKmsProvider.builder().clientFactory(r -> client(io, r));
     String r = region(io);
@@ -112,16 +121,19 @@ final class KmsOptions {
 
   KmsClient client(CliIo io, Region r) {
     URI ep = endpoint(io);
-    KmsClientBuilder b = KmsClient.builder()
-        .region(r)
-        .credentialsProvider(credentials(io, ep))
-        .httpClient(UrlConnectionHttpClient.builder()
-            .connectionTimeout(Duration.ofSeconds(3))
-            .socketTimeout(Duration.ofSeconds(10))
-            .build())
-        .overrideConfiguration(ClientOverrideConfiguration.builder()
-            .apiCallTimeout(Duration.ofSeconds(30))
-            .build());
+    KmsClientBuilder b =
+        KmsClient.builder()
+            .region(r)
+            .credentialsProvider(credentials(io, ep))
+            .httpClient(
+                UrlConnectionHttpClient.builder()
+                    .connectionTimeout(Duration.ofSeconds(3))
+                    .socketTimeout(Duration.ofSeconds(10))
+                    .build())
+            .overrideConfiguration(
+                ClientOverrideConfiguration.builder()
+                    .apiCallTimeout(Duration.ofSeconds(30))
+                    .build());
     if (ep != null) {
       b.endpointOverride(ep);
     }
@@ -129,9 +141,13 @@ final class KmsOptions {
   }
 
   private static AwsCredentialsProvider credentials(CliIo io, @Nullable URI ep) {
-    if (ep != null && isLoopback(ep) && io.env("AWS_ACCESS_KEY_ID") == null && io.env("AWS_PROFILE") == null) {
+    if (ep != null
+        && isLoopback(ep)
+        && io.env("AWS_ACCESS_KEY_ID") == null
+        && io.env("AWS_PROFILE") == null) {
       // the local KMS does not verify SigV4; the SDK still needs something to sign with
-      return StaticCredentialsProvider.create(AwsBasicCredentials.create("byok-local", "byok-local"));
+      return StaticCredentialsProvider.create(
+          AwsBasicCredentials.create("byok-local", "byok-local"));
     }
     return DefaultCredentialsProvider.builder().build();
   }

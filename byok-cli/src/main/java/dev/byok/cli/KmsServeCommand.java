@@ -15,15 +15,15 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code byok kms serve}: the testkit's {@link LocalKmsServer} on loopback, so the CLI (and any
- * AWS SDK) can be tried without an AWS account. Keys and aliases are kept in a state file, by
- * default {@code ~/.byok/local-kms.json}: the issue's promise is that keys survive restarts, and
- * blobs written under a local key stay readable across them, so persistence is the default; the
- * file lives in the user's home (owner-only permissions), away from project directories where it
- * could be committed by mistake. {@code --in-memory} keeps nothing.
+ * {@code byok kms serve}: the testkit's {@link LocalKmsServer} on loopback, so the CLI (and any AWS
+ * SDK) can be tried without an AWS account. Keys and aliases are kept in a state file, by default
+ * {@code ~/.byok/local-kms.json}: the issue's promise is that keys survive restarts, and blobs
+ * written under a local key stay readable across them, so persistence is the default; the file
+ * lives in the user's home (owner-only permissions), away from project directories where it could
+ * be committed by mistake. {@code --in-memory} keeps nothing.
  *
- * <p>Runs until Ctrl-C (a shutdown hook stops the server and saves its state) or until the
- * running thread is interrupted (tests), which exits with {@link ExitCodes#INTERRUPTED}.
+ * <p>Runs until Ctrl-C (a shutdown hook stops the server and saves its state) or until the running
+ * thread is interrupted (tests), which exits with {@link ExitCodes#INTERRUPTED}.
  */
 @NullMarked
 @Command(
@@ -48,7 +48,8 @@ final class KmsServeCommand extends CliCommand {
   @Option(
       names = "--state",
       paramLabel = "FILE",
-      description = "keep keys and aliases in this file across restarts (default: ~/.byok/local-kms.json)")
+      description =
+          "keep keys and aliases in this file across restarts (default: ~/.byok/local-kms.json)")
   @Nullable Path state;
 
   @Option(names = "--in-memory", description = "keep no state: keys are gone when the server stops")
@@ -67,24 +68,39 @@ final class KmsServeCommand extends CliCommand {
     boolean existed = file != null && Files.exists(file);
     LocalKmsServer server = start(file);
     CountDownLatch stopped = new CountDownLatch(1);
-    Thread hook = new Thread(() -> {
-      server.close();
-      io.err().println("byok local KMS stopped" + (file == null ? "" : "; state saved in " + file));
-      io.err().flush();
-      stopped.countDown();
-    }, "byok-kms-serve-shutdown");
+    Thread hook =
+        new Thread(
+            () -> {
+              server.close();
+              io.err()
+                  .println(
+                      "byok local KMS stopped" + (file == null ? "" : "; state saved in " + file));
+              io.err().flush();
+              stopped.countDown();
+            },
+            "byok-kms-serve-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
     try {
       // the warning first: the export line below is what scripts and tests wait for
-      io.err().println("warning: for tests only: key material is stored in clear"
-          + (file == null ? "" : " in " + file) + " and requests are not authenticated (no SigV4 check)");
+      io.err()
+          .println(
+              "warning: for tests only: key material is stored in clear"
+                  + (file == null ? "" : " in " + file)
+                  + " and requests are not authenticated (no SigV4 check)");
       io.err().flush();
       PrintStream out = io.out();
-      out.println("byok local KMS listening on " + server.endpoint() + " (region " + server.api().region()
-          + ", account " + server.api().accountId() + ")");
-      out.println(file == null
-          ? "state: in memory (keys are lost when it stops)"
-          : "state: " + file + (existed ? " (loaded)" : " (new)"));
+      out.println(
+          "byok local KMS listening on "
+              + server.endpoint()
+              + " (region "
+              + server.api().region()
+              + ", account "
+              + server.api().accountId()
+              + ")");
+      out.println(
+          file == null
+              ? "state: in memory (keys are lost when it stops)"
+              : "state: " + file + (existed ? " (loaded)" : " (new)"));
       out.println("point byok and AWS SDKs at it:");
       out.println("export BYOK_KMS_ENDPOINT=" + server.endpoint());
       out.println("then e.g.: byok kms create-key --alias alias/demo    (Ctrl-C stops the server)");
@@ -118,8 +134,14 @@ final class KmsServeCommand extends CliCommand {
           }
         }
       } catch (IOException e) {
-        throw new CliException(ExitCodes.IO, "cannot create " + dir + " for the KMS state (" + e.getMessage()
-            + "); pass --state FILE or --in-memory", e);
+        throw new CliException(
+            ExitCodes.IO,
+            "cannot create "
+                + dir
+                + " for the KMS state ("
+                + e.getMessage()
+                + "); pass --state FILE or --in-memory",
+            e);
       }
       return dir.resolve("local-kms.json");
     }
@@ -140,22 +162,35 @@ final class KmsServeCommand extends CliCommand {
       server = b.start();
     } catch (IllegalArgumentException e) {
       // the state file does not parse
-      throw new CliException(ExitCodes.IO, e.getMessage() + "; move it away to start empty, or pass another --state",
+      throw new CliException(
+          ExitCodes.IO,
+          e.getMessage() + "; move it away to start empty, or pass another --state",
           e);
     } catch (UncheckedIOException e) {
       if (e.getCause() instanceof BindException) {
-        throw new CliException(ExitCodes.FAILURE, "port " + port + " on 127.0.0.1 is in use (another `byok kms "
-            + "serve`?); pass --port N, or --port 0 for any free port", e);
+        throw new CliException(
+            ExitCodes.FAILURE,
+            "port "
+                + port
+                + " on 127.0.0.1 is in use (another `byok kms "
+                + "serve`?); pass --port N, or --port 0 for any free port",
+            e);
       }
-      throw new CliException(ExitCodes.IO, e.getMessage() + " (" + e.getCause().getMessage() + ")", e);
+      throw new CliException(
+          ExitCodes.IO, e.getMessage() + " (" + e.getCause().getMessage() + ")", e);
     }
     if (file != null) {
       try {
         server.saveState(); // fail now, not at the first key change, if the file cannot be written
       } catch (UncheckedIOException e) {
         server.close();
-        throw new CliException(ExitCodes.IO, e.getMessage() + " (" + e.getCause().getMessage()
-            + "); pass a writable --state FILE or --in-memory", e);
+        throw new CliException(
+            ExitCodes.IO,
+            e.getMessage()
+                + " ("
+                + e.getCause().getMessage()
+                + "); pass a writable --state FILE or --in-memory",
+            e);
       }
     }
     return server;

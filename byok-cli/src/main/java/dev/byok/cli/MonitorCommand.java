@@ -45,7 +45,8 @@ import software.amazon.awssdk.core.exception.SdkException;
       "byok's KeyStateMonitor gives a host (docs/key-lifecycle.md)."
     })
 final class MonitorCommand extends CliCommand {
-  private static final DateTimeFormatter CLOCK = DateTimeFormatter.ofPattern("HH:mm:ss").withZone(ZoneId.systemDefault());
+  private static final DateTimeFormatter CLOCK =
+      DateTimeFormatter.ofPattern("HH:mm:ss").withZone(ZoneId.systemDefault());
   private static final Duration SUSPECT_PROBE_MAX = Duration.ofSeconds(15);
 
   @Mixin
@@ -64,7 +65,8 @@ final class MonitorCommand extends CliCommand {
       paramLabel = "DURATION",
       defaultValue = "30s",
       converter = Durations.class,
-      description = "time between probes of a healthy key (default: ${DEFAULT-VALUE}; e.g. 200ms, 30s, 5m, PT1M)")
+      description =
+          "time between probes of a healthy key (default: ${DEFAULT-VALUE}; e.g. 200ms, 30s, 5m, PT1M)")
   Duration interval = Duration.ofSeconds(30);
 
   @Option(
@@ -72,8 +74,9 @@ final class MonitorCommand extends CliCommand {
       paramLabel = "DURATION",
       defaultValue = "30s",
       converter = Durations.class,
-      description = "how long a key must stay denied before it is LOCKED: absorbs KMS eventual consistency "
-          + "(default: ${DEFAULT-VALUE})")
+      description =
+          "how long a key must stay denied before it is LOCKED: absorbs KMS eventual consistency "
+              + "(default: ${DEFAULT-VALUE})")
   Duration grace = Duration.ofSeconds(30);
 
   @Option(
@@ -109,28 +112,45 @@ final class MonitorCommand extends CliCommand {
       }
       suspect = suspect.compareTo(tick) < 0 ? tick : suspect;
       CountDownLatch stop = new CountDownLatch(1);
-      try (KeyStateMonitor monitor = KeyStateMonitor.builder()
-          .provider(provider)
-          .probeInterval(interval)
-          .gracePeriod(grace)
-          .suspectProbeInterval(suspect)
-          .tick(tick)
-          .build()) {
+      try (KeyStateMonitor monitor =
+          KeyStateMonitor.builder()
+              .provider(provider)
+              .probeInterval(interval)
+              .gracePeriod(grace)
+              .suspectProbeInterval(suspect)
+              .tick(tick)
+              .build()) {
         monitor.addListener(e -> print(out, e));
-        Thread hook = new Thread(() -> {
-          monitor.close();
-          stop.countDown();
-        }, "byok-monitor-shutdown");
+        Thread hook =
+            new Thread(
+                () -> {
+                  monitor.close();
+                  stop.countDown();
+                },
+                "byok-monitor-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
           for (KeyRef ref : named) {
             monitor.watch(ref);
             monitor.probeNow(ref); // a disabled key shows up as SUSPECT right away
-            print(out, Instant.now(), "WATCHING " + ref.keyId() + " " + initialLine(ref, initial.get(ref), monitor));
+            print(
+                out,
+                Instant.now(),
+                "WATCHING " + ref.keyId() + " " + initialLine(ref, initial.get(ref), monitor));
           }
-          print(out, Instant.now(), "STARTED watching " + (named.size() == 1 ? "1 key" : named.size() + " keys")
-              + "; probing every " + Durations.format(interval) + ", locking after " + Durations.format(grace)
-              + " of denial" + (runFor == null ? "; Ctrl-C stops" : "; stopping after " + Durations.format(runFor)));
+          print(
+              out,
+              Instant.now(),
+              "STARTED watching "
+                  + (named.size() == 1 ? "1 key" : named.size() + " keys")
+                  + "; probing every "
+                  + Durations.format(interval)
+                  + ", locking after "
+                  + Durations.format(grace)
+                  + " of denial"
+                  + (runFor == null
+                      ? "; Ctrl-C stops"
+                      : "; stopping after " + Durations.format(runFor)));
           monitor.start();
           if (runFor == null) {
             stop.await();
@@ -156,79 +176,141 @@ final class MonitorCommand extends CliCommand {
   /**
    * A missing key or an unreachable KMS at start is a typo more often than news: fails fast.
    *
-   * @return the key's description, or {@code null} if DescribeKey is denied (the canary may still pass)
+   * @return the key's description, or {@code null} if DescribeKey is denied (the canary may still
+   *     pass)
    */
   private @Nullable KeyDescription describeAtStart(AwsKmsProvider provider, KeyRef ref) {
     try {
       return provider.describeKey(ref.keyId());
     } catch (KmsUnavailableException e) {
       if (e.getCause() instanceof SdkException sdk) {
-        throw KmsErrors.translate(kms, io(), "DescribeKey", ref.keyId(), sdk); // unreachable, throttled, credentials
+        throw KmsErrors.translate(
+            kms, io(), "DescribeKey", ref.keyId(), sdk); // unreachable, throttled, credentials
       }
-      throw new CliException(ExitCodes.KMS_UNAVAILABLE, KmsErrors.unreachable(kms, io()) + " (" + e.getMessage()
-          + ")", e);
+      throw new CliException(
+          ExitCodes.KMS_UNAVAILABLE,
+          KmsErrors.unreachable(kms, io()) + " (" + e.getMessage() + ")",
+          e);
     } catch (KeyUnusableException e) {
       if (e.reason() == KeyUnusableException.Reason.NOT_FOUND) {
-        throw e; // Failures: "does not exist in this account and Region (check --key, --region, --endpoint)"
+        throw e; // Failures: "does not exist in this account and Region (check --key, --region,
+        // --endpoint)"
       }
       return null;
     }
   }
 
-  private static String initialLine(KeyRef ref, @Nullable KeyDescription d, KeyStateMonitor monitor) {
+  private static String initialLine(
+      KeyRef ref, @Nullable KeyDescription d, KeyStateMonitor monitor) {
     String arn = monitor.keyArn(ref);
     if (arn == null && d != null) {
       arn = d.keyArn();
     }
-    return (arn == null || arn.equals(ref.keyId()) ? "" : "-> " + arn + " ") + "is " + monitor.state(ref)
-        + (d == null ? " (DescribeKey denied: the KMS state is not visible)" : " (KMS state " + d.state() + ")");
+    return (arn == null || arn.equals(ref.keyId()) ? "" : "-> " + arn + " ")
+        + "is "
+        + monitor.state(ref)
+        + (d == null
+            ? " (DescribeKey denied: the KMS state is not visible)"
+            : " (KMS state " + d.state() + ")");
   }
 
   /** Prints one event in plain words; called on the monitor's thread. */
   static void print(PrintStream out, KeyEvent e) {
     String key = e.key().keyId();
     String arn = e.keyArn() != null && !e.keyArn().equals(key) ? " (" + e.keyArn() + ")" : "";
-    String text = switch (e.type()) {
-      case STATE_CHANGED -> switch (e.to()) {
-        case SUSPECT -> "SUSPECT " + key + arn + " — the KMS denies the key (" + e.reason() + "); LOCKED at "
-            + (e.lockAt() == null ? "the end of the grace period" : CLOCK.format(e.lockAt()))
-            + " unless it answers again";
-        case ACTIVE -> e.from() == KeyMonitorState.SUSPECT
-            ? "ACTIVE " + key + arn + " — answers again within the grace period; nothing was locked"
-            : null; // from LOCKED / UNREACHABLE: the UNLOCKED / KMS_REACHABLE line says it
-        default -> null; // LOCKED / UNREACHABLE: their own lines say it
-      };
-      case LOCKED -> "LOCKED " + key + arn + " — " + lockAdvice(e.reason(), key);
-      case UNLOCKED -> "UNLOCKED " + key + arn + " — usable again (" + e.reason() + ")";
-      case RESTORE_PENDING_ACKNOWLEDGEMENT -> "RESTORE_PENDING " + key + arn + " — " + e.reason();
-      case KEY_RETARGETED -> "KEY_RETARGETED " + key + " now -> " + e.keyArn() + " (was " + e.previousArn()
-          + "); new data uses the new key, data written before still needs the old one (watched too)";
-      case KEY_MATERIAL_ROTATED -> "KEY_MATERIAL_ROTATED " + key + arn + " — new key material, same ARN; "
-          + "old data still decrypts";
-      case DELETION_SCHEDULED -> "DELETION_SCHEDULED " + key + arn + " — deletion on "
-          + (e.deletionDate() == null ? "(unknown date)" : e.deletionDate().truncatedTo(ChronoUnit.SECONDS))
-          + "; after that, data under it is lost for good: cancel before (byok kms cancel-deletion " + key + ")";
-      case KMS_UNREACHABLE -> "KMS_UNREACHABLE " + key + arn + " — " + e.reason()
-          + "; nothing is locked for an outage";
-      case KMS_REACHABLE -> "KMS_REACHABLE " + key + arn + " — the KMS answers again";
-      case THROTTLED -> "THROTTLED " + key + arn + " — " + e.reason();
-      case MONITORING_DEGRADED -> "MONITORING_DEGRADED " + key + arn + " — " + e.reason()
-          + "; grant kms:DescribeKey and kms:GetKeyRotationStatus to see more";
-      case ROTATION_STATUS_CHANGED -> "ROTATION_STATUS_CHANGED " + key + arn + " — " + e.reason();
-    };
+    String text =
+        switch (e.type()) {
+          case STATE_CHANGED ->
+              switch (e.to()) {
+                case SUSPECT ->
+                    "SUSPECT "
+                        + key
+                        + arn
+                        + " — the KMS denies the key ("
+                        + e.reason()
+                        + "); LOCKED at "
+                        + (e.lockAt() == null
+                            ? "the end of the grace period"
+                            : CLOCK.format(e.lockAt()))
+                        + " unless it answers again";
+                case ACTIVE ->
+                    e.from() == KeyMonitorState.SUSPECT
+                        ? "ACTIVE "
+                            + key
+                            + arn
+                            + " — answers again within the grace period; nothing was locked"
+                        : null; // from LOCKED / UNREACHABLE: the UNLOCKED / KMS_REACHABLE line says
+                // it
+                default -> null; // LOCKED / UNREACHABLE: their own lines say it
+              };
+          case LOCKED -> "LOCKED " + key + arn + " — " + lockAdvice(e.reason(), key);
+          case UNLOCKED -> "UNLOCKED " + key + arn + " — usable again (" + e.reason() + ")";
+          case RESTORE_PENDING_ACKNOWLEDGEMENT ->
+              "RESTORE_PENDING " + key + arn + " — " + e.reason();
+          case KEY_RETARGETED ->
+              "KEY_RETARGETED "
+                  + key
+                  + " now -> "
+                  + e.keyArn()
+                  + " (was "
+                  + e.previousArn()
+                  + "); new data uses the new key, data written before still needs the old one (watched too)";
+          case KEY_MATERIAL_ROTATED ->
+              "KEY_MATERIAL_ROTATED "
+                  + key
+                  + arn
+                  + " — new key material, same ARN; "
+                  + "old data still decrypts";
+          case DELETION_SCHEDULED ->
+              "DELETION_SCHEDULED "
+                  + key
+                  + arn
+                  + " — deletion on "
+                  + (e.deletionDate() == null
+                      ? "(unknown date)"
+                      : e.deletionDate().truncatedTo(ChronoUnit.SECONDS))
+                  + "; after that, data under it is lost for good: cancel before (byok kms cancel-deletion "
+                  + key
+                  + ")";
+          case KMS_UNREACHABLE ->
+              "KMS_UNREACHABLE "
+                  + key
+                  + arn
+                  + " — "
+                  + e.reason()
+                  + "; nothing is locked for an outage";
+          case KMS_REACHABLE -> "KMS_REACHABLE " + key + arn + " — the KMS answers again";
+          case THROTTLED -> "THROTTLED " + key + arn + " — " + e.reason();
+          case MONITORING_DEGRADED ->
+              "MONITORING_DEGRADED "
+                  + key
+                  + arn
+                  + " — "
+                  + e.reason()
+                  + "; grant kms:DescribeKey and kms:GetKeyRotationStatus to see more";
+          case ROTATION_STATUS_CHANGED ->
+              "ROTATION_STATUS_CHANGED " + key + arn + " — " + e.reason();
+        };
     if (text != null) {
       print(out, e.at(), text);
     }
   }
 
-  /** @return what the denial is and what lifts it, from the monitor's reason (e.g. "canary refused: DISABLED") */
+  /**
+   * @return what the denial is and what lifts it, from the monitor's reason (e.g. "canary refused:
+   *     DISABLED")
+   */
   static String lockAdvice(String reason, String key) {
     String what;
     String until;
     if (reason.contains("PENDING_DELETION")) {
       what = "key scheduled for deletion";
-      until = "the deletion is cancelled and the key enabled (byok kms cancel-deletion " + key
-          + ", then byok kms enable " + key + ")";
+      until =
+          "the deletion is cancelled and the key enabled (byok kms cancel-deletion "
+              + key
+              + ", then byok kms enable "
+              + key
+              + ")";
     } else if (reason.contains("DISABLED")) {
       what = "key disabled";
       until = "it is enabled (byok kms enable " + key + ")";

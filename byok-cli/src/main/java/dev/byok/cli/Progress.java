@@ -28,21 +28,23 @@ enum Progress {
    * @return {@code in}, or {@code in} wrapped so reading it advances a bar; the bar closes with it
    */
   InputStream wrap(InputStream in, long size, String task, CliIo io) {
-    boolean show = switch (this) {
-      case ALWAYS -> true;
-      case NEVER -> false;
-      case AUTO -> io.interactive() && size >= AUTO_THRESHOLD;
-    };
+    boolean show =
+        switch (this) {
+          case ALWAYS -> true;
+          case NEVER -> false;
+          case AUTO -> io.interactive() && size >= AUTO_THRESHOLD;
+        };
     if (!show) {
       return in;
     }
-    ProgressBarBuilder b = new ProgressBarBuilder()
-        .setTaskName(task)
-        .setInitialMax(size)
-        .setUnit(" MiB", 1 << 20)
-        .setStyle(ProgressBarStyle.ASCII)
-        .setConsumer(new ConsoleProgressBarConsumer(io.err()))
-        .showSpeed();
+    ProgressBarBuilder b =
+        new ProgressBarBuilder()
+            .setTaskName(task)
+            .setInitialMax(size)
+            .setUnit(" MiB", 1 << 20)
+            .setStyle(ProgressBarStyle.ASCII)
+            .setConsumer(new ConsoleProgressBarConsumer(io.err()))
+            .showSpeed();
     return ProgressBar.wrap(in, b);
   }
 }

@@ -12,27 +12,32 @@ import picocli.CommandLine.Option;
 
 /**
  * Which keys a reading command trusts: {@code --key} (repeatable; ARNs, aliases or key ids) or
- * {@code --any-key} (whatever key a blob's header names). byok never calls a KMS key the caller
- * did not allow, so one of the two is required. A picocli mixin; not thread-safe.
+ * {@code --any-key} (whatever key a blob's header names). byok never calls a KMS key the caller did
+ * not allow, so one of the two is required. A picocli mixin; not thread-safe.
  */
 @NullMarked
 final class ReadKeyOptions {
   @Option(
       names = "--key",
       paramLabel = "KEY",
-      description = "a key trusted to unwrap the data: aws-kms://ARN, an alias (alias/name) or key id; repeatable")
+      description =
+          "a key trusted to unwrap the data: aws-kms://ARN, an alias (alias/name) or key id; repeatable")
   List<String> keys = new ArrayList<>();
 
   @Option(
       names = "--any-key",
-      description = "trust whatever key each blob's header names (convenient, but lets a planted blob make "
-          + "byok call a KMS key of the planter's choice)")
+      description =
+          "trust whatever key each blob's header names (convenient, but lets a planted blob make "
+              + "byok call a KMS key of the planter's choice)")
   boolean anyKey;
 
-  /** @throws CliException (usage) unless exactly one of --key / --any-key was given */
+  /**
+   * @throws CliException (usage) unless exactly one of --key / --any-key was given
+   */
   void check() {
     if (keys.isEmpty() && !anyKey) {
-      throw new CliException(ExitCodes.USAGE,
+      throw new CliException(
+          ExitCodes.USAGE,
           "say which keys you trust: --key KEY (repeatable; see `byok inspect` for a blob's keys) or --any-key");
     }
     if (!keys.isEmpty() && anyKey) {
@@ -40,7 +45,10 @@ final class ReadKeyOptions {
     }
   }
 
-  /** @return whether one {@link Byok} can read every blob ({@code --key}), or it depends on each header */
+  /**
+   * @return whether one {@link Byok} can read every blob ({@code --key}), or it depends on each
+   *     header
+   */
   boolean fixed() {
     return !anyKey;
   }

@@ -9,9 +9,9 @@ import org.jspecify.annotations.NullMarked;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The {@link Byok} instances a reading command decrypts with: one shared instance for {@code
- * --key} (so its data-key cache serves every blob), one per blob for {@code --any-key}. Closes them
- * all. Not thread-safe.
+ * The {@link Byok} instances a reading command decrypts with: one shared instance for {@code --key}
+ * (so its data-key cache serves every blob), one per blob for {@code --any-key}. Closes them all.
+ * Not thread-safe.
  */
 @NullMarked
 final class Readers implements AutoCloseable {
@@ -26,7 +26,9 @@ final class Readers implements AutoCloseable {
     this.provider = provider;
   }
 
-  /** @return a reader for the blob with this header */
+  /**
+   * @return a reader for the blob with this header
+   */
   Byok forHeader(EnvelopeHeader header) {
     if (trust.fixed() && shared != null) {
       return shared;

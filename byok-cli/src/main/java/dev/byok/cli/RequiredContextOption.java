@@ -13,10 +13,13 @@ final class RequiredContextOption {
   @Option(
       names = "--context",
       paramLabel = "NAME=VALUE",
-      description = "require exactly this encryption context (repeat per entry); a blob with another is refused")
+      description =
+          "require exactly this encryption context (repeat per entry); a blob with another is refused")
   Map<String, String> context = new LinkedHashMap<>();
 
-  /** @return the required context, or {@code null} when none was given (the context is not checked) */
+  /**
+   * @return the required context, or {@code null} when none was given (the context is not checked)
+   */
   @Nullable EncryptionContext expected() {
     return context.isEmpty() ? null : KeyRefs.context(context);
   }

@@ -54,21 +54,27 @@ final class RewrapCommand extends CliCommand {
   @Option(
       names = "--to",
       paramLabel = "KEY",
-      description = "a key the blobs end up wrapped under (repeatable; the complete new key set, in slot "
-          + "order): aws-kms://ARN, an alias or key id. These keys are trusted for reading too")
+      description =
+          "a key the blobs end up wrapped under (repeatable; the complete new key set, in slot "
+              + "order): aws-kms://ARN, an alias or key id. These keys are trusted for reading too")
   List<String> to = new ArrayList<>();
 
   @Option(names = "--dry-run", description = "list what would change; write and delete nothing")
   boolean dryRun;
 
-  @Parameters(paramLabel = "PATH", arity = "1..*", description = "blob files, or directories (walked recursively)")
+  @Parameters(
+      paramLabel = "PATH",
+      arity = "1..*",
+      description = "blob files, or directories (walked recursively)")
   List<Path> paths = new ArrayList<>();
 
   @Override
   public Integer call() throws IOException {
     if (to.isEmpty()) {
-      throw new CliException(ExitCodes.USAGE, "say which keys the blobs should end up under: --to KEY "
-          + "(repeatable, the complete new set: --to OLD --to REPLICA adds a replica, --to NEW replaces OLD)");
+      throw new CliException(
+          ExitCodes.USAGE,
+          "say which keys the blobs should end up under: --to KEY "
+              + "(repeatable, the complete new set: --to OLD --to REPLICA adds a replica, --to NEW replaces OLD)");
     }
     read.check();
     List<BlobPaths.Entry> blobs = BlobPaths.expand(paths);
@@ -120,17 +126,31 @@ final class RewrapCommand extends CliCommand {
           failed(file, e);
           summary();
           int left = blobs.size() - i - 1;
-          throw new CliException(ExitCodes.KMS_UNAVAILABLE, "stopped: " + Failures.describe(e) + ". " + file
-              + " and " + left + " more blob(s) were not rewrapped; every file is either as it was or fully "
-              + "rewrapped: run the same command again to finish", e);
+          throw new CliException(
+              ExitCodes.KMS_UNAVAILABLE,
+              "stopped: "
+                  + Failures.describe(e)
+                  + ". "
+                  + file
+                  + " and "
+                  + left
+                  + " more blob(s) were not rewrapped; every file is either as it was or fully "
+                  + "rewrapped: run the same command again to finish",
+              e);
         } catch (IOException | RuntimeException e) {
           failed(file, e);
         }
       }
       summary();
       if (firstFailure != null) {
-        throw new CliException(Failures.exitCode(firstFailure), failed + " blob(s) failed, the others are done; first: "
-            + firstFailed + ": " + Failures.describe(firstFailure), firstFailure);
+        throw new CliException(
+            Failures.exitCode(firstFailure),
+            failed
+                + " blob(s) failed, the others are done; first: "
+                + firstFailed
+                + ": "
+                + Failures.describe(firstFailure),
+            firstFailure);
       }
       return ExitCodes.OK;
     }
@@ -146,7 +166,9 @@ final class RewrapCommand extends CliCommand {
         out.println("would rewrap " + file + ": " + from + " -> " + target);
       } else {
         if (!read.fixed()) {
-          h.keySlots().forEach(s -> byok.keys().allowArn(s.keyArn())); // --any-key: trust what the header names
+          h.keySlots()
+              .forEach(
+                  s -> byok.keys().allowArn(s.keyArn())); // --any-key: trust what the header names
         }
         RewrapResult r = byok.rewrap(file, file);
         rewrapped++;
@@ -163,7 +185,8 @@ final class RewrapCommand extends CliCommand {
       }
       for (int i = 0; i < slots.size(); i++) {
         KeySlot s = slots.get(i);
-        if (!s.providerId().equals(AwsKmsProvider.PROVIDER_ID) || !s.keyArn().equals(target.get(i))) {
+        if (!s.providerId().equals(AwsKmsProvider.PROVIDER_ID)
+            || !s.keyArn().equals(target.get(i))) {
           return false;
         }
       }
@@ -182,10 +205,22 @@ final class RewrapCommand extends CliCommand {
 
     private void summary() {
       if (dryRun) {
-        out.println("dry run, nothing written: " + rewrapped + " blob(s) would be rewrapped, " + done
-            + " already on target keys, " + failed + " failed");
+        out.println(
+            "dry run, nothing written: "
+                + rewrapped
+                + " blob(s) would be rewrapped, "
+                + done
+                + " already on target keys, "
+                + failed
+                + " failed");
       } else {
-        out.println(rewrapped + " blob(s) rewrapped, " + done + " already on target keys, " + failed + " failed");
+        out.println(
+            rewrapped
+                + " blob(s) rewrapped, "
+                + done
+                + " already on target keys, "
+                + failed
+                + " failed");
         out.println("payload bytes copied verbatim: " + copied);
         out.println("payload bytes re-encrypted: " + reencrypted);
       }
@@ -199,10 +234,15 @@ final class RewrapCommand extends CliCommand {
     for (String k : to) {
       KeyDescription d = provider.describeKey(KeyRefs.parse(k).keyId());
       if (!d.state().usable()) {
-        throw new KeyUnusableException(KeyUnusableException.Reason.of(d.state()), d.keyArn(), "target key (--to " + k + ") is " + d.state(), null);
+        throw new KeyUnusableException(
+            KeyUnusableException.Reason.of(d.state()),
+            d.keyArn(),
+            "target key (--to " + k + ") is " + d.state(),
+            null);
       }
       if (arns.contains(d.keyArn())) {
-        throw new CliException(ExitCodes.USAGE, "--to " + k + " names " + d.keyArn() + " again; give each key once");
+        throw new CliException(
+            ExitCodes.USAGE, "--to " + k + " names " + d.keyArn() + " again; give each key once");
       }
       arns.add(d.keyArn());
     }
@@ -222,13 +262,18 @@ final class RewrapCommand extends CliCommand {
     for (Path p : paths) {
       if (Files.isDirectory(p)) {
         try (Stream<Path> s = Files.walk(p)) {
-          s.filter(f -> isTemp(f.getFileName().toString())).filter(Files::isRegularFile).forEach(stale::add);
+          s.filter(f -> isTemp(f.getFileName().toString()))
+              .filter(Files::isRegularFile)
+              .forEach(stale::add);
         }
       } else {
         Path dir = p.toAbsolutePath().getParent();
         String prefix = "." + p.getFileName() + ".";
         try (Stream<Path> s = Files.list(dir)) {
-          s.filter(f -> f.getFileName().toString().startsWith(prefix) && isTemp(f.getFileName().toString()))
+          s.filter(
+                  f ->
+                      f.getFileName().toString().startsWith(prefix)
+                          && isTemp(f.getFileName().toString()))
               .filter(Files::isRegularFile)
               .forEach(stale::add);
         }

@@ -32,7 +32,9 @@ final class Streams {
 
   private Streams() {}
 
-  /** @return whether the inputs mean standard input (none, or a single '-') */
+  /**
+   * @return whether the inputs mean standard input (none, or a single '-')
+   */
   static boolean isStdin(List<Path> inputs) {
     return inputs.isEmpty() || (inputs.size() == 1 && inputs.get(0).toString().equals("-"));
   }
@@ -43,7 +45,8 @@ final class Streams {
    * @param naming how output names follow input names
    * @return the files to process, in order
    */
-  static List<Job> plan(List<Path> inputs, @Nullable Path output, Naming naming) throws IOException {
+  static List<Job> plan(List<Path> inputs, @Nullable Path output, Naming naming)
+      throws IOException {
     if (inputs.stream().anyMatch(p -> p.toString().equals("-"))) {
       throw new CliException(ExitCodes.USAGE, "'-' (standard input) cannot be mixed with files");
     }
@@ -54,17 +57,22 @@ final class Streams {
       Path source = inputs.get(0);
       Path target = output != null ? output : defaultTarget(source, naming);
       if (target.toString().equals("-")) {
-        throw new CliException(ExitCodes.USAGE, "-o - (standard output) works with standard input only; "
-            + "read the file from stdin instead: < " + source);
+        throw new CliException(
+            ExitCodes.USAGE,
+            "-o - (standard output) works with standard input only; "
+                + "read the file from stdin instead: < "
+                + source);
       }
       jobs.add(new Job(source, target));
       return jobs;
     }
     if (output == null) {
-      throw new CliException(ExitCodes.USAGE, "several inputs or a directory need -o DIR for the outputs");
+      throw new CliException(
+          ExitCodes.USAGE, "several inputs or a directory need -o DIR for the outputs");
     }
     if (Files.exists(output) && !Files.isDirectory(output)) {
-      throw new CliException(ExitCodes.USAGE, "-o " + output + " must be a directory for several inputs");
+      throw new CliException(
+          ExitCodes.USAGE, "-o " + output + " must be a directory for several inputs");
     }
     for (BlobPaths.Entry e : entries) {
       jobs.add(new Job(e.file(), output.resolve(rename(e.relative(), naming))));
@@ -75,28 +83,37 @@ final class Streams {
   private static Path defaultTarget(Path source, Naming naming) {
     String name = source.getFileName().toString();
     if (naming == Naming.DROP_SUFFIX && !name.endsWith(SUFFIX)) {
-      throw new CliException(ExitCodes.USAGE, source + " does not end in " + SUFFIX + "; name the output with -o");
+      throw new CliException(
+          ExitCodes.USAGE, source + " does not end in " + SUFFIX + "; name the output with -o");
     }
     return source.resolveSibling(rename(source.getFileName(), naming));
   }
 
   private static Path rename(Path relative, Naming naming) {
     String name = relative.getFileName().toString();
-    String renamed = switch (naming) {
-      case ADD_SUFFIX -> name + SUFFIX;
-      case DROP_SUFFIX -> name.endsWith(SUFFIX) ? name.substring(0, name.length() - SUFFIX.length()) : name;
-    };
+    String renamed =
+        switch (naming) {
+          case ADD_SUFFIX -> name + SUFFIX;
+          case DROP_SUFFIX ->
+              name.endsWith(SUFFIX) ? name.substring(0, name.length() - SUFFIX.length()) : name;
+        };
     return relative.resolveSibling(renamed);
   }
 
-  /** @throws CliException (usage) when binary output would go to a terminal */
+  /**
+   * @throws CliException (usage) when binary output would go to a terminal
+   */
   static void refuseBinaryToTerminal(CliIo io, String what) {
     if (io.stdoutIsTerminal()) {
-      throw new CliException(ExitCodes.USAGE, "not writing " + what + " to a terminal: redirect stdout or pass -o FILE");
+      throw new CliException(
+          ExitCodes.USAGE,
+          "not writing " + what + " to a terminal: redirect stdout or pass -o FILE");
     }
   }
 
-  /** @return {@code out} that flushes instead of closing (standard output stays open) */
+  /**
+   * @return {@code out} that flushes instead of closing (standard output stays open)
+   */
   static OutputStream nonClosing(OutputStream out) {
     return new FilterOutputStream(out) {
       @Override

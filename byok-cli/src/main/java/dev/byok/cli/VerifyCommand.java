@@ -16,9 +16,9 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code byok verify}: authenticates blobs end to end — data key unwrapped through the KMS,
- * key commitment, every segment, the final-segment marker — and writes no plaintext anywhere. Goes
- * on after a failure and exits with the first failure's code.
+ * {@code byok verify}: authenticates blobs end to end — data key unwrapped through the KMS, key
+ * commitment, every segment, the final-segment marker — and writes no plaintext anywhere. Goes on
+ * after a failure and exits with the first failure's code.
  */
 @NullMarked
 @Command(
@@ -37,7 +37,10 @@ final class VerifyCommand extends CliCommand {
   @SuppressWarnings("NullAway.Init")
   RequiredContextOption context;
 
-  @Parameters(paramLabel = "PATH", arity = "1..*", description = "blobs or directories (walked recursively)")
+  @Parameters(
+      paramLabel = "PATH",
+      arity = "1..*",
+      description = "blobs or directories (walked recursively)")
   List<Path> paths = new ArrayList<>();
 
   @Mixin
@@ -58,7 +61,9 @@ final class VerifyCommand extends CliCommand {
         try (InputStream in = Files.newInputStream(e.file())) {
           CountingSink sink = new CountingSink();
           DecryptCommand.decrypt(readers, in, Files.size(e.file()), sink, expected);
-          io.out().println("OK      " + e.file() + " (" + sink.count + " bytes of plaintext authenticated)");
+          io.out()
+              .println(
+                  "OK      " + e.file() + " (" + sink.count + " bytes of plaintext authenticated)");
           ok++;
         } catch (IOException | RuntimeException ex) {
           io.out().println("FAILED  " + e.file() + ": " + Failures.describe(ex));
@@ -69,7 +74,13 @@ final class VerifyCommand extends CliCommand {
       }
     }
     int failed = entries.size() - ok;
-    io.out().println(ok + " of " + entries.size() + " blobs authentic" + (failed == 0 ? "" : ", " + failed + " FAILED"));
+    io.out()
+        .println(
+            ok
+                + " of "
+                + entries.size()
+                + " blobs authentic"
+                + (failed == 0 ? "" : ", " + failed + " FAILED"));
     return firstFailure;
   }
 

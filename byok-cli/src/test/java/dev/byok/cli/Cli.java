@@ -8,8 +8,8 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * Runs the CLI in-process through {@link ByokCli#run} with captured streams — the same code path
- * as {@code java -jar byok.jar}, minus {@code System.exit}. Each instance is one environment
+ * Runs the CLI in-process through {@link ByokCli#run} with captured streams — the same code path as
+ * {@code java -jar byok.jar}, minus {@code System.exit}. Each instance is one environment
  * (variables, stdin); {@link #run} may be called many times.
  */
 final class Cli {
@@ -27,8 +27,12 @@ final class Cli {
 
     @Override
     public String toString() {
-      return "exit " + exitCode + "\n--- stdout\n" + (stdoutBytes.length > 4096 ? "(" + stdoutBytes.length + " bytes)" : stdout())
-          + "\n--- stderr\n" + stderr;
+      return "exit "
+          + exitCode
+          + "\n--- stdout\n"
+          + (stdoutBytes.length > 4096 ? "(" + stdoutBytes.length + " bytes)" : stdout())
+          + "\n--- stderr\n"
+          + stderr;
     }
   }
 
@@ -37,7 +41,9 @@ final class Cli {
   private boolean interactive;
   private boolean terminal;
 
-  /** @return a CLI pointed at this endpoint (as BYOK_KMS_ENDPOINT), or at nothing when null */
+  /**
+   * @return a CLI pointed at this endpoint (as BYOK_KMS_ENDPOINT), or at nothing when null
+   */
   static Cli withEndpoint(java.net.URI endpoint) {
     return new Cli().env("BYOK_KMS_ENDPOINT", endpoint.toString());
   }
@@ -68,7 +74,9 @@ final class Cli {
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
         PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
-      int code = ByokCli.run(new CliIo(new ByteArrayInputStream(stdin), o, e, interactive, terminal, env), args);
+      int code =
+          ByokCli.run(
+              new CliIo(new ByteArrayInputStream(stdin), o, e, interactive, terminal, env), args);
       o.flush();
       e.flush();
       return new Result(code, out.toByteArray(), err.toString(StandardCharsets.UTF_8));

@@ -34,7 +34,8 @@ import org.junit.jupiter.api.io.TempDir;
  * what the story says, and nothing may keep running afterwards.
  */
 class DemoCommandTest {
-  private static final Pattern ARN = Pattern.compile("arn:aws:kms:[a-z0-9-]+:\\d{12}:key/[0-9a-f-]{36}");
+  private static final Pattern ARN =
+      Pattern.compile("arn:aws:kms:[a-z0-9-]+:\\d{12}:key/[0-9a-f-]{36}");
 
   @TempDir Path tmp;
 
@@ -66,20 +67,31 @@ class DemoCommandTest {
     assertThat(out).contains("read refused: key " + oldKey + " is locked by the key-state monitor");
     assertThat(out).contains("byok decrypt would exit 4; refused in-process, KMS requests: 0");
     // step 5
-    assertThat(out).containsPattern("UNLOCKED after \\d+ ms").contains("reads work again: 6 blobs decrypt");
+    assertThat(out)
+        .containsPattern("UNLOCKED after \\d+ ms")
+        .contains("reads work again: 6 blobs decrypt");
     // step 6: the alias moved from the old key to a new one
-    Matcher m = Pattern.compile("KEY_RETARGETED after \\d+ ms: (" + ARN + ") -> (" + ARN + ")").matcher(out);
+    Matcher m =
+        Pattern.compile("KEY_RETARGETED after \\d+ ms: (" + ARN + ") -> (" + ARN + ")")
+            .matcher(out);
     assertThat(m.find()).as(out).isTrue();
     assertThat(m.group(1)).isEqualTo(oldKey);
     String newKey = m.group(2);
     assertThat(newKey).isNotEqualTo(oldKey);
     assertThat(out).contains("new blob snapshot-2" + sep() + "index-0 names " + newKey);
     // step 7
-    assertThat(out).contains("6 blobs rewrapped").contains("payload bytes re-encrypted: 0")
+    assertThat(out)
+        .contains("6 blobs rewrapped")
+        .contains("payload bytes re-encrypted: 0")
         .contains("a reader trusting only " + newKey + " decrypts all 7 blobs");
     // step 8: warning with the date, seven days from today (UTC; the run may straddle midnight)
-    String date = group(out, "WARNING: key " + Pattern.quote(oldKey) + " will be deleted on (\\d{4}-\\d{2}-\\d{2}) "
-        + "\\(UTC\\); blobs still under it would become unreadable: 0 left \\(all rewrapped\\)");
+    String date =
+        group(
+            out,
+            "WARNING: key "
+                + Pattern.quote(oldKey)
+                + " will be deleted on (\\d{4}-\\d{2}-\\d{2}) "
+                + "\\(UTC\\); blobs still under it would become unreadable: 0 left \\(all rewrapped\\)");
     assertThat(LocalDate.parse(date)).isIn(first.plusDays(7), last.plusDays(7));
     assertThat(out).containsPattern("every step behaved as expected, in \\d+ ms");
 
@@ -87,18 +99,25 @@ class DemoCommandTest {
     List<Path> plain = files(dir.resolve("plaintext"));
     List<Path> blobs = files(dir.resolve("repo"));
     assertThat(blobs).hasSize(7);
-    assertThat(relative(dir.resolve("repo"), blobs)).isEqualTo(relative(dir.resolve("plaintext"), plain));
-    assertThat(Files.size(dir.resolve("plaintext/snapshot-1/data/seg-0001.dat"))).isGreaterThan(4L << 20);
+    assertThat(relative(dir.resolve("repo"), blobs))
+        .isEqualTo(relative(dir.resolve("plaintext"), plain));
+    assertThat(Files.size(dir.resolve("plaintext/snapshot-1/data/seg-0001.dat")))
+        .isGreaterThan(4L << 20);
     for (Path blob : blobs) {
       EnvelopeHeader h;
       try (InputStream in = Files.newInputStream(blob)) {
         h = Byok.inspect(in);
       }
-      assertThat(h.keySlots()).as(blob.toString()).extracting(KeySlot::keyArn).containsExactly(newKey);
-      assertThat(h.encryptionContext().asMap()).containsEntry("repository", "demo")
+      assertThat(h.keySlots())
+          .as(blob.toString())
+          .extracting(KeySlot::keyArn)
+          .containsExactly(newKey);
+      assertThat(h.encryptionContext().asMap())
+          .containsEntry("repository", "demo")
           .containsEntry("snapshot", dir.resolve("repo").relativize(blob).getName(0).toString());
       assertThat(h.plaintextLength(Files.size(blob)))
-          .isEqualTo(Files.size(dir.resolve("plaintext").resolve(dir.resolve("repo").relativize(blob))));
+          .isEqualTo(
+              Files.size(dir.resolve("plaintext").resolve(dir.resolve("repo").relativize(blob))));
     }
 
     assertNothingLeftRunning(threadsBefore);
@@ -108,20 +127,36 @@ class DemoCommandTest {
   void aStepThatGoesWrongIsNamedFailsTheRunAndStopsEverything() throws Exception {
     Set<Thread> threadsBefore = Thread.getAllStackTraces().keySet();
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    CliIo io = new CliIo(InputStream.nullInputStream(), new PrintStream(out, true, StandardCharsets.UTF_8),
-        new PrintStream(OutputStream.nullOutputStream()), false, false, Map.of());
+    CliIo io =
+        new CliIo(
+            InputStream.nullInputStream(),
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(OutputStream.nullOutputStream()),
+            false,
+            false,
+            Map.of());
     Path dir = Files.createDirectories(tmp.resolve("failing"));
 
-    assertThatThrownBy(() -> DemoStory.run(io, dir, "test",
-            server -> server.api().failNext("UpdateAlias", FakeKmsException.NOT_FOUND)))
-        .isInstanceOfSatisfying(CliException.class, e -> {
-          assertThat(e.exitCode()).isEqualTo(ExitCodes.FAILURE);
-          assertThat(e.getMessage()).startsWith("demo step 6/9 (The customer rotates by hand")
-              .contains("did not go as expected");
-        });
+    assertThatThrownBy(
+            () ->
+                DemoStory.run(
+                    io,
+                    dir,
+                    "test",
+                    server -> server.api().failNext("UpdateAlias", FakeKmsException.NOT_FOUND)))
+        .isInstanceOfSatisfying(
+            CliException.class,
+            e -> {
+              assertThat(e.exitCode()).isEqualTo(ExitCodes.FAILURE);
+              assertThat(e.getMessage())
+                  .startsWith("demo step 6/9 (The customer rotates by hand")
+                  .contains("did not go as expected");
+            });
 
     String text = out.toString(StandardCharsets.UTF_8);
-    assertThat(text).contains("[5/9] ", "reads work again", "[6/9] ", "FAILED: ").doesNotContain("[7/9]");
+    assertThat(text)
+        .contains("[5/9] ", "reads work again", "[6/9] ", "FAILED: ")
+        .doesNotContain("[7/9]");
     assertNothingLeftRunning(threadsBefore);
   }
 
@@ -130,8 +165,14 @@ class DemoCommandTest {
     Cli.Result r = new Cli().run("demo", "--help");
 
     assertThat(r.exitCode()).as(r.toString()).isZero();
-    assertThat(r.stdout()).contains("--dir=DIR", "--keep", "disable the key", "rewrap", "schedule deletion",
-        "no AWS account");
+    assertThat(r.stdout())
+        .contains(
+            "--dir=DIR",
+            "--keep",
+            "disable the key",
+            "rewrap",
+            "schedule deletion",
+            "no AWS account");
   }
 
   @Test
@@ -148,7 +189,9 @@ class DemoCommandTest {
 
   @Test
   void aNonEmptyWorkDirectoryIsRefusedAndLeftAlone() throws IOException {
-    Path mine = Files.writeString(Files.createDirectories(tmp.resolve("busy")).resolve("mine.txt"), "keep me");
+    Path mine =
+        Files.writeString(
+            Files.createDirectories(tmp.resolve("busy")).resolve("mine.txt"), "keep me");
 
     Cli.Result r = new Cli().run("demo", "--dir", mine.getParent().toString());
 
@@ -160,7 +203,9 @@ class DemoCommandTest {
   /** The monitor's and the local KMS's threads, started after {@code before}, all end. */
   private static void assertNothingLeftRunning(Set<Thread> before) throws InterruptedException {
     for (Thread th : Thread.getAllStackTraces().keySet()) {
-      if (!before.contains(th) && (th.getName().startsWith("byok-key-monitor") || th.getName().startsWith("local-kms-"))) {
+      if (!before.contains(th)
+          && (th.getName().startsWith("byok-key-monitor")
+              || th.getName().startsWith("local-kms-"))) {
         th.join(5_000);
         assertThat(th.isAlive()).as(th.getName() + " still running").isFalse();
       }
@@ -179,7 +224,9 @@ class DemoCommandTest {
 
   private static List<Path> files(Path dir) throws IOException {
     try (Stream<Path> s = Files.walk(dir)) {
-      return s.filter(Files::isRegularFile).sorted().collect(Collectors.toCollection(ArrayList::new));
+      return s.filter(Files::isRegularFile)
+          .sorted()
+          .collect(Collectors.toCollection(ArrayList::new));
     }
   }
 

@@ -58,8 +58,17 @@ class EncryptDecryptCommandTest {
   @Test
   void fileRoundTripNamesOutputsAndInspectShowsTheHeaderWithoutKms() throws IOException {
     Path plain = file("data.bin", 200_000);
-    Cli.Result enc = ok(cli.run("encrypt", "--key", "alias/cli-a", "--context", "repo=r1", "--context", "snap=s1",
-        plain.toString()));
+    Cli.Result enc =
+        ok(
+            cli.run(
+                "encrypt",
+                "--key",
+                "alias/cli-a",
+                "--context",
+                "repo=r1",
+                "--context",
+                "snap=s1",
+                plain.toString()));
     Path blob = dir.resolve("data.bin.byok");
     assertThat(enc.stdout()).contains("encrypted " + plain + " -> " + blob);
     assertThat(Files.readAllBytes(blob)).isNotEqualTo(Files.readAllBytes(plain));
@@ -72,8 +81,17 @@ class EncryptDecryptCommandTest {
         .contains("200000 bytes plaintext");
 
     Files.delete(plain);
-    Cli.Result dec = ok(cli.run("decrypt", "--key", "alias/cli-a", "--context", "repo=r1", "--context", "snap=s1",
-        blob.toString()));
+    Cli.Result dec =
+        ok(
+            cli.run(
+                "decrypt",
+                "--key",
+                "alias/cli-a",
+                "--context",
+                "repo=r1",
+                "--context",
+                "snap=s1",
+                blob.toString()));
     assertThat(dec.stdout()).contains("-> " + plain);
     assertThat(Files.readAllBytes(plain)).isEqualTo(fileBytes(200_000));
   }
@@ -87,7 +105,8 @@ class EncryptDecryptCommandTest {
   @Test
   void stdinToStdoutRoundTripWithReplicaKeysEitherOfWhichDecrypts() {
     byte[] plain = "snapshot manifest\n".repeat(5000).getBytes(StandardCharsets.UTF_8);
-    Cli.Result enc = ok(cli.stdin(plain).run("encrypt", "--key", keyA, "--key", "aws-kms://" + keyB));
+    Cli.Result enc =
+        ok(cli.stdin(plain).run("encrypt", "--key", keyA, "--key", "aws-kms://" + keyB));
     byte[] blob = enc.stdoutBytes();
 
     Cli.Result json = ok(new Cli().stdin(blob).run("inspect", "--json"));
@@ -98,7 +117,8 @@ class EncryptDecryptCommandTest {
     assertThat(slots.get(1).getAsJsonObject().get("keyArn").getAsString()).isEqualTo(keyB);
 
     for (String key : new String[] {keyA, keyB}) {
-      Cli.Result dec = ok(Cli.withEndpoint(KMS.endpoint()).stdin(blob).run("decrypt", "--key", key));
+      Cli.Result dec =
+          ok(Cli.withEndpoint(KMS.endpoint()).stdin(blob).run("decrypt", "--key", key));
       assertThat(dec.stdoutBytes()).isEqualTo(plain);
     }
     Cli.Result any = ok(Cli.withEndpoint(KMS.endpoint()).stdin(blob).run("decrypt", "--any-key"));
@@ -111,12 +131,15 @@ class EncryptDecryptCommandTest {
     file("snap/data/seg-1", 70_000);
     file("snap/data/seg-2", 0);
     Path out = dir.resolve("enc");
-    Cli.Result enc = ok(cli.run("encrypt", "--key", keyA, "-o", out.toString(), dir.resolve("snap").toString()));
+    Cli.Result enc =
+        ok(cli.run("encrypt", "--key", keyA, "-o", out.toString(), dir.resolve("snap").toString()));
     assertThat(enc.stdout().lines()).hasSize(3);
     assertThat(out.resolve("data/seg-1.byok")).exists();
 
     Cli.Result ver = ok(cli.run("verify", "--key", keyA, out.toString()));
-    assertThat(ver.stdout()).contains("3 of 3 blobs authentic").contains("OK      " + out.resolve("data/seg-1.byok"));
+    assertThat(ver.stdout())
+        .contains("3 of 3 blobs authentic")
+        .contains("OK      " + out.resolve("data/seg-1.byok"));
 
     Path back = dir.resolve("back");
     ok(cli.run("decrypt", "--key", keyA, "-o", back.toString(), out.toString()));
@@ -153,7 +176,9 @@ class EncryptDecryptCommandTest {
     while (possibleLength(header, good.length - cut)) {
       cut++;
     }
-    Path truncated = Files.write(dir.resolve("truncated.byok"), java.util.Arrays.copyOf(good, good.length - cut));
+    Path truncated =
+        Files.write(
+            dir.resolve("truncated.byok"), java.util.Arrays.copyOf(good, good.length - cut));
 
     for (Path p : new Path[] {tampered, truncated}) {
       Path target = dir.resolve("out-" + p.getFileName());
@@ -164,15 +189,22 @@ class EncryptDecryptCommandTest {
     }
     assertThat(cli.run("decrypt", "--key", keyA, "-o", "x", tampered.toString()).stderr())
         .contains("failed authentication: it was modified or damaged");
-    assertThat(cli.run("decrypt", "--key", keyA, "-o", "y", truncated.toString()).stderr()).contains("truncated");
+    assertThat(cli.run("decrypt", "--key", keyA, "-o", "y", truncated.toString()).stderr())
+        .contains("truncated");
     try (Stream<Path> s = Files.list(dir)) {
       assertThat(s.map(Path::toString)).noneMatch(n -> n.endsWith(BlobPaths.TEMP_SUFFIX));
     }
 
-    Cli.Result ver = cli.run("verify", "--key", keyA, blob.toString(), tampered.toString(), truncated.toString());
+    Cli.Result ver =
+        cli.run(
+            "verify", "--key", keyA, blob.toString(), tampered.toString(), truncated.toString());
     assertThat(ver.exitCode()).isEqualTo(ExitCodes.INVALID_BLOB);
-    assertThat(ver.stdout()).contains("OK      " + blob, "FAILED  " + tampered, "FAILED  " + truncated,
-        "1 of 3 blobs authentic, 2 FAILED");
+    assertThat(ver.stdout())
+        .contains(
+            "OK      " + blob,
+            "FAILED  " + tampered,
+            "FAILED  " + truncated,
+            "1 of 3 blobs authentic, 2 FAILED");
   }
 
   private static boolean possibleLength(dev.byok.EnvelopeHeader h, long length) {
@@ -192,12 +224,21 @@ class EncryptDecryptCommandTest {
 
     Cli.Result wrongKey = cli.run("decrypt", "--key", keyB, "-o", "-", blob.toString());
     assertThat(wrongKey.exitCode()).isEqualTo(ExitCodes.USAGE); // stdout output only for stdin
-    wrongKey = cli.run("decrypt", "--key", keyB, "-o", dir.resolve("w1").toString(), blob.toString());
+    wrongKey =
+        cli.run("decrypt", "--key", keyB, "-o", dir.resolve("w1").toString(), blob.toString());
     assertThat(wrongKey.exitCode()).as(wrongKey.toString()).isEqualTo(ExitCodes.KEY_UNUSABLE);
     assertThat(wrongKey.stderr()).contains("wrong key", keyA, "pass --key");
 
-    Cli.Result wrongCtx = cli.run("decrypt", "--key", keyA, "--context", "tenant=t2", "-o",
-        dir.resolve("w2").toString(), blob.toString());
+    Cli.Result wrongCtx =
+        cli.run(
+            "decrypt",
+            "--key",
+            keyA,
+            "--context",
+            "tenant=t2",
+            "-o",
+            dir.resolve("w2").toString(),
+            blob.toString());
     assertThat(wrongCtx.exitCode()).isEqualTo(ExitCodes.INVALID_BLOB);
     assertThat(wrongCtx.stderr()).contains("encryption context does not match");
 
@@ -215,8 +256,14 @@ class EncryptDecryptCommandTest {
     ok(cli.run("encrypt", "--key", key, plain.toString()));
     KMS.api().disableKey(key);
     try {
-      Cli.Result r = cli.run("decrypt", "--key", key, "-o", dir.resolve("d.out").toString(),
-          dir.resolve("d.bin.byok").toString());
+      Cli.Result r =
+          cli.run(
+              "decrypt",
+              "--key",
+              key,
+              "-o",
+              dir.resolve("d.out").toString(),
+              dir.resolve("d.bin.byok").toString());
       assertThat(r.exitCode()).as(r.toString()).isEqualTo(ExitCodes.KEY_UNUSABLE);
       assertThat(r.stderr()).contains("is disabled; enable it (byok kms enable");
       Cli.Result e = cli.run("encrypt", "--key", key, "--force", plain.toString());
@@ -257,7 +304,8 @@ class EncryptDecryptCommandTest {
     Cli.Result noTrust = cli.run("decrypt", "x.byok");
     assertThat(noTrust.exitCode()).isEqualTo(ExitCodes.USAGE);
     assertThat(noTrust.stderr()).contains("--key KEY", "--any-key");
-    Cli.Result badSegment = cli.run("encrypt", "--key", keyA, "--segment-size", "12", plain.toString());
+    Cli.Result badSegment =
+        cli.run("encrypt", "--key", keyA, "--segment-size", "12", plain.toString());
     assertThat(badSegment.exitCode()).isEqualTo(ExitCodes.USAGE);
     assertThat(badSegment.stderr()).contains("12");
     Cli.Result severalNoOut = cli.run("encrypt", "--key", keyA, plain.toString(), plain.toString());
@@ -266,8 +314,11 @@ class EncryptDecryptCommandTest {
     Cli.Result missing = cli.run("encrypt", "--key", keyA, dir.resolve("nope").toString());
     assertThat(missing.exitCode()).isEqualTo(ExitCodes.IO);
     assertThat(missing.stderr()).contains("no such file: " + dir.resolve("nope"));
-    Cli.Result toTerminal = Cli.withEndpoint(KMS.endpoint()).stdoutTerminal(true).stdin(new byte[3])
-        .run("encrypt", "--key", keyA);
+    Cli.Result toTerminal =
+        Cli.withEndpoint(KMS.endpoint())
+            .stdoutTerminal(true)
+            .stdin(new byte[3])
+            .run("encrypt", "--key", keyA);
     assertThat(toTerminal.exitCode()).isEqualTo(ExitCodes.USAGE);
     assertThat(toTerminal.stderr()).contains("not writing ciphertext to a terminal");
   }
@@ -277,7 +328,8 @@ class EncryptDecryptCommandTest {
     Path plain = file("p.bin", 3 << 20);
     Cli.Result quiet = ok(cli.run("encrypt", "--key", keyA, plain.toString()));
     assertThat(quiet.stderr()).isEmpty();
-    Cli.Result bar = ok(cli.run("encrypt", "--key", keyA, "--force", "--progress", "always", plain.toString()));
+    Cli.Result bar =
+        ok(cli.run("encrypt", "--key", keyA, "--force", "--progress", "always", plain.toString()));
     assertThat(bar.stderr()).contains("p.bin").contains("MiB");
   }
 }

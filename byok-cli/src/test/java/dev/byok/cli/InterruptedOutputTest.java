@@ -39,11 +39,19 @@ class InterruptedOutputTest {
   @Test
   void stoppedMidWriteLeavesNoOutputAndNoTemporaryFile() throws Exception {
     Path target = dir.resolve("out.byok");
-    Process p = new ProcessBuilder(CliProcess.command("encrypt", "--endpoint", KMS.endpoint().toString(),
-        "--key", key, "-o", target.toString()))
-        .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-        .redirectError(dir.resolve("err.txt").toFile())
-        .start();
+    Process p =
+        new ProcessBuilder(
+                CliProcess.command(
+                    "encrypt",
+                    "--endpoint",
+                    KMS.endpoint().toString(),
+                    "--key",
+                    key,
+                    "-o",
+                    target.toString()))
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+            .redirectError(dir.resolve("err.txt").toFile())
+            .start();
     try {
       OutputStream stdin = p.getOutputStream();
       stdin.write(new byte[1 << 20]); // more than a segment: encryption has begun; stdin stays open

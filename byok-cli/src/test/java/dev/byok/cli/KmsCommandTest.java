@@ -32,13 +32,14 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * {@code byok kms ...}: every admin subcommand, through the real AWS SDK over loopback to a
- * {@link LocalKmsServer}, changes the server's state as it claims; failures exit with the
- * documented code and one actionable line; {@code kms serve} keeps keys across restarts, in-process
- * and as a real process.
+ * {@code byok kms ...}: every admin subcommand, through the real AWS SDK over loopback to a {@link
+ * LocalKmsServer}, changes the server's state as it claims; failures exit with the documented code
+ * and one actionable line; {@code kms serve} keeps keys across restarts, in-process and as a real
+ * process.
  */
 class KmsCommandTest {
-  private static final Pattern ISO_INSTANT = Pattern.compile("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ");
+  private static final Pattern ISO_INSTANT =
+      Pattern.compile("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ");
 
   private LocalKmsServer server;
   private FakeKmsApi api;
@@ -68,7 +69,8 @@ class KmsCommandTest {
 
   @Test
   void createKeyPrintsTheArnAloneAndGivesItTheAlias() {
-    Cli.Result r = ok("kms", "create-key", "--description", "orders table", "--alias", "alias/orders");
+    Cli.Result r =
+        ok("kms", "create-key", "--description", "orders table", "--alias", "alias/orders");
 
     String arn = r.stdout().strip();
     assertThat(r.stdout()).isEqualTo(arn + System.lineSeparator());
@@ -87,7 +89,9 @@ class KmsCommandTest {
     Cli.Result r = cli.run("kms", "create-key", "--alias", "alias/taken");
 
     assertThat(r.exitCode()).as("%s", r).isEqualTo(ExitCodes.USAGE);
-    assertThat(r.stderr()).contains("alias/taken already exists").contains("byok kms alias alias/taken KEY");
+    assertThat(r.stderr())
+        .contains("alias/taken already exists")
+        .contains("byok kms alias alias/taken KEY");
     assertThat(api.calls("CreateKey")).isEqualTo(created);
     assertThat(r.stdout()).isEmpty();
   }
@@ -147,11 +151,14 @@ class KmsCommandTest {
     Matcher m = ISO_INSTANT.matcher(r.stdout());
     assertThat(m.find()).as("%s", r).isTrue();
     Instant printed = Instant.parse(m.group());
-    assertThat(printed).isBetween(before.plus(Duration.ofDays(days)).minusSeconds(2),
-        Instant.now().plus(Duration.ofDays(days)).plusSeconds(1));
+    assertThat(printed)
+        .isBetween(
+            before.plus(Duration.ofDays(days)).minusSeconds(2),
+            Instant.now().plus(Duration.ofDays(days)).plusSeconds(1));
     FakeKmsApi.KeyMetadata meta = api.describeKey(arn);
     assertThat(meta.keyState()).isEqualTo(KeyState.PENDING_DELETION);
-    assertThat(Duration.between(meta.deletionDate(), printed).abs()).isLessThan(Duration.ofSeconds(1));
+    assertThat(Duration.between(meta.deletionDate(), printed).abs())
+        .isLessThan(Duration.ofSeconds(1));
     assertThat(r.stdout()).contains("byok kms cancel-deletion " + arn);
 
     Cli.Result cancelled = ok("kms", "cancel-deletion", arn);
@@ -165,7 +172,8 @@ class KmsCommandTest {
 
     Cli.Result nothingToCancel = cli.run("kms", "cancel-deletion", arn);
     assertThat(nothingToCancel.exitCode()).isEqualTo(ExitCodes.KEY_UNUSABLE);
-    assertThat(nothingToCancel.stderr()).contains("is not scheduled for deletion; nothing to cancel");
+    assertThat(nothingToCancel.stderr())
+        .contains("is not scheduled for deletion; nothing to cancel");
 
     ok("kms", "schedule-deletion", arn, "--days", "7");
     Cli.Result twice = cli.run("kms", "schedule-deletion", arn);
@@ -217,18 +225,29 @@ class KmsCommandTest {
     assertThat(r.stdout())
         .contains("key:          " + arn)
         .contains("state:        PendingDeletion")
-        .contains("deletion on:  " + api.describeKey(arn).deletionDate().truncatedTo(java.time.temporal.ChronoUnit.SECONDS))
+        .contains(
+            "deletion on:  "
+                + api.describeKey(arn)
+                    .deletionDate()
+                    .truncatedTo(java.time.temporal.ChronoUnit.SECONDS))
         .contains("aliases:      alias/a, alias/b")
         .contains("material id:  " + api.describeKey(arn).currentKeyMaterialId());
   }
 
   @Test
   void anUnknownKeyExitsFourWithAHint() {
-    Cli.Result r = cli.run("kms", "disable", "arn:aws:kms:us-east-1:111122223333:key/00000000-0000-0000-0000-000000000000");
+    Cli.Result r =
+        cli.run(
+            "kms",
+            "disable",
+            "arn:aws:kms:us-east-1:111122223333:key/00000000-0000-0000-0000-000000000000");
     Cli.Result alias = cli.run("kms", "describe", "alias/nope");
 
     assertThat(r.exitCode()).as("%s", r).isEqualTo(ExitCodes.KEY_UNUSABLE);
-    assertThat(r.stderr()).startsWith("byok: key arn:aws:kms:").contains("not found").contains("--endpoint")
+    assertThat(r.stderr())
+        .startsWith("byok: key arn:aws:kms:")
+        .contains("not found")
+        .contains("--endpoint")
         .doesNotContain("\tat ");
     assertThat(alias.exitCode()).isEqualTo(ExitCodes.KEY_UNUSABLE);
     assertThat(alias.stderr()).contains("key alias/nope not found");
@@ -246,7 +265,8 @@ class KmsCommandTest {
     Cli.Result verbose = nowhere.run("kms", "describe", "alias/x", "--verbose");
 
     assertThat(r.exitCode()).as("%s", r).isEqualTo(ExitCodes.KMS_UNAVAILABLE);
-    assertThat(r.stderr()).startsWith("byok: no KMS answers at " + closed + ": start one with `byok kms serve`")
+    assertThat(r.stderr())
+        .startsWith("byok: no KMS answers at " + closed + ": start one with `byok kms serve`")
         .doesNotContain("\tat ");
     assertThat(r.stderr().lines()).hasSize(1);
     assertThat(verbose.exitCode()).isEqualTo(ExitCodes.KMS_UNAVAILABLE);
@@ -254,13 +274,15 @@ class KmsCommandTest {
   }
 
   @ParameterizedTest(name = "{0} -> exit {2}")
-  @CsvSource(delimiter = '|', value = {
-    "AccessDeniedException|400|4|access denied: the key policy or IAM must allow kms:DisableKey",
-    "ExpiredTokenException|400|5|the KMS rejected the credentials; refresh them",
-    "LimitExceededException|400|1|a KMS limit was reached",
-    "ValidationException|400|2|the KMS rejected the request (DisableKey: ValidationException: injected)",
-    "SomethingNewException|400|1|DisableKey on KEY failed (DisableKey: SomethingNewException: injected)"
-  })
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "AccessDeniedException|400|4|access denied: the key policy or IAM must allow kms:DisableKey",
+        "ExpiredTokenException|400|5|the KMS rejected the credentials; refresh them",
+        "LimitExceededException|400|1|a KMS limit was reached",
+        "ValidationException|400|2|the KMS rejected the request (DisableKey: ValidationException: injected)",
+        "SomethingNewException|400|1|DisableKey on KEY failed (DisableKey: SomethingNewException: injected)"
+      })
   void kmsErrorCodesMapToExitCodesAndAdvice(String code, int status, int exit, String message) {
     String arn = newKey();
     server.failNextRequest(code, status, "injected");
@@ -268,7 +290,10 @@ class KmsCommandTest {
     Cli.Result r = cli.run("kms", "disable", arn);
 
     assertThat(r.exitCode()).as("%s", r).isEqualTo(exit);
-    assertThat(r.stderr()).startsWith("byok: ").contains(message.replace("KEY", arn)).doesNotContain("\tat ");
+    assertThat(r.stderr())
+        .startsWith("byok: ")
+        .contains(message.replace("KEY", arn))
+        .doesNotContain("\tat ");
     assertThat(api.describeKey(arn).keyState()).isEqualTo(KeyState.ENABLED);
   }
 
@@ -297,32 +322,44 @@ class KmsCommandTest {
   void serveKeepsKeysInItsStateFileAcrossRestarts(@TempDir Path dir) throws Exception {
     Path state = dir.resolve("kms.json");
     String arn;
-    try (LiveCli serve = LiveCli.start("kms", "serve", "--port", "0", "--state", state.toString())) {
+    try (LiveCli serve =
+        LiveCli.start("kms", "serve", "--port", "0", "--state", state.toString())) {
       URI endpoint = URI.create(serve.awaitOut("^export BYOK_KMS_ENDPOINT=(\\S+)$").group(1));
       assertThat(serve.stdout()).contains("state: " + state + " (new)");
       assertThat(serve.stderr()).contains("for tests only").contains("no SigV4 check");
-      arn = Cli.withEndpoint(endpoint).run("kms", "create-key", "--alias", "alias/kept").stdout().strip();
+      arn =
+          Cli.withEndpoint(endpoint)
+              .run("kms", "create-key", "--alias", "alias/kept")
+              .stdout()
+              .strip();
       assertThat(arn).startsWith("arn:aws:kms:");
       assertThat(serve.interrupt()).isEqualTo(ExitCodes.INTERRUPTED);
     }
     assertThat(state).isRegularFile();
 
-    try (LiveCli again = LiveCli.start("kms", "serve", "--port", "0", "--state", state.toString())) {
+    try (LiveCli again =
+        LiveCli.start("kms", "serve", "--port", "0", "--state", state.toString())) {
       URI endpoint = URI.create(again.awaitOut("^export BYOK_KMS_ENDPOINT=(\\S+)$").group(1));
       assertThat(again.stdout()).contains("(loaded)");
       Cli.Result r = Cli.withEndpoint(endpoint).run("kms", "describe", "alias/kept");
-      assertThat(r.stdout()).as("%s", r).contains("key:          " + arn).contains("state:        Enabled");
+      assertThat(r.stdout())
+          .as("%s", r)
+          .contains("key:          " + arn)
+          .contains("state:        Enabled");
     }
   }
 
   @Test
   void serveRefusesABusyPortAndABrokenStateFile(@TempDir Path dir) throws IOException {
-    Cli.Result busy = new Cli().run("kms", "serve", "--port", String.valueOf(server.port()), "--in-memory");
+    Cli.Result busy =
+        new Cli().run("kms", "serve", "--port", String.valueOf(server.port()), "--in-memory");
     Path broken = Files.writeString(dir.resolve("broken.json"), "{not json");
     Cli.Result corrupt = new Cli().run("kms", "serve", "--port", "0", "--state", broken.toString());
 
     assertThat(busy.exitCode()).isEqualTo(ExitCodes.FAILURE);
-    assertThat(busy.stderr()).contains("port " + server.port() + " on 127.0.0.1 is in use").contains("--port 0");
+    assertThat(busy.stderr())
+        .contains("port " + server.port() + " on 127.0.0.1 is in use")
+        .contains("--port 0");
     assertThat(corrupt.exitCode()).isEqualTo(ExitCodes.IO);
     assertThat(corrupt.stderr()).contains(broken + " is not valid").contains("move it away");
     assertThat(Files.readString(broken)).isEqualTo("{not json");
@@ -334,12 +371,17 @@ class KmsCommandTest {
    */
   @Test
   @Timeout(60)
-  void serveAsAProcessKeepsKeysInTheDefaultStateFileAcrossRestarts(@TempDir Path home) throws Exception {
+  void serveAsAProcessKeepsKeysInTheDefaultStateFileAcrossRestarts(@TempDir Path home)
+      throws Exception {
     String arn;
     Process first = serveProcess(home);
     try {
       URI endpoint = endpointOf(first);
-      arn = Cli.withEndpoint(endpoint).run("kms", "create-key", "--alias", "alias/survivor").stdout().strip();
+      arn =
+          Cli.withEndpoint(endpoint)
+              .run("kms", "create-key", "--alias", "alias/survivor")
+              .stdout()
+              .strip();
       assertThat(arn).startsWith("arn:aws:kms:");
     } finally {
       first.destroy();
@@ -350,7 +392,8 @@ class KmsCommandTest {
     if (Files.getFileStore(home).supportsFileAttributeView("posix")) {
       assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(state.getParent())))
           .isEqualTo("rwx------");
-      assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(state))).isEqualTo("rw-------");
+      assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(state)))
+          .isEqualTo("rw-------");
     }
 
     Process second = serveProcess(home);
@@ -365,23 +408,32 @@ class KmsCommandTest {
   }
 
   private static Process serveProcess(Path home) throws IOException {
-    return new ProcessBuilder(CliProcess.command(List.of("-Duser.home=" + home), "kms", "serve", "--port", "0"))
+    return new ProcessBuilder(
+            CliProcess.command(List.of("-Duser.home=" + home), "kms", "serve", "--port", "0"))
         .redirectError(ProcessBuilder.Redirect.DISCARD)
         .start();
   }
 
-  /** Reads the process's stdout until the export line, on a helper thread so the wait has a deadline. */
+  /**
+   * Reads the process's stdout until the export line, on a helper thread so the wait has a
+   * deadline.
+   */
   private static URI endpointOf(Process p) throws InterruptedException {
     BlockingQueue<String> lines = new LinkedBlockingQueue<>();
-    Thread reader = new Thread(() -> {
-      try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-        for (String line; (line = r.readLine()) != null; ) {
-          lines.add(line);
-        }
-      } catch (IOException ended) {
-        // the process was destroyed
-      }
-    }, "serve-stdout");
+    Thread reader =
+        new Thread(
+            () -> {
+              try (BufferedReader r =
+                  new BufferedReader(
+                      new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                for (String line; (line = r.readLine()) != null; ) {
+                  lines.add(line);
+                }
+              } catch (IOException ended) {
+                // the process was destroyed
+              }
+            },
+            "serve-stdout");
     reader.setDaemon(true);
     reader.start();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
@@ -396,7 +448,9 @@ class KmsCommandTest {
         return URI.create(line.substring("export BYOK_KMS_ENDPOINT=".length()));
       }
     }
-    throw new AssertionError("no endpoint line from byok kms serve; saw " + seen + (p.isAlive() ? "" : ", exit "
-        + p.exitValue()));
+    throw new AssertionError(
+        "no endpoint line from byok kms serve; saw "
+            + seen
+            + (p.isAlive() ? "" : ", exit " + p.exitValue()));
   }
 }

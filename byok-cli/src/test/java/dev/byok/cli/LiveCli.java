@@ -38,12 +38,16 @@ final class LiveCli implements AutoCloseable {
     thread.start();
   }
 
-  /** @return the command running on a background thread, pointed at {@code endpoint} */
+  /**
+   * @return the command running on a background thread, pointed at {@code endpoint}
+   */
   static LiveCli start(URI endpoint, String... args) {
     return new LiveCli(Map.of("BYOK_KMS_ENDPOINT", endpoint.toString()), args);
   }
 
-  /** @return the command running on a background thread, with an empty environment */
+  /**
+   * @return the command running on a background thread, with an empty environment
+   */
   static LiveCli start(String... args) {
     return new LiveCli(Map.of(), args);
   }
@@ -59,7 +63,9 @@ final class LiveCli implements AutoCloseable {
     return out.await(Pattern.compile(regex), DEFAULT_WAIT, this);
   }
 
-  /** @return the exit code, once the command ends by itself (within 10 s) */
+  /**
+   * @return the exit code, once the command ends by itself (within 10 s)
+   */
   int awaitExit() throws InterruptedException {
     try {
       return task.get(DEFAULT_WAIT.toMillis(), TimeUnit.MILLISECONDS);
@@ -116,7 +122,8 @@ final class LiveCli implements AutoCloseable {
       return buf.toString(StandardCharsets.UTF_8);
     }
 
-    synchronized Matcher await(Pattern p, Duration timeout, LiveCli owner) throws InterruptedException {
+    synchronized Matcher await(Pattern p, Duration timeout, LiveCli owner)
+        throws InterruptedException {
       long deadline = System.nanoTime() + timeout.toNanos();
       while (true) {
         for (String line : text().split("\n")) {
@@ -127,7 +134,8 @@ final class LiveCli implements AutoCloseable {
         }
         long left = deadline - System.nanoTime();
         if (left <= 0) {
-          throw new AssertionError("no output line matching /" + p + "/ within " + timeout + "\n" + owner);
+          throw new AssertionError(
+              "no output line matching /" + p + "/ within " + timeout + "\n" + owner);
         }
         TimeUnit.NANOSECONDS.timedWait(this, left);
       }

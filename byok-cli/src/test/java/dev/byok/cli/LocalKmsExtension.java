@@ -9,8 +9,8 @@ import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
- * A LocalKmsServer for one test class ({@code @RegisterExtension static}): started before the
- * first test, closed after the last. The CLI reaches it through the real AWS SDK.
+ * A LocalKmsServer for one test class ({@code @RegisterExtension static}): started before the first
+ * test, closed after the last. The CLI reaches it through the real AWS SDK.
  */
 final class LocalKmsExtension implements BeforeAllCallback, AfterAllCallback {
   private LocalKmsServer server;
@@ -37,7 +37,9 @@ final class LocalKmsExtension implements BeforeAllCallback, AfterAllCallback {
     return server().endpoint();
   }
 
-  /** @return the ARN of a new key */
+  /**
+   * @return the ARN of a new key
+   */
   String createKey(String description) {
     return api().createKey(description).arn();
   }

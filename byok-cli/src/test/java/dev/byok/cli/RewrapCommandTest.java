@@ -18,9 +18,9 @@ import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -43,8 +43,15 @@ import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
  * process that is killed part-way.
  */
 class RewrapCommandTest {
-  /** What the server's sleeper does on each answer (slowResponses is on, so it runs for every request). */
-  private enum Fault { NONE, OUTAGE_AFTER_REENCRYPTS, BLOCK_AFTER_REENCRYPTS }
+  /**
+   * What the server's sleeper does on each answer (slowResponses is on, so it runs for every
+   * request).
+   */
+  private enum Fault {
+    NONE,
+    OUTAGE_AFTER_REENCRYPTS,
+    BLOCK_AFTER_REENCRYPTS
+  }
 
   private volatile Fault fault = Fault.NONE;
   private volatile int afterReEncrypts;
@@ -59,6 +66,7 @@ class RewrapCommandTest {
 
   @TempDir Path tmp;
   private Path data;
+
   /** Plaintext of every blob written, by file. */
   private final Map<Path, byte[]> plaintexts = new LinkedHashMap<>();
 
@@ -67,15 +75,18 @@ class RewrapCommandTest {
     LocalKmsServer[] self = new LocalKmsServer[1];
     server = LocalKmsServer.builder().sleeper(d -> onRequest(self[0])).start();
     self[0] = server;
-    server.slowResponses(Duration.ofNanos(1)); // the "wait" is onRequest: it never sleeps, it injects faults
+    server.slowResponses(
+        Duration.ofNanos(1)); // the "wait" is onRequest: it never sleeps, it injects faults
     a = server.api().createKey("old").arn();
     b = server.api().createKey("new").arn();
     c = server.api().createKey("unrelated").arn();
-    provider = AwsKmsProvider.builder()
-        .region("us-east-1")
-        .endpoint(server.endpoint())
-        .credentials(StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test")))
-        .build();
+    provider =
+        AwsKmsProvider.builder()
+            .region("us-east-1")
+            .endpoint(server.endpoint())
+            .credentials(
+                StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test")))
+            .build();
     cli = Cli.withEndpoint(server.endpoint());
     data = Files.createDirectories(tmp.resolve("data"));
     writeBlob("a.byok", 0);
@@ -125,7 +136,9 @@ class RewrapCommandTest {
     for (Path f : plaintexts.keySet()) {
       assertThat(slots(f)).containsExactly(b);
       assertThat(decrypt(f, b)).isEqualTo(plaintexts.get(f));
-      assertThatThrownBy(() -> decrypt(f, a)).isInstanceOf(ByokException.class).hasMessageContaining("allow-list");
+      assertThatThrownBy(() -> decrypt(f, a))
+          .isInstanceOf(ByokException.class)
+          .hasMessageContaining("allow-list");
     }
   }
 
@@ -134,7 +147,8 @@ class RewrapCommandTest {
     server.api().createAlias("alias/replica", b);
     Map<Path, String> payloads = payloads();
 
-    Cli.Result r = cli.run("rewrap", "--key", a, "--to", a, "--to", "alias/replica", data.toString());
+    Cli.Result r =
+        cli.run("rewrap", "--key", a, "--to", a, "--to", "alias/replica", data.toString());
 
     assertThat(r.exitCode()).as(r.toString()).isZero();
     assertThat(r.stdout()).contains("-> [" + a + ", " + b + "]").contains("4 blob(s) rewrapped");
@@ -160,8 +174,10 @@ class RewrapCommandTest {
         .contains("0 blob(s) rewrapped, 4 already on target keys, 0 failed")
         .doesNotContain("rewrapped " + data);
     assertThat(contents()).isEqualTo(after);
-    assertThat(server.requests("Decrypt") + server.requests("ReEncrypt") + server.requests("Encrypt"))
-        .as("a finished blob costs no KMS call").isZero();
+    assertThat(
+            server.requests("Decrypt") + server.requests("ReEncrypt") + server.requests("Encrypt"))
+        .as("a finished blob costs no KMS call")
+        .isZero();
   }
 
   @Test
@@ -175,7 +191,8 @@ class RewrapCommandTest {
     assertThat(r.stdout())
         .contains("would rewrap " + data.resolve("b.byok") + ": [" + a + "] -> [" + b + "]")
         .contains("would remove stale temporary file " + stale)
-        .contains("dry run, nothing written: 4 blob(s) would be rewrapped, 0 already on target keys, 0 failed");
+        .contains(
+            "dry run, nothing written: 4 blob(s) would be rewrapped, 0 already on target keys, 0 failed");
     assertThat(contents()).isEqualTo(before);
     assertThat(stale).exists();
   }
@@ -196,24 +213,30 @@ class RewrapCommandTest {
         .contains("FAILED " + notes + ": not a byok blob")
         .contains("3 blob(s) rewrapped, 0 already on target keys, 2 failed")
         .contains("payload bytes re-encrypted: 0");
-    assertThat(r.stderr()).startsWith("byok: 2 blob(s) failed, the others are done; first: " + tampered);
-    assertThat(Files.readAllBytes(tampered)).as("nothing written for a tampered blob").isEqualTo(bytes);
+    assertThat(r.stderr())
+        .startsWith("byok: 2 blob(s) failed, the others are done; first: " + tampered);
+    assertThat(Files.readAllBytes(tampered))
+        .as("nothing written for a tampered blob")
+        .isEqualTo(bytes);
     assertThat(slots(data.resolve("a.byok"))).containsExactly(b);
     assertThat(slots(data.resolve("sub/c.byok"))).containsExactly(b);
-    assertThat(decrypt(data.resolve("sub/d.byok"), b)).isEqualTo(plaintexts.get(data.resolve("sub/d.byok")));
+    assertThat(decrypt(data.resolve("sub/d.byok"), b))
+        .isEqualTo(plaintexts.get(data.resolve("sub/d.byok")));
   }
 
   @Test
   void aForgedSlotInFrontOfTheRealOneIsNotCopiedIntoTheNewSlot() throws IOException {
     // a slot under the trusted key A that wraps some other 32 bytes: reading skips it (commitment
-    // mismatch), and rewrap must not re-encrypt from it either, or the new slot would wrap the wrong key
+    // mismatch), and rewrap must not re-encrypt from it either, or the new slot would wrap the
+    // wrong key
     Path f = data.resolve("b.byok");
     EnvelopeHeader h = header(f);
     byte[] other = new byte[32];
     new Random(7).nextBytes(other);
     byte[] forged = server.api().encrypt(a, other, h.encryptionContext().asMap()).ciphertextBlob();
     EnvelopeHeader planted =
-        h.withKeySlots(List.of(KeySlot.of(AwsKmsProvider.PROVIDER_ID, a, forged), h.keySlots().get(0)));
+        h.withKeySlots(
+            List.of(KeySlot.of(AwsKmsProvider.PROVIDER_ID, a, forged), h.keySlots().get(0)));
     byte[] payload = payload(f);
     try (var out = Files.newOutputStream(f)) {
       out.write(planted.toByteArray(), 0, planted.payloadOffset());
@@ -241,7 +264,8 @@ class RewrapCommandTest {
   void aMissingPathIsAFileError() throws IOException {
     Map<Path, String> before = contents();
 
-    Cli.Result r = cli.run("rewrap", "--key", a, "--to", b, data.toString(), tmp.resolve("nope").toString());
+    Cli.Result r =
+        cli.run("rewrap", "--key", a, "--to", b, data.toString(), tmp.resolve("nope").toString());
 
     assertThat(r.exitCode()).isEqualTo(ExitCodes.IO);
     assertThat(r.stderr()).contains("no such file: " + tmp.resolve("nope"));
@@ -255,7 +279,9 @@ class RewrapCommandTest {
     Cli.Result r = cli.run("rewrap", "--key", c, "--to", b, data.toString());
 
     assertThat(r.exitCode()).as(r.toString()).isEqualTo(ExitCodes.KEY_UNUSABLE);
-    assertThat(r.stdout()).contains("FAILED " + data.resolve("a.byok") + ": wrong key").contains("4 failed");
+    assertThat(r.stdout())
+        .contains("FAILED " + data.resolve("a.byok") + ": wrong key")
+        .contains("4 failed");
     assertThat(contents()).isEqualTo(before);
   }
 
@@ -277,7 +303,8 @@ class RewrapCommandTest {
   void interruptedRewrapResumedAfterTheKmsFailedMidway() throws IOException {
     Map<Path, String> payloads = payloads();
     afterReEncrypts = 2;
-    fault = Fault.OUTAGE_AFTER_REENCRYPTS; // blobs 1 and 2 get their new slot, then the KMS goes down
+    fault =
+        Fault.OUTAGE_AFTER_REENCRYPTS; // blobs 1 and 2 get their new slot, then the KMS goes down
 
     Cli.Result first = cli.run("rewrap", "--key", a, "--to", b, data.toString());
 
@@ -305,20 +332,30 @@ class RewrapCommandTest {
     Map<Path, String> payloads = payloads();
     afterReEncrypts = 1;
     fault = Fault.BLOCK_AFTER_REENCRYPTS; // the child hangs in its KMS call for the second blob
-    Process child = new ProcessBuilder(CliProcess.command(
-        "rewrap", "--endpoint", server.endpoint().toString(), "--key", a, "--to", b,
-        data.toString()))
-        .redirectError(tmp.resolve("child.err").toFile())
-        .start();
+    Process child =
+        new ProcessBuilder(
+                CliProcess.command(
+                    "rewrap",
+                    "--endpoint",
+                    server.endpoint().toString(),
+                    "--key",
+                    a,
+                    "--to",
+                    b,
+                    data.toString()))
+            .redirectError(tmp.resolve("child.err").toFile())
+            .start();
     String firstDone;
-    try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), UTF_8))) {
+    try (BufferedReader out =
+        new BufferedReader(new InputStreamReader(child.getInputStream(), UTF_8))) {
       firstDone = firstLineStartingWith(out, "rewrapped ");
       child.destroyForcibly();
       assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
     }
     fault = Fault.NONE;
     unblock.countDown(); // the server answers again: check the files with it, then resume
-    assertThat(firstDone).as("child stderr: %s", Files.readString(tmp.resolve("child.err")))
+    assertThat(firstDone)
+        .as("child stderr: %s", Files.readString(tmp.resolve("child.err")))
         .startsWith("rewrapped " + data.resolve("a.byok"));
     assertEachBlobOldOrNew(payloads);
     assertThat(slots(data.resolve("a.byok"))).containsExactly(b);
@@ -336,7 +373,8 @@ class RewrapCommandTest {
     assertAllOn(b, payloads);
   }
 
-  private static String firstLineStartingWith(BufferedReader out, String prefix) throws IOException {
+  private static String firstLineStartingWith(BufferedReader out, String prefix)
+      throws IOException {
     for (String line = out.readLine(); line != null; line = out.readLine()) {
       if (line.startsWith(prefix)) {
         return line;
@@ -347,7 +385,9 @@ class RewrapCommandTest {
 
   // ---------------------------------------------------------------- helpers
 
-  /** Every blob is intact, on exactly the old key or the new one, and decrypts under that key alone. */
+  /**
+   * Every blob is intact, on exactly the old key or the new one, and decrypts under that key alone.
+   */
   private void assertEachBlobOldOrNew(Map<Path, String> payloads) throws IOException {
     assertThat(payloads()).isEqualTo(payloads);
     try (Stream<Path> s = Files.walk(data)) {
@@ -383,7 +423,9 @@ class RewrapCommandTest {
     return Files.write(Files.createTempFile(tmp, "plain", ".bin"), plain);
   }
 
-  /** @return the plaintext, trusting only {@code keyArn} */
+  /**
+   * @return the plaintext, trusting only {@code keyArn}
+   */
   private byte[] decrypt(Path f, String keyArn) throws IOException {
     try (Byok byok = Byok.builder().provider(provider).encryptUnder("aws-kms://" + keyArn).build();
         InputStream in = byok.newDecryptingStream(Files.newInputStream(f))) {
@@ -409,13 +451,19 @@ class RewrapCommandTest {
     return n;
   }
 
-  /** @return the bytes from the payload offset on: what rewrap must never change */
+  /**
+   * @return the bytes from the payload offset on: what rewrap must never change
+   */
   private static byte[] payload(Path f) throws IOException {
     byte[] all = Files.readAllBytes(f);
-    return Arrays.copyOfRange(all, Byok.inspect(new ByteArrayInputStream(all)).payloadOffset(), all.length);
+    return Arrays.copyOfRange(
+        all, Byok.inspect(new ByteArrayInputStream(all)).payloadOffset(), all.length);
   }
 
-  /** @return each blob's payload (from the payload offset on: what rewrap must never change), as a digest */
+  /**
+   * @return each blob's payload (from the payload offset on: what rewrap must never change), as a
+   *     digest
+   */
   private Map<Path, String> payloads() throws IOException {
     Map<Path, String> m = new LinkedHashMap<>();
     for (Path f : plaintexts.keySet()) {
@@ -424,7 +472,9 @@ class RewrapCommandTest {
     return m;
   }
 
-  /** @return every file under the data directory, with a digest of its bytes */
+  /**
+   * @return every file under the data directory, with a digest of its bytes
+   */
   private Map<Path, String> contents() throws IOException {
     Map<Path, String> m = new LinkedHashMap<>();
     try (Stream<Path> s = Files.walk(data)) {
@@ -437,7 +487,9 @@ class RewrapCommandTest {
 
   private static String digest(byte[] bytes) {
     try {
-      return bytes.length + " bytes, sha256 " + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+      return bytes.length
+          + " bytes, sha256 "
+          + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
     } catch (NoSuchAlgorithmException e) {
       throw new AssertionError(e);
     }

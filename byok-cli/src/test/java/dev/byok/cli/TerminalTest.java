@@ -36,15 +36,22 @@ class TerminalTest {
   }
 
   /** Runs {@code shellCommand} under {@code script}, so its standard streams are a terminal. */
-  private static Result onTerminal(Path dir, String shellCommand) throws IOException, InterruptedException {
-    assumeTrue(Files.isExecutable(Path.of("/usr/bin/script")), "util-linux script(1) is not installed");
+  private static Result onTerminal(Path dir, String shellCommand)
+      throws IOException, InterruptedException {
+    assumeTrue(
+        Files.isExecutable(Path.of("/usr/bin/script")), "util-linux script(1) is not installed");
     return run(dir, List.of("/usr/bin/script", "-qec", shellCommand, "/dev/null"));
   }
 
-  private static Result run(Path dir, List<String> command) throws IOException, InterruptedException {
+  private static Result run(Path dir, List<String> command)
+      throws IOException, InterruptedException {
     Path out = dir.resolve("process.out");
-    ProcessBuilder pb = new ProcessBuilder(new ArrayList<>(command)).directory(dir.toFile())
-        .redirectErrorStream(true).redirectOutput(out.toFile()).redirectInput(ProcessBuilder.Redirect.PIPE);
+    ProcessBuilder pb =
+        new ProcessBuilder(new ArrayList<>(command))
+            .directory(dir.toFile())
+            .redirectErrorStream(true)
+            .redirectOutput(out.toFile())
+            .redirectInput(ProcessBuilder.Redirect.PIPE);
     Process p = pb.start();
     p.getOutputStream().close();
     assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("process finished").isTrue();
@@ -56,7 +63,8 @@ class TerminalTest {
   @Test
   void progressBarOnATerminalForLargeInputs() throws Exception {
     Path big = Files.write(dir.resolve("big.bin"), new byte[20 << 20]);
-    String cmd = javaCommand() + " encrypt --endpoint " + KMS.endpoint() + " --key " + key + " " + big;
+    String cmd =
+        javaCommand() + " encrypt --endpoint " + KMS.endpoint() + " --key " + key + " " + big;
     Result tty = onTerminal(dir, cmd);
     assertThat(tty.exitCode()).as(tty.output()).isZero();
     assertThat(tty.output()).contains("big.bin").contains("100%").contains("MiB");
@@ -70,8 +78,16 @@ class TerminalTest {
   @Test
   void ciphertextIsNotWrittenToATerminal() throws Exception {
     Path small = Files.writeString(dir.resolve("small.txt"), "hello");
-    Result tty = onTerminal(dir, javaCommand() + " encrypt --endpoint " + KMS.endpoint() + " --key " + key
-        + " < " + small);
+    Result tty =
+        onTerminal(
+            dir,
+            javaCommand()
+                + " encrypt --endpoint "
+                + KMS.endpoint()
+                + " --key "
+                + key
+                + " < "
+                + small);
     assertThat(tty.exitCode()).as(tty.output()).isEqualTo(ExitCodes.USAGE);
     assertThat(tty.output()).contains("not writing ciphertext to a terminal");
   }

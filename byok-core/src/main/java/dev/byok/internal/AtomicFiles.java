@@ -30,7 +30,8 @@ public final class AtomicFiles {
     Path tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".byok-tmp");
     boolean done = false;
     try {
-      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+      try (FileChannel ch =
+          FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
         OutputStream os = Channels.newOutputStream(ch);
         writer.writeTo(new NonClosing(os));
         ch.force(true);

@@ -14,9 +14,9 @@ import org.jspecify.annotations.Nullable;
 /**
  * Random-access decryption: a read at any plaintext position fetches and authenticates only the
  * segments that cover it. {@link #size()} is the plaintext size, verified by authenticating the
- * final segment (so a truncated or extended source is detected before the size is trusted).
- * Reading the source never loops without progress: a short source is an {@link
- * InvalidCiphertextException}, not a spin.
+ * final segment (so a truncated or extended source is detected before the size is trusted). Reading
+ * the source never loops without progress: a short source is an {@link InvalidCiphertextException},
+ * not a spin.
  *
  * <p>Not thread-safe: one channel per reader.
  */
@@ -37,7 +37,10 @@ public final class DecryptingChannel implements SeekableByteChannel {
   private boolean open = true;
 
   public DecryptingChannel(
-      SeekableByteChannel source, SegmentDecrypter decrypter, SegmentLayout layout, long payloadOffset)
+      SeekableByteChannel source,
+      SegmentDecrypter decrypter,
+      SegmentLayout layout,
+      long payloadOffset)
       throws IOException {
     this.source = Objects.requireNonNull(source, "source");
     this.decrypter = decrypter;
@@ -46,7 +49,8 @@ public final class DecryptingChannel implements SeekableByteChannel {
     long p = layout.plaintextLengthOrMinusOne(source.size() - payloadOffset);
     if (p < 0) {
       throw new InvalidCiphertextException(
-          Reason.TRUNCATED, "a source of " + source.size() + " bytes is not a possible envelope length");
+          Reason.TRUNCATED,
+          "a source of " + source.size() + " bytes is not a possible envelope length");
     }
     this.plaintextSize = p;
     this.finalSegment = layout.segmentCount(p) - 1;
@@ -67,7 +71,8 @@ public final class DecryptingChannel implements SeekableByteChannel {
     while (dst.hasRemaining() && position < plaintextSize) {
       long seg = layout.segmentOf(position);
       long segStart = layout.plaintextOffset(seg);
-      long segLength = seg == finalSegment ? plaintextSize - segStart : layout.plaintextCapacity(seg);
+      long segLength =
+          seg == finalSegment ? plaintextSize - segStart : layout.plaintextCapacity(seg);
       boolean wholeSegment = position == segStart && seg != cachedSegment && dst.hasArray();
       if (wholeSegment && dst.remaining() >= segLength) {
         // a whole segment into the caller's array: authenticated in place, no second copy
@@ -78,7 +83,8 @@ public final class DecryptingChannel implements SeekableByteChannel {
         continue;
       }
       if (wholeSegment && total > 0) {
-        break; // a short read keeps the caller's next read aligned on a segment, so it goes direct too
+        break; // a short read keeps the caller's next read aligned on a segment, so it goes direct
+        // too
       }
       load(seg);
       int inSeg = (int) (position - segStart);
@@ -108,7 +114,10 @@ public final class DecryptingChannel implements SeekableByteChannel {
     cachedSegment = seg;
   }
 
-  /** Reads segment {@code seg}'s ciphertext and decrypts it into {@code out}; returns its plaintext length. */
+  /**
+   * Reads segment {@code seg}'s ciphertext and decrypts it into {@code out}; returns its plaintext
+   * length.
+   */
   private int decrypt(long seg, byte[] out, int outOff) throws IOException {
     boolean last = seg == finalSegment;
     long start = layout.ciphertextOffset(seg);

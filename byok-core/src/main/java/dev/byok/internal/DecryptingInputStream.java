@@ -46,8 +46,15 @@ public final class DecryptingInputStream extends InputStream {
   private long remaining;
 
   private DecryptingInputStream(
-      InputStream source, SegmentDecrypter decrypter, SegmentLayout layout, long first, long rangeLast,
-      long finalSegment, int finalSegmentLength, long skip, long limit) {
+      InputStream source,
+      SegmentDecrypter decrypter,
+      SegmentLayout layout,
+      long first,
+      long rangeLast,
+      long finalSegment,
+      int finalSegmentLength,
+      long skip,
+      long limit) {
     this.source = Objects.requireNonNull(source, "source");
     this.decrypter = decrypter;
     this.layout = layout;
@@ -61,20 +68,29 @@ public final class DecryptingInputStream extends InputStream {
   }
 
   /** Whole-payload mode: {@code source} is positioned at the first segment. */
-  public static DecryptingInputStream whole(InputStream source, SegmentDecrypter d, SegmentLayout layout) {
+  public static DecryptingInputStream whole(
+      InputStream source, SegmentDecrypter d, SegmentLayout layout) {
     return new DecryptingInputStream(source, d, layout, 0, -1, -1, 0, 0, Long.MAX_VALUE);
   }
 
   /**
-   * Range mode: {@code source} holds exactly segments {@code first..last}; the blob's final
-   * segment is {@code finalSegment}, {@code finalSegmentLength} bytes long. Yields {@code limit}
-   * plaintext bytes after skipping {@code skip}.
+   * Range mode: {@code source} holds exactly segments {@code first..last}; the blob's final segment
+   * is {@code finalSegment}, {@code finalSegmentLength} bytes long. Yields {@code limit} plaintext
+   * bytes after skipping {@code skip}.
    */
   public static DecryptingInputStream range(
-      InputStream source, SegmentDecrypter d, SegmentLayout layout, long first, long last,
-      long finalSegment, int finalSegmentLength, long skip, long limit) {
+      InputStream source,
+      SegmentDecrypter d,
+      SegmentLayout layout,
+      long first,
+      long last,
+      long finalSegment,
+      int finalSegmentLength,
+      long skip,
+      long limit) {
     DecryptingInputStream s =
-        new DecryptingInputStream(source, d, layout, first, last, finalSegment, finalSegmentLength, skip, limit);
+        new DecryptingInputStream(
+            source, d, layout, first, last, finalSegment, finalSegmentLength, skip, limit);
     s.finished = last < first;
     return s;
   }
@@ -125,7 +141,9 @@ public final class DecryptingInputStream extends InputStream {
           }
           plain = new byte[segmentLast ? Math.max(need, 0) : layout.maxPlaintextSegment()];
         }
-        int got = decryptSegment(plain, 0); // on failure plainPos == plainLim still: nothing stale to read
+        int got =
+            decryptSegment(
+                plain, 0); // on failure plainPos == plainLim still: nothing stale to read
         plainPos = 0;
         plainLim = got;
         int s = (int) Math.min(skip, plainLim);
@@ -148,7 +166,10 @@ public final class DecryptingInputStream extends InputStream {
     return decryptSegment(dst, dstOff);
   }
 
-  /** Reads the next segment's ciphertext into {@code ct}; sets its length and whether it is the last. */
+  /**
+   * Reads the next segment's ciphertext into {@code ct}; sets its length and whether it is the
+   * last.
+   */
   private void readSegment() throws IOException {
     int expected = layout.ciphertextCapacity(segment);
     boolean last;
@@ -177,14 +198,17 @@ public final class DecryptingInputStream extends InputStream {
       int n = Io.readUpTo(source, ct, 0, len);
       if (n < len) {
         throw new InvalidCiphertextException(
-            Reason.TRUNCATED, "fetched range ends inside segment " + segment + " (" + n + " of " + len + " bytes)");
+            Reason.TRUNCATED,
+            "fetched range ends inside segment " + segment + " (" + n + " of " + len + " bytes)");
       }
     }
     segmentLength = len;
     segmentLast = last;
   }
 
-  /** Decrypts the segment {@link #readSegment} read into {@code dst}; returns its plaintext length. */
+  /**
+   * Decrypts the segment {@link #readSegment} read into {@code dst}; returns its plaintext length.
+   */
   private int decryptSegment(byte[] dst, int dstOff) {
     int len = segmentLength;
     boolean last = segmentLast;

@@ -7,9 +7,9 @@ import java.util.Objects;
 import java.util.function.LongConsumer;
 
 /**
- * Pull-mode encryption: reading yields the envelope of the plaintext read from {@code source}.
- * It reads one plaintext byte ahead to know whether a segment is the last. Upload APIs that take
- * an {@code InputStream} use this; its length is known in advance from the plaintext length.
+ * Pull-mode encryption: reading yields the envelope of the plaintext read from {@code source}. It
+ * reads one plaintext byte ahead to know whether a segment is the last. Upload APIs that take an
+ * {@code InputStream} use this; its length is known in advance from the plaintext length.
  *
  * <p>Not thread-safe.
  */
@@ -32,7 +32,11 @@ public final class EncryptingInputStream extends InputStream {
    * @param onComplete called with the plaintext length once the final segment is produced
    */
   public EncryptingInputStream(
-      InputStream source, SegmentCipher cipher, SegmentLayout layout, byte[] header, LongConsumer onComplete) {
+      InputStream source,
+      SegmentCipher cipher,
+      SegmentLayout layout,
+      byte[] header,
+      LongConsumer onComplete) {
     this.source = Objects.requireNonNull(source, "source");
     this.onComplete = onComplete;
     this.cipher = cipher;

@@ -41,7 +41,11 @@ public final class EncryptingOutputStream extends OutputStream {
    * @param onComplete called with the plaintext length once the final segment is written
    */
   public EncryptingOutputStream(
-      OutputStream out, SegmentCipher cipher, SegmentLayout layout, byte[] header, LongConsumer onComplete)
+      OutputStream out,
+      SegmentCipher cipher,
+      SegmentLayout layout,
+      byte[] header,
+      LongConsumer onComplete)
       throws IOException {
     this.out = Objects.requireNonNull(out, "out");
     this.onComplete = onComplete;
@@ -58,7 +62,10 @@ public final class EncryptingOutputStream extends OutputStream {
 
   @Override
   public void write(int b) throws IOException {
-    if (pos < plain.length && pos < layout.plaintextCapacity(segment) && !closed && failure == null) {
+    if (pos < plain.length
+        && pos < layout.plaintextCapacity(segment)
+        && !closed
+        && failure == null) {
       plain[pos++] = (byte) b;
     } else {
       write(new byte[] {(byte) b}, 0, 1);
@@ -98,7 +105,10 @@ public final class EncryptingOutputStream extends OutputStream {
     }
   }
 
-  /** Grows the plaintext buffer to at least {@code min} bytes (at most a segment), wiping the old one. */
+  /**
+   * Grows the plaintext buffer to at least {@code min} bytes (at most a segment), wiping the old
+   * one.
+   */
   private void grow(int min) {
     int size = Math.min(Math.max(min, plain.length * 2), layout.maxPlaintextSegment());
     byte[] bigger = Arrays.copyOf(plain, size);
@@ -150,7 +160,10 @@ public final class EncryptingOutputStream extends OutputStream {
     closed = true;
     Throwable first = null;
     if (failure != null) {
-      first = new IOException("an earlier write failed; no final segment written, output is not a valid envelope", failure);
+      first =
+          new IOException(
+              "an earlier write failed; no final segment written, output is not a valid envelope",
+              failure);
     } else {
       try {
         emit(plain, 0, pos, true);

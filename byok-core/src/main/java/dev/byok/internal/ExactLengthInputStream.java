@@ -35,7 +35,8 @@ public final class ExactLengthInputStream extends FilterInputStream {
     }
     int n = in.read(b, off, (int) Math.min(len, remaining));
     if (n < 0) {
-      throw new IOException("source ended after " + (length - remaining) + " of the declared " + length + " bytes");
+      throw new IOException(
+          "source ended after " + (length - remaining) + " of the declared " + length + " bytes");
     }
     remaining -= n;
     return n;

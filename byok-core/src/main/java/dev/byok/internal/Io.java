@@ -7,7 +7,10 @@ import java.nio.channels.SeekableByteChannel;
 
 /** Small I/O helpers. */
 public final class Io {
-  /** Reads that return no byte in a row before a source is taken as stuck (it breaks the read contract). */
+  /**
+   * Reads that return no byte in a row before a source is taken as stuck (it breaks the read
+   * contract).
+   */
   static final int MAX_ZERO_READS = 1024;
 
   private Io() {}
@@ -45,7 +48,8 @@ public final class Io {
    * @throws IOException if reading fails, or the channel returns no byte more than {@value
    *     #MAX_ZERO_READS} times while filling {@code dst}
    */
-  public static boolean readFully(SeekableByteChannel source, long position, ByteBuffer dst) throws IOException {
+  public static boolean readFully(SeekableByteChannel source, long position, ByteBuffer dst)
+      throws IOException {
     int zeros = 0;
     long start = position - dst.position();
     while (dst.hasRemaining()) {
@@ -55,7 +59,8 @@ public final class Io {
         return false;
       }
       if (r == 0 && ++zeros > MAX_ZERO_READS) {
-        throw new IOException("source returned no bytes " + MAX_ZERO_READS + " times while filling one buffer");
+        throw new IOException(
+            "source returned no bytes " + MAX_ZERO_READS + " times while filling one buffer");
       }
     }
     return true;

@@ -13,7 +13,8 @@ import javax.crypto.spec.SecretKeySpec;
  * HMAC-SHA256 key commitment over the immutable header.
  */
 public final class Kdf {
-  private static final byte[] COMMIT_INFO = "byok/v1 key commitment".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] COMMIT_INFO =
+      "byok/v1 key commitment".getBytes(StandardCharsets.US_ASCII);
   public static final int COMMITMENT_LENGTH = 32;
 
   private Kdf() {}

@@ -11,10 +11,10 @@ import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * AES-256-GCM over one blob's segments: the derived key and the 7-byte nonce prefix are fixed,
- * the nonce of segment {@code i} is {@code prefix || uint32be(i) || last}. One JCA call per
- * segment ({@code doFinal}); segments above {@value #UPDATE_CHUNK} bytes are encrypted through
- * {@code update} calls of that size so the JIT-compiled GCM intrinsic stays engaged.
+ * AES-256-GCM over one blob's segments: the derived key and the 7-byte nonce prefix are fixed, the
+ * nonce of segment {@code i} is {@code prefix || uint32be(i) || last}. One JCA call per segment
+ * ({@code doFinal}); segments above {@value #UPDATE_CHUNK} bytes are encrypted through {@code
+ * update} calls of that size so the JIT-compiled GCM intrinsic stays engaged.
  *
  * <p>Not thread-safe: one instance per stream (the JCA cipher underneath is per thread).
  */
@@ -24,8 +24,8 @@ public final class SegmentCipher {
 
   /**
    * One JCA cipher per thread, shared by every stream on it: each segment operation is a complete
-   * {@code init .. doFinal} inside one method call, so streams interleaved on one thread cannot
-   * see each other's state, and a blob no longer pays {@code Cipher.getInstance}.
+   * {@code init .. doFinal} inside one method call, so streams interleaved on one thread cannot see
+   * each other's state, and a blob no longer pays {@code Cipher.getInstance}.
    */
   private static final ThreadLocal<Cipher> CIPHERS =
       ThreadLocal.withInitial(
@@ -59,7 +59,8 @@ public final class SegmentCipher {
   }
 
   /** Encrypts one segment; returns the ciphertext length ({@code len + 16}). */
-  public int encrypt(long segment, boolean last, byte[] in, int off, int len, byte[] out, int outOff) {
+  public int encrypt(
+      long segment, boolean last, byte[] in, int off, int len, byte[] out, int outOff) {
     return encrypt(segment, flag(last), in, off, len, out, outOff);
   }
 
@@ -84,12 +85,13 @@ public final class SegmentCipher {
   }
 
   /**
-   * Decrypts and authenticates one segment; returns the plaintext length ({@code len - 16}).
-   * When authentication fails nothing written to {@code out} may be used: the region is zeroed.
+   * Decrypts and authenticates one segment; returns the plaintext length ({@code len - 16}). When
+   * authentication fails nothing written to {@code out} may be used: the region is zeroed.
    *
    * @throws AEADBadTagException if the segment does not authenticate under this nonce
    */
-  public int decrypt(long segment, boolean last, byte[] in, int off, int len, byte[] out, int outOff)
+  public int decrypt(
+      long segment, boolean last, byte[] in, int off, int len, byte[] out, int outOff)
       throws AEADBadTagException {
     return decrypt(segment, flag(last), in, off, len, out, outOff);
   }
@@ -102,7 +104,11 @@ public final class SegmentCipher {
       cipher.init(Cipher.DECRYPT_MODE, key, spec(segment, lastFlag));
       return cipher.doFinal(in, off, len, out, outOff);
     } catch (AEADBadTagException e) {
-      Arrays.fill(out, outOff, Math.min(out.length, outOff + Math.max(0, len - SegmentLayout.TAG_LENGTH)), (byte) 0);
+      Arrays.fill(
+          out,
+          outOff,
+          Math.min(out.length, outOff + Math.max(0, len - SegmentLayout.TAG_LENGTH)),
+          (byte) 0);
       throw e;
     } catch (InvalidKeyException | InvalidAlgorithmParameterException e) {
       throw new IllegalStateException("AES-GCM init failed", e);

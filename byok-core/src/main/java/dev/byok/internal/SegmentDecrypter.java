@@ -7,8 +7,8 @@ import javax.crypto.AEADBadTagException;
 
 /**
  * Decrypts one segment or throws a typed {@link InvalidCiphertextException}. On failure it tells
- * truncation (the segment authenticates as non-final) and appended data (it authenticates as
- * final) apart from other tampering; the trial output is wiped and never released.
+ * truncation (the segment authenticates as non-final) and appended data (it authenticates as final)
+ * apart from other tampering; the trial output is wiped and never released.
  */
 public final class SegmentDecrypter {
   private final SegmentCipher cipher;
@@ -17,8 +17,11 @@ public final class SegmentDecrypter {
     this.cipher = cipher;
   }
 
-  /** @return plaintext length written to {@code out} */
-  public int decrypt(long segment, boolean last, byte[] in, int off, int len, byte[] out, int outOff) {
+  /**
+   * @return plaintext length written to {@code out}
+   */
+  public int decrypt(
+      long segment, boolean last, byte[] in, int off, int len, byte[] out, int outOff) {
     if (len < SegmentLayout.TAG_LENGTH) {
       throw new InvalidCiphertextException(
           Reason.TRUNCATED, "segment " + segment + " has " + len + " bytes, less than a GCM tag");
@@ -37,13 +40,17 @@ public final class SegmentDecrypter {
       cipher.decrypt(segment, !last, in, off, len, scratch, 0);
       return last
           ? new InvalidCiphertextException(
-              Reason.TRUNCATED, "input ends after segment " + segment + ", which is not the final segment", cause)
+              Reason.TRUNCATED,
+              "input ends after segment " + segment + ", which is not the final segment",
+              cause)
           : new InvalidCiphertextException(
               Reason.TRAILING_DATA, "bytes follow the final segment " + segment, cause);
     } catch (AEADBadTagException stillBad) {
       return new InvalidCiphertextException(
           Reason.AUTHENTICATION_FAILED,
-          "segment " + segment + " failed authentication: the data was modified, reordered or cut,"
+          "segment "
+              + segment
+              + " failed authentication: the data was modified, reordered or cut,"
               + " or the key is wrong",
           cause);
     } finally {

@@ -5,8 +5,8 @@ public enum KeyMonitorState {
   /** The key answers and its canary decrypts: serve normally. */
   ACTIVE,
   /**
-   * The KMS cannot be reached or answers with transient failures. Says nothing about the key:
-   * keep serving from cached data keys; never a reason to lock (unless the host opted in).
+   * The KMS cannot be reached or answers with transient failures. Says nothing about the key: keep
+   * serving from cached data keys; never a reason to lock (unless the host opted in).
    */
   UNREACHABLE,
   /**

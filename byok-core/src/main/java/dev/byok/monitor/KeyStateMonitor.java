@@ -38,10 +38,10 @@ import org.slf4j.LoggerFactory;
  * Watches customer keys and tells the host when to lock and unlock the data that depends on them.
  *
  * <p>Each watched key — the reference the host configured (alias or ARN) and every older key ARN
- * that stored data still depends on — is probed on a jittered schedule: {@code DescribeKey}
- * (state, ARN behind an alias, key material, deletion date), a real cryptographic canary (decrypt
- * of a small value wrapped once under the key), and rotation status at a slower cadence. The
- * monitor also learns passively from every KMS call a {@link DataKeyManager} makes.
+ * that stored data still depends on — is probed on a jittered schedule: {@code DescribeKey} (state,
+ * ARN behind an alias, key material, deletion date), a real cryptographic canary (decrypt of a
+ * small value wrapped once under the key), and rotation status at a slower cadence. The monitor
+ * also learns passively from every KMS call a {@link DataKeyManager} makes.
  *
  * <pre>
  *   ACTIVE --transient--> UNREACHABLE --ok--> ACTIVE          (never locks, unless opted in)
@@ -51,13 +51,13 @@ import org.slf4j.LoggerFactory;
  *
  * <p>On LOCKED the manager purges and refuses the key and listeners get {@link
  * KeyEvent.Type#LOCKED}; on recovery {@link KeyEvent.Type#UNLOCKED}. The monitor never deletes
- * anything. Defaults and the worst-case arithmetic are in docs/key-lifecycle.md: with the defaults a
- * revoked key is LOCKED about 6 minutes after revocation with no traffic (6 min plus up to three
+ * anything. Defaults and the worst-case arithmetic are in docs/key-lifecycle.md: with the defaults
+ * a revoked key is LOCKED about 6 minutes after revocation with no traffic (6 min plus up to three
  * scheduler ticks and probe latency), and 30 s after the first denied data-path call when traffic
  * flows.
  *
- * <p>Thread-safe. Time comes from the injected clock; {@link #runDueProbes()} runs one round and
- * is what the scheduler (owned or the host's) calls every tick — tests call it directly and never
+ * <p>Thread-safe. Time comes from the injected clock; {@link #runDueProbes()} runs one round and is
+ * what the scheduler (owned or the host's) calls every tick — tests call it directly and never
  * sleep. Logs carry key ids and states, never key material.
  */
 public final class KeyStateMonitor implements AutoCloseable {
@@ -110,7 +110,9 @@ public final class KeyStateMonitor implements AutoCloseable {
     }
   }
 
-  /** @return a new builder */
+  /**
+   * @return a new builder
+   */
   public static Builder builder() {
     return new Builder();
   }
@@ -182,7 +184,13 @@ public final class KeyStateMonitor implements AutoCloseable {
     Objects.requireNonNull(key, "key");
     if (!providers.containsKey(key.providerId())) {
       throw new IllegalArgumentException(
-          "no provider '" + key.providerId() + "' registered for " + key + " (have " + providers.keySet() + ")");
+          "no provider '"
+              + key.providerId()
+              + "' registered for "
+              + key
+              + " (have "
+              + providers.keySet()
+              + ")");
     }
     synchronized (this) {
       watched.computeIfAbsent(key, k -> new Watched(k, false, clock.instant()));
@@ -199,7 +207,9 @@ public final class KeyStateMonitor implements AutoCloseable {
     watched.remove(key);
   }
 
-  /** @return the keys watched, with their states; a snapshot */
+  /**
+   * @return the keys watched, with their states; a snapshot
+   */
   public synchronized Map<KeyRef, KeyMonitorState> states() {
     Map<KeyRef, KeyMonitorState> m = new LinkedHashMap<>();
     watched.forEach((k, w) -> m.put(k, w.state));
@@ -232,7 +242,8 @@ public final class KeyStateMonitor implements AutoCloseable {
   public synchronized void checkUsable(KeyRef key) {
     Watched w = get(key);
     if (w.state == KeyMonitorState.LOCKED) {
-      throw new KeyUnusableException(KeyUnusableException.Reason.LOCKED, key.toString(), w.reason, null);
+      throw new KeyUnusableException(
+          KeyUnusableException.Reason.LOCKED, key.toString(), w.reason, null);
     }
   }
 
@@ -294,11 +305,13 @@ public final class KeyStateMonitor implements AutoCloseable {
     if (task == null) {
       ScheduledExecutorService s = hostScheduler;
       if (s == null) {
-        s = Executors.newSingleThreadScheduledExecutor(r -> {
-          Thread t = new Thread(r, "byok-key-monitor");
-          t.setDaemon(true);
-          return t;
-        });
+        s =
+            Executors.newSingleThreadScheduledExecutor(
+                r -> {
+                  Thread t = new Thread(r, "byok-key-monitor");
+                  t.setDaemon(true);
+                  return t;
+                });
         ownedScheduler = s;
       }
       task = s.scheduleWithFixedDelay(this::runSafely, 0, tick.toMillis(), TimeUnit.MILLISECONDS);
@@ -360,7 +373,9 @@ public final class KeyStateMonitor implements AutoCloseable {
   private void refill(Instant now) {
     if (lastRefill != null) {
       double secs = Duration.between(lastRefill, now).toNanos() / 1e9;
-      tokens = Math.min(Math.max(1, maxProbesPerSecond), tokens + Math.max(0, secs) * maxProbesPerSecond);
+      tokens =
+          Math.min(
+              Math.max(1, maxProbesPerSecond), tokens + Math.max(0, secs) * maxProbesPerSecond);
     }
     lastRefill = now;
   }
@@ -386,7 +401,9 @@ public final class KeyStateMonitor implements AutoCloseable {
     Canary canary;
     synchronized (this) {
       canary = w.canary;
-      if (canary != null && description != null && !description.keyArn().equals(canary.keyArn)
+      if (canary != null
+          && description != null
+          && !description.keyArn().equals(canary.keyArn)
           && !w.dependent) {
         canary = null;
       }
@@ -399,8 +416,10 @@ public final class KeyStateMonitor implements AutoCloseable {
       }
       canaryOk = checkCanary(p, canary);
       if (!canaryOk) {
-        canaryFailure = new InvalidCiphertextException(
-            InvalidCiphertextException.Reason.WRAPPED_KEY_REJECTED, "canary decrypted to the wrong value");
+        canaryFailure =
+            new InvalidCiphertextException(
+                InvalidCiphertextException.Reason.WRAPPED_KEY_REJECTED,
+                "canary decrypted to the wrong value");
       }
     } catch (ByokException e) {
       canaryFailure = e;
@@ -439,7 +458,13 @@ public final class KeyStateMonitor implements AutoCloseable {
       }
       if (rotation != null && !Objects.equals(w.rotationEnabled, rotation.enabled())) {
         if (w.rotationEnabled != null) {
-          events.add(event(KeyEvent.Type.ROTATION_STATUS_CHANGED, w, w.state, "automatic rotation " + rotation, now));
+          events.add(
+              event(
+                  KeyEvent.Type.ROTATION_STATUS_CHANGED,
+                  w,
+                  w.state,
+                  "automatic rotation " + rotation,
+                  now));
         }
         w.rotationEnabled = rotation.enabled();
       }
@@ -449,15 +474,23 @@ public final class KeyStateMonitor implements AutoCloseable {
       boolean throttled = false;
       if (canaryOk) {
         if (description != null && !description.state().usable()) {
-          outcome = Outcome.DENIAL; // the KMS says so; the canary will follow (eventual consistency)
+          outcome =
+              Outcome.DENIAL; // the KMS says so; the canary will follow (eventual consistency)
           reason = "KMS reports the key " + description.state();
         } else {
           outcome = Outcome.OK;
           reason = "canary decrypts";
           boolean degradedNow = describeFailure instanceof KeyUnusableException;
           if (degradedNow && !w.degraded) {
-            events.add(event(KeyEvent.Type.MONITORING_DEGRADED, w, w.state,
-                "DescribeKey fails (" + describeFailure.getMessage() + ") but the canary decrypts", now));
+            events.add(
+                event(
+                    KeyEvent.Type.MONITORING_DEGRADED,
+                    w,
+                    w.state,
+                    "DescribeKey fails ("
+                        + describeFailure.getMessage()
+                        + ") but the canary decrypts",
+                    now));
           }
           w.degraded = degradedNow;
         }
@@ -472,11 +505,16 @@ public final class KeyStateMonitor implements AutoCloseable {
         throttled = ((KmsUnavailableException) canaryFailure).throttled();
         reason = "KMS unreachable: " + canaryFailure.getMessage();
       } else {
-        outcome = Outcome.TRANSIENT; // a configuration or canary problem says nothing about revocation
-        reason = "probe failed: " + (canaryFailure == null ? "unknown" : canaryFailure.getMessage());
+        outcome =
+            Outcome.TRANSIENT; // a configuration or canary problem says nothing about revocation
+        reason =
+            "probe failed: " + (canaryFailure == null ? "unknown" : canaryFailure.getMessage());
       }
       apply(w, outcome, reason, throttled, now, events);
-      w.nextProbe = w.state == KeyMonitorState.SUSPECT ? now.plus(suspectProbeInterval) : nextNormalProbe(now);
+      w.nextProbe =
+          w.state == KeyMonitorState.SUSPECT
+              ? now.plus(suspectProbeInterval)
+              : nextNormalProbe(now);
     }
     dispatch(events);
   }
@@ -514,9 +552,22 @@ public final class KeyStateMonitor implements AutoCloseable {
     if (previous != null && !previous.equals(d.keyArn()) && !w.dependent) {
       w.arn = d.keyArn();
       w.materialId = d.currentKeyMaterialId();
-      events.add(new KeyEvent(KeyEvent.Type.KEY_RETARGETED, w.ref, w.arn, w.state, w.state,
-          w.ref.keyId() + " now points at " + d.keyArn() + "; new blobs use it, old blobs keep " + previous,
-          now, null, null, previous));
+      events.add(
+          new KeyEvent(
+              KeyEvent.Type.KEY_RETARGETED,
+              w.ref,
+              w.arn,
+              w.state,
+              w.state,
+              w.ref.keyId()
+                  + " now points at "
+                  + d.keyArn()
+                  + "; new blobs use it, old blobs keep "
+                  + previous,
+              now,
+              null,
+              null,
+              previous));
       if (keys != null) {
         keys.allowArn(d.keyArn());
         keys.retireEncryptionKeys(previous); // new blobs get a data key under the new ARN
@@ -531,19 +582,40 @@ public final class KeyStateMonitor implements AutoCloseable {
       w.arn = d.keyArn();
       String material = d.currentKeyMaterialId();
       if (w.materialId != null && material != null && !material.equals(w.materialId)) {
-        events.add(event(KeyEvent.Type.KEY_MATERIAL_ROTATED, w, w.state,
-            "key material rotated in place (" + w.materialId + " -> " + material + "); old blobs still decrypt", now));
+        events.add(
+            event(
+                KeyEvent.Type.KEY_MATERIAL_ROTATED,
+                w,
+                w.state,
+                "key material rotated in place ("
+                    + w.materialId
+                    + " -> "
+                    + material
+                    + "); old blobs still decrypt",
+                now));
       }
       if (material != null) {
         w.materialId = material;
       }
     }
-    if (d.state() == KeyState.PENDING_DELETION && d.deletionDate() != null
+    if (d.state() == KeyState.PENDING_DELETION
+        && d.deletionDate() != null
         && !d.deletionDate().equals(w.deletionNotified)) {
       w.deletionNotified = d.deletionDate();
-      events.add(new KeyEvent(KeyEvent.Type.DELETION_SCHEDULED, w.ref, w.arn, w.state, w.state,
-          "key is scheduled for deletion; cancel before " + d.deletionDate() + " to keep the data",
-          now, null, d.deletionDate(), null));
+      events.add(
+          new KeyEvent(
+              KeyEvent.Type.DELETION_SCHEDULED,
+              w.ref,
+              w.arn,
+              w.state,
+              w.state,
+              "key is scheduled for deletion; cancel before "
+                  + d.deletionDate()
+                  + " to keep the data",
+              now,
+              null,
+              d.deletionDate(),
+              null));
     } else if (d.state() != KeyState.PENDING_DELETION) {
       w.deletionNotified = null;
     }
@@ -551,7 +623,13 @@ public final class KeyStateMonitor implements AutoCloseable {
 
   // ------------------------------------------------------------------ the state machine
 
-  private void apply(Watched w, Outcome outcome, String reason, boolean throttled, Instant now, List<KeyEvent> events) {
+  private void apply(
+      Watched w,
+      Outcome outcome,
+      String reason,
+      boolean throttled,
+      Instant now,
+      List<KeyEvent> events) {
     KeyMonitorState s = w.state;
     switch (outcome) {
       case OK:
@@ -559,16 +637,32 @@ public final class KeyStateMonitor implements AutoCloseable {
         w.unreachableSince = null;
         if (s == KeyMonitorState.UNREACHABLE) {
           move(w, KeyMonitorState.ACTIVE, "KMS reachable again: " + reason, now, events);
-          events.add(event(KeyEvent.Type.KMS_REACHABLE, w, s, reason, now)); // after the move: to() is ACTIVE
+          events.add(
+              event(
+                  KeyEvent.Type.KMS_REACHABLE,
+                  w,
+                  s,
+                  reason,
+                  now)); // after the move: to() is ACTIVE
         } else if (s == KeyMonitorState.SUSPECT) {
-          move(w, KeyMonitorState.ACTIVE, "key answers again within the grace period: " + reason, now, events);
+          move(
+              w,
+              KeyMonitorState.ACTIVE,
+              "key answers again within the grace period: " + reason,
+              now,
+              events);
         } else if (s == KeyMonitorState.LOCKED) {
           if (autoUnlock) {
             unlock(w, "key usable again: " + reason, now, events);
           } else if (!w.restorePending) {
             w.restorePending = true;
-            events.add(event(KeyEvent.Type.RESTORE_PENDING_ACKNOWLEDGEMENT, w, s,
-                "key usable again; waiting for the host to acknowledge", now));
+            events.add(
+                event(
+                    KeyEvent.Type.RESTORE_PENDING_ACKNOWLEDGEMENT,
+                    w,
+                    s,
+                    "key usable again; waiting for the host to acknowledge",
+                    now));
           }
         } else {
           w.reason = reason;
@@ -585,12 +679,26 @@ public final class KeyStateMonitor implements AutoCloseable {
           Instant lockAt = now.plus(gracePeriod);
           w.state = KeyMonitorState.SUSPECT;
           w.reason = reason;
-          events.add(new KeyEvent(KeyEvent.Type.STATE_CHANGED, w.ref, w.arn, s, KeyMonitorState.SUSPECT,
-              reason, now, lockAt, null, null));
+          events.add(
+              new KeyEvent(
+                  KeyEvent.Type.STATE_CHANGED,
+                  w.ref,
+                  w.arn,
+                  s,
+                  KeyMonitorState.SUSPECT,
+                  reason,
+                  now,
+                  lockAt,
+                  null,
+                  null));
         } else if (s == KeyMonitorState.SUSPECT) {
           w.reason = reason;
           if (!now.isBefore(w.firstDenial.plus(gracePeriod))) {
-            lock(w, "denied for " + Duration.between(w.firstDenial, now).toSeconds() + " s: " + reason, now, events);
+            lock(
+                w,
+                "denied for " + Duration.between(w.firstDenial, now).toSeconds() + " s: " + reason,
+                now,
+                events);
           }
         } else {
           w.reason = reason;
@@ -603,7 +711,13 @@ public final class KeyStateMonitor implements AutoCloseable {
         if (s == KeyMonitorState.ACTIVE) {
           w.unreachableSince = now;
           move(w, KeyMonitorState.UNREACHABLE, reason, now, events);
-          events.add(event(KeyEvent.Type.KMS_UNREACHABLE, w, s, reason, now)); // after the move: to() is UNREACHABLE
+          events.add(
+              event(
+                  KeyEvent.Type.KMS_UNREACHABLE,
+                  w,
+                  s,
+                  reason,
+                  now)); // after the move: to() is UNREACHABLE
         } else if (s == KeyMonitorState.SUSPECT && !now.isBefore(w.firstDenial.plus(gracePeriod))) {
           // the grace period is over and the last authoritative answer was a denial
           lock(w, "denied, then unreachable past the grace period: " + w.reason, now, events);
@@ -617,14 +731,22 @@ public final class KeyStateMonitor implements AutoCloseable {
 
   /** Time-driven transition: the opt-in lock after a long KMS outage. */
   private void applyTimers(Watched w, Instant now, List<KeyEvent> events) {
-    if (w.state == KeyMonitorState.UNREACHABLE && lockWhenUnreachableFor != null && w.unreachableSince != null
+    if (w.state == KeyMonitorState.UNREACHABLE
+        && lockWhenUnreachableFor != null
+        && w.unreachableSince != null
         && !now.isBefore(w.unreachableSince.plus(lockWhenUnreachableFor))) {
-      lock(w, "KMS unreachable for " + Duration.between(w.unreachableSince, now).toMinutes()
-          + " min (opt-in policy)", now, events);
+      lock(
+          w,
+          "KMS unreachable for "
+              + Duration.between(w.unreachableSince, now).toMinutes()
+              + " min (opt-in policy)",
+          now,
+          events);
     }
   }
 
-  private void move(Watched w, KeyMonitorState to, String reason, Instant now, List<KeyEvent> events) {
+  private void move(
+      Watched w, KeyMonitorState to, String reason, Instant now, List<KeyEvent> events) {
     KeyMonitorState from = w.state;
     w.state = to;
     w.reason = reason;
@@ -666,13 +788,18 @@ public final class KeyStateMonitor implements AutoCloseable {
     events.add(event(KeyEvent.Type.UNLOCKED, w, from, reason, now));
   }
 
-  private static KeyEvent event(KeyEvent.Type type, Watched w, KeyMonitorState from, String reason, Instant now) {
+  private static KeyEvent event(
+      KeyEvent.Type type, Watched w, KeyMonitorState from, String reason, Instant now) {
     return new KeyEvent(type, w.ref, w.arn, from, w.state, reason, now, null, null, null);
   }
 
   // ------------------------------------------------------------------ passive learning
 
-  private void onKmsCall(String operation, String keyId, @Nullable String resolvedArn, @Nullable ByokException failure) {
+  private void onKmsCall(
+      String operation,
+      String keyId,
+      @Nullable String resolvedArn,
+      @Nullable ByokException failure) {
     Outcome outcome;
     boolean throttled = false;
     if (failure == null) {
@@ -694,9 +821,13 @@ public final class KeyStateMonitor implements AutoCloseable {
           if (outcome == Outcome.OK && w.state == KeyMonitorState.LOCKED) {
             continue; // only the canary lifts a lock
           }
-          String reason = "data-path " + operation + (failure == null ? " succeeded" : ": " + failure.getMessage());
+          String reason =
+              "data-path "
+                  + operation
+                  + (failure == null ? " succeeded" : ": " + failure.getMessage());
           apply(w, outcome, reason, throttled, now, events);
-          if (w.state == KeyMonitorState.SUSPECT && w.nextProbe.isAfter(now.plus(suspectProbeInterval))) {
+          if (w.state == KeyMonitorState.SUSPECT
+              && w.nextProbe.isAfter(now.plus(suspectProbeInterval))) {
             w.nextProbe = now.plus(suspectProbeInterval);
           }
         }
@@ -866,7 +997,8 @@ public final class KeyStateMonitor implements AutoCloseable {
      * @return this builder
      */
     public Builder lockWhenUnreachableFor(@Nullable Duration duration) {
-      this.lockWhenUnreachableFor = duration == null ? null : positive(duration, "lockWhenUnreachableFor");
+      this.lockWhenUnreachableFor =
+          duration == null ? null : positive(duration, "lockWhenUnreachableFor");
       return this;
     }
 

@@ -26,7 +26,8 @@ public final class GeneratedDataKey implements Destroyable {
   public GeneratedDataKey(byte[] plaintextKey, WrappedKey wrapped) {
     Objects.requireNonNull(plaintextKey, "plaintextKey");
     if (plaintextKey.length != 32) {
-      throw new IllegalArgumentException("plaintextKey must be 32 bytes, was " + plaintextKey.length);
+      throw new IllegalArgumentException(
+          "plaintextKey must be 32 bytes, was " + plaintextKey.length);
     }
     this.plaintext = plaintextKey.clone();
     this.wrapped = Objects.requireNonNull(wrapped, "wrapped");
@@ -45,17 +46,23 @@ public final class GeneratedDataKey implements Destroyable {
     return copy;
   }
 
-  /** @return the wrapped key and resolved KEK */
+  /**
+   * @return the wrapped key and resolved KEK
+   */
   public WrappedKey wrapped() {
     return wrapped;
   }
 
-  /** @return the resolved KEK (never an alias) */
+  /**
+   * @return the resolved KEK (never an alias)
+   */
   public String keyArn() {
     return wrapped.keyArn();
   }
 
-  /** @return the KMS's id of the key material that wrapped it, or {@code null} if not reported */
+  /**
+   * @return the KMS's id of the key material that wrapped it, or {@code null} if not reported
+   */
   public @Nullable String keyMaterialId() {
     return wrapped.keyMaterialId();
   }

@@ -25,29 +25,40 @@ public final class KeyDescription {
    * @param currentKeyMaterialId current key material id, or {@code null} if not reported
    */
   public KeyDescription(
-      String keyArn, KeyState state, @Nullable Instant deletionDate, @Nullable String currentKeyMaterialId) {
+      String keyArn,
+      KeyState state,
+      @Nullable Instant deletionDate,
+      @Nullable String currentKeyMaterialId) {
     this.keyArn = Objects.requireNonNull(keyArn, "keyArn");
     this.state = Objects.requireNonNull(state, "state");
     this.deletionDate = deletionDate;
     this.currentKeyMaterialId = currentKeyMaterialId;
   }
 
-  /** @return the resolved key identifier */
+  /**
+   * @return the resolved key identifier
+   */
   public String keyArn() {
     return keyArn;
   }
 
-  /** @return the state */
+  /**
+   * @return the state
+   */
   public KeyState state() {
     return state;
   }
 
-  /** @return the scheduled deletion date, or {@code null} */
+  /**
+   * @return the scheduled deletion date, or {@code null}
+   */
   public @Nullable Instant deletionDate() {
     return deletionDate;
   }
 
-  /** @return the current key material id, or {@code null} */
+  /**
+   * @return the current key material id, or {@code null}
+   */
   public @Nullable String currentKeyMaterialId() {
     return currentKeyMaterialId;
   }
@@ -58,7 +69,9 @@ public final class KeyDescription {
       return false;
     }
     KeyDescription d = (KeyDescription) o;
-    return keyArn.equals(d.keyArn) && state == d.state && Objects.equals(deletionDate, d.deletionDate)
+    return keyArn.equals(d.keyArn)
+        && state == d.state
+        && Objects.equals(deletionDate, d.deletionDate)
         && Objects.equals(currentKeyMaterialId, d.currentKeyMaterialId);
   }
 
@@ -69,8 +82,12 @@ public final class KeyDescription {
 
   @Override
   public String toString() {
-    return "KeyDescription[" + keyArn + ", " + state
+    return "KeyDescription["
+        + keyArn
+        + ", "
+        + state
         + (deletionDate == null ? "" : ", deletion " + deletionDate)
-        + (currentKeyMaterialId == null ? "" : ", material " + currentKeyMaterialId) + "]";
+        + (currentKeyMaterialId == null ? "" : ", material " + currentKeyMaterialId)
+        + "]";
   }
 }

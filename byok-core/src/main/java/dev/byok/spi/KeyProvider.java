@@ -15,16 +15,16 @@ import dev.byok.KmsUnavailableException;
  *
  * <ul>
  *   <li><b>Thread-safety:</b> implementations must be thread-safe; byok calls them concurrently.
- *   <li><b>Key ids:</b> a {@code keyId} argument is what the host configured (an alias, a key id, an
- *       ARN); a {@code keyArn} argument is a <em>resolved</em> key identifier previously returned by
- *       this provider, never an alias. Every result carries the resolved identifier of the key the
- *       KMS actually used ({@link GeneratedDataKey#keyArn()}, {@link WrappedKey#keyArn()}, {@link
- *       KeyDescription#keyArn()}).
+ *   <li><b>Key ids:</b> a {@code keyId} argument is what the host configured (an alias, a key id,
+ *       an ARN); a {@code keyArn} argument is a <em>resolved</em> key identifier previously
+ *       returned by this provider, never an alias. Every result carries the resolved identifier of
+ *       the key the KMS actually used ({@link GeneratedDataKey#keyArn()}, {@link
+ *       WrappedKey#keyArn()}, {@link KeyDescription#keyArn()}).
  *   <li><b>Encryption context:</b> must be bound to every wrapped key, and must match exactly on
  *       unwrap; a mismatch is {@link InvalidCiphertextException} with reason {@code
  *       WRAPPED_KEY_REJECTED}.
- *   <li><b>Failures are classified, never raw:</b> throw only these, wrapping the vendor's exception
- *       as the cause (no vendor type may escape):
+ *   <li><b>Failures are classified, never raw:</b> throw only these, wrapping the vendor's
+ *       exception as the cause (no vendor type may escape):
  *       <ul>
  *         <li>{@link KmsUnavailableException}: transient (throttling, 5xx, time-out, network, local
  *             credential or clock trouble) — byok serves from cache and retries later;
@@ -44,8 +44,8 @@ import dev.byok.KmsUnavailableException;
  */
 public interface KeyProvider {
   /**
-   * The provider id, as used in key references ({@code <providerId>://<keyId>}) and recorded in
-   * key slots: {@code [a-z0-9._-]{1,64}}, stable forever (it is stored in every blob).
+   * The provider id, as used in key references ({@code <providerId>://<keyId>}) and recorded in key
+   * slots: {@code [a-z0-9._-]{1,64}}, stable forever (it is stored in every blob).
    *
    * @return the id, e.g. {@code aws-kms}
    */

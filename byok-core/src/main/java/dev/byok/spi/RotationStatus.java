@@ -20,31 +20,40 @@ public final class RotationStatus {
    * @param periodDays the rotation period, or {@code null}
    * @param nextRotation the next scheduled rotation, or {@code null}
    */
-  public RotationStatus(boolean enabled, @Nullable Integer periodDays, @Nullable Instant nextRotation) {
+  public RotationStatus(
+      boolean enabled, @Nullable Integer periodDays, @Nullable Instant nextRotation) {
     this.enabled = enabled;
     this.periodDays = periodDays;
     this.nextRotation = nextRotation;
   }
 
-  /** @return whether automatic rotation is on */
+  /**
+   * @return whether automatic rotation is on
+   */
   public boolean enabled() {
     return enabled;
   }
 
-  /** @return the rotation period in days, or {@code null} */
+  /**
+   * @return the rotation period in days, or {@code null}
+   */
   public @Nullable Integer periodDays() {
     return periodDays;
   }
 
-  /** @return the next scheduled rotation, or {@code null} */
+  /**
+   * @return the next scheduled rotation, or {@code null}
+   */
   public @Nullable Instant nextRotation() {
     return nextRotation;
   }
 
   @Override
   public String toString() {
-    return "RotationStatus[" + (enabled ? "enabled" : "disabled")
+    return "RotationStatus["
+        + (enabled ? "enabled" : "disabled")
         + (periodDays == null ? "" : ", every " + periodDays + " days")
-        + (nextRotation == null ? "" : ", next " + nextRotation) + "]";
+        + (nextRotation == null ? "" : ", next " + nextRotation)
+        + "]";
   }
 }

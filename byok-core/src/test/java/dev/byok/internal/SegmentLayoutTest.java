@@ -18,7 +18,8 @@ class SegmentLayoutTest {
   void everySmallPayloadLengthInvertsOrIsImpossible() {
     SegmentLayout layout = new SegmentLayout(S);
     long maxPlain = 3L * S + 100;
-    long nextPlain = 0; // the smallest plaintext length whose payload length has not been reached yet
+    long nextPlain =
+        0; // the smallest plaintext length whose payload length has not been reached yet
     long nextPayload = layout.payloadLength(0);
     assertThat(nextPayload).isEqualTo(40 + 16);
     for (long payload = 0; payload <= layout.payloadLength(maxPlain); payload++) {
@@ -64,9 +65,12 @@ class SegmentLayoutTest {
     long maxPlain = maxPlaintext(layout);
     long maxPayload = layout.payloadLength(maxPlain);
     for (int i = 0; i < 2000; i++) {
-      long plain = Math.min(maxPlain, (long) Math.pow(maxPlain, random.nextDouble()) + random.nextInt(3));
+      long plain =
+          Math.min(maxPlain, (long) Math.pow(maxPlain, random.nextDouble()) + random.nextInt(3));
       long payload = layout.payloadLength(plain);
-      assertThat(layout.plaintextLengthOrMinusOne(payload)).as("plaintext %d", plain).isEqualTo(plain);
+      assertThat(layout.plaintextLengthOrMinusOne(payload))
+          .as("plaintext %d", plain)
+          .isEqualTo(plain);
 
       long anyPayload = (long) Math.pow(maxPayload, random.nextDouble()) + random.nextInt(20);
       long p = layout.plaintextLengthOrMinusOne(anyPayload);
@@ -80,12 +84,17 @@ class SegmentLayoutTest {
       long full = layout.plaintextCapacity(0) + (k - 1) * layout.plaintextCapacity(1);
       for (int j = 0; j <= 18; j++) {
         long expected = j == 0 ? full : j <= 16 ? -1 : full + j - 16;
-        assertThat(layout.plaintextLengthOrMinusOne(k * segmentSize + j)).as("k=%d j=%d", k, j).isEqualTo(expected);
+        assertThat(layout.plaintextLengthOrMinusOne(k * segmentSize + j))
+            .as("k=%d j=%d", k, j)
+            .isEqualTo(expected);
       }
     }
   }
 
-  /** Binary search over the strictly increasing payloadLength, independent of the closed-form inverse. */
+  /**
+   * Binary search over the strictly increasing payloadLength, independent of the closed-form
+   * inverse.
+   */
   private static long smallestPlaintextReaching(SegmentLayout layout, long payload, long maxPlain) {
     long lo = 0;
     long hi = Math.min(payload, maxPlain); // payloadLength(p) > p
@@ -102,25 +111,31 @@ class SegmentLayoutTest {
 
   /** The longest plaintext whose segments still fit the 32-bit segment counter. */
   private static long maxPlaintext(SegmentLayout layout) {
-    return layout.plaintextCapacity(0) + (SegmentLayout.MAX_SEGMENTS - 1) * layout.plaintextCapacity(1);
+    return layout.plaintextCapacity(0)
+        + (SegmentLayout.MAX_SEGMENTS - 1) * layout.plaintextCapacity(1);
   }
 
   @Test
   void lengthsMatchStockTink() throws Exception {
     Random random = new Random(7);
     for (int segmentSize : SEGMENT_SIZES) {
-      AesGcmHkdfStreaming tink = new AesGcmHkdfStreaming(new byte[32], "HmacSha256", 32, segmentSize, 0);
+      AesGcmHkdfStreaming tink =
+          new AesGcmHkdfStreaming(new byte[32], "HmacSha256", 32, segmentSize, 0);
       SegmentLayout layout = new SegmentLayout(segmentSize);
       long first = segmentSize - 56L;
       long later = segmentSize - 16L;
-      long[] boundaries = {0, 1, first - 1, first, first + 1, first + later - 1, first + later, first + later + 1};
+      long[] boundaries = {
+        0, 1, first - 1, first, first + 1, first + later - 1, first + later, first + later + 1
+      };
       for (long plain : boundaries) {
-        assertThat(layout.payloadLength(plain)).as("S=%d P=%d", segmentSize, plain)
+        assertThat(layout.payloadLength(plain))
+            .as("S=%d P=%d", segmentSize, plain)
             .isEqualTo(tink.expectedCiphertextSize(plain));
       }
       for (int i = 0; i < 500; i++) {
         long plain = (long) (Math.pow(2, 40 * random.nextDouble()));
-        assertThat(layout.payloadLength(plain)).as("S=%d P=%d", segmentSize, plain)
+        assertThat(layout.payloadLength(plain))
+            .as("S=%d P=%d", segmentSize, plain)
             .isEqualTo(tink.expectedCiphertextSize(plain));
       }
     }
@@ -150,7 +165,8 @@ class SegmentLayoutTest {
     long maxPayload = layout.payloadLength(maxPlain);
     assertThat(maxPayload).isEqualTo(SegmentLayout.MAX_SEGMENTS * S);
     assertThat(layout.plaintextLengthOrMinusOne(maxPayload)).isEqualTo(maxPlain);
-    assertThatThrownBy(() -> layout.payloadLength(maxPlain + 1)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> layout.payloadLength(maxPlain + 1))
+        .isInstanceOf(IllegalArgumentException.class);
     assertThat(layout.plaintextLengthOrMinusOne(maxPayload + 17)).isEqualTo(-1);
     assertThat(layout.plaintextLengthOrMinusOne(Long.MAX_VALUE)).isEqualTo(-1);
   }
@@ -160,6 +176,7 @@ class SegmentLayoutTest {
   void negativeLengths(long length) {
     SegmentLayout layout = new SegmentLayout(S);
     assertThat(layout.plaintextLengthOrMinusOne(length)).isEqualTo(-1);
-    assertThatThrownBy(() -> layout.payloadLength(length)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> layout.payloadLength(length))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 }

@@ -16,14 +16,16 @@ import javax.crypto.AEADBadTagException;
 import org.junit.jupiter.api.Test;
 
 /**
- * Wycheproof known-answer vectors through our own primitives: AES-256-GCM (96-bit IV, 128-bit
- * tag) through {@link SegmentCipher}, HKDF-SHA256 through {@link Kdf#hkdfSha256}.
+ * Wycheproof known-answer vectors through our own primitives: AES-256-GCM (96-bit IV, 128-bit tag)
+ * through {@link SegmentCipher}, HKDF-SHA256 through {@link Kdf#hkdfSha256}.
  */
 class WycheproofTest {
   private static final HexFormat HEX = HexFormat.of();
 
   private static JsonObject vectors(String name) throws IOException {
-    String shared = Objects.requireNonNull(System.getProperty("byok.shared.dir"), "system property byok.shared.dir");
+    String shared =
+        Objects.requireNonNull(
+            System.getProperty("byok.shared.dir"), "system property byok.shared.dir");
     Path file = Path.of(shared, "testvectors", "wycheproof", name);
     return JsonParser.parseString(Files.readString(file)).getAsJsonObject();
   }
@@ -48,7 +50,8 @@ class WycheproofTest {
     int skippedForAad = 0;
     for (JsonElement g : vectors("aes_gcm_test.json").getAsJsonArray("testGroups")) {
       JsonObject group = g.getAsJsonObject();
-      if (group.get("keySize").getAsInt() != 256 || group.get("ivSize").getAsInt() != 96
+      if (group.get("keySize").getAsInt() != 256
+          || group.get("ivSize").getAsInt() != 96
           || group.get("tagSize").getAsInt() != 128) {
         continue;
       }
@@ -62,7 +65,11 @@ class WycheproofTest {
         byte[] msg = hex(test, "msg");
         byte[] ctAndTag = concat(hex(test, "ct"), hex(test, "tag"));
         SegmentCipher cipher = new SegmentCipher(hex(test, "key"), Arrays.copyOf(iv, 7));
-        long segment = ((iv[7] & 0xffL) << 24) | ((iv[8] & 0xff) << 16) | ((iv[9] & 0xff) << 8) | (iv[10] & 0xff);
+        long segment =
+            ((iv[7] & 0xffL) << 24)
+                | ((iv[8] & 0xff) << 16)
+                | ((iv[9] & 0xff) << 8)
+                | (iv[10] & 0xff);
         byte flag = iv[11];
         boolean publicApi = flag == 0 || flag == 1;
         if (publicApi) {
@@ -73,34 +80,42 @@ class WycheproofTest {
         byte[] out = new byte[ctAndTag.length + 16];
         String result = test.get("result").getAsString();
         if (result.equals("valid")) {
-          int n = publicApi
-              ? decrypt(cipher, segment, flag == 1, ctAndTag, out)
-              : decrypt(cipher, segment, flag, ctAndTag, out);
+          int n =
+              publicApi
+                  ? decrypt(cipher, segment, flag == 1, ctAndTag, out)
+                  : decrypt(cipher, segment, flag, ctAndTag, out);
           assertThat(Arrays.copyOf(out, n)).as(describe(test)).isEqualTo(msg);
           byte[] enc = new byte[msg.length + 16];
-          int m = publicApi
-              ? cipher.encrypt(segment, flag == 1, msg, 0, msg.length, enc, 0)
-              : cipher.encrypt(segment, flag, msg, 0, msg.length, enc, 0);
+          int m =
+              publicApi
+                  ? cipher.encrypt(segment, flag == 1, msg, 0, msg.length, enc, 0)
+                  : cipher.encrypt(segment, flag, msg, 0, msg.length, enc, 0);
           assertThat(Arrays.copyOf(enc, m)).as(describe(test)).isEqualTo(ctAndTag);
         } else {
           assertThat(result).as(describe(test)).isEqualTo("invalid");
           invalidRun++;
-          assertThatThrownBy(() -> {
-                if (publicApi) {
-                  decrypt(cipher, segment, flag == 1, ctAndTag, out);
-                } else {
-                  decrypt(cipher, segment, flag, ctAndTag, out);
-                }
-              })
+          assertThatThrownBy(
+                  () -> {
+                    if (publicApi) {
+                      decrypt(cipher, segment, flag == 1, ctAndTag, out);
+                    } else {
+                      decrypt(cipher, segment, flag, ctAndTag, out);
+                    }
+                  })
               .as(describe(test))
               .isInstanceOf(AEADBadTagException.class);
           assertThat(out).as("nothing released for " + describe(test)).containsOnly(0);
         }
       }
     }
-    System.out.printf("Wycheproof AES-GCM: %d vectors through SegmentCipher (%d via the public flag API, %d via the"
-        + " flag-byte hook, %d invalid), %d skipped for non-empty AAD%n",
-        throughPublicApi + throughFlagHook, throughPublicApi, throughFlagHook, invalidRun, skippedForAad);
+    System.out.printf(
+        "Wycheproof AES-GCM: %d vectors through SegmentCipher (%d via the public flag API, %d via the"
+            + " flag-byte hook, %d invalid), %d skipped for non-empty AAD%n",
+        throughPublicApi + throughFlagHook,
+        throughPublicApi,
+        throughFlagHook,
+        invalidRun,
+        skippedForAad);
     assertThat(throughPublicApi).isPositive();
     assertThat(throughFlagHook).isPositive();
     assertThat(invalidRun).isPositive();
@@ -135,10 +150,13 @@ class WycheproofTest {
         int size = test.get("size").getAsInt();
         if (test.get("result").getAsString().equals("valid")) {
           valid++;
-          assertThat(Kdf.hkdfSha256(ikm, salt, info, size)).as(describe(test)).isEqualTo(hex(test, "okm"));
+          assertThat(Kdf.hkdfSha256(ikm, salt, info, size))
+              .as(describe(test))
+              .isEqualTo(hex(test, "okm"));
         } else {
           invalid++;
-          assertThatThrownBy(() -> Kdf.hkdfSha256(ikm, salt, info, size)).as(describe(test))
+          assertThatThrownBy(() -> Kdf.hkdfSha256(ikm, salt, info, size))
+              .as(describe(test))
               .isInstanceOf(IllegalStateException.class);
         }
       }

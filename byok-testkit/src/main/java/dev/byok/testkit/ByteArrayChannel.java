@@ -7,8 +7,8 @@ import java.nio.channels.SeekableByteChannel;
 
 /**
  * A read-only {@link SeekableByteChannel} over a byte array (the JDK has none): for feeding
- * envelopes held in memory to {@code newDecryptingChannel} in tests and benchmarks. The array is not
- * copied. Not thread-safe.
+ * envelopes held in memory to {@code newDecryptingChannel} in tests and benchmarks. The array is
+ * not copied. Not thread-safe.
  */
 public final class ByteArrayChannel implements SeekableByteChannel {
   private final byte[] bytes;

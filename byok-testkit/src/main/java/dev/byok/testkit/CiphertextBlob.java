@@ -51,7 +51,12 @@ final class CiphertextBlob {
   private CiphertextBlob() {}
 
   static byte[] seal(
-      String keyId, byte[] materialId, byte[] key, byte[] plaintext, Map<String, String> context, SecureRandom random) {
+      String keyId,
+      byte[] materialId,
+      byte[] key,
+      byte[] plaintext,
+      Map<String, String> context,
+      SecureRandom random) {
     byte[] id = keyId.getBytes(StandardCharsets.US_ASCII);
     byte[] nonce = new byte[NONCE_BYTES];
     random.nextBytes(nonce);
@@ -72,7 +77,9 @@ final class CiphertextBlob {
     return out.toByteArray();
   }
 
-  /** @return the parts, or {@code null} if the blob is not one of ours */
+  /**
+   * @return the parts, or {@code null} if the blob is not one of ours
+   */
   static @Nullable Parsed parse(byte[] blob) {
     ByteBuffer b = ByteBuffer.wrap(blob);
     if (b.remaining() < MAGIC.length + 2) {
@@ -84,7 +91,8 @@ final class CiphertextBlob {
       return null;
     }
     int idLength = b.get() & 0xff;
-    if (idLength == 0 || idLength > MAX_KEY_ID_BYTES
+    if (idLength == 0
+        || idLength > MAX_KEY_ID_BYTES
         || b.remaining() < idLength + MATERIAL_ID_BYTES + NONCE_BYTES + TAG_BITS / 8) {
       return null;
     }
@@ -100,10 +108,13 @@ final class CiphertextBlob {
     return new Parsed(new String(id, StandardCharsets.US_ASCII), materialId, header, nonce, body);
   }
 
-  /** @return the plaintext, or {@code null} if authentication fails (tampered, wrong context) */
+  /**
+   * @return the plaintext, or {@code null} if authentication fails (tampered, wrong context)
+   */
   static byte @Nullable [] open(Parsed parsed, byte[] key, Map<String, String> context) {
     try {
-      return cipher(Cipher.DECRYPT_MODE, key, parsed.nonce, parsed.header, context).doFinal(parsed.body);
+      return cipher(Cipher.DECRYPT_MODE, key, parsed.nonce, parsed.header, context)
+          .doFinal(parsed.body);
     } catch (AEADBadTagException e) {
       return null;
     } catch (GeneralSecurityException e) {
@@ -111,7 +122,8 @@ final class CiphertextBlob {
     }
   }
 
-  private static Cipher cipher(int mode, byte[] key, byte[] nonce, byte[] header, Map<String, String> context)
+  private static Cipher cipher(
+      int mode, byte[] key, byte[] nonce, byte[] header, Map<String, String> context)
       throws GeneralSecurityException {
     Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
     c.init(mode, new SecretKeySpec(key, "AES"), new GCMParameterSpec(TAG_BITS, nonce));

@@ -17,8 +17,10 @@ final class EnvelopeLayout {
   final int payloadOffset;
   final int segmentSize;
   final int length;
+
   /** Where segment 0 starts: the end of the whole header. */
   final int headerEnd;
+
   final int segments;
 
   EnvelopeLayout(EnvelopeHeader header, int length) {
@@ -42,7 +44,10 @@ final class EnvelopeLayout {
     return new EnvelopeLayout(EnvelopeHeader.parse(envelope), envelope.length);
   }
 
-  /** The same header followed by a payload of another length: how a reader splits a cut or extended copy. */
+  /**
+   * The same header followed by a payload of another length: how a reader splits a cut or extended
+   * copy.
+   */
   EnvelopeLayout withLength(int newLength) {
     return new EnvelopeLayout(immutableLength, payloadOffset, segmentSize, newLength);
   }
@@ -67,7 +72,9 @@ final class EnvelopeLayout {
     return k == 0 ? 0 : (segmentSize - PAYLOAD_HEADER - TAG) + (long) (k - 1) * (segmentSize - TAG);
   }
 
-  /** A name for the header region that holds envelope byte {@code i} (i below {@link #headerEnd}). */
+  /**
+   * A name for the header region that holds envelope byte {@code i} (i below {@link #headerEnd}).
+   */
   String headerRegion(int i) {
     if (i < 4) {
       return "magic";

@@ -23,7 +23,11 @@ final class FakeKey {
     final @Nullable Integer pendingWindowDays;
     final boolean denied;
 
-    Status(KeyState state, @Nullable Instant deletionDate, @Nullable Integer pendingWindowDays, boolean denied) {
+    Status(
+        KeyState state,
+        @Nullable Instant deletionDate,
+        @Nullable Integer pendingWindowDays,
+        boolean denied) {
       this.state = state;
       this.deletionDate = deletionDate;
       this.pendingWindowDays = pendingWindowDays;
@@ -81,8 +85,16 @@ final class FakeKey {
   }
 
   /** Restores a key from LocalKmsServer's state file, or copies one: the status has no history. */
-  FakeKey(String keyId, String arn, Instant creationDate, String description, Status status, List<Material> materials,
-      boolean rotationEnabled, int rotationPeriodDays, @Nullable Instant nextRotation) {
+  FakeKey(
+      String keyId,
+      String arn,
+      Instant creationDate,
+      String description,
+      Status status,
+      List<Material> materials,
+      boolean rotationEnabled,
+      int rotationPeriodDays,
+      @Nullable Instant nextRotation) {
     if (materials.isEmpty()) {
       throw new IllegalArgumentException("key " + keyId + " has no key material");
     }
@@ -97,10 +109,21 @@ final class FakeKey {
     this.nextRotation = nextRotation;
   }
 
-  /** @return an independent copy with the newest status (key material is never changed, so it is shared) */
+  /**
+   * @return an independent copy with the newest status (key material is never changed, so it is
+   *     shared)
+   */
   FakeKey copy() {
-    return new FakeKey(keyId, arn, creationDate, description, status.latest(), materials, rotationEnabled,
-        rotationPeriodDays, nextRotation);
+    return new FakeKey(
+        keyId,
+        arn,
+        creationDate,
+        description,
+        status.latest(),
+        materials,
+        rotationEnabled,
+        rotationPeriodDays,
+        nextRotation);
   }
 
   Material addMaterial(Instant at, @Nullable String rotationType, SecureRandom random) {

@@ -20,7 +20,6 @@ import java.util.Objects;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.NullMarked;
-import org.jspecify.annotations.Nullable;
 
 /**
  * A strict in-memory KMS with AWS KMS semantics, for tests: a {@link KeyProvider} to hand to byok,
@@ -58,7 +57,16 @@ public final class FakeKms implements KeyProvider {
   public static final String DEFAULT_PROVIDER_ID = "fake-kms";
 
   /** How a KMS error code is translated into byok's exceptions. */
-  private enum Kind { THROTTLED, TRANSIENT, DISABLED, INVALID_STATE, NOT_FOUND, ACCESS_DENIED, CORRUPT, CALLER_BUG }
+  private enum Kind {
+    THROTTLED,
+    TRANSIENT,
+    DISABLED,
+    INVALID_STATE,
+    NOT_FOUND,
+    ACCESS_DENIED,
+    CORRUPT,
+    CALLER_BUG
+  }
 
   /** The one translation table; it covers every code in {@link FakeKmsException#errorCodes()}. */
   private static final Map<String, Kind> KINDS =
@@ -82,7 +90,8 @@ public final class FakeKms implements KeyProvider {
           Map.entry(FakeKmsException.LIMIT_EXCEEDED, Kind.CALLER_BUG));
 
   private static final int DATA_KEY_BYTES = 32;
-  private static final Pattern ALIAS_ARN = Pattern.compile("arn:aws[a-z-]*:kms:[^:]*:[^:]*:alias/.*");
+  private static final Pattern ALIAS_ARN =
+      Pattern.compile("arn:aws[a-z-]*:kms:[^:]*:[^:]*:alias/.*");
 
   private final String providerId;
   private final FakeKmsApi api;
@@ -92,17 +101,23 @@ public final class FakeKms implements KeyProvider {
     this.api = new FakeKmsApi(b.clock, b.region, b.accountId);
   }
 
-  /** @return a fake with the defaults: system UTC clock, us-east-1, account 111122223333 */
+  /**
+   * @return a fake with the defaults: system UTC clock, us-east-1, account 111122223333
+   */
   public static FakeKms create() {
     return builder().build();
   }
 
-  /** @return a builder with the defaults */
+  /**
+   * @return a builder with the defaults
+   */
   public static Builder builder() {
     return new Builder();
   }
 
-  /** @return the AWS-semantics layer: key administration, fault injection, call log */
+  /**
+   * @return the AWS-semantics layer: key administration, fault injection, call log
+   */
   public FakeKmsApi api() {
     return api;
   }
@@ -116,15 +131,18 @@ public final class FakeKms implements KeyProvider {
   public GeneratedDataKey generateDataKey(String keyId, EncryptionContext context) {
     Objects.requireNonNull(keyId, "keyId");
     Map<String, String> ctx = context.asMap();
-    return translating(keyId, () -> {
-      FakeKmsApi.CiphertextResult r = api.generateDataKey(keyId, ctx, DATA_KEY_BYTES);
-      byte[] plaintext = Objects.requireNonNull(r.plaintext());
-      try {
-        return new GeneratedDataKey(plaintext, new WrappedKey(r.keyId(), r.ciphertextBlob(), r.keyMaterialId()));
-      } finally {
-        Arrays.fill(plaintext, (byte) 0);
-      }
-    });
+    return translating(
+        keyId,
+        () -> {
+          FakeKmsApi.CiphertextResult r = api.generateDataKey(keyId, ctx, DATA_KEY_BYTES);
+          byte[] plaintext = Objects.requireNonNull(r.plaintext());
+          try {
+            return new GeneratedDataKey(
+                plaintext, new WrappedKey(r.keyId(), r.ciphertextBlob(), r.keyMaterialId()));
+          } finally {
+            Arrays.fill(plaintext, (byte) 0);
+          }
+        });
   }
 
   @Override
@@ -132,10 +150,12 @@ public final class FakeKms implements KeyProvider {
     Objects.requireNonNull(keyId, "keyId");
     Objects.requireNonNull(plaintextKey, "plaintextKey");
     Map<String, String> ctx = context.asMap();
-    return translating(keyId, () -> {
-      FakeKmsApi.CiphertextResult r = api.encrypt(keyId, plaintextKey, ctx);
-      return new WrappedKey(r.keyId(), r.ciphertextBlob(), r.keyMaterialId());
-    });
+    return translating(
+        keyId,
+        () -> {
+          FakeKmsApi.CiphertextResult r = api.encrypt(keyId, plaintextKey, ctx);
+          return new WrappedKey(r.keyId(), r.ciphertextBlob(), r.keyMaterialId());
+        });
   }
 
   /**
@@ -150,18 +170,22 @@ public final class FakeKms implements KeyProvider {
     Objects.requireNonNull(keyArn, "keyArn");
     Objects.requireNonNull(wrappedKey, "wrappedKey");
     Map<String, String> ctx = context.asMap();
-    return translating(keyArn, () -> {
-      FakeKmsApi.DecryptResult r = api.decrypt(wrappedKey, ctx, keyArn);
-      byte[] plaintext = r.plaintext();
-      if (!r.keyId().equals(keyArn)) {
-        Arrays.fill(plaintext, (byte) 0);
-        throw answeredByOtherKey(keyArn, r.keyId());
-      }
-      return plaintext;
-    });
+    return translating(
+        keyArn,
+        () -> {
+          FakeKmsApi.DecryptResult r = api.decrypt(wrappedKey, ctx, keyArn);
+          byte[] plaintext = r.plaintext();
+          if (!r.keyId().equals(keyArn)) {
+            Arrays.fill(plaintext, (byte) 0);
+            throw answeredByOtherKey(keyArn, r.keyId());
+          }
+          return plaintext;
+        });
   }
 
-  /** @return true: the fake implements ReEncrypt */
+  /**
+   * @return true: the fake implements ReEncrypt
+   */
   @Override
   public boolean supportsReEncrypt() {
     return true;
@@ -174,22 +198,28 @@ public final class FakeKms implements KeyProvider {
     Objects.requireNonNull(wrappedKey, "wrappedKey");
     Objects.requireNonNull(destinationKeyId, "destinationKeyId");
     Map<String, String> ctx = context.asMap();
-    return translating(sourceKeyArn, () -> {
-      FakeKmsApi.ReEncryptResult r = api.reEncrypt(wrappedKey, ctx, sourceKeyArn, destinationKeyId, ctx);
-      if (!r.sourceKeyId().equals(sourceKeyArn)) {
-        throw answeredByOtherKey(sourceKeyArn, r.sourceKeyId());
-      }
-      return new WrappedKey(r.keyId(), r.ciphertextBlob(), r.destinationKeyMaterialId());
-    });
+    return translating(
+        sourceKeyArn,
+        () -> {
+          FakeKmsApi.ReEncryptResult r =
+              api.reEncrypt(wrappedKey, ctx, sourceKeyArn, destinationKeyId, ctx);
+          if (!r.sourceKeyId().equals(sourceKeyArn)) {
+            throw answeredByOtherKey(sourceKeyArn, r.sourceKeyId());
+          }
+          return new WrappedKey(r.keyId(), r.ciphertextBlob(), r.destinationKeyMaterialId());
+        });
   }
 
   @Override
   public KeyDescription describeKey(String keyId) {
     Objects.requireNonNull(keyId, "keyId");
-    return translating(keyId, () -> {
-      FakeKmsApi.KeyMetadata m = api.describeKey(keyId);
-      return new KeyDescription(m.arn(), m.keyState(), m.deletionDate(), m.currentKeyMaterialId());
-    });
+    return translating(
+        keyId,
+        () -> {
+          FakeKmsApi.KeyMetadata m = api.describeKey(keyId);
+          return new KeyDescription(
+              m.arn(), m.keyState(), m.deletionDate(), m.currentKeyMaterialId());
+        });
   }
 
   /**
@@ -201,12 +231,15 @@ public final class FakeKms implements KeyProvider {
   @Override
   public RotationStatus rotationStatus(String keyId) {
     Objects.requireNonNull(keyId, "keyId");
-    return translating(keyId, () -> {
-      boolean alias = keyId.startsWith("alias/") || ALIAS_ARN.matcher(keyId).matches();
-      String arn = alias ? api.describeKey(keyId).arn() : keyId;
-      FakeKmsApi.KeyRotationStatus s = api.getKeyRotationStatus(arn);
-      return new RotationStatus(s.keyRotationEnabled(), s.rotationPeriodInDays(), s.nextRotationDate());
-    });
+    return translating(
+        keyId,
+        () -> {
+          boolean alias = keyId.startsWith("alias/") || ALIAS_ARN.matcher(keyId).matches();
+          String arn = alias ? api.describeKey(keyId).arn() : keyId;
+          FakeKmsApi.KeyRotationStatus s = api.getKeyRotationStatus(arn);
+          return new RotationStatus(
+              s.keyRotationEnabled(), s.rotationPeriodInDays(), s.nextRotationDate());
+        });
   }
 
   @Override
@@ -216,7 +249,10 @@ public final class FakeKms implements KeyProvider {
 
   private static ByokConfigurationException answeredByOtherKey(String expected, String actual) {
     return new ByokConfigurationException(
-        "KMS answered with key " + actual + " but the slot names " + expected
+        "KMS answered with key "
+            + actual
+            + " but the slot names "
+            + expected
             + "; a slot must record the resolved key ARN, never an alias or key id");
   }
 
@@ -248,14 +284,19 @@ public final class FakeKms implements KeyProvider {
       case INVALID_STATE:
         KeyState state = e.keyState() != null ? e.keyState() : api.peekState(keyId);
         return new KeyUnusableException(
-            state == null ? KeyUnusableException.Reason.UNAVAILABLE : KeyUnusableException.Reason.of(state),
-            key, message, e);
+            state == null
+                ? KeyUnusableException.Reason.UNAVAILABLE
+                : KeyUnusableException.Reason.of(state),
+            key,
+            message,
+            e);
       case NOT_FOUND:
         return new KeyUnusableException(KeyUnusableException.Reason.NOT_FOUND, key, message, e);
       case ACCESS_DENIED:
         return new KeyUnusableException(KeyUnusableException.Reason.ACCESS_DENIED, key, message, e);
       case CORRUPT:
-        return new InvalidCiphertextException(InvalidCiphertextException.Reason.WRAPPED_KEY_REJECTED, message, e);
+        return new InvalidCiphertextException(
+            InvalidCiphertextException.Reason.WRAPPED_KEY_REJECTED, message, e);
       case CALLER_BUG:
       default:
         return new ByokConfigurationException(message, e);
@@ -288,8 +329,8 @@ public final class FakeKms implements KeyProvider {
     }
 
     /**
-     * @param clock where every date and delay is measured; default the system UTC clock, in tests
-     *     a {@link ManualClock}
+     * @param clock where every date and delay is measured; default the system UTC clock, in tests a
+     *     {@link ManualClock}
      * @return this
      */
     public Builder clock(Clock clock) {
@@ -321,7 +362,9 @@ public final class FakeKms implements KeyProvider {
       return this;
     }
 
-    /** @return a new, empty fake */
+    /**
+     * @return a new, empty fake
+     */
     public FakeKms build() {
       return new FakeKms(this);
     }

@@ -27,9 +27,9 @@ import org.jspecify.annotations.NullMarked;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The AWS-semantics layer of {@link FakeKms}: an in-memory KMS whose operations, key states,
- * key-id forms and error codes behave like AWS KMS, so code can be tested against it, directly or
- * over the KMS JSON 1.1 protocol through {@link LocalKmsServer}. Get one from {@link FakeKms#api()}.
+ * The AWS-semantics layer of {@link FakeKms}: an in-memory KMS whose operations, key states, key-id
+ * forms and error codes behave like AWS KMS, so code can be tested against it, directly or over the
+ * KMS JSON 1.1 protocol through {@link LocalKmsServer}. Get one from {@link FakeKms#api()}.
  *
  * <p><b>Thread-safety:</b> thread-safe. Every operation runs under one lock (injected latency is
  * served outside it, so slow calls overlap).
@@ -49,8 +49,8 @@ import org.jspecify.annotations.Nullable;
  *   <li><b>Ciphertext blobs</b> are opaque bytes naming the key and key material and holding an
  *       AES-256-GCM encryption whose associated data is the key id, material id and canonical
  *       encryption context: a context mismatch or any flipped bit is {@code
- *       InvalidCiphertextException}; a {@code KeyId} on Decrypt that is not the blob's key is {@code
- *       IncorrectKeyException}.
+ *       InvalidCiphertextException}; a {@code KeyId} on Decrypt that is not the blob's key is
+ *       {@code IncorrectKeyException}.
  *   <li><b>Key states:</b> a Disabled key refuses crypto with {@code DisabledException}; pending
  *       deletion or import, or unavailable, with {@code KMSInvalidStateException}. {@link
  *       #scheduleKeyDeletion} takes 7..30 days from the clock; once the clock passes the deletion
@@ -61,8 +61,8 @@ import org.jspecify.annotations.Nullable;
  *       encrypts, every old one still decrypts.
  *   <li><b>Eventual consistency:</b> with {@link #eventualConsistency(Duration)} set, a change of
  *       key state, access or alias target made at {@code t} is seen by describe, list and
- *       data-plane calls only from {@code t + delay} on (measured on the clock). Lifecycle and alias
- *       operations check their preconditions against the newest state.
+ *       data-plane calls only from {@code t + delay} on (measured on the clock). Lifecycle and
+ *       alias operations check their preconditions against the newest state.
  *   <li><b>Not modelled:</b> asymmetric and HMAC keys, grants, key policies (beyond the {@link
  *       #denyAccess} switch), tags, multi-Region keys, imported key material, pagination.
  * </ul>
@@ -83,10 +83,26 @@ public final class FakeKmsApi {
       Collections.unmodifiableSet(
           new java.util.LinkedHashSet<>(
               Arrays.asList(
-                  "CreateKey", "DescribeKey", "CreateAlias", "UpdateAlias", "DeleteAlias", "ListAliases",
-                  "GenerateDataKey", "GenerateDataKeyWithoutPlaintext", "Encrypt", "Decrypt", "ReEncrypt",
-                  "EnableKey", "DisableKey", "ScheduleKeyDeletion", "CancelKeyDeletion", "EnableKeyRotation",
-                  "DisableKeyRotation", "GetKeyRotationStatus", "RotateKeyOnDemand", "ListKeyRotations")));
+                  "CreateKey",
+                  "DescribeKey",
+                  "CreateAlias",
+                  "UpdateAlias",
+                  "DeleteAlias",
+                  "ListAliases",
+                  "GenerateDataKey",
+                  "GenerateDataKeyWithoutPlaintext",
+                  "Encrypt",
+                  "Decrypt",
+                  "ReEncrypt",
+                  "EnableKey",
+                  "DisableKey",
+                  "ScheduleKeyDeletion",
+                  "CancelKeyDeletion",
+                  "EnableKeyRotation",
+                  "DisableKeyRotation",
+                  "GetKeyRotationStatus",
+                  "RotateKeyOnDemand",
+                  "ListKeyRotations")));
 
   /** The outcome recorded in the call log for a successful call. */
   public static final String OK = "OK";
@@ -118,7 +134,9 @@ public final class FakeKmsApi {
      */
     void sleep(Duration duration) throws InterruptedException;
 
-    /** @return a sleeper that calls {@link Thread#sleep(long, int)} */
+    /**
+     * @return a sleeper that calls {@link Thread#sleep(long, int)}
+     */
     static Sleeper system() {
       return d -> Thread.sleep(d.toMillis(), d.toNanosPart() % 1_000_000);
     }
@@ -158,7 +176,9 @@ public final class FakeKmsApi {
       @Nullable Instant deletionDate,
       @Nullable Integer pendingDeletionWindowInDays,
       String currentKeyMaterialId) {
-    /** @return the state as AWS spells it on the wire, e.g. {@code PendingDeletion} */
+    /**
+     * @return the state as AWS spells it on the wire, e.g. {@code PendingDeletion}
+     */
     public String keyStateName() {
       return awsKeyState(keyState);
     }
@@ -197,13 +217,17 @@ public final class FakeKmsApi {
       plaintext = plaintext == null ? null : plaintext.clone();
     }
 
-    /** @return a copy of the blob */
+    /**
+     * @return a copy of the blob
+     */
     @Override
     public byte[] ciphertextBlob() {
       return ciphertextBlob.clone();
     }
 
-    /** @return a copy of the data key, or {@code null} */
+    /**
+     * @return a copy of the data key, or {@code null}
+     */
     @Override
     public byte @Nullable [] plaintext() {
       return plaintext == null ? null : plaintext.clone();
@@ -211,8 +235,14 @@ public final class FakeKmsApi {
 
     @Override
     public String toString() {
-      return "CiphertextResult[" + keyId + ", " + ciphertextBlob.length + " bytes, material " + keyMaterialId
-          + (plaintext == null ? "" : ", plaintext=<redacted>") + "]";
+      return "CiphertextResult["
+          + keyId
+          + ", "
+          + ciphertextBlob.length
+          + " bytes, material "
+          + keyMaterialId
+          + (plaintext == null ? "" : ", plaintext=<redacted>")
+          + "]";
     }
   }
 
@@ -235,7 +265,9 @@ public final class FakeKmsApi {
       plaintext = plaintext.clone();
     }
 
-    /** @return a copy of the plaintext */
+    /**
+     * @return a copy of the plaintext
+     */
     @Override
     public byte[] plaintext() {
       return plaintext.clone();
@@ -257,7 +289,10 @@ public final class FakeKmsApi {
    * @param destinationKeyMaterialId the key material that encrypted
    */
   public record ReEncryptResult(
-      String sourceKeyId, String keyId, byte[] ciphertextBlob, String sourceKeyMaterialId,
+      String sourceKeyId,
+      String keyId,
+      byte[] ciphertextBlob,
+      String sourceKeyMaterialId,
       String destinationKeyMaterialId) {
     /**
      * Creates the value, copying the array.
@@ -272,7 +307,9 @@ public final class FakeKmsApi {
       ciphertextBlob = ciphertextBlob.clone();
     }
 
-    /** @return a copy of the new blob */
+    /**
+     * @return a copy of the new blob
+     */
     @Override
     public byte[] ciphertextBlob() {
       return ciphertextBlob.clone();
@@ -280,7 +317,13 @@ public final class FakeKmsApi {
 
     @Override
     public String toString() {
-      return "ReEncryptResult[" + sourceKeyId + " -> " + keyId + ", " + ciphertextBlob.length + " bytes]";
+      return "ReEncryptResult["
+          + sourceKeyId
+          + " -> "
+          + keyId
+          + ", "
+          + ciphertextBlob.length
+          + " bytes]";
     }
   }
 
@@ -292,7 +335,8 @@ public final class FakeKmsApi {
    * @param keyState {@link KeyState#PENDING_DELETION}
    * @param pendingWindowInDays the waiting period
    */
-  public record DeletionSchedule(String keyId, Instant deletionDate, KeyState keyState, int pendingWindowInDays) {}
+  public record DeletionSchedule(
+      String keyId, Instant deletionDate, KeyState keyState, int pendingWindowInDays) {}
 
   /**
    * The result of GetKeyRotationStatus.
@@ -303,7 +347,9 @@ public final class FakeKmsApi {
    * @param nextRotationDate the next automatic rotation when on, else {@code null}
    */
   public record KeyRotationStatus(
-      String keyId, boolean keyRotationEnabled, @Nullable Integer rotationPeriodInDays,
+      String keyId,
+      boolean keyRotationEnabled,
+      @Nullable Integer rotationPeriodInDays,
       @Nullable Instant nextRotationDate) {}
 
   /**
@@ -317,7 +363,11 @@ public final class FakeKmsApi {
    * @param current whether this material encrypts now ({@code KeyMaterialState} {@code CURRENT})
    */
   public record RotationEntry(
-      String keyId, String keyMaterialId, Instant rotationDate, String rotationType, boolean current) {}
+      String keyId,
+      String keyMaterialId,
+      Instant rotationDate,
+      String rotationType,
+      boolean current) {}
 
   /**
    * One logged KMS call.
@@ -327,7 +377,9 @@ public final class FakeKmsApi {
    * @param outcome {@link #OK} or the AWS error code
    */
   public record Call(String operation, @Nullable String keyId, String outcome) {
-    /** @return whether the call succeeded */
+    /**
+     * @return whether the call succeeded
+     */
     public boolean succeeded() {
       return OK.equals(outcome);
     }
@@ -365,17 +417,23 @@ public final class FakeKmsApi {
     this.accountId = accountId;
   }
 
-  /** @return the clock every date and delay is measured on */
+  /**
+   * @return the clock every date and delay is measured on
+   */
   public Clock clock() {
     return clock;
   }
 
-  /** @return the region in the ARNs */
+  /**
+   * @return the region in the ARNs
+   */
   public String region() {
     return region;
   }
 
-  /** @return the account in the ARNs */
+  /**
+   * @return the account in the ARNs
+   */
   public String accountId() {
     return accountId;
   }
@@ -406,15 +464,18 @@ public final class FakeKmsApi {
    * @return its metadata
    */
   public KeyMetadata createKey(String description) {
-    return call("CreateKey", null, () -> {
-      if (description == null || description.length() > 8192) {
-        throw error(FakeKmsException.VALIDATION, "Description must be 0..8192 characters");
-      }
-      String id = UUID.randomUUID().toString();
-      FakeKey key = new FakeKey(id, arnPrefix() + "key/" + id, now(), description, random);
-      keys.put(id, key);
-      return metadata(key, key.status.latest());
-    });
+    return call(
+        "CreateKey",
+        null,
+        () -> {
+          if (description == null || description.length() > 8192) {
+            throw error(FakeKmsException.VALIDATION, "Description must be 0..8192 characters");
+          }
+          String id = UUID.randomUUID().toString();
+          FakeKey key = new FakeKey(id, arnPrefix() + "key/" + id, now(), description, random);
+          keys.put(id, key);
+          return metadata(key, key.status.latest());
+        });
   }
 
   /**
@@ -424,12 +485,15 @@ public final class FakeKmsApi {
    * @return the metadata as currently visible
    */
   public KeyMetadata describeKey(String keyId) {
-    return call("DescribeKey", keyId, () -> {
-      FakeKey key = resolve(keyId, true);
-      FakeKey.Status s = visible(key);
-      checkAccess(key, s);
-      return metadata(key, s);
-    });
+    return call(
+        "DescribeKey",
+        keyId,
+        () -> {
+          FakeKey key = resolve(keyId, true);
+          FakeKey.Status s = visible(key);
+          checkAccess(key, s);
+          return metadata(key, s);
+        });
   }
 
   /**
@@ -439,11 +503,14 @@ public final class FakeKmsApi {
    * @param keyId key id or key ARN
    */
   public void enableKey(String keyId) {
-    call("EnableKey", keyId, () -> {
-      FakeKey key = lifecycleTarget(keyId);
-      change(key, key.status.latest().withState(KeyState.ENABLED));
-      return null;
-    });
+    call(
+        "EnableKey",
+        keyId,
+        () -> {
+          FakeKey key = lifecycleTarget(keyId);
+          change(key, key.status.latest().withState(KeyState.ENABLED));
+          return null;
+        });
   }
 
   /**
@@ -452,11 +519,14 @@ public final class FakeKmsApi {
    * @param keyId key id or key ARN
    */
   public void disableKey(String keyId) {
-    call("DisableKey", keyId, () -> {
-      FakeKey key = lifecycleTarget(keyId);
-      change(key, key.status.latest().withState(KeyState.DISABLED));
-      return null;
-    });
+    call(
+        "DisableKey",
+        keyId,
+        () -> {
+          FakeKey key = lifecycleTarget(keyId);
+          change(key, key.status.latest().withState(KeyState.DISABLED));
+          return null;
+        });
   }
 
   /**
@@ -468,21 +538,25 @@ public final class FakeKmsApi {
    * @return the schedule
    */
   public DeletionSchedule scheduleKeyDeletion(String keyId, @Nullable Integer pendingWindowInDays) {
-    return call("ScheduleKeyDeletion", keyId, () -> {
-      int days = pendingWindowInDays == null ? 30 : pendingWindowInDays;
-      if (days < 7 || days > 30) {
-        throw error(FakeKmsException.VALIDATION, "PendingWindowInDays must be 7..30, was " + days);
-      }
-      FakeKey key = resolve(keyId, false);
-      checkAccess(key, visible(key));
-      FakeKey.Status latest = key.status.latest();
-      if (latest.state == KeyState.PENDING_DELETION) {
-        throw stateError(key, latest.state);
-      }
-      Instant date = now().plus(Duration.ofDays(days));
-      change(key, new FakeKey.Status(KeyState.PENDING_DELETION, date, days, latest.denied));
-      return new DeletionSchedule(key.arn, date, KeyState.PENDING_DELETION, days);
-    });
+    return call(
+        "ScheduleKeyDeletion",
+        keyId,
+        () -> {
+          int days = pendingWindowInDays == null ? 30 : pendingWindowInDays;
+          if (days < 7 || days > 30) {
+            throw error(
+                FakeKmsException.VALIDATION, "PendingWindowInDays must be 7..30, was " + days);
+          }
+          FakeKey key = resolve(keyId, false);
+          checkAccess(key, visible(key));
+          FakeKey.Status latest = key.status.latest();
+          if (latest.state == KeyState.PENDING_DELETION) {
+            throw stateError(key, latest.state);
+          }
+          Instant date = now().plus(Duration.ofDays(days));
+          change(key, new FakeKey.Status(KeyState.PENDING_DELETION, date, days, latest.denied));
+          return new DeletionSchedule(key.arn, date, KeyState.PENDING_DELETION, days);
+        });
   }
 
   /**
@@ -492,16 +566,19 @@ public final class FakeKmsApi {
    * @return the key ARN
    */
   public String cancelKeyDeletion(String keyId) {
-    return call("CancelKeyDeletion", keyId, () -> {
-      FakeKey key = resolve(keyId, false);
-      checkAccess(key, visible(key));
-      FakeKey.Status latest = key.status.latest();
-      if (latest.state != KeyState.PENDING_DELETION) {
-        throw stateError(key, latest.state);
-      }
-      change(key, latest.withState(KeyState.DISABLED));
-      return key.arn;
-    });
+    return call(
+        "CancelKeyDeletion",
+        keyId,
+        () -> {
+          FakeKey key = resolve(keyId, false);
+          checkAccess(key, visible(key));
+          FakeKey.Status latest = key.status.latest();
+          if (latest.state != KeyState.PENDING_DELETION) {
+            throw stateError(key, latest.state);
+          }
+          change(key, latest.withState(KeyState.DISABLED));
+          return key.arn;
+        });
   }
 
   // ---------------------------------------------------------------- aliases
@@ -513,20 +590,25 @@ public final class FakeKmsApi {
    * @param targetKeyId key id or key ARN (not an alias)
    */
   public void createAlias(String aliasName, String targetKeyId) {
-    call("CreateAlias", targetKeyId, () -> {
-      checkAliasName(aliasName);
-      Versioned<Target> alias = aliases.get(aliasName);
-      if (alias != null && alias.latest().keyId != null) {
-        throw error(FakeKmsException.ALREADY_EXISTS, "An alias with the name " + aliasArn(aliasName) + " already exists");
-      }
-      FakeKey target = aliasTarget(targetKeyId);
-      if (alias == null) {
-        aliases.put(aliasName, new Versioned<>(now(), new Target(target.keyId)));
-      } else {
-        alias.set(now(), new Target(target.keyId), cutoff());
-      }
-      return null;
-    });
+    call(
+        "CreateAlias",
+        targetKeyId,
+        () -> {
+          checkAliasName(aliasName);
+          Versioned<Target> alias = aliases.get(aliasName);
+          if (alias != null && alias.latest().keyId != null) {
+            throw error(
+                FakeKmsException.ALREADY_EXISTS,
+                "An alias with the name " + aliasArn(aliasName) + " already exists");
+          }
+          FakeKey target = aliasTarget(targetKeyId);
+          if (alias == null) {
+            aliases.put(aliasName, new Versioned<>(now(), new Target(target.keyId)));
+          } else {
+            alias.set(now(), new Target(target.keyId), cutoff());
+          }
+          return null;
+        });
   }
 
   /**
@@ -536,12 +618,15 @@ public final class FakeKmsApi {
    * @param targetKeyId key id or key ARN (not an alias)
    */
   public void updateAlias(String aliasName, String targetKeyId) {
-    call("UpdateAlias", targetKeyId, () -> {
-      Versioned<Target> alias = existingAlias(aliasName);
-      FakeKey target = aliasTarget(targetKeyId);
-      alias.set(now(), new Target(target.keyId), cutoff());
-      return null;
-    });
+    call(
+        "UpdateAlias",
+        targetKeyId,
+        () -> {
+          Versioned<Target> alias = existingAlias(aliasName);
+          FakeKey target = aliasTarget(targetKeyId);
+          alias.set(now(), new Target(target.keyId), cutoff());
+          return null;
+        });
   }
 
   /**
@@ -550,10 +635,13 @@ public final class FakeKmsApi {
    * @param aliasName the alias
    */
   public void deleteAlias(String aliasName) {
-    call("DeleteAlias", aliasName, () -> {
-      existingAlias(aliasName).set(now(), new Target(null), cutoff());
-      return null;
-    });
+    call(
+        "DeleteAlias",
+        aliasName,
+        () -> {
+          existingAlias(aliasName).set(now(), new Target(null), cutoff());
+          return null;
+        });
   }
 
   /**
@@ -563,17 +651,20 @@ public final class FakeKmsApi {
    * @return the visible aliases
    */
   public List<AliasEntry> listAliases(@Nullable String keyId) {
-    return call("ListAliases", keyId, () -> {
-      FakeKey filter = keyId == null ? null : resolve(keyId, false);
-      List<AliasEntry> out = new ArrayList<>();
-      for (Map.Entry<String, Versioned<Target>> e : aliases.entrySet()) {
-        String target = e.getValue().visible(cutoff()).keyId;
-        if (target != null && (filter == null || filter.keyId.equals(target))) {
-          out.add(new AliasEntry(e.getKey(), aliasArn(e.getKey()), target));
-        }
-      }
-      return List.copyOf(out);
-    });
+    return call(
+        "ListAliases",
+        keyId,
+        () -> {
+          FakeKey filter = keyId == null ? null : resolve(keyId, false);
+          List<AliasEntry> out = new ArrayList<>();
+          for (Map.Entry<String, Versioned<Target>> e : aliases.entrySet()) {
+            String target = e.getValue().visible(cutoff()).keyId;
+            if (target != null && (filter == null || filter.keyId.equals(target))) {
+              out.add(new AliasEntry(e.getKey(), aliasArn(e.getKey()), target));
+            }
+          }
+          return List.copyOf(out);
+        });
   }
 
   // ---------------------------------------------------------------- data plane
@@ -586,8 +677,10 @@ public final class FakeKmsApi {
    * @param numberOfBytes 1..1024 (32 for an AES-256 data key)
    * @return the plaintext and wrapped data key
    */
-  public CiphertextResult generateDataKey(String keyId, Map<String, String> encryptionContext, int numberOfBytes) {
-    return call("GenerateDataKey", keyId, () -> newDataKey(keyId, encryptionContext, numberOfBytes, true));
+  public CiphertextResult generateDataKey(
+      String keyId, Map<String, String> encryptionContext, int numberOfBytes) {
+    return call(
+        "GenerateDataKey", keyId, () -> newDataKey(keyId, encryptionContext, numberOfBytes, true));
   }
 
   /**
@@ -600,7 +693,9 @@ public final class FakeKmsApi {
    */
   public CiphertextResult generateDataKeyWithoutPlaintext(
       String keyId, Map<String, String> encryptionContext, int numberOfBytes) {
-    return call("GenerateDataKeyWithoutPlaintext", keyId,
+    return call(
+        "GenerateDataKeyWithoutPlaintext",
+        keyId,
         () -> newDataKey(keyId, encryptionContext, numberOfBytes, false));
   }
 
@@ -612,14 +707,22 @@ public final class FakeKmsApi {
    * @param encryptionContext bound to the blob
    * @return the blob
    */
-  public CiphertextResult encrypt(String keyId, byte[] plaintext, Map<String, String> encryptionContext) {
-    return call("Encrypt", keyId, () -> {
-      if (plaintext == null || plaintext.length == 0 || plaintext.length > MAX_PLAINTEXT_BYTES) {
-        throw error(FakeKmsException.VALIDATION, "Plaintext must be 1.." + MAX_PLAINTEXT_BYTES + " bytes");
-      }
-      FakeKey key = usableKey(keyId);
-      return seal(key, plaintext, encryptionContext, false);
-    });
+  public CiphertextResult encrypt(
+      String keyId, byte[] plaintext, Map<String, String> encryptionContext) {
+    return call(
+        "Encrypt",
+        keyId,
+        () -> {
+          if (plaintext == null
+              || plaintext.length == 0
+              || plaintext.length > MAX_PLAINTEXT_BYTES) {
+            throw error(
+                FakeKmsException.VALIDATION,
+                "Plaintext must be 1.." + MAX_PLAINTEXT_BYTES + " bytes");
+          }
+          FakeKey key = usableKey(keyId);
+          return seal(key, plaintext, encryptionContext, false);
+        });
   }
 
   /**
@@ -631,15 +734,19 @@ public final class FakeKmsApi {
    *     key is {@code IncorrectKeyException}
    * @return the plaintext and the key that decrypted
    */
-  public DecryptResult decrypt(byte[] ciphertextBlob, Map<String, String> encryptionContext, @Nullable String keyId) {
-    return call("Decrypt", keyId, () -> {
-      Opened o = open(ciphertextBlob, encryptionContext, keyId);
-      try {
-        return new DecryptResult(o.key.arn, o.plaintext, o.material.id);
-      } finally {
-        Arrays.fill(o.plaintext, (byte) 0);
-      }
-    });
+  public DecryptResult decrypt(
+      byte[] ciphertextBlob, Map<String, String> encryptionContext, @Nullable String keyId) {
+    return call(
+        "Decrypt",
+        keyId,
+        () -> {
+          Opened o = open(ciphertextBlob, encryptionContext, keyId);
+          try {
+            return new DecryptResult(o.key.arn, o.plaintext, o.material.id);
+          } finally {
+            Arrays.fill(o.plaintext, (byte) 0);
+          }
+        });
   }
 
   /**
@@ -658,16 +765,21 @@ public final class FakeKmsApi {
       @Nullable String sourceKeyId,
       String destinationKeyId,
       Map<String, String> destinationEncryptionContext) {
-    return call("ReEncrypt", destinationKeyId, () -> {
-      Opened o = open(ciphertextBlob, sourceEncryptionContext, sourceKeyId);
-      try {
-        FakeKey destination = usableKey(destinationKeyId);
-        CiphertextResult r = seal(destination, o.plaintext, destinationEncryptionContext, false);
-        return new ReEncryptResult(o.key.arn, destination.arn, r.ciphertextBlob(), o.material.id, r.keyMaterialId());
-      } finally {
-        Arrays.fill(o.plaintext, (byte) 0);
-      }
-    });
+    return call(
+        "ReEncrypt",
+        destinationKeyId,
+        () -> {
+          Opened o = open(ciphertextBlob, sourceEncryptionContext, sourceKeyId);
+          try {
+            FakeKey destination = usableKey(destinationKeyId);
+            CiphertextResult r =
+                seal(destination, o.plaintext, destinationEncryptionContext, false);
+            return new ReEncryptResult(
+                o.key.arn, destination.arn, r.ciphertextBlob(), o.material.id, r.keyMaterialId());
+          } finally {
+            Arrays.fill(o.plaintext, (byte) 0);
+          }
+        });
   }
 
   // ---------------------------------------------------------------- rotation
@@ -679,17 +791,21 @@ public final class FakeKmsApi {
    * @param rotationPeriodInDays 90..2560, or {@code null} for 365
    */
   public void enableKeyRotation(String keyId, @Nullable Integer rotationPeriodInDays) {
-    call("EnableKeyRotation", keyId, () -> {
-      int days = rotationPeriodInDays == null ? 365 : rotationPeriodInDays;
-      if (days < 90 || days > 2560) {
-        throw error(FakeKmsException.VALIDATION, "RotationPeriodInDays must be 90..2560, was " + days);
-      }
-      FakeKey key = rotationTarget(keyId);
-      key.rotationEnabled = true;
-      key.rotationPeriodDays = days;
-      key.nextRotation = now().plus(Duration.ofDays(days));
-      return null;
-    });
+    call(
+        "EnableKeyRotation",
+        keyId,
+        () -> {
+          int days = rotationPeriodInDays == null ? 365 : rotationPeriodInDays;
+          if (days < 90 || days > 2560) {
+            throw error(
+                FakeKmsException.VALIDATION, "RotationPeriodInDays must be 90..2560, was " + days);
+          }
+          FakeKey key = rotationTarget(keyId);
+          key.rotationEnabled = true;
+          key.rotationPeriodDays = days;
+          key.nextRotation = now().plus(Duration.ofDays(days));
+          return null;
+        });
   }
 
   /**
@@ -698,12 +814,15 @@ public final class FakeKmsApi {
    * @param keyId key id or key ARN
    */
   public void disableKeyRotation(String keyId) {
-    call("DisableKeyRotation", keyId, () -> {
-      FakeKey key = rotationTarget(keyId);
-      key.rotationEnabled = false;
-      key.nextRotation = null;
-      return null;
-    });
+    call(
+        "DisableKeyRotation",
+        keyId,
+        () -> {
+          FakeKey key = rotationTarget(keyId);
+          key.rotationEnabled = false;
+          key.nextRotation = null;
+          return null;
+        });
   }
 
   /**
@@ -714,15 +833,18 @@ public final class FakeKmsApi {
    * @return whether automatic rotation is on, its period and next date
    */
   public KeyRotationStatus getKeyRotationStatus(String keyId) {
-    return call("GetKeyRotationStatus", keyId, () -> {
-      FakeKey key = resolve(keyId, false);
-      FakeKey.Status s = visible(key);
-      checkAccess(key, s);
-      // AWS reports rotation off while the key is pending deletion, and restores it on cancel
-      return key.rotationEnabled && s.state != KeyState.PENDING_DELETION
-          ? new KeyRotationStatus(key.arn, true, key.rotationPeriodDays, key.nextRotation)
-          : new KeyRotationStatus(key.arn, false, null, null);
-    });
+    return call(
+        "GetKeyRotationStatus",
+        keyId,
+        () -> {
+          FakeKey key = resolve(keyId, false);
+          FakeKey.Status s = visible(key);
+          checkAccess(key, s);
+          // AWS reports rotation off while the key is pending deletion, and restores it on cancel
+          return key.rotationEnabled && s.state != KeyState.PENDING_DELETION
+              ? new KeyRotationStatus(key.arn, true, key.rotationPeriodDays, key.nextRotation)
+              : new KeyRotationStatus(key.arn, false, null, null);
+        });
   }
 
   /**
@@ -733,14 +855,18 @@ public final class FakeKmsApi {
    * @return the key ARN
    */
   public String rotateKeyOnDemand(String keyId) {
-    return call("RotateKeyOnDemand", keyId, () -> {
-      FakeKey key = rotationTarget(keyId);
-      if (key.onDemandRotations() >= MAX_ON_DEMAND_ROTATIONS) {
-        throw error(FakeKmsException.LIMIT_EXCEEDED, "on-demand rotation limit reached for " + key.arn);
-      }
-      key.addMaterial(now(), "ON_DEMAND", random);
-      return key.arn;
-    });
+    return call(
+        "RotateKeyOnDemand",
+        keyId,
+        () -> {
+          FakeKey key = rotationTarget(keyId);
+          if (key.onDemandRotations() >= MAX_ON_DEMAND_ROTATIONS) {
+            throw error(
+                FakeKmsException.LIMIT_EXCEEDED, "on-demand rotation limit reached for " + key.arn);
+          }
+          key.addMaterial(now(), "ON_DEMAND", random);
+          return key.arn;
+        });
   }
 
   /**
@@ -750,18 +876,21 @@ public final class FakeKmsApi {
    * @return the completed rotations
    */
   public List<RotationEntry> listKeyRotations(String keyId) {
-    return call("ListKeyRotations", keyId, () -> {
-      FakeKey key = resolve(keyId, false);
-      checkAccess(key, visible(key));
-      List<RotationEntry> out = new ArrayList<>();
-      FakeKey.Material current = key.current();
-      for (FakeKey.Material m : key.materials) {
-        if (m.rotationType != null) {
-          out.add(new RotationEntry(key.arn, m.id, m.created, m.rotationType, m == current));
-        }
-      }
-      return List.copyOf(out);
-    });
+    return call(
+        "ListKeyRotations",
+        keyId,
+        () -> {
+          FakeKey key = resolve(keyId, false);
+          checkAccess(key, visible(key));
+          List<RotationEntry> out = new ArrayList<>();
+          FakeKey.Material current = key.current();
+          for (FakeKey.Material m : key.materials) {
+            if (m.rotationType != null) {
+              out.add(new RotationEntry(key.arn, m.id, m.created, m.rotationType, m == current));
+            }
+          }
+          return List.copyOf(out);
+        });
   }
 
   // ---------------------------------------------------------------- test controls
@@ -775,10 +904,11 @@ public final class FakeKmsApi {
    * @param denied whether to deny
    */
   public void denyAccess(String keyId, boolean denied) {
-    control(() -> {
-      FakeKey key = resolve(keyId, true);
-      change(key, key.status.latest().withDenied(denied));
-    });
+    control(
+        () -> {
+          FakeKey key = resolve(keyId, true);
+          change(key, key.status.latest().withDenied(denied));
+        });
   }
 
   /**
@@ -794,15 +924,18 @@ public final class FakeKmsApi {
    */
   public void forceKeyState(String keyId, KeyState state) {
     Objects.requireNonNull(state, "state");
-    if (state != KeyState.PENDING_IMPORT && state != KeyState.UNAVAILABLE
-        && state != KeyState.ENABLED && state != KeyState.DISABLED) {
-      throw new IllegalArgumentException("forceKeyState supports PENDING_IMPORT, UNAVAILABLE, ENABLED, DISABLED; was "
-          + state);
+    if (state != KeyState.PENDING_IMPORT
+        && state != KeyState.UNAVAILABLE
+        && state != KeyState.ENABLED
+        && state != KeyState.DISABLED) {
+      throw new IllegalArgumentException(
+          "forceKeyState supports PENDING_IMPORT, UNAVAILABLE, ENABLED, DISABLED; was " + state);
     }
-    control(() -> {
-      FakeKey key = resolve(keyId, true);
-      change(key, key.status.latest().withState(state));
-    });
+    control(
+        () -> {
+          FakeKey key = resolve(keyId, true);
+          change(key, key.status.latest().withState(state));
+        });
   }
 
   /**
@@ -912,7 +1045,9 @@ public final class FakeKmsApi {
     }
   }
 
-  /** @return scripted errors not consumed yet, as {@code Operation: ErrorCode}, in queue order */
+  /**
+   * @return scripted errors not consumed yet, as {@code Operation: ErrorCode}, in queue order
+   */
   public List<String> unconsumedFaults() {
     synchronized (lock) {
       List<String> out = new ArrayList<>();
@@ -953,11 +1088,16 @@ public final class FakeKmsApi {
   public int calls(String operation, String outcome) {
     checkOperation(operation);
     synchronized (lock) {
-      return (int) log.stream().filter(c -> c.operation().equals(operation) && c.outcome().equals(outcome)).count();
+      return (int)
+          log.stream()
+              .filter(c -> c.operation().equals(operation) && c.outcome().equals(outcome))
+              .count();
     }
   }
 
-  /** @return every call since the last {@link #resetCallLog()}, oldest first; a snapshot */
+  /**
+   * @return every call since the last {@link #resetCallLog()}, oldest first; a snapshot
+   */
   public List<Call> callLog() {
     synchronized (lock) {
       return List.copyOf(log);
@@ -989,29 +1129,41 @@ public final class FakeKmsApi {
     }
   }
 
-  // ---------------------------------------------------------------- persistence, for LocalKmsServer
+  // ---------------------------------------------------------------- persistence, for
+  // LocalKmsServer
 
   /**
    * The durable state, for {@link LocalKmsServer}'s state file: every key with its newest status
    * and all its key material (in clear: test material), alias targets and deleted key ids. Faults,
    * the call log and changes not yet visible under {@link #eventualConsistency} are not part of it.
    */
-  record State(String region, String accountId, List<FakeKey> keys, List<String> deletedKeyIds,
+  record State(
+      String region,
+      String accountId,
+      List<FakeKey> keys,
+      List<String> deletedKeyIds,
       Map<String, String> aliases) {}
 
-  /** @return a copy of the durable state, taken under the lock */
+  /**
+   * @return a copy of the durable state, taken under the lock
+   */
   State exportState() {
     synchronized (lock) {
       sweep();
       Map<String, String> targets = new TreeMap<>();
-      aliases.forEach((name, alias) -> {
-        String target = alias.latest().keyId;
-        if (target != null) {
-          targets.put(name, target);
-        }
-      });
-      return new State(region, accountId, keys.values().stream().map(FakeKey::copy).toList(),
-          List.copyOf(deletedKeyIds), targets);
+      aliases.forEach(
+          (name, alias) -> {
+            String target = alias.latest().keyId;
+            if (target != null) {
+              targets.put(name, target);
+            }
+          });
+      return new State(
+          region,
+          accountId,
+          keys.values().stream().map(FakeKey::copy).toList(),
+          List.copyOf(deletedKeyIds),
+          targets);
     }
   }
 
@@ -1022,8 +1174,15 @@ public final class FakeKmsApi {
    */
   void importState(State state) {
     if (!state.region().equals(region) || !state.accountId().equals(accountId)) {
-      throw new IllegalArgumentException("state of " + state.region() + "/" + state.accountId()
-          + " cannot be loaded into a fake KMS of " + region + "/" + accountId);
+      throw new IllegalArgumentException(
+          "state of "
+              + state.region()
+              + "/"
+              + state.accountId()
+              + " cannot be loaded into a fake KMS of "
+              + region
+              + "/"
+              + accountId);
     }
     synchronized (lock) {
       keys.clear();
@@ -1034,7 +1193,9 @@ public final class FakeKmsApi {
       }
       deletedKeyIds.addAll(state.deletedKeyIds());
       Instant now = now();
-      state.aliases().forEach((name, target) -> aliases.put(name, new Versioned<>(now, new Target(target))));
+      state
+          .aliases()
+          .forEach((name, target) -> aliases.put(name, new Versioned<>(now, new Target(target))));
     }
   }
 
@@ -1104,11 +1265,15 @@ public final class FakeKmsApi {
     while (it.hasNext()) {
       FakeKey key = it.next();
       FakeKey.Status s = key.status.latest();
-      if (s.state == KeyState.PENDING_DELETION && s.deletionDate != null && !now.isBefore(s.deletionDate)) {
+      if (s.state == KeyState.PENDING_DELETION
+          && s.deletionDate != null
+          && !now.isBefore(s.deletionDate)) {
         it.remove();
         deletedKeyIds.add(key.keyId);
         aliases.values().removeIf(a -> key.keyId.equals(a.latest().keyId));
-      } else if (key.rotationEnabled && key.nextRotation != null && !now.isBefore(key.nextRotation)) {
+      } else if (key.rotationEnabled
+          && key.nextRotation != null
+          && !now.isBefore(key.nextRotation)) {
         if (s.state == KeyState.ENABLED) {
           key.addMaterial(key.nextRotation, "AUTOMATIC", random);
         }
@@ -1122,8 +1287,9 @@ public final class FakeKmsApi {
   private CiphertextResult newDataKey(
       String keyId, Map<String, String> context, int numberOfBytes, boolean withPlaintext) {
     if (numberOfBytes < 1 || numberOfBytes > MAX_DATA_KEY_BYTES) {
-      throw error(FakeKmsException.VALIDATION, "NumberOfBytes must be 1.." + MAX_DATA_KEY_BYTES + ", was "
-          + numberOfBytes);
+      throw error(
+          FakeKmsException.VALIDATION,
+          "NumberOfBytes must be 1.." + MAX_DATA_KEY_BYTES + ", was " + numberOfBytes);
     }
     FakeKey key = usableKey(keyId);
     byte[] plaintext = new byte[numberOfBytes];
@@ -1135,9 +1301,11 @@ public final class FakeKmsApi {
     }
   }
 
-  private CiphertextResult seal(FakeKey key, byte[] plaintext, Map<String, String> context, boolean withPlaintext) {
+  private CiphertextResult seal(
+      FakeKey key, byte[] plaintext, Map<String, String> context, boolean withPlaintext) {
     FakeKey.Material m = key.current();
-    byte[] blob = CiphertextBlob.seal(key.keyId, m.idBytes, m.key, plaintext, checkContext(context), random);
+    byte[] blob =
+        CiphertextBlob.seal(key.keyId, m.idBytes, m.key, plaintext, checkContext(context), random);
     return new CiphertextResult(key.arn, blob, withPlaintext ? plaintext : null, m.id);
   }
 
@@ -1156,7 +1324,8 @@ public final class FakeKmsApi {
 
   private Opened open(byte[] blob, Map<String, String> context, @Nullable String keyId) {
     if (blob == null || blob.length == 0 || blob.length > MAX_BLOB_BYTES) {
-      throw error(FakeKmsException.VALIDATION, "CiphertextBlob must be 1.." + MAX_BLOB_BYTES + " bytes");
+      throw error(
+          FakeKmsException.VALIDATION, "CiphertextBlob must be 1.." + MAX_BLOB_BYTES + " bytes");
     }
     Map<String, String> ctx = checkContext(context);
     FakeKey requested = keyId == null ? null : resolve(keyId, true);
@@ -1167,19 +1336,26 @@ public final class FakeKmsApi {
     FakeKey owner = keys.get(parsed.keyId);
     if (owner == null) {
       if (deletedKeyIds.contains(parsed.keyId)) {
-        throw error(FakeKmsException.NOT_FOUND, "Key '" + arnPrefix() + "key/" + parsed.keyId + "' does not exist");
+        throw error(
+            FakeKmsException.NOT_FOUND,
+            "Key '" + arnPrefix() + "key/" + parsed.keyId + "' does not exist");
       }
       throw error(FakeKmsException.INVALID_CIPHERTEXT, "the ciphertext refers to no key");
     }
     if (requested != null && requested != owner) {
-      throw new FakeKmsException(FakeKmsException.INCORRECT_KEY,
-          "The key ID in the request does not identify a KMS key that can perform this operation", owner.arn, null);
+      throw new FakeKmsException(
+          FakeKmsException.INCORRECT_KEY,
+          "The key ID in the request does not identify a KMS key that can perform this operation",
+          owner.arn,
+          null);
     }
     checkUsable(owner, visible(owner));
     FakeKey.Material material = owner.material(parsed.materialId);
     byte[] plaintext = material == null ? null : CiphertextBlob.open(parsed, material.key, ctx);
     if (material == null || plaintext == null) {
-      throw error(FakeKmsException.INVALID_CIPHERTEXT, "the ciphertext or its encryption context is not valid");
+      throw error(
+          FakeKmsException.INVALID_CIPHERTEXT,
+          "the ciphertext or its encryption context is not valid");
     }
     return new Opened(owner, material, plaintext);
   }
@@ -1190,7 +1366,9 @@ public final class FakeKmsApi {
     }
     for (Map.Entry<String, String> e : context.entrySet()) {
       if (e.getKey() == null || e.getKey().isEmpty() || e.getValue() == null) {
-        throw error(FakeKmsException.VALIDATION, "EncryptionContext keys must be non-empty and values non-null");
+        throw error(
+            FakeKmsException.VALIDATION,
+            "EncryptionContext keys must be non-empty and values non-null");
       }
     }
     return context;
@@ -1203,7 +1381,8 @@ public final class FakeKmsApi {
    */
   private FakeKey resolve(@Nullable String keyId, boolean aliasAllowed) {
     if (keyId == null || keyId.isEmpty() || keyId.length() > MAX_KEY_ID_CHARS) {
-      throw error(FakeKmsException.VALIDATION, "KeyId must be 1.." + MAX_KEY_ID_CHARS + " characters");
+      throw error(
+          FakeKmsException.VALIDATION, "KeyId must be 1.." + MAX_KEY_ID_CHARS + " characters");
     }
     String id = keyId;
     String aliasName = null;
@@ -1239,7 +1418,8 @@ public final class FakeKmsApi {
     }
     FakeKey key = keys.get(id);
     if (key == null) {
-      throw error(FakeKmsException.NOT_FOUND, "Key '" + arnPrefix() + "key/" + id + "' does not exist");
+      throw error(
+          FakeKmsException.NOT_FOUND, "Key '" + arnPrefix() + "key/" + id + "' does not exist");
     }
     return key;
   }
@@ -1250,7 +1430,9 @@ public final class FakeKmsApi {
     return key;
   }
 
-  /** Enable/DisableKey: key id or ARN; refused while pending deletion, pending import, unavailable. */
+  /**
+   * Enable/DisableKey: key id or ARN; refused while pending deletion, pending import, unavailable.
+   */
   private FakeKey lifecycleTarget(String keyId) {
     FakeKey key = resolve(keyId, false);
     checkAccess(key, visible(key));
@@ -1267,7 +1449,8 @@ public final class FakeKmsApi {
     checkAccess(key, visible(key));
     KeyState state = key.status.latest().state;
     if (state == KeyState.DISABLED) {
-      throw new FakeKmsException(FakeKmsException.DISABLED, key.arn + " is disabled.", key.arn, state);
+      throw new FakeKmsException(
+          FakeKmsException.DISABLED, key.arn + " is disabled.", key.arn, state);
     }
     if (state != KeyState.ENABLED) {
       throw stateError(key, state);
@@ -1295,24 +1478,32 @@ public final class FakeKmsApi {
   }
 
   private static void checkAliasName(@Nullable String aliasName) {
-    if (aliasName == null || !ALIAS_NAME.matcher(aliasName).matches() || aliasName.startsWith("alias/aws/")) {
-      throw error(FakeKmsException.INVALID_ALIAS_NAME,
+    if (aliasName == null
+        || !ALIAS_NAME.matcher(aliasName).matches()
+        || aliasName.startsWith("alias/aws/")) {
+      throw error(
+          FakeKmsException.INVALID_ALIAS_NAME,
           "Alias must match alias/[a-zA-Z0-9/_-]+ and not start with alias/aws/: " + aliasName);
     }
   }
 
   private static void checkAccess(FakeKey key, FakeKey.Status s) {
     if (s.denied) {
-      throw new FakeKmsException(FakeKmsException.ACCESS_DENIED,
-          "User is not authorized to perform this operation on " + key.arn + " because no resource-based policy allows it",
-          key.arn, s.state);
+      throw new FakeKmsException(
+          FakeKmsException.ACCESS_DENIED,
+          "User is not authorized to perform this operation on "
+              + key.arn
+              + " because no resource-based policy allows it",
+          key.arn,
+          s.state);
     }
   }
 
   private static void checkUsable(FakeKey key, FakeKey.Status s) {
     checkAccess(key, s);
     if (s.state == KeyState.DISABLED) {
-      throw new FakeKmsException(FakeKmsException.DISABLED, key.arn + " is disabled.", key.arn, s.state);
+      throw new FakeKmsException(
+          FakeKmsException.DISABLED, key.arn + " is disabled.", key.arn, s.state);
     }
     if (s.state != KeyState.ENABLED) {
       throw stateError(key, s.state);
@@ -1320,9 +1511,13 @@ public final class FakeKmsApi {
   }
 
   private static FakeKmsException stateError(FakeKey key, KeyState state) {
-    // worded like AWS ("... is pending deletion."), which clients such as byok-kms-aws read the state from
-    return new FakeKmsException(FakeKmsException.INVALID_STATE,
-        key.arn + " is " + state.name().toLowerCase(Locale.ROOT).replace('_', ' ') + ".", key.arn, state);
+    // worded like AWS ("... is pending deletion."), which clients such as byok-kms-aws read the
+    // state from
+    return new FakeKmsException(
+        FakeKmsException.INVALID_STATE,
+        key.arn + " is " + state.name().toLowerCase(Locale.ROOT).replace('_', ' ') + ".",
+        key.arn,
+        state);
   }
 
   private static FakeKmsException error(String code, String message) {
@@ -1338,8 +1533,17 @@ public final class FakeKmsApi {
   }
 
   private KeyMetadata metadata(FakeKey key, FakeKey.Status s) {
-    return new KeyMetadata(key.keyId, key.arn, accountId, key.creationDate, s.state == KeyState.ENABLED,
-        key.description, s.state, s.deletionDate, s.pendingWindowDays, key.current().id);
+    return new KeyMetadata(
+        key.keyId,
+        key.arn,
+        accountId,
+        key.creationDate,
+        s.state == KeyState.ENABLED,
+        key.description,
+        s.state,
+        s.deletionDate,
+        s.pendingWindowDays,
+        key.current().id);
   }
 
   private Instant now() {
@@ -1361,7 +1565,8 @@ public final class FakeKmsApi {
   private static void checkOperation(String operation) {
     Objects.requireNonNull(operation, "operation");
     if (!OPERATIONS.contains(operation)) {
-      throw new IllegalArgumentException("unknown KMS operation '" + operation + "'; known: " + OPERATIONS);
+      throw new IllegalArgumentException(
+          "unknown KMS operation '" + operation + "'; known: " + OPERATIONS);
     }
   }
 

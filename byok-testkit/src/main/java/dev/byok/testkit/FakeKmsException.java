@@ -15,8 +15,8 @@ import org.jspecify.annotations.Nullable;
  * status AWS answers with. This is what the AWS-semantics layer throws; {@link FakeKms} translates
  * it into byok's exceptions.
  *
- * <p>Immutable and thread-safe. {@link #keyArn()} and {@link #keyState()} are {@code null} when
- * the error does not concern one key (or was scripted without one).
+ * <p>Immutable and thread-safe. {@link #keyArn()} and {@link #keyState()} are {@code null} when the
+ * error does not concern one key (or was scripted without one).
  */
 @NullMarked
 public final class FakeKmsException extends RuntimeException {
@@ -24,36 +24,54 @@ public final class FakeKmsException extends RuntimeException {
 
   /** Code: the key is disabled. */
   public static final String DISABLED = "DisabledException";
+
   /** Code: the key's state does not allow the operation (pending deletion/import, unavailable). */
   public static final String INVALID_STATE = "KMSInvalidStateException";
+
   /** Code: no such key or alias. */
   public static final String NOT_FOUND = "NotFoundException";
+
   /** Code: the ciphertext blob is corrupt or its encryption context does not match. */
   public static final String INVALID_CIPHERTEXT = "InvalidCiphertextException";
+
   /** Code: the KeyId given to Decrypt/ReEncrypt is not the key that encrypted the blob. */
   public static final String INCORRECT_KEY = "IncorrectKeyException";
+
   /** Code: the key's usage does not allow the operation. */
   public static final String INVALID_KEY_USAGE = "InvalidKeyUsageException";
+
   /** Code: the caller may not use the key (a common AWS error, not in the KMS model). */
   public static final String ACCESS_DENIED = "AccessDeniedException";
+
   /** Code: request rate exceeded (a common AWS error, not in the KMS model). */
   public static final String THROTTLING = "ThrottlingException";
+
   /** Code: internal KMS failure. */
   public static final String INTERNAL = "KMSInternalException";
+
   /** Code: a KMS dependency timed out. */
   public static final String DEPENDENCY_TIMEOUT = "DependencyTimeoutException";
+
   /** Code: the key is temporarily unavailable. */
   public static final String KEY_UNAVAILABLE = "KeyUnavailableException";
-  /** Code: a request field is missing or out of range (a common AWS error, not in the KMS model). */
+
+  /**
+   * Code: a request field is missing or out of range (a common AWS error, not in the KMS model).
+   */
   public static final String VALIDATION = "ValidationException";
+
   /** Code: a malformed ARN. */
   public static final String INVALID_ARN = "InvalidArnException";
+
   /** Code: a malformed or reserved alias name. */
   public static final String INVALID_ALIAS_NAME = "InvalidAliasNameException";
+
   /** Code: the alias already exists. */
   public static final String ALREADY_EXISTS = "AlreadyExistsException";
+
   /** Code: the operation is not supported for this key. */
   public static final String UNSUPPORTED_OPERATION = "UnsupportedOperationException";
+
   /** Code: a quota was exceeded. */
   public static final String LIMIT_EXCEEDED = "LimitExceededException";
 
@@ -85,11 +103,19 @@ public final class FakeKmsException extends RuntimeException {
     HTTP_STATUS = Collections.unmodifiableMap(m);
   }
 
-  /** @serial the AWS error code */
+  /**
+   * @serial the AWS error code
+   */
   private final String errorCode;
-  /** @serial the key concerned, or null */
+
+  /**
+   * @serial the key concerned, or null
+   */
   private final @Nullable String keyArn;
-  /** @serial the key's state when it caused the error, or null */
+
+  /**
+   * @serial the key's state when it caused the error, or null
+   */
   private final @Nullable KeyState keyState;
 
   /**
@@ -103,7 +129,8 @@ public final class FakeKmsException extends RuntimeException {
     this(errorCode, message, null, null);
   }
 
-  FakeKmsException(String errorCode, String message, @Nullable String keyArn, @Nullable KeyState keyState) {
+  FakeKmsException(
+      String errorCode, String message, @Nullable String keyArn, @Nullable KeyState keyState) {
     super(errorCode + ": " + Objects.requireNonNull(message, "message"));
     this.errorCode = checkCode(errorCode);
     this.keyArn = keyArn;
@@ -124,7 +151,9 @@ public final class FakeKmsException extends RuntimeException {
     return errorCode;
   }
 
-  /** @return every error code the fake can throw, in a stable order */
+  /**
+   * @return every error code the fake can throw, in a stable order
+   */
   public static Set<String> errorCodes() {
     return HTTP_STATUS.keySet();
   }
@@ -137,27 +166,37 @@ public final class FakeKmsException extends RuntimeException {
     return HTTP_STATUS.get(checkCode(errorCode));
   }
 
-  /** @return the AWS error code, e.g. {@code DisabledException} */
+  /**
+   * @return the AWS error code, e.g. {@code DisabledException}
+   */
   public String errorCode() {
     return errorCode;
   }
 
-  /** @return the HTTP status AWS answers this error with */
+  /**
+   * @return the HTTP status AWS answers this error with
+   */
   public int httpStatus() {
     return HTTP_STATUS.get(errorCode);
   }
 
-  /** @return whether AWS classes this as a server fault (HTTP 5xx) rather than a client fault */
+  /**
+   * @return whether AWS classes this as a server fault (HTTP 5xx) rather than a client fault
+   */
   public boolean serverFault() {
     return httpStatus() >= 500;
   }
 
-  /** @return the ARN of the key concerned, or {@code null} */
+  /**
+   * @return the ARN of the key concerned, or {@code null}
+   */
   public @Nullable String keyArn() {
     return keyArn;
   }
 
-  /** @return the state of the key that caused the error, or {@code null} */
+  /**
+   * @return the state of the key that caused the error, or {@code null}
+   */
   public @Nullable KeyState keyState() {
     return keyState;
   }

@@ -28,15 +28,16 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  * }</pre>
  *
  * <p>Test methods may also declare parameters of type {@link FakeKms}, {@link FakeKmsApi} and
- * {@link ManualClock}. Needs {@code org.junit.jupiter:junit-jupiter-api} on the test class path
- * (an optional dependency of byok-testkit).
+ * {@link ManualClock}. Needs {@code org.junit.jupiter:junit-jupiter-api} on the test class path (an
+ * optional dependency of byok-testkit).
  *
  * <p><b>Thread-safety:</b> register it on an instance field (not a static one); the fake it hands
  * out is thread-safe, the extension's per-test state is meant for one test at a time. {@link
  * #kms()}, {@link #api()} and {@link #clock()} never return {@code null} but throw outside a test.
  */
 @NullMarked
-public final class FakeKmsExtension implements BeforeEachCallback, AfterEachCallback, ParameterResolver {
+public final class FakeKmsExtension
+    implements BeforeEachCallback, AfterEachCallback, ParameterResolver {
   private final Consumer<FakeKms.Builder> configuration;
   private volatile @Nullable FakeKms kms;
   private volatile @Nullable ManualClock clock;
@@ -45,7 +46,9 @@ public final class FakeKmsExtension implements BeforeEachCallback, AfterEachCall
     this.configuration = configuration;
   }
 
-  /** @return an extension with the default fake (us-east-1, account 111122223333) */
+  /**
+   * @return an extension with the default fake (us-east-1, account 111122223333)
+   */
   public static FakeKmsExtension create() {
     return new FakeKmsExtension(b -> {});
   }
@@ -58,7 +61,9 @@ public final class FakeKmsExtension implements BeforeEachCallback, AfterEachCall
     return new FakeKmsExtension(Objects.requireNonNull(configuration, "configuration"));
   }
 
-  /** @return this test's fake */
+  /**
+   * @return this test's fake
+   */
   public FakeKms kms() {
     FakeKms k = kms;
     if (k == null) {
@@ -67,12 +72,16 @@ public final class FakeKmsExtension implements BeforeEachCallback, AfterEachCall
     return k;
   }
 
-  /** @return this test's fake's AWS-semantics layer */
+  /**
+   * @return this test's fake's AWS-semantics layer
+   */
   public FakeKmsApi api() {
     return kms().api();
   }
 
-  /** @return this test's clock */
+  /**
+   * @return this test's clock
+   */
   public ManualClock clock() {
     ManualClock c = clock;
     if (c == null) {
@@ -115,13 +124,15 @@ public final class FakeKmsExtension implements BeforeEachCallback, AfterEachCall
   }
 
   @Override
-  public boolean supportsParameter(ParameterContext parameterContext, ExtensionContext extensionContext) {
+  public boolean supportsParameter(
+      ParameterContext parameterContext, ExtensionContext extensionContext) {
     Class<?> type = parameterContext.getParameter().getType();
     return type == FakeKms.class || type == FakeKmsApi.class || type == ManualClock.class;
   }
 
   @Override
-  public Object resolveParameter(ParameterContext parameterContext, ExtensionContext extensionContext) {
+  public Object resolveParameter(
+      ParameterContext parameterContext, ExtensionContext extensionContext) {
     Class<?> type = parameterContext.getParameter().getType();
     if (type == ManualClock.class) {
       return clock();

@@ -38,7 +38,9 @@ final class KmsStateFile {
 
   private KmsStateFile() {}
 
-  /** @return the region and account stored in the file, to build a matching fake before loading */
+  /**
+   * @return the region and account stored in the file, to build a matching fake before loading
+   */
   static String[] regionAndAccount(Path file) {
     JsonObject root = parse(file);
     return new String[] {string(root, "region"), string(root, "accountId")};
@@ -56,8 +58,12 @@ final class KmsStateFile {
         deleted.add(e.getAsString());
       }
       Map<String, String> aliases = new LinkedHashMap<>();
-      root.getAsJsonObject("aliases").entrySet().forEach(e -> aliases.put(e.getKey(), e.getValue().getAsString()));
-      api.importState(new FakeKmsApi.State(string(root, "region"), string(root, "accountId"), keys, deleted, aliases));
+      root.getAsJsonObject("aliases")
+          .entrySet()
+          .forEach(e -> aliases.put(e.getKey(), e.getValue().getAsString()));
+      api.importState(
+          new FakeKmsApi.State(
+              string(root, "region"), string(root, "accountId"), keys, deleted, aliases));
     } catch (RuntimeException e) {
       throw invalid(file, e);
     }
@@ -79,7 +85,12 @@ final class KmsStateFile {
     JsonObject aliases = new JsonObject();
     state.aliases().forEach(aliases::addProperty);
     root.add("aliases", aliases);
-    byte[] bytes = new GsonBuilder().setPrettyPrinting().create().toJson(root).getBytes(StandardCharsets.UTF_8);
+    byte[] bytes =
+        new GsonBuilder()
+            .setPrettyPrinting()
+            .create()
+            .toJson(root)
+            .getBytes(StandardCharsets.UTF_8);
     try {
       Path dir = file.toAbsolutePath().getParent();
       Path tmp = Files.createTempFile(dir, file.getFileName().toString(), ".tmp");
@@ -87,7 +98,8 @@ final class KmsStateFile {
         restrictToOwner(tmp);
         Files.write(tmp, bytes);
         try {
-          Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+          Files.move(
+              tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (AtomicMoveNotSupportedException e) {
           Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
         }
@@ -145,30 +157,47 @@ final class KmsStateFile {
     if (state == null) {
       throw new IllegalArgumentException("unknown keyState '" + stateName + "'");
     }
-    FakeKey.Status status = new FakeKey.Status(state, instant(o, "deletionDate"),
-        o.has("pendingWindowInDays") && !o.get("pendingWindowInDays").isJsonNull()
-            ? o.get("pendingWindowInDays").getAsInt() : null,
-        o.get("accessDenied").getAsBoolean());
+    FakeKey.Status status =
+        new FakeKey.Status(
+            state,
+            instant(o, "deletionDate"),
+            o.has("pendingWindowInDays") && !o.get("pendingWindowInDays").isJsonNull()
+                ? o.get("pendingWindowInDays").getAsInt()
+                : null,
+            o.get("accessDenied").getAsBoolean());
     List<FakeKey.Material> materials = new ArrayList<>();
     for (JsonElement e : o.getAsJsonArray("materials")) {
       JsonObject m = e.getAsJsonObject();
       byte[] id = HexFormat.of().parseHex(string(m, "id"));
       byte[] key = Base64.getDecoder().decode(string(m, "key"));
       if (id.length != CiphertextBlob.MATERIAL_ID_BYTES || key.length != 32) {
-        throw new IllegalArgumentException("key material of " + string(o, "keyId") + " has the wrong length");
+        throw new IllegalArgumentException(
+            "key material of " + string(o, "keyId") + " has the wrong length");
       }
       JsonElement type = m.get("rotationType");
-      materials.add(new FakeKey.Material(id, key, Instant.parse(string(m, "created")),
-          type == null || type.isJsonNull() ? null : type.getAsString()));
+      materials.add(
+          new FakeKey.Material(
+              id,
+              key,
+              Instant.parse(string(m, "created")),
+              type == null || type.isJsonNull() ? null : type.getAsString()));
     }
-    return new FakeKey(string(o, "keyId"), string(o, "arn"), Instant.parse(string(o, "creationDate")),
-        string(o, "description"), status, materials, o.get("rotationEnabled").getAsBoolean(),
-        o.get("rotationPeriodInDays").getAsInt(), instant(o, "nextRotationDate"));
+    return new FakeKey(
+        string(o, "keyId"),
+        string(o, "arn"),
+        Instant.parse(string(o, "creationDate")),
+        string(o, "description"),
+        status,
+        materials,
+        o.get("rotationEnabled").getAsBoolean(),
+        o.get("rotationPeriodInDays").getAsInt(),
+        instant(o, "nextRotationDate"));
   }
 
   private static JsonObject parse(Path file) {
     try {
-      JsonObject root = JsonParser.parseString(Files.readString(file, StandardCharsets.UTF_8)).getAsJsonObject();
+      JsonObject root =
+          JsonParser.parseString(Files.readString(file, StandardCharsets.UTF_8)).getAsJsonObject();
       JsonElement version = root.get("version");
       if (version == null || !(version instanceof JsonPrimitive) || version.getAsInt() != VERSION) {
         throw new IllegalArgumentException("version must be " + VERSION);
@@ -195,6 +224,7 @@ final class KmsStateFile {
   }
 
   private static IllegalArgumentException invalid(Path file, RuntimeException e) {
-    return new IllegalArgumentException("the KMS state file " + file + " is not valid: " + e.getMessage(), e);
+    return new IllegalArgumentException(
+        "the KMS state file " + file + " is not valid: " + e.getMessage(), e);
   }
 }

@@ -40,8 +40,8 @@ import org.jspecify.annotations.NullMarked;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A loopback HTTP server speaking the AWS KMS JSON 1.1 protocol in front of a {@link FakeKms}, so
- * a real AWS SDK client (any language) can be pointed at the fake with an endpoint override:
+ * A loopback HTTP server speaking the AWS KMS JSON 1.1 protocol in front of a {@link FakeKms}, so a
+ * real AWS SDK client (any language) can be pointed at the fake with an endpoint override:
  *
  * <pre>{@code
  * FakeKms kms = FakeKms.create();
@@ -61,12 +61,12 @@ import org.jspecify.annotations.Nullable;
  * application/x-amz-json-1.1}; blobs are base64, timestamps epoch seconds; errors are {@code
  * {"__type": "<code>", "message": "..."}} with the HTTP status AWS uses ({@link
  * FakeKmsException#httpStatus()}: 5xx for {@code KMSInternalException}, {@code
- * DependencyTimeoutException}, {@code KeyUnavailableException}, so SDKs retry them). The
- * operations are {@link FakeKmsApi#OPERATIONS}; every one is delegated to the fake's {@link
- * FakeKms#api()}, so its fault injection, clock and call log apply over the wire too. Requests are
- * validated like KMS does: a missing or out-of-range member is {@code ValidationException}, a
- * malformed body or a wrongly typed member {@code SerializationException}, an unknown target
- * {@code UnknownOperationException} (all 400). Not modelled (answered with {@code
+ * DependencyTimeoutException}, {@code KeyUnavailableException}, so SDKs retry them). The operations
+ * are {@link FakeKmsApi#OPERATIONS}; every one is delegated to the fake's {@link FakeKms#api()}, so
+ * its fault injection, clock and call log apply over the wire too. Requests are validated like KMS
+ * does: a missing or out-of-range member is {@code ValidationException}, a malformed body or a
+ * wrongly typed member {@code SerializationException}, an unknown target {@code
+ * UnknownOperationException} (all 400). Not modelled (answered with {@code
  * UnsupportedOperationException}): {@code DryRun}, {@code Recipient}, multi-Region and asymmetric
  * keys, pagination markers.
  *
@@ -76,8 +76,8 @@ import org.jspecify.annotations.Nullable;
  *
  * <h2>Wire faults</h2>
  *
- * <p>On top of the fake's own faults: {@link #dropConnections} (the connection is closed without
- * an answer, as after a reset), {@link #slowResponses} (every answer waits, on the {@linkplain
+ * <p>On top of the fake's own faults: {@link #dropConnections} (the connection is closed without an
+ * answer, as after a reset), {@link #slowResponses} (every answer waits, on the {@linkplain
  * Builder#sleeper sleeper}), {@link #serviceUnavailable} (a 503 storm), {@link #failNextRequest}
  * (any error body, also codes the fake does not know, such as {@code ExpiredTokenException}) and
  * {@link #rewriteNextResponse}. Wire faults apply in that order, before the request reaches the
@@ -89,8 +89,8 @@ import org.jspecify.annotations.Nullable;
  * serves until killed; see {@link #main}. With a state file, keys, key material and aliases are
  * kept across restarts — <b>in clear</b>: the file is test material, never use it for real data.
  *
- * <p>Loading this class sets the system property {@code sun.net.httpserver.nodelay} to {@code
- * true} unless it is set, so that answers are not delayed by Nagle's algorithm.
+ * <p>Loading this class sets the system property {@code sun.net.httpserver.nodelay} to {@code true}
+ * unless it is set, so that answers are not delayed by Nagle's algorithm.
  *
  * <p><b>Thread-safety:</b> thread-safe; requests are served concurrently.
  */
@@ -101,10 +101,22 @@ public final class LocalKmsServer implements AutoCloseable {
 
   private static final String TARGET_PREFIX = "TrentService.";
   private static final String SYMMETRIC_DEFAULT = "SYMMETRIC_DEFAULT";
+
   /** Operations after which the state file is written. */
-  private static final Set<String> MUTATING = Set.of("CreateKey", "CreateAlias", "UpdateAlias", "DeleteAlias",
-      "EnableKey", "DisableKey", "ScheduleKeyDeletion", "CancelKeyDeletion", "EnableKeyRotation",
-      "DisableKeyRotation", "RotateKeyOnDemand");
+  private static final Set<String> MUTATING =
+      Set.of(
+          "CreateKey",
+          "CreateAlias",
+          "UpdateAlias",
+          "DeleteAlias",
+          "EnableKey",
+          "DisableKey",
+          "ScheduleKeyDeletion",
+          "CancelKeyDeletion",
+          "EnableKeyRotation",
+          "DisableKeyRotation",
+          "RotateKeyOnDemand");
+
   private static final Map<String, Integer> DATA_KEY_SPECS = Map.of("AES_256", 32, "AES_128", 16);
 
   /**
@@ -117,7 +129,8 @@ public final class LocalKmsServer implements AutoCloseable {
   public record WireCall(String operation, int httpStatus, String outcome) {}
 
   static {
-    // The JDK server writes headers and body in two packets; with Nagle's algorithm on, the client's
+    // The JDK server writes headers and body in two packets; with Nagle's algorithm on, the
+    // client's
     // delayed ACK stalls every answer by ~40 ms. Read once, when the first JDK HttpServer starts.
     if (System.getProperty("sun.net.httpserver.nodelay") == null) {
       System.setProperty("sun.net.httpserver.nodelay", "true");
@@ -167,23 +180,28 @@ public final class LocalKmsServer implements AutoCloseable {
       KmsStateFile.load(stateFile, api);
     }
     AtomicInteger threads = new AtomicInteger();
-    this.executor = Executors.newCachedThreadPool(r -> {
-      Thread t = new Thread(r, "local-kms-" + threads.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    });
+    this.executor =
+        Executors.newCachedThreadPool(
+            r -> {
+              Thread t = new Thread(r, "local-kms-" + threads.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            });
     this.http = HttpServer.create(new InetSocketAddress(b.bindAddress, b.port), 0);
     InetSocketAddress bound = http.getAddress();
     if (!bound.getAddress().isLoopbackAddress()) {
       http.stop(0);
       executor.shutdownNow();
-      throw new IllegalStateException("bound to a non-loopback address " + bound + "; refusing to serve");
+      throw new IllegalStateException(
+          "bound to a non-loopback address " + bound + "; refusing to serve");
     }
     http.createContext("/", this::handle);
     http.setExecutor(executor);
     http.start();
     try {
-      this.endpoint = new URI("http", null, bound.getAddress().getHostAddress(), bound.getPort(), null, null, null);
+      this.endpoint =
+          new URI(
+              "http", null, bound.getAddress().getHostAddress(), bound.getPort(), null, null, null);
     } catch (URISyntaxException e) {
       close();
       throw new IllegalStateException(e);
@@ -200,27 +218,37 @@ public final class LocalKmsServer implements AutoCloseable {
     return builder().kms(kms).start();
   }
 
-  /** @return a builder: loopback, ephemeral port, a new {@link FakeKms}, no state file */
+  /**
+   * @return a builder: loopback, ephemeral port, a new {@link FakeKms}, no state file
+   */
   public static Builder builder() {
     return new Builder();
   }
 
-  /** @return {@code http://127.0.0.1:<port>}, for the SDK's {@code endpointOverride} */
+  /**
+   * @return {@code http://127.0.0.1:<port>}, for the SDK's {@code endpointOverride}
+   */
   public URI endpoint() {
     return endpoint;
   }
 
-  /** @return the port the server listens on */
+  /**
+   * @return the port the server listens on
+   */
   public int port() {
     return endpoint.getPort();
   }
 
-  /** @return the fake behind the server */
+  /**
+   * @return the fake behind the server
+   */
   public FakeKms kms() {
     return kms;
   }
 
-  /** @return the fake's AWS-semantics layer: keys, faults and its call log */
+  /**
+   * @return the fake's AWS-semantics layer: keys, faults and its call log
+   */
   public FakeKmsApi api() {
     return api;
   }
@@ -315,7 +343,9 @@ public final class LocalKmsServer implements AutoCloseable {
     }
   }
 
-  /** @return every request since the last {@link #resetRequestLog()}, oldest first; a snapshot */
+  /**
+   * @return every request since the last {@link #resetRequestLog()}, oldest first; a snapshot
+   */
   public List<WireCall> requests() {
     synchronized (lock) {
       return List.copyOf(log);
@@ -340,8 +370,8 @@ public final class LocalKmsServer implements AutoCloseable {
   }
 
   /**
-   * Writes the state file now (it is also written after every successful key or alias change and
-   * on {@link #close()}).
+   * Writes the state file now (it is also written after every successful key or alias change and on
+   * {@link #close()}).
    *
    * @throws IllegalStateException if the server has no state file
    */
@@ -352,7 +382,10 @@ public final class LocalKmsServer implements AutoCloseable {
     KmsStateFile.save(stateFile, api);
   }
 
-  /** Stops serving, writes the state file if there is one, and ends the server's threads. Idempotent. */
+  /**
+   * Stops serving, writes the state file if there is one, and ends the server's threads.
+   * Idempotent.
+   */
   @Override
   public void close() {
     synchronized (lock) {
@@ -395,7 +428,8 @@ public final class LocalKmsServer implements AutoCloseable {
 
   private void serve(HttpExchange ex, byte[] requestBody) throws IOException {
     String target = Objects.requireNonNullElse(ex.getRequestHeaders().getFirst("X-Amz-Target"), "");
-    String operation = target.startsWith(TARGET_PREFIX) ? target.substring(TARGET_PREFIX.length()) : target;
+    String operation =
+        target.startsWith(TARGET_PREFIX) ? target.substring(TARGET_PREFIX.length()) : target;
     Duration wait;
     boolean drop = false;
     boolean storm = false;
@@ -430,7 +464,8 @@ public final class LocalKmsServer implements AutoCloseable {
     String outcome;
     try {
       if (storm) {
-        throw new WireError("ServiceUnavailableException", 503, "Service Unavailable (simulated 503 storm)");
+        throw new WireError(
+            "ServiceUnavailableException", 503, "Service Unavailable (simulated 503 storm)");
       }
       if (scripted != null) {
         throw new WireError(scripted.code(), scripted.status(), scripted.message());
@@ -483,19 +518,29 @@ public final class LocalKmsServer implements AutoCloseable {
 
   private String dispatch(HttpExchange ex, String target, String operation, byte[] requestBody) {
     if (!"POST".equals(ex.getRequestMethod()) || !"/".equals(ex.getRequestURI().getPath())) {
-      throw new WireError("UnknownOperationException", 400,
-          "KMS answers POST / only, not " + ex.getRequestMethod() + " " + ex.getRequestURI().getPath());
+      throw new WireError(
+          "UnknownOperationException",
+          400,
+          "KMS answers POST / only, not "
+              + ex.getRequestMethod()
+              + " "
+              + ex.getRequestURI().getPath());
     }
     String auth = ex.getRequestHeaders().getFirst("Authorization");
     if (auth == null || auth.isBlank()) {
-      throw new WireError("MissingAuthenticationTokenException", 400, "Missing Authentication Token");
+      throw new WireError(
+          "MissingAuthenticationTokenException", 400, "Missing Authentication Token");
     }
     if (!target.startsWith(TARGET_PREFIX) || !FakeKmsApi.OPERATIONS.contains(operation)) {
-      throw new WireError("UnknownOperationException", 400, "Unknown operation: X-Amz-Target '" + target + "'");
+      throw new WireError(
+          "UnknownOperationException", 400, "Unknown operation: X-Amz-Target '" + target + "'");
     }
-    String contentType = Objects.requireNonNullElse(ex.getRequestHeaders().getFirst("Content-Type"), "");
+    String contentType =
+        Objects.requireNonNullElse(ex.getRequestHeaders().getFirst("Content-Type"), "");
     if (!contentType.toLowerCase(Locale.ROOT).startsWith(CONTENT_TYPE)) {
-      throw new WireError("SerializationException", 400,
+      throw new WireError(
+          "SerializationException",
+          400,
           "Content-Type must be " + CONTENT_TYPE + ", was '" + contentType + "'");
     }
     Request r = Request.parse(requestBody);
@@ -510,223 +555,243 @@ public final class LocalKmsServer implements AutoCloseable {
   private JsonObject invoke(String operation, Request r) {
     JsonObject out = new JsonObject();
     switch (operation) {
-      case "CreateKey": {
-        String description = r.string("Description", false, 0, 8192);
-        r.oneOf("KeyUsage", "ENCRYPT_DECRYPT");
-        r.oneOf("KeySpec", SYMMETRIC_DEFAULT);
-        r.oneOf("CustomerMasterKeySpec", SYMMETRIC_DEFAULT);
-        r.oneOf("Origin", "AWS_KMS");
-        r.string("Policy", false, 1, 131072);
-        r.string("CustomKeyStoreId", false, 1, 64);
-        r.string("XksKeyId", false, 1, 128);
-        r.bool("BypassPolicyLockoutSafetyCheck");
-        r.list("Tags");
-        r.check();
-        if (Boolean.TRUE.equals(r.bool("MultiRegion")) || r.has("CustomKeyStoreId") || r.has("XksKeyId")) {
-          throw unsupported("multi-Region keys and custom key stores");
+      case "CreateKey":
+        {
+          String description = r.string("Description", false, 0, 8192);
+          r.oneOf("KeyUsage", "ENCRYPT_DECRYPT");
+          r.oneOf("KeySpec", SYMMETRIC_DEFAULT);
+          r.oneOf("CustomerMasterKeySpec", SYMMETRIC_DEFAULT);
+          r.oneOf("Origin", "AWS_KMS");
+          r.string("Policy", false, 1, 131072);
+          r.string("CustomKeyStoreId", false, 1, 64);
+          r.string("XksKeyId", false, 1, 128);
+          r.bool("BypassPolicyLockoutSafetyCheck");
+          r.list("Tags");
+          r.check();
+          if (Boolean.TRUE.equals(r.bool("MultiRegion"))
+              || r.has("CustomKeyStoreId")
+              || r.has("XksKeyId")) {
+            throw unsupported("multi-Region keys and custom key stores");
+          }
+          out.add("KeyMetadata", metadata(api.createKey(description == null ? "" : description)));
+          return out;
         }
-        out.add("KeyMetadata", metadata(api.createKey(description == null ? "" : description)));
-        return out;
-      }
-      case "DescribeKey": {
-        String keyId = r.keyId("KeyId", true);
-        r.list("GrantTokens");
-        r.check();
-        out.add("KeyMetadata", metadata(api.describeKey(keyId)));
-        return out;
-      }
+      case "DescribeKey":
+        {
+          String keyId = r.keyId("KeyId", true);
+          r.list("GrantTokens");
+          r.check();
+          out.add("KeyMetadata", metadata(api.describeKey(keyId)));
+          return out;
+        }
       case "CreateAlias":
-      case "UpdateAlias": {
-        String alias = r.string("AliasName", true, 1, 256);
-        String target = r.keyId("TargetKeyId", true);
-        r.check();
-        if (operation.equals("CreateAlias")) {
-          api.createAlias(alias, target);
-        } else {
-          api.updateAlias(alias, target);
+      case "UpdateAlias":
+        {
+          String alias = r.string("AliasName", true, 1, 256);
+          String target = r.keyId("TargetKeyId", true);
+          r.check();
+          if (operation.equals("CreateAlias")) {
+            api.createAlias(alias, target);
+          } else {
+            api.updateAlias(alias, target);
+          }
+          return out;
         }
-        return out;
-      }
-      case "DeleteAlias": {
-        String alias = r.string("AliasName", true, 1, 256);
-        r.check();
-        api.deleteAlias(alias);
-        return out;
-      }
-      case "ListAliases": {
-        String keyId = r.keyId("KeyId", false);
-        r.listing();
-        JsonArray aliases = new JsonArray();
-        for (FakeKmsApi.AliasEntry a : api.listAliases(keyId)) {
-          JsonObject o = new JsonObject();
-          o.addProperty("AliasName", a.aliasName());
-          o.addProperty("AliasArn", a.aliasArn());
-          o.addProperty("TargetKeyId", a.targetKeyId());
-          aliases.add(o);
+      case "DeleteAlias":
+        {
+          String alias = r.string("AliasName", true, 1, 256);
+          r.check();
+          api.deleteAlias(alias);
+          return out;
         }
-        out.add("Aliases", aliases);
-        out.addProperty("Truncated", false);
-        return out;
-      }
+      case "ListAliases":
+        {
+          String keyId = r.keyId("KeyId", false);
+          r.listing();
+          JsonArray aliases = new JsonArray();
+          for (FakeKmsApi.AliasEntry a : api.listAliases(keyId)) {
+            JsonObject o = new JsonObject();
+            o.addProperty("AliasName", a.aliasName());
+            o.addProperty("AliasArn", a.aliasArn());
+            o.addProperty("TargetKeyId", a.targetKeyId());
+            aliases.add(o);
+          }
+          out.add("Aliases", aliases);
+          out.addProperty("Truncated", false);
+          return out;
+        }
       case "GenerateDataKey":
-      case "GenerateDataKeyWithoutPlaintext": {
-        String keyId = r.keyId("KeyId", true);
-        Map<String, String> context = r.context("EncryptionContext");
-        Integer bytes = r.integer("NumberOfBytes", 1, 1024);
-        String spec = r.oneOf("KeySpec", DATA_KEY_SPECS.keySet().toArray(new String[0]));
-        r.list("GrantTokens");
-        r.dataPlaneExtras();
-        r.check();
-        if ((bytes == null) == (spec == null)) {
-          throw validation(bytes == null
-              ? "Please specify either number of bytes or key spec."
-              : "Please specify either number of bytes or key spec, not both.");
+      case "GenerateDataKeyWithoutPlaintext":
+        {
+          String keyId = r.keyId("KeyId", true);
+          Map<String, String> context = r.context("EncryptionContext");
+          Integer bytes = r.integer("NumberOfBytes", 1, 1024);
+          String spec = r.oneOf("KeySpec", DATA_KEY_SPECS.keySet().toArray(new String[0]));
+          r.list("GrantTokens");
+          r.dataPlaneExtras();
+          r.check();
+          if ((bytes == null) == (spec == null)) {
+            throw validation(
+                bytes == null
+                    ? "Please specify either number of bytes or key spec."
+                    : "Please specify either number of bytes or key spec, not both.");
+          }
+          int n = bytes != null ? bytes : DATA_KEY_SPECS.get(spec);
+          FakeKmsApi.CiphertextResult c =
+              operation.equals("GenerateDataKey")
+                  ? api.generateDataKey(keyId, context, n)
+                  : api.generateDataKeyWithoutPlaintext(keyId, context, n);
+          out.addProperty("CiphertextBlob", base64(c.ciphertextBlob()));
+          byte[] plaintext = c.plaintext();
+          if (plaintext != null) {
+            out.addProperty("Plaintext", base64(plaintext));
+          }
+          out.addProperty("KeyId", c.keyId());
+          out.addProperty("KeyMaterialId", c.keyMaterialId());
+          return out;
         }
-        int n = bytes != null ? bytes : DATA_KEY_SPECS.get(spec);
-        FakeKmsApi.CiphertextResult c = operation.equals("GenerateDataKey")
-            ? api.generateDataKey(keyId, context, n)
-            : api.generateDataKeyWithoutPlaintext(keyId, context, n);
-        out.addProperty("CiphertextBlob", base64(c.ciphertextBlob()));
-        byte[] plaintext = c.plaintext();
-        if (plaintext != null) {
-          out.addProperty("Plaintext", base64(plaintext));
+      case "Encrypt":
+        {
+          String keyId = r.keyId("KeyId", true);
+          byte[] plaintext = r.blob("Plaintext", true, 4096);
+          Map<String, String> context = r.context("EncryptionContext");
+          String algorithm = r.algorithm("EncryptionAlgorithm");
+          r.list("GrantTokens");
+          r.dataPlaneExtras();
+          r.check();
+          symmetricOnly(algorithm);
+          FakeKmsApi.CiphertextResult c = api.encrypt(keyId, plaintext, context);
+          out.addProperty("CiphertextBlob", base64(c.ciphertextBlob()));
+          out.addProperty("KeyId", c.keyId());
+          out.addProperty("EncryptionAlgorithm", SYMMETRIC_DEFAULT);
+          return out;
         }
-        out.addProperty("KeyId", c.keyId());
-        out.addProperty("KeyMaterialId", c.keyMaterialId());
-        return out;
-      }
-      case "Encrypt": {
-        String keyId = r.keyId("KeyId", true);
-        byte[] plaintext = r.blob("Plaintext", true, 4096);
-        Map<String, String> context = r.context("EncryptionContext");
-        String algorithm = r.algorithm("EncryptionAlgorithm");
-        r.list("GrantTokens");
-        r.dataPlaneExtras();
-        r.check();
-        symmetricOnly(algorithm);
-        FakeKmsApi.CiphertextResult c = api.encrypt(keyId, plaintext, context);
-        out.addProperty("CiphertextBlob", base64(c.ciphertextBlob()));
-        out.addProperty("KeyId", c.keyId());
-        out.addProperty("EncryptionAlgorithm", SYMMETRIC_DEFAULT);
-        return out;
-      }
-      case "Decrypt": {
-        byte[] blob = r.blob("CiphertextBlob", true, 6144);
-        Map<String, String> context = r.context("EncryptionContext");
-        String keyId = r.keyId("KeyId", false);
-        String algorithm = r.algorithm("EncryptionAlgorithm");
-        r.list("GrantTokens");
-        r.dataPlaneExtras();
-        r.check();
-        symmetricOnly(algorithm);
-        FakeKmsApi.DecryptResult d = api.decrypt(blob, context, keyId);
-        out.addProperty("KeyId", d.keyId());
-        out.addProperty("Plaintext", base64(d.plaintext()));
-        out.addProperty("EncryptionAlgorithm", SYMMETRIC_DEFAULT);
-        out.addProperty("KeyMaterialId", d.keyMaterialId());
-        return out;
-      }
-      case "ReEncrypt": {
-        byte[] blob = r.blob("CiphertextBlob", true, 6144);
-        Map<String, String> sourceContext = r.context("SourceEncryptionContext");
-        String sourceKeyId = r.keyId("SourceKeyId", false);
-        String destinationKeyId = r.keyId("DestinationKeyId", true);
-        Map<String, String> destinationContext = r.context("DestinationEncryptionContext");
-        String sourceAlgorithm = r.algorithm("SourceEncryptionAlgorithm");
-        String destinationAlgorithm = r.algorithm("DestinationEncryptionAlgorithm");
-        r.list("GrantTokens");
-        r.dataPlaneExtras();
-        r.check();
-        symmetricOnly(sourceAlgorithm);
-        symmetricOnly(destinationAlgorithm);
-        FakeKmsApi.ReEncryptResult e =
-            api.reEncrypt(blob, sourceContext, sourceKeyId, destinationKeyId, destinationContext);
-        out.addProperty("CiphertextBlob", base64(e.ciphertextBlob()));
-        out.addProperty("SourceKeyId", e.sourceKeyId());
-        out.addProperty("KeyId", e.keyId());
-        out.addProperty("SourceEncryptionAlgorithm", SYMMETRIC_DEFAULT);
-        out.addProperty("DestinationEncryptionAlgorithm", SYMMETRIC_DEFAULT);
-        out.addProperty("SourceKeyMaterialId", e.sourceKeyMaterialId());
-        out.addProperty("DestinationKeyMaterialId", e.destinationKeyMaterialId());
-        return out;
-      }
+      case "Decrypt":
+        {
+          byte[] blob = r.blob("CiphertextBlob", true, 6144);
+          Map<String, String> context = r.context("EncryptionContext");
+          String keyId = r.keyId("KeyId", false);
+          String algorithm = r.algorithm("EncryptionAlgorithm");
+          r.list("GrantTokens");
+          r.dataPlaneExtras();
+          r.check();
+          symmetricOnly(algorithm);
+          FakeKmsApi.DecryptResult d = api.decrypt(blob, context, keyId);
+          out.addProperty("KeyId", d.keyId());
+          out.addProperty("Plaintext", base64(d.plaintext()));
+          out.addProperty("EncryptionAlgorithm", SYMMETRIC_DEFAULT);
+          out.addProperty("KeyMaterialId", d.keyMaterialId());
+          return out;
+        }
+      case "ReEncrypt":
+        {
+          byte[] blob = r.blob("CiphertextBlob", true, 6144);
+          Map<String, String> sourceContext = r.context("SourceEncryptionContext");
+          String sourceKeyId = r.keyId("SourceKeyId", false);
+          String destinationKeyId = r.keyId("DestinationKeyId", true);
+          Map<String, String> destinationContext = r.context("DestinationEncryptionContext");
+          String sourceAlgorithm = r.algorithm("SourceEncryptionAlgorithm");
+          String destinationAlgorithm = r.algorithm("DestinationEncryptionAlgorithm");
+          r.list("GrantTokens");
+          r.dataPlaneExtras();
+          r.check();
+          symmetricOnly(sourceAlgorithm);
+          symmetricOnly(destinationAlgorithm);
+          FakeKmsApi.ReEncryptResult e =
+              api.reEncrypt(blob, sourceContext, sourceKeyId, destinationKeyId, destinationContext);
+          out.addProperty("CiphertextBlob", base64(e.ciphertextBlob()));
+          out.addProperty("SourceKeyId", e.sourceKeyId());
+          out.addProperty("KeyId", e.keyId());
+          out.addProperty("SourceEncryptionAlgorithm", SYMMETRIC_DEFAULT);
+          out.addProperty("DestinationEncryptionAlgorithm", SYMMETRIC_DEFAULT);
+          out.addProperty("SourceKeyMaterialId", e.sourceKeyMaterialId());
+          out.addProperty("DestinationKeyMaterialId", e.destinationKeyMaterialId());
+          return out;
+        }
       case "EnableKey":
       case "DisableKey":
-      case "DisableKeyRotation": {
-        String keyId = r.keyId("KeyId", true);
-        r.check();
-        if (operation.equals("EnableKey")) {
-          api.enableKey(keyId);
-        } else if (operation.equals("DisableKey")) {
-          api.disableKey(keyId);
-        } else {
-          api.disableKeyRotation(keyId);
+      case "DisableKeyRotation":
+        {
+          String keyId = r.keyId("KeyId", true);
+          r.check();
+          if (operation.equals("EnableKey")) {
+            api.enableKey(keyId);
+          } else if (operation.equals("DisableKey")) {
+            api.disableKey(keyId);
+          } else {
+            api.disableKeyRotation(keyId);
+          }
+          return out;
         }
-        return out;
-      }
-      case "ScheduleKeyDeletion": {
-        String keyId = r.keyId("KeyId", true);
-        Integer days = r.integer("PendingWindowInDays", 1, 365);
-        r.check();
-        FakeKmsApi.DeletionSchedule s = api.scheduleKeyDeletion(keyId, days);
-        out.addProperty("KeyId", s.keyId());
-        out.add("DeletionDate", timestamp(s.deletionDate()));
-        out.addProperty("KeyState", FakeKmsApi.awsKeyState(s.keyState()));
-        out.addProperty("PendingWindowInDays", s.pendingWindowInDays());
-        return out;
-      }
-      case "CancelKeyDeletion": {
-        String keyId = r.keyId("KeyId", true);
-        r.check();
-        out.addProperty("KeyId", api.cancelKeyDeletion(keyId));
-        return out;
-      }
-      case "EnableKeyRotation": {
-        String keyId = r.keyId("KeyId", true);
-        Integer days = r.integer("RotationPeriodInDays", 90, 2560);
-        r.check();
-        api.enableKeyRotation(keyId, days);
-        return out;
-      }
-      case "GetKeyRotationStatus": {
-        String keyId = r.keyId("KeyId", true);
-        r.check();
-        FakeKmsApi.KeyRotationStatus s = api.getKeyRotationStatus(keyId);
-        out.addProperty("KeyId", s.keyId());
-        out.addProperty("KeyRotationEnabled", s.keyRotationEnabled());
-        if (s.rotationPeriodInDays() != null) {
-          out.addProperty("RotationPeriodInDays", s.rotationPeriodInDays());
+      case "ScheduleKeyDeletion":
+        {
+          String keyId = r.keyId("KeyId", true);
+          Integer days = r.integer("PendingWindowInDays", 1, 365);
+          r.check();
+          FakeKmsApi.DeletionSchedule s = api.scheduleKeyDeletion(keyId, days);
+          out.addProperty("KeyId", s.keyId());
+          out.add("DeletionDate", timestamp(s.deletionDate()));
+          out.addProperty("KeyState", FakeKmsApi.awsKeyState(s.keyState()));
+          out.addProperty("PendingWindowInDays", s.pendingWindowInDays());
+          return out;
         }
-        Instant next = s.nextRotationDate();
-        if (next != null) {
-          out.add("NextRotationDate", timestamp(next));
+      case "CancelKeyDeletion":
+        {
+          String keyId = r.keyId("KeyId", true);
+          r.check();
+          out.addProperty("KeyId", api.cancelKeyDeletion(keyId));
+          return out;
         }
-        return out;
-      }
-      case "RotateKeyOnDemand": {
-        String keyId = r.keyId("KeyId", true);
-        r.check();
-        out.addProperty("KeyId", api.rotateKeyOnDemand(keyId));
-        return out;
-      }
-      case "ListKeyRotations": {
-        String keyId = r.keyId("KeyId", true);
-        r.oneOf("IncludeKeyMaterial", "ALL_KEY_MATERIAL", "ROTATIONS_ONLY");
-        r.listing();
-        JsonArray rotations = new JsonArray();
-        for (FakeKmsApi.RotationEntry e : api.listKeyRotations(keyId)) {
-          JsonObject o = new JsonObject();
-          o.addProperty("KeyId", e.keyId());
-          o.addProperty("KeyMaterialId", e.keyMaterialId());
-          o.addProperty("KeyMaterialState", e.current() ? "CURRENT" : "NON_CURRENT");
-          o.add("RotationDate", timestamp(e.rotationDate()));
-          o.addProperty("RotationType", e.rotationType());
-          rotations.add(o);
+      case "EnableKeyRotation":
+        {
+          String keyId = r.keyId("KeyId", true);
+          Integer days = r.integer("RotationPeriodInDays", 90, 2560);
+          r.check();
+          api.enableKeyRotation(keyId, days);
+          return out;
         }
-        out.add("Rotations", rotations);
-        out.addProperty("Truncated", false);
-        return out;
-      }
+      case "GetKeyRotationStatus":
+        {
+          String keyId = r.keyId("KeyId", true);
+          r.check();
+          FakeKmsApi.KeyRotationStatus s = api.getKeyRotationStatus(keyId);
+          out.addProperty("KeyId", s.keyId());
+          out.addProperty("KeyRotationEnabled", s.keyRotationEnabled());
+          if (s.rotationPeriodInDays() != null) {
+            out.addProperty("RotationPeriodInDays", s.rotationPeriodInDays());
+          }
+          Instant next = s.nextRotationDate();
+          if (next != null) {
+            out.add("NextRotationDate", timestamp(next));
+          }
+          return out;
+        }
+      case "RotateKeyOnDemand":
+        {
+          String keyId = r.keyId("KeyId", true);
+          r.check();
+          out.addProperty("KeyId", api.rotateKeyOnDemand(keyId));
+          return out;
+        }
+      case "ListKeyRotations":
+        {
+          String keyId = r.keyId("KeyId", true);
+          r.oneOf("IncludeKeyMaterial", "ALL_KEY_MATERIAL", "ROTATIONS_ONLY");
+          r.listing();
+          JsonArray rotations = new JsonArray();
+          for (FakeKmsApi.RotationEntry e : api.listKeyRotations(keyId)) {
+            JsonObject o = new JsonObject();
+            o.addProperty("KeyId", e.keyId());
+            o.addProperty("KeyMaterialId", e.keyMaterialId());
+            o.addProperty("KeyMaterialState", e.current() ? "CURRENT" : "NON_CURRENT");
+            o.add("RotationDate", timestamp(e.rotationDate()));
+            o.addProperty("RotationType", e.rotationType());
+            rotations.add(o);
+          }
+          out.add("Rotations", rotations);
+          out.addProperty("Truncated", false);
+          return out;
+        }
       default:
         throw new WireError("UnknownOperationException", 400, "Unknown operation " + operation);
     }
@@ -734,7 +799,8 @@ public final class LocalKmsServer implements AutoCloseable {
 
   private static void symmetricOnly(@Nullable String algorithm) {
     if (algorithm != null && !algorithm.equals(SYMMETRIC_DEFAULT)) {
-      throw new FakeKmsException(FakeKmsException.INVALID_KEY_USAGE,
+      throw new FakeKmsException(
+          FakeKmsException.INVALID_KEY_USAGE,
           "The encryption algorithm " + algorithm + " is not supported by a symmetric key");
     }
   }
@@ -791,7 +857,8 @@ public final class LocalKmsServer implements AutoCloseable {
   }
 
   private static FakeKmsException unsupported(String what) {
-    return new FakeKmsException(FakeKmsException.UNSUPPORTED_OPERATION, "LocalKmsServer does not model " + what);
+    return new FakeKmsException(
+        FakeKmsException.UNSUPPORTED_OPERATION, "LocalKmsServer does not model " + what);
   }
 
   private static FakeKmsException validation(String message) {
@@ -832,7 +899,10 @@ public final class LocalKmsServer implements AutoCloseable {
       JsonElement e = body.get(name);
       if (e == null || e.isJsonNull()) {
         if (required) {
-          violations.add("Value null at '" + member(name) + "' failed to satisfy constraint: Member must not be null");
+          violations.add(
+              "Value null at '"
+                  + member(name)
+                  + "' failed to satisfy constraint: Member must not be null");
         }
         return null;
       }
@@ -841,11 +911,19 @@ public final class LocalKmsServer implements AutoCloseable {
       }
       String s = e.getAsString();
       if (s.length() < min) {
-        violations.add("Value '" + s + "' at '" + member(name)
-            + "' failed to satisfy constraint: Member must have length greater than or equal to " + min);
+        violations.add(
+            "Value '"
+                + s
+                + "' at '"
+                + member(name)
+                + "' failed to satisfy constraint: Member must have length greater than or equal to "
+                + min);
       } else if (s.length() > max) {
-        violations.add("Value at '" + member(name)
-            + "' failed to satisfy constraint: Member must have length less than or equal to " + max);
+        violations.add(
+            "Value at '"
+                + member(name)
+                + "' failed to satisfy constraint: Member must have length less than or equal to "
+                + max);
       }
       return s;
     }
@@ -857,8 +935,13 @@ public final class LocalKmsServer implements AutoCloseable {
     @Nullable String oneOf(String name, String... allowed) {
       String s = string(name, false, 0, Integer.MAX_VALUE);
       if (s != null && !List.of(allowed).contains(s)) {
-        violations.add("Value '" + s + "' at '" + member(name)
-            + "' failed to satisfy constraint: Member must satisfy enum value set: " + List.of(allowed));
+        violations.add(
+            "Value '"
+                + s
+                + "' at '"
+                + member(name)
+                + "' failed to satisfy constraint: Member must satisfy enum value set: "
+                + List.of(allowed));
       }
       return s;
     }
@@ -880,13 +963,23 @@ public final class LocalKmsServer implements AutoCloseable {
         throw serialization("an integer expected for " + name);
       }
       if (v.compareTo(BigDecimal.valueOf(min)) < 0) {
-        violations.add("Value '" + v + "' at '" + member(name)
-            + "' failed to satisfy constraint: Member must have value greater than or equal to " + min);
+        violations.add(
+            "Value '"
+                + v
+                + "' at '"
+                + member(name)
+                + "' failed to satisfy constraint: Member must have value greater than or equal to "
+                + min);
         return null;
       }
       if (v.compareTo(BigDecimal.valueOf(max)) > 0) {
-        violations.add("Value '" + v + "' at '" + member(name)
-            + "' failed to satisfy constraint: Member must have value less than or equal to " + max);
+        violations.add(
+            "Value '"
+                + v
+                + "' at '"
+                + member(name)
+                + "' failed to satisfy constraint: Member must have value less than or equal to "
+                + max);
         return null;
       }
       return v.intValueExact();
@@ -922,11 +1015,16 @@ public final class LocalKmsServer implements AutoCloseable {
         throw serialization("'" + name + "' is not valid base64");
       }
       if (b.length < 1) {
-        violations.add("Value at '" + member(name)
-            + "' failed to satisfy constraint: Member must have length greater than or equal to 1");
+        violations.add(
+            "Value at '"
+                + member(name)
+                + "' failed to satisfy constraint: Member must have length greater than or equal to 1");
       } else if (b.length > max) {
-        violations.add("Value at '" + member(name)
-            + "' failed to satisfy constraint: Member must have length less than or equal to " + max);
+        violations.add(
+            "Value at '"
+                + member(name)
+                + "' failed to satisfy constraint: Member must have length less than or equal to "
+                + max);
       }
       return b;
     }
@@ -956,7 +1054,10 @@ public final class LocalKmsServer implements AutoCloseable {
       String marker = string("Marker", false, 1, 1024);
       check();
       if (marker != null) {
-        throw new WireError("InvalidMarkerException", 400, "The marker " + marker + " was not issued by this server");
+        throw new WireError(
+            "InvalidMarkerException",
+            400,
+            "The marker " + marker + " was not issued by this server");
       }
     }
 
@@ -970,11 +1071,18 @@ public final class LocalKmsServer implements AutoCloseable {
       }
     }
 
-    /** @throws FakeKmsException ValidationException listing every violation so far */
+    /**
+     * @throws FakeKmsException ValidationException listing every violation so far
+     */
     void check() {
       if (!violations.isEmpty()) {
         int n = violations.size();
-        throw validation(n + " validation error" + (n == 1 ? "" : "s") + " detected: " + String.join("; ", violations));
+        throw validation(
+            n
+                + " validation error"
+                + (n == 1 ? "" : "s")
+                + " detected: "
+                + String.join("; ", violations));
       }
     }
 
@@ -1011,13 +1119,23 @@ public final class LocalKmsServer implements AutoCloseable {
       return;
     }
     CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      server.close();
-      stopped.countDown();
-    }, "local-kms-shutdown"));
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  server.close();
+                  stopped.countDown();
+                },
+                "local-kms-shutdown"));
     PrintStream out = System.out;
-    out.println("LocalKmsServer listening on " + server.endpoint() + " (region " + server.api().region()
-        + ", account " + server.api().accountId() + "; SigV4 signatures are not verified)");
+    out.println(
+        "LocalKmsServer listening on "
+            + server.endpoint()
+            + " (region "
+            + server.api().region()
+            + ", account "
+            + server.api().accountId()
+            + "; SigV4 signatures are not verified)");
     out.flush();
     stopped.await();
   }
@@ -1130,7 +1248,8 @@ public final class LocalKmsServer implements AutoCloseable {
       try {
         return new LocalKmsServer(this, fake);
       } catch (IOException e) {
-        throw new UncheckedIOException("cannot start LocalKmsServer on " + bindAddress.getHostAddress() + ":" + port, e);
+        throw new UncheckedIOException(
+            "cannot start LocalKmsServer on " + bindAddress.getHostAddress() + ":" + port, e);
       }
     }
   }

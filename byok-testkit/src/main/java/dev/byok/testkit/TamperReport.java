@@ -5,8 +5,8 @@ import java.util.Objects;
 
 /**
  * What a {@link TamperSuite} run found: how many variants ran and which of them the decryptor got
- * wrong. Framework-neutral: call {@link #assertClean()} from any test framework, or inspect
- * {@link #failures()}.
+ * wrong. Framework-neutral: call {@link #assertClean()} from any test framework, or inspect {@link
+ * #failures()}.
  *
  * <p>Immutable and thread-safe.
  */
@@ -23,12 +23,16 @@ public final class TamperReport {
       this.problem = problem;
     }
 
-    /** @return the variant's name ({@link Tampering#name()}) */
+    /**
+     * @return the variant's name ({@link Tampering#name()})
+     */
     public String variant() {
       return variant;
     }
 
-    /** @return what went wrong, for example "decrypted without an exception" */
+    /**
+     * @return what went wrong, for example "decrypted without an exception"
+     */
     public String problem() {
       return problem;
     }
@@ -47,24 +51,29 @@ public final class TamperReport {
     this.failures = List.copyOf(failures);
   }
 
-  /** @return how many variants were run */
+  /**
+   * @return how many variants were run
+   */
   public int variantsRun() {
     return variantsRun;
   }
 
-  /** @return the variants the decryptor got wrong, in run order; unmodifiable */
+  /**
+   * @return the variants the decryptor got wrong, in run order; unmodifiable
+   */
   public List<Failure> failures() {
     return failures;
   }
 
-  /** @return true if no variant was got wrong (and at least one ran) */
+  /**
+   * @return true if no variant was got wrong (and at least one ran)
+   */
   public boolean isClean() {
     return failures.isEmpty() && variantsRun > 0;
   }
 
   /**
-   * Combines two reports, for example a {@link TamperSuite#run} and a {@link
-   * TamperSuite#wrongKey}.
+   * Combines two reports, for example a {@link TamperSuite#run} and a {@link TamperSuite#wrongKey}.
    *
    * @param other another report
    * @return a report with both counts and both failure lists
@@ -93,8 +102,12 @@ public final class TamperReport {
     if (variantsRun == 0) {
       return "tamper suite ran no variant";
     }
-    StringBuilder b = new StringBuilder("tamper suite: ")
-        .append(failures.size()).append(" of ").append(variantsRun).append(" variants failed");
+    StringBuilder b =
+        new StringBuilder("tamper suite: ")
+            .append(failures.size())
+            .append(" of ")
+            .append(variantsRun)
+            .append(" variants failed");
     for (int i = 0; i < Math.min(SHOWN, failures.size()); i++) {
       b.append("\n  ").append(failures.get(i));
     }

@@ -57,10 +57,13 @@ import org.jspecify.annotations.Nullable;
 public final class TamperSuite {
   /** Reads plaintext in chunks that do not line up with segments, to exercise partial reads. */
   private static final int READ_CHUNK = 1000;
+
   /** A decryptor that yields more than the plaintext plus this is stopped. */
   private static final int MAX_EXTRA_OUTPUT = 1 << 20;
+
   private static final byte[] UNTOUCHED_MARKER =
-      "byok-testkit: decryptFile must leave this file untouched on failure".getBytes(StandardCharsets.US_ASCII);
+      "byok-testkit: decryptFile must leave this file untouched on failure"
+          .getBytes(StandardCharsets.US_ASCII);
   private static final SecureRandom RANDOM = new SecureRandom();
 
   private TamperSuite() {}
@@ -71,8 +74,8 @@ public final class TamperSuite {
    * <p>Return the plaintext as a stream; the suite reads it to the end and closes it, and counts
    * what it yields before an exception as released. Reject by throwing, from this method, from
    * {@code read} or from {@code close}. A path that only decrypts whole buffers fits as {@code
-   * envelope -> new ByteArrayInputStream(decryptAll(envelope))}. Implementations used with a
-   * suite from several threads must be thread-safe.
+   * envelope -> new ByteArrayInputStream(decryptAll(envelope))}. Implementations used with a suite
+   * from several threads must be thread-safe.
    */
   @FunctionalInterface
   public interface Decryptor {
@@ -108,8 +111,8 @@ public final class TamperSuite {
    *   <li>one flipped bit in every header byte (immutable part, key slots and the 40-byte payload
    *       header), and in a sample of bytes of every segment: first, middle, last before the tag,
    *       and three tag bytes;
-   *   <li>truncation to empty, at points inside the header, at every segment boundary and one
-   *       byte either side, and one byte short of the end;
+   *   <li>truncation to empty, at points inside the header, at every segment boundary and one byte
+   *       either side, and one byte short of the end;
    *   <li>one appended byte, and an appended fake segment of {@code S} bytes;
    *   <li>each segment dropped, duplicated, and swapped with the next;
    *   <li>with {@code otherBlobSameKey}: each segment replaced by the other blob's segment of the
@@ -120,9 +123,9 @@ public final class TamperSuite {
    * <p>Key slots are not authenticated by design (rewrap replaces them without touching the
    * payload). A flipped slot byte is therefore {@link Expected#REJECTED_OR_ORIGINAL}: it either no
    * longer yields the data key, or it does and the key commitment guarantees the original
-   * plaintext. The other blob's slot section is {@link Expected#ORIGINAL} when both blobs share
-   * the immutable header part (same data key, context and segment size): its slots wrap this
-   * blob's data key for this very context, exactly what a rewrap writes. Otherwise it is {@link
+   * plaintext. The other blob's slot section is {@link Expected#ORIGINAL} when both blobs share the
+   * immutable header part (same data key, context and segment size): its slots wrap this blob's
+   * data key for this very context, exactly what a rewrap writes. Otherwise it is {@link
    * Expected#REJECTED_OR_ORIGINAL}.
    *
    * @param envelope a valid envelope
@@ -145,7 +148,8 @@ public final class TamperSuite {
       int start = o.start(k);
       int end = o.end(k);
       int tag = end - EnvelopeLayout.TAG;
-      TreeSet<Integer> sample = new TreeSet<>(List.of(start, (start + tag) / 2, tag - 1, tag, tag + 7, end - 1));
+      TreeSet<Integer> sample =
+          new TreeSet<>(List.of(start, (start + tag) / 2, tag - 1, tag, tag + 7, end - 1));
       for (int i : sample) {
         if (i >= start && i < end) {
           v.flip(i, "segment " + k + (i >= tag ? " tag" : ""), Expected.REJECTED);
@@ -154,8 +158,20 @@ public final class TamperSuite {
     }
 
     v.cut(0, "empty input");
-    for (int c : new int[] {1, 4, 8, 28, o.immutableLength - 1, o.immutableLength, o.immutableLength + 1,
-        o.payloadOffset - 1, o.payloadOffset, o.payloadOffset + 1, o.headerEnd - 1}) {
+    for (int c :
+        new int[] {
+          1,
+          4,
+          8,
+          28,
+          o.immutableLength - 1,
+          o.immutableLength,
+          o.immutableLength + 1,
+          o.payloadOffset - 1,
+          o.payloadOffset,
+          o.payloadOffset + 1,
+          o.headerEnd - 1
+        }) {
       v.cut(c, "inside the header (" + v.region(c) + ")");
     }
     v.cut(o.headerEnd, "the end of the header (no segment)");
@@ -170,7 +186,10 @@ public final class TamperSuite {
     v.add("append 1 byte", concat(v.original, new byte[1]), Expected.REJECTED);
     byte[] fake = new byte[o.segmentSize];
     Arrays.fill(fake, (byte) 0x5a);
-    v.add("append a fake segment of " + o.segmentSize + " bytes", concat(v.original, fake), Expected.REJECTED);
+    v.add(
+        "append a fake segment of " + o.segmentSize + " bytes",
+        concat(v.original, fake),
+        Expected.REJECTED);
 
     for (int k = 0; k < o.segments; k++) {
       byte[] seg = v.segment(k);
@@ -179,7 +198,9 @@ public final class TamperSuite {
       }
       v.add("duplicate segment " + k, v.replaceSegments(k, k, seg), Expected.REJECTED);
       if (k + 1 < o.segments) {
-        v.add("swap segments " + k + " and " + (k + 1), v.replaceSegments(k, k + 2, v.segment(k + 1), seg),
+        v.add(
+            "swap segments " + k + " and " + (k + 1),
+            v.replaceSegments(k, k + 2, v.segment(k + 1), seg),
             Expected.REJECTED);
       }
     }
@@ -190,20 +211,31 @@ public final class TamperSuite {
       EnvelopeLayout ol = new EnvelopeLayout(oh, other.length);
       for (int k = 0; k < Math.min(o.segments, ol.segments); k++) {
         byte[] spliced = Arrays.copyOfRange(other, ol.start(k), ol.end(k));
-        v.add("segment " + k + " from the other blob", v.replaceSegments(k, k + 1, spliced), Expected.REJECTED);
+        v.add(
+            "segment " + k + " from the other blob",
+            v.replaceSegments(k, k + 1, spliced),
+            Expected.REJECTED);
       }
-      v.add("payload header (salt, nonce prefix) from the other blob",
-          concat(Arrays.copyOfRange(v.original, 0, o.payloadOffset),
+      v.add(
+          "payload header (salt, nonce prefix) from the other blob",
+          concat(
+              Arrays.copyOfRange(v.original, 0, o.payloadOffset),
               Arrays.copyOfRange(other, ol.payloadOffset, ol.headerEnd),
               Arrays.copyOfRange(v.original, o.headerEnd, v.original.length)),
           Expected.REJECTED);
-      boolean sameImmutable = Arrays.equals(
-          v.original, 0, o.immutableLength, other, 0, ol.immutableLength);
-      byte[] swapped = concat(Arrays.copyOfRange(v.original, 0, o.immutableLength),
-          Arrays.copyOfRange(other, ol.immutableLength, ol.payloadOffset),
-          Arrays.copyOfRange(v.original, o.payloadOffset, v.original.length));
-      v.list.add(new Tampering("key slot section from the other blob", swapped,
-          sameImmutable ? Expected.ORIGINAL : Expected.REJECTED_OR_ORIGINAL, 0));
+      boolean sameImmutable =
+          Arrays.equals(v.original, 0, o.immutableLength, other, 0, ol.immutableLength);
+      byte[] swapped =
+          concat(
+              Arrays.copyOfRange(v.original, 0, o.immutableLength),
+              Arrays.copyOfRange(other, ol.immutableLength, ol.payloadOffset),
+              Arrays.copyOfRange(v.original, o.payloadOffset, v.original.length));
+      v.list.add(
+          new Tampering(
+              "key slot section from the other blob",
+              swapped,
+              sameImmutable ? Expected.ORIGINAL : Expected.REJECTED_OR_ORIGINAL,
+              0));
     }
     return v.list;
   }
@@ -237,7 +269,10 @@ public final class TamperSuite {
 
     void cut(int at, String where) {
       if (at >= 0 && at < original.length && cuts.add(at)) {
-        add(at == 0 ? where : "truncate at " + at + ", " + where, Arrays.copyOf(original, at), Expected.REJECTED);
+        add(
+            at == 0 ? where : "truncate at " + at + ", " + where,
+            Arrays.copyOf(original, at),
+            Expected.REJECTED);
       }
     }
 
@@ -266,8 +301,8 @@ public final class TamperSuite {
 
     /**
      * Plaintext bytes of the whole segments before the first segment whose bytes or whose "last
-     * segment" status differ from the original when {@code t} is read with the original's
-     * header; 0 if the header differs; -1 if {@code t} equals the original.
+     * segment" status differ from the original when {@code t} is read with the original's header; 0
+     * if the header differs; -1 if {@code t} equals the original.
      */
     long maxReleased(byte[] t) {
       EnvelopeLayout o = layout;
@@ -320,7 +355,8 @@ public final class TamperSuite {
    */
   public static TamperReport run(
       byte[] envelope, byte[] plaintext, byte @Nullable [] otherBlobSameKey, Decryptor decrypt) {
-    return run(variants(envelope, otherBlobSameKey), plaintext, decrypt, InvalidCiphertextException.class);
+    return run(
+        variants(envelope, otherBlobSameKey), plaintext, decrypt, InvalidCiphertextException.class);
   }
 
   /**
@@ -337,7 +373,10 @@ public final class TamperSuite {
    * @return the report
    */
   public static TamperReport run(
-      List<Tampering> variants, byte[] plaintext, Decryptor decrypt, Class<? extends Throwable> expectedFailure) {
+      List<Tampering> variants,
+      byte[] plaintext,
+      Decryptor decrypt,
+      Class<? extends Throwable> expectedFailure) {
     Objects.requireNonNull(plaintext, "plaintext");
     Objects.requireNonNull(decrypt, "decrypt");
     Objects.requireNonNull(expectedFailure, "expectedFailure");
@@ -352,7 +391,10 @@ public final class TamperSuite {
   }
 
   private static @Nullable String check(
-      Tampering t, byte[] plaintext, Decryptor decrypt, Class<? extends Throwable> expectedFailure) {
+      Tampering t,
+      byte[] plaintext,
+      Decryptor decrypt,
+      Class<? extends Throwable> expectedFailure) {
     ByteArrayOutputStream released = new ByteArrayOutputStream();
     Exception thrown = null;
     boolean overflow = false;
@@ -375,26 +417,42 @@ public final class TamperSuite {
     if (thrown == null) {
       boolean same = Arrays.equals(got, plaintext);
       if (expected == Expected.REJECTED) {
-        problems.add(same
-            ? "decrypted to the original plaintext without an exception"
-            : "decrypted to " + got.length + " bytes (original: " + plaintext.length + ") without an exception");
+        problems.add(
+            same
+                ? "decrypted to the original plaintext without an exception"
+                : "decrypted to "
+                    + got.length
+                    + " bytes (original: "
+                    + plaintext.length
+                    + ") without an exception");
       } else if (!same) {
-        problems.add("decrypted to " + got.length + " bytes that are not the original " + plaintext.length);
+        problems.add(
+            "decrypted to " + got.length + " bytes that are not the original " + plaintext.length);
       }
     } else if (expected == Expected.ORIGINAL) {
       problems.add("threw " + describe(thrown) + " instead of decrypting");
     } else {
-      boolean typeOk = causedBy(thrown, expectedFailure)
-          || (expected == Expected.REJECTED_OR_ORIGINAL && causedBy(thrown, ByokException.class));
+      boolean typeOk =
+          causedBy(thrown, expectedFailure)
+              || (expected == Expected.REJECTED_OR_ORIGINAL
+                  && causedBy(thrown, ByokException.class));
       if (!typeOk) {
         problems.add("threw " + describe(thrown) + ", expected " + expectedFailure.getName());
       }
-      if (got.length > plaintext.length || !Arrays.equals(got, 0, got.length, plaintext, 0, got.length)) {
-        problems.add("released " + got.length + " bytes before failing that are not a prefix of the plaintext");
+      if (got.length > plaintext.length
+          || !Arrays.equals(got, 0, got.length, plaintext, 0, got.length)) {
+        problems.add(
+            "released "
+                + got.length
+                + " bytes before failing that are not a prefix of the plaintext");
       }
       if (got.length > t.maxReleasedBeforeFailure()) {
-        problems.add("released " + got.length + " plaintext bytes before failing, but only the "
-            + t.maxReleasedBeforeFailure() + " bytes of whole segments before the tampered one may be released");
+        problems.add(
+            "released "
+                + got.length
+                + " plaintext bytes before failing, but only the "
+                + t.maxReleasedBeforeFailure()
+                + " bytes of whole segments before the tampered one may be released");
       }
     }
     return problems.isEmpty() ? null : String.join("; ", problems);
@@ -412,15 +470,18 @@ public final class TamperSuite {
 
   private static String describe(Throwable e) {
     String m = String.valueOf(e.getMessage());
-    return e.getClass().getName() + " (" + (m.length() > 200 ? m.substring(0, 200) + "..." : m) + ")";
+    return e.getClass().getName()
+        + " ("
+        + (m.length() > 200 ? m.substring(0, 200) + "..." : m)
+        + ")";
   }
 
   // ------------------------------------------------------------------------------- key and context
 
   /**
-   * Checks that a decryptor holding the wrong data key rejects {@code envelope}, releasing
-   * nothing. The wrong key is random but carries the envelope's DEK id, so only the key
-   * commitment can tell it apart.
+   * Checks that a decryptor holding the wrong data key rejects {@code envelope}, releasing nothing.
+   * The wrong key is random but carries the envelope's DEK id, so only the key commitment can tell
+   * it apart.
    *
    * @param envelope a valid envelope of {@code plaintext}
    * @param plaintext the original plaintext
@@ -435,8 +496,13 @@ public final class TamperSuite {
     DataKey wrong = DataKey.of(EnvelopeHeader.parse(envelope).dekId(), material);
     Arrays.fill(material, (byte) 0);
     try {
-      Tampering t = new Tampering("wrong data key with the same DEK id", envelope.clone(), Expected.REJECTED, 0);
-      return run(List.of(t), plaintext, decryptorWith.apply(DataKeyResolver.of(wrong)),
+      Tampering t =
+          new Tampering(
+              "wrong data key with the same DEK id", envelope.clone(), Expected.REJECTED, 0);
+      return run(
+          List.of(t),
+          plaintext,
+          decryptorWith.apply(DataKeyResolver.of(wrong)),
           InvalidCiphertextException.class);
     } finally {
       wrong.destroy();
@@ -456,7 +522,9 @@ public final class TamperSuite {
    * @return the report
    */
   public static TamperReport wrongContext(
-      byte[] envelope, byte[] plaintext, Function<EncryptionContext, Decryptor> decryptorRequiring) {
+      byte[] envelope,
+      byte[] plaintext,
+      Function<EncryptionContext, Decryptor> decryptorRequiring) {
     EncryptionContext own = EnvelopeHeader.parse(envelope).encryptionContext();
     Map<String, EncryptionContext> contexts = new LinkedHashMap<>();
     Map<String, String> extra = new LinkedHashMap<>(own.asMap());
@@ -471,15 +539,25 @@ public final class TamperSuite {
       Map<String, String> changed = new LinkedHashMap<>(own.asMap());
       String first = changed.keySet().iterator().next();
       changed.put(first, changed.get(first) + "-wrong");
-      contexts.put("context with the value of '" + first + "' changed", EncryptionContext.of(changed));
+      contexts.put(
+          "context with the value of '" + first + "' changed", EncryptionContext.of(changed));
     }
-    TamperReport report = run(
-        List.of(new Tampering("own context (control)", envelope.clone(), Expected.ORIGINAL, 0)),
-        plaintext, decryptorRequiring.apply(own), InvalidCiphertextException.class);
+    TamperReport report =
+        run(
+            List.of(new Tampering("own context (control)", envelope.clone(), Expected.ORIGINAL, 0)),
+            plaintext,
+            decryptorRequiring.apply(own),
+            InvalidCiphertextException.class);
     for (Map.Entry<String, EncryptionContext> c : contexts.entrySet()) {
-      Tampering t = new Tampering("requiring " + c.getKey(), envelope.clone(), Expected.REJECTED, 0);
-      report = report.and(run(List.of(t), plaintext, decryptorRequiring.apply(c.getValue()),
-          InvalidCiphertextException.class));
+      Tampering t =
+          new Tampering("requiring " + c.getKey(), envelope.clone(), Expected.REJECTED, 0);
+      report =
+          report.and(
+              run(
+                  List.of(t),
+                  plaintext,
+                  decryptorRequiring.apply(c.getValue()),
+                  InvalidCiphertextException.class));
     }
     return report;
   }
@@ -503,7 +581,8 @@ public final class TamperSuite {
    * @param expected the required context, or {@code null} for any
    * @return the path; thread-safe
    */
-  public static Decryptor streaming(EnvelopeDecryptor decryptor, @Nullable EncryptionContext expected) {
+  public static Decryptor streaming(
+      EnvelopeDecryptor decryptor, @Nullable EncryptionContext expected) {
     Objects.requireNonNull(decryptor, "decryptor");
     return envelope -> decryptor.newDecryptingStream(new ByteArrayInputStream(envelope), expected);
   }
@@ -526,17 +605,20 @@ public final class TamperSuite {
    * @param expected the required context, or {@code null} for any
    * @return the path; thread-safe
    */
-  public static Decryptor channel(EnvelopeDecryptor decryptor, @Nullable EncryptionContext expected) {
+  public static Decryptor channel(
+      EnvelopeDecryptor decryptor, @Nullable EncryptionContext expected) {
     Objects.requireNonNull(decryptor, "decryptor");
-    return envelope -> Channels.newInputStream(decryptor.newDecryptingChannel(new ByteArrayChannel(envelope), expected));
+    return envelope ->
+        Channels.newInputStream(
+            decryptor.newDecryptingChannel(new ByteArrayChannel(envelope), expected));
   }
 
   /**
    * byok's file decryption ({@link EnvelopeDecryptor#decryptFile}), any context.
    *
    * @param decryptor the decryptor under test
-   * @param tempDir where to write each envelope and its plaintext (in a fresh subdirectory per call,
-   *     removed afterwards)
+   * @param tempDir where to write each envelope and its plaintext (in a fresh subdirectory per
+   *     call, removed afterwards)
    * @return the path; thread-safe
    */
   public static Decryptor file(EnvelopeDecryptor decryptor, Path tempDir) {
@@ -544,17 +626,18 @@ public final class TamperSuite {
   }
 
   /**
-   * byok's file decryption requiring a context. Beyond decrypting, it checks the file contract:
-   * the target exists beforehand with other content, and a failed decryption must leave it
-   * untouched and leave no temporary file behind; otherwise the path throws an {@link
-   * IllegalStateException} (which the suite reports as the wrong exception).
+   * byok's file decryption requiring a context. Beyond decrypting, it checks the file contract: the
+   * target exists beforehand with other content, and a failed decryption must leave it untouched
+   * and leave no temporary file behind; otherwise the path throws an {@link IllegalStateException}
+   * (which the suite reports as the wrong exception).
    *
    * @param decryptor the decryptor under test
    * @param expected the required context, or {@code null} for any
    * @param tempDir where to write each envelope and its plaintext
    * @return the path; thread-safe
    */
-  public static Decryptor file(EnvelopeDecryptor decryptor, @Nullable EncryptionContext expected, Path tempDir) {
+  public static Decryptor file(
+      EnvelopeDecryptor decryptor, @Nullable EncryptionContext expected, Path tempDir) {
     Objects.requireNonNull(decryptor, "decryptor");
     Objects.requireNonNull(tempDir, "tempDir");
     return envelope -> {
@@ -570,8 +653,12 @@ public final class TamperSuite {
               || !Files.isRegularFile(target)
               || !Arrays.equals(Files.readAllBytes(target), UNTOUCHED_MARKER)) {
             // no cause: the suite must not count this as the expected rejection
-            throw new IllegalStateException("decryptFile threw " + describe(e)
-                + " but did not leave the directory as it was: " + files + ", target changed or gone");
+            throw new IllegalStateException(
+                "decryptFile threw "
+                    + describe(e)
+                    + " but did not leave the directory as it was: "
+                    + files
+                    + ", target changed or gone");
           }
           throw e;
         }

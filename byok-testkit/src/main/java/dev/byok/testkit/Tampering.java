@@ -40,12 +40,16 @@ public final class Tampering {
     this.maxReleased = maxReleasedBeforeFailure;
   }
 
-  /** @return what was done, for example {@code "flip bit 3 of byte 4130 (segment 1 tag)"} */
+  /**
+   * @return what was done, for example {@code "flip bit 3 of byte 4130 (segment 1 tag)"}
+   */
   public String name() {
     return name;
   }
 
-  /** @return a copy of the tampered envelope */
+  /**
+   * @return a copy of the tampered envelope
+   */
   public byte[] envelope() {
     return envelope.clone();
   }
@@ -54,14 +58,16 @@ public final class Tampering {
     return envelope;
   }
 
-  /** @return what a correct decryptor does with it */
+  /**
+   * @return what a correct decryptor does with it
+   */
   public Expected expected() {
     return expected;
   }
 
   /**
-   * The most plaintext a correct streaming decryptor may release before it throws: the plaintext
-   * of the whole segments before the first one that was changed (or whose "last segment" status
+   * The most plaintext a correct streaming decryptor may release before it throws: the plaintext of
+   * the whole segments before the first one that was changed (or whose "last segment" status
    * changed). Zero when the header was changed.
    *
    * @return a byte count, {@code >= 0}

@@ -20,7 +20,9 @@ final class Versioned<T> {
     values.add(first);
   }
 
-  /** @return the newest value: what the KMS's control plane knows */
+  /**
+   * @return the newest value: what the KMS's control plane knows
+   */
   T latest() {
     return values.get(values.size() - 1);
   }

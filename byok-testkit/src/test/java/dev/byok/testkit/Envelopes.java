@@ -15,16 +15,24 @@ import java.util.Random;
 /** Envelopes made by byok-core for the tests: one data key, two encryptors that share it. */
 final class Envelopes {
   static final int SEGMENT = 4096;
+
   /** Plaintext bytes in a full first segment: S - 40 (payload header) - 16 (tag). */
   static final int FIRST_PLAIN = SEGMENT - 56;
+
   /** Plaintext bytes in a full later segment. */
   static final int PLAIN = SEGMENT - 16;
-  static final EncryptionContext CONTEXT = EncryptionContext.of("repository", "snapshots", "tenant", "t1");
+
+  static final EncryptionContext CONTEXT =
+      EncryptionContext.of("repository", "snapshots", "tenant", "t1");
 
   static final DataKey KEY = DataKey.generate();
-  static final EnvelopeEncryptor ENCRYPTOR = encryptor(CONTEXT, "arn:aws:kms:eu-west-1:111122223333:key/primary");
+  static final EnvelopeEncryptor ENCRYPTOR =
+      encryptor(CONTEXT, "arn:aws:kms:eu-west-1:111122223333:key/primary");
+
   /** Same data key and context, another key slot: its blobs carry a different slot section. */
-  static final EnvelopeEncryptor REPLICA = encryptor(CONTEXT, "arn:aws:kms:us-east-1:111122223333:key/replica");
+  static final EnvelopeEncryptor REPLICA =
+      encryptor(CONTEXT, "arn:aws:kms:us-east-1:111122223333:key/replica");
+
   static final EnvelopeDecryptor DECRYPTOR = EnvelopeDecryptor.create(DataKeyResolver.of(KEY));
 
   private Envelopes() {}
@@ -32,7 +40,8 @@ final class Envelopes {
   static EnvelopeEncryptor encryptor(EncryptionContext context, String keyArn) {
     return EnvelopeEncryptor.builder()
         .dataKey(KEY)
-        .keySlot(KeySlot.of("test", keyArn, keyArn.getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+        .keySlot(
+            KeySlot.of("test", keyArn, keyArn.getBytes(java.nio.charset.StandardCharsets.UTF_8)))
         .encryptionContext(context)
         .segmentSize(SEGMENT)
         .build();

@@ -15,7 +15,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** The AWS-semantics layer: key ids, key states, aliases, rotation, ciphertext blobs, consistency. */
+/**
+ * The AWS-semantics layer: key ids, key states, aliases, rotation, ciphertext blobs, consistency.
+ */
 class FakeKmsApiTest {
   @RegisterExtension final FakeKmsExtension fake = FakeKmsExtension.create();
 
@@ -53,7 +55,8 @@ class FakeKmsApiTest {
 
     assertThat(m.arn()).isEqualTo("arn:aws:kms:eu-west-1:444455556666:key/" + m.keyId());
     assertThat(m.awsAccountId()).isEqualTo("444455556666");
-    assertKmsError(() -> kms.api().describeKey("arn:aws:kms:us-east-1:444455556666:key/" + m.keyId()),
+    assertKmsError(
+        () -> kms.api().describeKey("arn:aws:kms:us-east-1:444455556666:key/" + m.keyId()),
         FakeKmsException.NOT_FOUND);
   }
 
@@ -62,8 +65,13 @@ class FakeKmsApiTest {
     FakeKmsApi.KeyMetadata m = api().createKey();
     api().createAlias("alias/app/snapshots", m.keyId());
 
-    for (String id : new String[] {
-        m.keyId(), m.arn(), "alias/app/snapshots", "arn:aws:kms:us-east-1:111122223333:alias/app/snapshots"}) {
+    for (String id :
+        new String[] {
+          m.keyId(),
+          m.arn(),
+          "alias/app/snapshots",
+          "arn:aws:kms:us-east-1:111122223333:alias/app/snapshots"
+        }) {
       assertThat(api().describeKey(id).arn()).as(id).isEqualTo(m.arn());
     }
   }
@@ -72,9 +80,13 @@ class FakeKmsApiTest {
   void badKeyIdsFailLikeAws() {
     String keyId = api().createKey().keyId();
 
-    assertKmsError(() -> api().describeKey("arn:aws:kms:us-east-1:key/" + keyId), FakeKmsException.INVALID_ARN);
+    assertKmsError(
+        () -> api().describeKey("arn:aws:kms:us-east-1:key/" + keyId),
+        FakeKmsException.INVALID_ARN);
     assertKmsError(() -> api().describeKey("not-a-key"), FakeKmsException.NOT_FOUND);
-    assertKmsError(() -> api().describeKey("00000000-0000-0000-0000-000000000000"), FakeKmsException.NOT_FOUND);
+    assertKmsError(
+        () -> api().describeKey("00000000-0000-0000-0000-000000000000"),
+        FakeKmsException.NOT_FOUND);
     assertKmsError(() -> api().describeKey("alias/none"), FakeKmsException.NOT_FOUND);
     assertKmsError(() -> api().describeKey(""), FakeKmsException.VALIDATION);
     assertKmsError(() -> api().describeKey(null), FakeKmsException.VALIDATION);
@@ -189,9 +201,12 @@ class FakeKmsApiTest {
     FakeKmsApi.CiphertextResult fresh = api().generateDataKey("alias/app", CTX, 32);
     assertThat(fresh.keyId()).isEqualTo(k2.arn());
     assertThat(api().decrypt(oldBlob, CTX, null).keyId()).isEqualTo(k1.arn());
-    assertThat(api().decrypt(fresh.ciphertextBlob(), CTX, "alias/app").plaintext()).isEqualTo(fresh.plaintext());
+    assertThat(api().decrypt(fresh.ciphertextBlob(), CTX, "alias/app").plaintext())
+        .isEqualTo(fresh.plaintext());
     assertThat(api().listAliases(k2.arn()))
-        .containsExactly(new FakeKmsApi.AliasEntry("alias/app", "arn:aws:kms:us-east-1:111122223333:alias/app", k2.keyId()));
+        .containsExactly(
+            new FakeKmsApi.AliasEntry(
+                "alias/app", "arn:aws:kms:us-east-1:111122223333:alias/app", k2.keyId()));
     assertThat(api().listAliases(k1.keyId())).isEmpty();
 
     api().deleteAlias("alias/app");
@@ -208,9 +223,12 @@ class FakeKmsApiTest {
 
     assertKmsError(() -> api().createAlias("alias/taken", arn), FakeKmsException.ALREADY_EXISTS);
     assertKmsError(() -> api().createAlias("app", arn), FakeKmsException.INVALID_ALIAS_NAME);
-    assertKmsError(() -> api().createAlias("alias/aws/s3", arn), FakeKmsException.INVALID_ALIAS_NAME);
-    assertKmsError(() -> api().createAlias("alias/has space", arn), FakeKmsException.INVALID_ALIAS_NAME);
-    assertKmsError(() -> api().createAlias("alias/other", "alias/taken"), FakeKmsException.NOT_FOUND);
+    assertKmsError(
+        () -> api().createAlias("alias/aws/s3", arn), FakeKmsException.INVALID_ALIAS_NAME);
+    assertKmsError(
+        () -> api().createAlias("alias/has space", arn), FakeKmsException.INVALID_ALIAS_NAME);
+    assertKmsError(
+        () -> api().createAlias("alias/other", "alias/taken"), FakeKmsException.NOT_FOUND);
     assertKmsError(() -> api().updateAlias("alias/missing", arn), FakeKmsException.NOT_FOUND);
     api().scheduleKeyDeletion(arn, 7);
     assertKmsError(() -> api().createAlias("alias/late", arn), FakeKmsException.INVALID_STATE);
@@ -234,8 +252,9 @@ class FakeKmsApiTest {
     FakeKmsApi.CiphertextResult fresh = api().generateDataKey(arn, CTX, 32);
     assertThat(fresh.keyMaterialId()).isEqualTo(after);
     assertThat(api().decrypt(fresh.ciphertextBlob(), CTX, arn).keyMaterialId()).isEqualTo(after);
-    assertThat(api().listKeyRotations(arn)).containsExactly(
-        new FakeKmsApi.RotationEntry(arn, after, fake.clock().instant(), "ON_DEMAND", true));
+    assertThat(api().listKeyRotations(arn))
+        .containsExactly(
+            new FakeKmsApi.RotationEntry(arn, after, fake.clock().instant(), "ON_DEMAND", true));
   }
 
   @Test
@@ -250,7 +269,10 @@ class FakeKmsApiTest {
     }
 
     assertKmsError(() -> api().rotateKeyOnDemand(arn), FakeKmsException.LIMIT_EXCEEDED);
-    assertThat(api().listKeyRotations(arn)).hasSize(25).filteredOn(FakeKmsApi.RotationEntry::current).hasSize(1);
+    assertThat(api().listKeyRotations(arn))
+        .hasSize(25)
+        .filteredOn(FakeKmsApi.RotationEntry::current)
+        .hasSize(1);
   }
 
   @Test
@@ -268,10 +290,12 @@ class FakeKmsApiTest {
     String before = api().describeKey(arn).currentKeyMaterialId();
     fake.clock().advance(Duration.ofDays(90));
     assertThat(api().describeKey(arn).currentKeyMaterialId()).isNotEqualTo(before);
-    assertThat(api().listKeyRotations(arn)).singleElement()
+    assertThat(api().listKeyRotations(arn))
+        .singleElement()
         .satisfies(r -> assertThat(r.rotationType()).isEqualTo("AUTOMATIC"))
         .satisfies(r -> assertThat(r.rotationDate()).isEqualTo(start.plus(Duration.ofDays(90))));
-    assertThat(api().getKeyRotationStatus(arn).nextRotationDate()).isEqualTo(start.plus(Duration.ofDays(180)));
+    assertThat(api().getKeyRotationStatus(arn).nextRotationDate())
+        .isEqualTo(start.plus(Duration.ofDays(180)));
 
     api().scheduleKeyDeletion(arn, 7);
     assertThat(api().getKeyRotationStatus(arn).keyRotationEnabled()).isFalse();
@@ -294,9 +318,12 @@ class FakeKmsApiTest {
     reordered.put("tenant", "t1");
 
     assertThat(api().decrypt(blob, new TreeMap<>(reordered), arn).plaintext()).hasSize(32);
-    assertKmsError(() -> api().decrypt(blob, Map.of("tenant", "t2", "repository", "snapshots"), arn),
+    assertKmsError(
+        () -> api().decrypt(blob, Map.of("tenant", "t2", "repository", "snapshots"), arn),
         FakeKmsException.INVALID_CIPHERTEXT);
-    assertKmsError(() -> api().decrypt(blob, Map.of("tenant", "t1"), arn), FakeKmsException.INVALID_CIPHERTEXT);
+    assertKmsError(
+        () -> api().decrypt(blob, Map.of("tenant", "t1"), arn),
+        FakeKmsException.INVALID_CIPHERTEXT);
     assertKmsError(() -> api().decrypt(blob, Map.of(), arn), FakeKmsException.INVALID_CIPHERTEXT);
   }
 
@@ -307,7 +334,8 @@ class FakeKmsApiTest {
     byte[] blob = blob(owner);
 
     assertKmsError(() -> api().decrypt(blob, CTX, other), FakeKmsException.INCORRECT_KEY);
-    assertKmsError(() -> api().reEncrypt(blob, CTX, other, other, CTX), FakeKmsException.INCORRECT_KEY);
+    assertKmsError(
+        () -> api().reEncrypt(blob, CTX, other, other, CTX), FakeKmsException.INCORRECT_KEY);
     assertThat(api().decrypt(blob, CTX, owner).keyId()).isEqualTo(owner);
   }
 
@@ -321,9 +349,11 @@ class FakeKmsApiTest {
       tampered[i] ^= 0x01;
       assertKmsError(() -> api().decrypt(tampered, CTX, null), FakeKmsException.INVALID_CIPHERTEXT);
     }
-    assertKmsError(() -> api().decrypt(java.util.Arrays.copyOf(blob, blob.length - 1), CTX, null),
+    assertKmsError(
+        () -> api().decrypt(java.util.Arrays.copyOf(blob, blob.length - 1), CTX, null),
         FakeKmsException.INVALID_CIPHERTEXT);
-    assertKmsError(() -> api().decrypt(java.util.Arrays.copyOf(blob, blob.length + 1), CTX, null),
+    assertKmsError(
+        () -> api().decrypt(java.util.Arrays.copyOf(blob, blob.length + 1), CTX, null),
         FakeKmsException.INVALID_CIPHERTEXT);
     assertKmsError(() -> api().decrypt(new byte[0], CTX, null), FakeKmsException.VALIDATION);
     assertKmsError(() -> api().decrypt(new byte[6145], CTX, null), FakeKmsException.VALIDATION);
@@ -338,7 +368,8 @@ class FakeKmsApiTest {
     api().denyAccess("alias/denied", true);
 
     assertKmsError(() -> api().describeKey(arn), FakeKmsException.ACCESS_DENIED);
-    assertKmsError(() -> api().generateDataKey("alias/denied", CTX, 32), FakeKmsException.ACCESS_DENIED);
+    assertKmsError(
+        () -> api().generateDataKey("alias/denied", CTX, 32), FakeKmsException.ACCESS_DENIED);
     assertKmsError(() -> api().decrypt(blob, CTX, null), FakeKmsException.ACCESS_DENIED);
     assertKmsError(() -> api().disableKey(arn), FakeKmsException.ACCESS_DENIED);
     assertThat(FakeKmsException.httpStatus(FakeKmsException.ACCESS_DENIED)).isEqualTo(400);
@@ -395,10 +426,12 @@ class FakeKmsApiTest {
     FakeKmsApi.CiphertextResult encrypted = api().encrypt(arn, new byte[] {7, 8, 9}, CTX);
 
     assertThat(withPlaintext.plaintext()).hasSize(64);
-    assertThat(api().decrypt(withPlaintext.ciphertextBlob(), CTX, null).plaintext()).isEqualTo(withPlaintext.plaintext());
+    assertThat(api().decrypt(withPlaintext.ciphertextBlob(), CTX, null).plaintext())
+        .isEqualTo(withPlaintext.plaintext());
     assertThat(without.plaintext()).isNull();
     assertThat(api().decrypt(without.ciphertextBlob(), CTX, null).plaintext()).hasSize(32);
-    assertThat(api().decrypt(encrypted.ciphertextBlob(), CTX, null).plaintext()).containsExactly(7, 8, 9);
+    assertThat(api().decrypt(encrypted.ciphertextBlob(), CTX, null).plaintext())
+        .containsExactly(7, 8, 9);
     assertThat(withPlaintext.toString()).contains("<redacted>").contains(arn);
     assertKmsError(() -> api().generateDataKey(arn, CTX, 0), FakeKmsException.VALIDATION);
     assertKmsError(() -> api().generateDataKey(arn, CTX, 1025), FakeKmsException.VALIDATION);
@@ -413,14 +446,18 @@ class FakeKmsApiTest {
     FakeKmsApi.CiphertextResult original = api().generateDataKey(source, CTX, 32);
     Map<String, String> newContext = Map.of("tenant", "t2");
 
-    FakeKmsApi.ReEncryptResult r = api().reEncrypt(original.ciphertextBlob(), CTX, source, destination, newContext);
+    FakeKmsApi.ReEncryptResult r =
+        api().reEncrypt(original.ciphertextBlob(), CTX, source, destination, newContext);
 
     assertThat(r.sourceKeyId()).isEqualTo(source);
     assertThat(r.keyId()).isEqualTo(destination);
-    assertThat(r.destinationKeyMaterialId()).isEqualTo(api().describeKey(destination).currentKeyMaterialId());
-    assertThat(api().decrypt(r.ciphertextBlob(), newContext, destination).plaintext()).isEqualTo(original.plaintext());
+    assertThat(r.destinationKeyMaterialId())
+        .isEqualTo(api().describeKey(destination).currentKeyMaterialId());
+    assertThat(api().decrypt(r.ciphertextBlob(), newContext, destination).plaintext())
+        .isEqualTo(original.plaintext());
     api().disableKey(destination);
-    assertKmsError(() -> api().reEncrypt(original.ciphertextBlob(), CTX, null, destination, CTX),
+    assertKmsError(
+        () -> api().reEncrypt(original.ciphertextBlob(), CTX, null, destination, CTX),
         FakeKmsException.DISABLED);
   }
 

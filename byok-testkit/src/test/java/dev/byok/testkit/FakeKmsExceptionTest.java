@@ -15,7 +15,9 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** Error codes, HTTP statuses and operation names agree with the AWS KMS model in shared/reference. */
+/**
+ * Error codes, HTTP statuses and operation names agree with the AWS KMS model in shared/reference.
+ */
 class FakeKmsExceptionTest {
   /** AWS-wide errors that the KMS service model does not list; AWS answers each with 400. */
   private static final Set<String> COMMON_ERRORS =
@@ -27,10 +29,16 @@ class FakeKmsExceptionTest {
 
   @BeforeAll
   static void readReference() throws IOException {
-    Path file = Path.of(System.getProperty("byok.shared.dir", "../../shared"), "reference", "kms-wire-shapes.json");
+    Path file =
+        Path.of(
+            System.getProperty("byok.shared.dir", "../../shared"),
+            "reference",
+            "kms-wire-shapes.json");
     String json = Files.readString(file);
-    Matcher errors = Pattern.compile(
-        "\"(\\w+)\":\\s*\\{\\s*\"fault\":\\s*\"(\\w+)\",\\s*\"httpStatus\":\\s*(\\d+)").matcher(json);
+    Matcher errors =
+        Pattern.compile(
+                "\"(\\w+)\":\\s*\\{\\s*\"fault\":\\s*\"(\\w+)\",\\s*\"httpStatus\":\\s*(\\d+)")
+            .matcher(json);
     while (errors.find()) {
       REFERENCE_FAULT.put(errors.group(1), errors.group(2));
       REFERENCE_STATUS.put(errors.group(1), Integer.parseInt(errors.group(3)));

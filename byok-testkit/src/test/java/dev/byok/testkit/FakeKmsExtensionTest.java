@@ -15,7 +15,8 @@ import org.junit.platform.launcher.listeners.TestExecutionSummary;
 class FakeKmsExtensionTest {
   @RegisterExtension final FakeKmsExtension fake = FakeKmsExtension.create();
 
-  // Both tests create the same alias and advance the clock: each would fail if state leaked across tests.
+  // Both tests create the same alias and advance the clock: each would fail if state leaked across
+  // tests.
   @Test
   void eachTestGetsAFreshFakeAndClock() {
     assertFresh();
@@ -54,7 +55,8 @@ class FakeKmsExtensionTest {
 
     assertThat(summary.getTestsFailedCount()).isEqualTo(1);
     Throwable failure = summary.getFailures().get(0).getException();
-    assertThat(failure).isInstanceOf(AssertionError.class)
+    assertThat(failure)
+        .isInstanceOf(AssertionError.class)
         .hasMessageContaining("Decrypt: DisabledException");
   }
 
@@ -75,7 +77,8 @@ class FakeKmsExtensionTest {
   void theLeakCheckItselfThrowsAnAssertionError() {
     fake.api().failNext("Encrypt", FakeKmsException.INTERNAL);
 
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> FakeKmsExtension.verifyNoLeaks(fake.kms()))
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> FakeKmsExtension.verifyNoLeaks(fake.kms()))
         .isInstanceOf(AssertionError.class)
         .hasMessageContaining("Encrypt: KMSInternalException");
     fake.api().clearFaults();
@@ -83,8 +86,10 @@ class FakeKmsExtensionTest {
 
   private static TestExecutionSummary run(Class<?> testClass) {
     SummaryGeneratingListener listener = new SummaryGeneratingListener();
-    LauncherFactory.create().execute(
-        LauncherDiscoveryRequestBuilder.request().selectors(selectClass(testClass)).build(), listener);
+    LauncherFactory.create()
+        .execute(
+            LauncherDiscoveryRequestBuilder.request().selectors(selectClass(testClass)).build(),
+            listener);
     return listener.getSummary();
   }
 
@@ -116,12 +121,14 @@ class FakeKmsExtensionTest {
 
   static class ConfiguredCase {
     @RegisterExtension
-    final FakeKmsExtension fake = FakeKmsExtension.configured(b -> b.providerId("local").region("eu-west-1"));
+    final FakeKmsExtension fake =
+        FakeKmsExtension.configured(b -> b.providerId("local").region("eu-west-1"));
 
     @Test
     void usesTheConfiguration() {
       assertThat(fake.kms().providerId()).isEqualTo("local");
-      assertThat(fake.api().createKey().arn()).startsWith("arn:aws:kms:eu-west-1:111122223333:key/");
+      assertThat(fake.api().createKey().arn())
+          .startsWith("arn:aws:kms:eu-west-1:111122223333:key/");
     }
   }
 

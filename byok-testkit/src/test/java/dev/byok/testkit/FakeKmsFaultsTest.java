@@ -23,7 +23,8 @@ class FakeKmsFaultsTest {
     api.failNext("Decrypt", FakeKmsException.DISABLED);
     api.failNext("Decrypt", FakeKmsException.THROTTLING);
 
-    assertThat(api.unconsumedFaults()).containsExactly("Decrypt: DisabledException", "Decrypt: ThrottlingException");
+    assertThat(api.unconsumedFaults())
+        .containsExactly("Decrypt: DisabledException", "Decrypt: ThrottlingException");
     api.generateDataKey(arn, CTX, 32);
     assertKmsError(() -> api.decrypt(blob, CTX, arn), FakeKmsException.DISABLED);
     assertKmsError(() -> api.decrypt(blob, CTX, arn), FakeKmsException.THROTTLING);
@@ -34,9 +35,11 @@ class FakeKmsFaultsTest {
 
   @Test
   void scriptingRejectsUnknownOperationsAndCodes() {
-    assertThatIllegalArgumentException().isThrownBy(() -> fake.api().failNext("Decrypts", "DisabledException"))
+    assertThatIllegalArgumentException()
+        .isThrownBy(() -> fake.api().failNext("Decrypts", "DisabledException"))
         .withMessageContaining("Decrypts");
-    assertThatIllegalArgumentException().isThrownBy(() -> fake.api().failNext("Decrypt", "Disabled"))
+    assertThatIllegalArgumentException()
+        .isThrownBy(() -> fake.api().failNext("Decrypt", "Disabled"))
         .withMessageContaining("'Disabled'");
   }
 
@@ -67,7 +70,8 @@ class FakeKmsFaultsTest {
 
     api.endOutage();
     assertThat(api.describeKey(arn).enabled()).isTrue();
-    assertThatIllegalArgumentException().isThrownBy(() -> api.startOutage(FakeKmsException.NOT_FOUND));
+    assertThatIllegalArgumentException()
+        .isThrownBy(() -> api.startOutage(FakeKmsException.NOT_FOUND));
   }
 
   @Test
@@ -124,9 +128,11 @@ class FakeKmsFaultsTest {
   @Test
   void anInterruptedWaitIsADependencyTimeout() {
     FakeKmsApi api = fake.api();
-    api.injectLatency(Duration.ofSeconds(1), d -> {
-      throw new InterruptedException("test");
-    });
+    api.injectLatency(
+        Duration.ofSeconds(1),
+        d -> {
+          throw new InterruptedException("test");
+        });
     try {
       assertKmsError(api::createKey, FakeKmsException.DEPENDENCY_TIMEOUT);
       assertThat(Thread.currentThread().isInterrupted()).isTrue();
@@ -145,12 +151,13 @@ class FakeKmsFaultsTest {
     api.disableKey(arn);
     assertKmsError(() -> api.decrypt(blob, CTX, null), FakeKmsException.DISABLED);
 
-    assertThat(api.callLog()).containsExactly(
-        new FakeKmsApi.Call("CreateKey", null, "OK"),
-        new FakeKmsApi.Call("GenerateDataKeyWithoutPlaintext", arn, "OK"),
-        new FakeKmsApi.Call("Decrypt", arn, "OK"),
-        new FakeKmsApi.Call("DisableKey", arn, "OK"),
-        new FakeKmsApi.Call("Decrypt", null, "DisabledException"));
+    assertThat(api.callLog())
+        .containsExactly(
+            new FakeKmsApi.Call("CreateKey", null, "OK"),
+            new FakeKmsApi.Call("GenerateDataKeyWithoutPlaintext", arn, "OK"),
+            new FakeKmsApi.Call("Decrypt", arn, "OK"),
+            new FakeKmsApi.Call("DisableKey", arn, "OK"),
+            new FakeKmsApi.Call("Decrypt", null, "DisabledException"));
     assertThat(api.calls("Decrypt")).isEqualTo(2);
     assertThat(api.calls("Decrypt", FakeKmsApi.OK)).isEqualTo(1);
     assertThat(api.calls("Encrypt")).isZero();

@@ -36,7 +36,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /** {@link FakeKms} as a byok {@link KeyProvider}: behaviour and the error translation table. */
 class FakeKmsTest {
-  private static final EncryptionContext CTX = EncryptionContext.of("tenant", "t1", "repository", "snapshots");
+  private static final EncryptionContext CTX =
+      EncryptionContext.of("tenant", "t1", "repository", "snapshots");
 
   @RegisterExtension final FakeKmsExtension fake = FakeKmsExtension.create();
 
@@ -51,7 +52,8 @@ class FakeKmsTest {
   @Test
   void providerIdDefaultsToFakeKmsAndIsConfigurable() {
     assertThat(kms().providerId()).isEqualTo("fake-kms");
-    assertThat(FakeKms.builder().providerId("local-kms").build().providerId()).isEqualTo("local-kms");
+    assertThat(FakeKms.builder().providerId("local-kms").build().providerId())
+        .isEqualTo("local-kms");
     assertThatIllegalArgumentException().isThrownBy(() -> FakeKms.builder().providerId("Fake KMS"));
     assertThatIllegalArgumentException().isThrownBy(() -> FakeKms.builder().region("Mars"));
     assertThatIllegalArgumentException().isThrownBy(() -> FakeKms.builder().accountId("123"));
@@ -67,8 +69,10 @@ class FakeKmsTest {
 
     assertThat(dek.keyArn()).isEqualTo(arn);
     assertThat(dek.keyMaterialId()).isEqualTo(fake.api().describeKey(arn).currentKeyMaterialId());
-    assertThat(kms().decrypt(arn, dek.wrapped().ciphertext(), CTX)).isEqualTo(dek.copyPlaintextKey());
-    assertThat(fake.api().callLog()).extracting(FakeKmsApi.Call::operation)
+    assertThat(kms().decrypt(arn, dek.wrapped().ciphertext(), CTX))
+        .isEqualTo(dek.copyPlaintextKey());
+    assertThat(fake.api().callLog())
+        .extracting(FakeKmsApi.Call::operation)
         .containsSubsequence("GenerateDataKey", "Decrypt");
   }
 
@@ -105,8 +109,10 @@ class FakeKmsTest {
     WrappedKey moved = kms().reEncrypt(source, dek.wrapped().ciphertext(), destination, CTX);
 
     assertThat(moved.keyArn()).isEqualTo(destination);
-    assertThat(kms().decrypt(destination, moved.ciphertext(), CTX)).isEqualTo(dek.copyPlaintextKey());
-    assertThatThrownBy(() -> kms().reEncrypt(destination, dek.wrapped().ciphertext(), destination, CTX))
+    assertThat(kms().decrypt(destination, moved.ciphertext(), CTX))
+        .isEqualTo(dek.copyPlaintextKey());
+    assertThatThrownBy(
+            () -> kms().reEncrypt(destination, dek.wrapped().ciphertext(), destination, CTX))
         .isInstanceOf(ByokConfigurationException.class);
   }
 
@@ -154,12 +160,16 @@ class FakeKmsTest {
     assertThat(after.keyArn()).isEqualTo(before.keyArn());
     assertThat(after.keyMaterialId()).isNotEqualTo(before.keyMaterialId());
     assertThat(kms().describeKey(arn).currentKeyMaterialId()).isEqualTo(after.keyMaterialId());
-    assertThat(kms().decrypt(arn, before.wrapped().ciphertext(), CTX)).isEqualTo(before.copyPlaintextKey());
+    assertThat(kms().decrypt(arn, before.wrapped().ciphertext(), CTX))
+        .isEqualTo(before.copyPlaintextKey());
   }
 
   // ------------------------------------------------------------------ the translation table
 
-  /** The expected translation of each AWS error code, written out independently of the code under test. */
+  /**
+   * The expected translation of each AWS error code, written out independently of the code under
+   * test.
+   */
   private static final Map<String, Consumer<Throwable>> EXPECTED =
       Map.ofEntries(
           Map.entry("ThrottlingException", transient_(true)),
@@ -210,8 +220,14 @@ class FakeKmsTest {
   static Stream<Arguments> everyCodeOnEveryProviderCall() {
     List<Arguments> out = new ArrayList<>();
     for (String code : FakeKmsException.errorCodes()) {
-      for (String operation : List.of("GenerateDataKey", "Encrypt", "Decrypt", "ReEncrypt", "DescribeKey",
-          "GetKeyRotationStatus")) {
+      for (String operation :
+          List.of(
+              "GenerateDataKey",
+              "Encrypt",
+              "Decrypt",
+              "ReEncrypt",
+              "DescribeKey",
+              "GetKeyRotationStatus")) {
         out.add(Arguments.of(code, operation));
       }
     }
@@ -223,13 +239,14 @@ class FakeKmsTest {
   void everyErrorCodeIsTranslatedThroughTheTable(String code, String operation) {
     String arn = newKey();
     GeneratedDataKey dek = kms().generateDataKey(arn, CTX);
-    Map<String, ThrowingCallable> calls = Map.of(
-        "GenerateDataKey", () -> kms().generateDataKey(arn, CTX),
-        "Encrypt", () -> kms().encrypt(arn, dek.copyPlaintextKey(), CTX),
-        "Decrypt", () -> kms().decrypt(arn, dek.wrapped().ciphertext(), CTX),
-        "ReEncrypt", () -> kms().reEncrypt(arn, dek.wrapped().ciphertext(), arn, CTX),
-        "DescribeKey", () -> kms().describeKey(arn),
-        "GetKeyRotationStatus", () -> kms().rotationStatus(arn));
+    Map<String, ThrowingCallable> calls =
+        Map.of(
+            "GenerateDataKey", () -> kms().generateDataKey(arn, CTX),
+            "Encrypt", () -> kms().encrypt(arn, dek.copyPlaintextKey(), CTX),
+            "Decrypt", () -> kms().decrypt(arn, dek.wrapped().ciphertext(), CTX),
+            "ReEncrypt", () -> kms().reEncrypt(arn, dek.wrapped().ciphertext(), arn, CTX),
+            "DescribeKey", () -> kms().describeKey(arn),
+            "GetKeyRotationStatus", () -> kms().rotationStatus(arn));
     fake.api().failNext(operation, code);
 
     assertThat(EXPECTED).as("expected translation for %s", code).containsKey(code);
@@ -246,19 +263,24 @@ class FakeKmsTest {
     byte[] wrapped = dek.wrapped().ciphertext();
 
     fake.api().disableKey(arn);
-    assertUnusable(() -> kms().decrypt(arn, wrapped, CTX), KeyUnusableException.Reason.DISABLED, arn);
+    assertUnusable(
+        () -> kms().decrypt(arn, wrapped, CTX), KeyUnusableException.Reason.DISABLED, arn);
     fake.api().forceKeyState(arn, KeyState.PENDING_IMPORT);
-    assertUnusable(() -> kms().decrypt(arn, wrapped, CTX), KeyUnusableException.Reason.PENDING_IMPORT, arn);
+    assertUnusable(
+        () -> kms().decrypt(arn, wrapped, CTX), KeyUnusableException.Reason.PENDING_IMPORT, arn);
     fake.api().forceKeyState(arn, KeyState.UNAVAILABLE);
-    assertUnusable(() -> kms().generateDataKey(arn, CTX), KeyUnusableException.Reason.UNAVAILABLE, arn);
+    assertUnusable(
+        () -> kms().generateDataKey(arn, CTX), KeyUnusableException.Reason.UNAVAILABLE, arn);
     fake.api().forceKeyState(arn, KeyState.ENABLED);
     fake.api().denyAccess(arn, true);
     assertUnusable(() -> kms().describeKey(arn), KeyUnusableException.Reason.ACCESS_DENIED, arn);
     fake.api().denyAccess(arn, false);
     fake.api().scheduleKeyDeletion(arn, 7);
-    assertUnusable(() -> kms().decrypt(arn, wrapped, CTX), KeyUnusableException.Reason.PENDING_DELETION, arn);
+    assertUnusable(
+        () -> kms().decrypt(arn, wrapped, CTX), KeyUnusableException.Reason.PENDING_DELETION, arn);
     fake.clock().advance(Duration.ofDays(7));
-    assertUnusable(() -> kms().decrypt(arn, wrapped, CTX), KeyUnusableException.Reason.NOT_FOUND, arn);
+    assertUnusable(
+        () -> kms().decrypt(arn, wrapped, CTX), KeyUnusableException.Reason.NOT_FOUND, arn);
     assertUnusable(() -> kms().describeKey(arn), KeyUnusableException.Reason.NOT_FOUND, arn);
   }
 
@@ -279,7 +301,10 @@ class FakeKmsTest {
     byte[] tampered = dek.wrapped().ciphertext();
     tampered[tampered.length - 1] ^= 1;
 
-    assertThatThrownBy(() -> kms().decrypt(arn, dek.wrapped().ciphertext(), EncryptionContext.of("tenant", "t2")))
+    assertThatThrownBy(
+            () ->
+                kms()
+                    .decrypt(arn, dek.wrapped().ciphertext(), EncryptionContext.of("tenant", "t2")))
         .satisfies(FakeKmsTest::rejected);
     assertThatThrownBy(() -> kms().decrypt(arn, tampered, CTX)).satisfies(FakeKmsTest::rejected);
     assertThatThrownBy(() -> kms().decrypt(other, dek.wrapped().ciphertext(), CTX))
@@ -302,7 +327,8 @@ class FakeKmsTest {
     assertThat(kms().describeKey(arn).state()).isEqualTo(KeyState.ENABLED);
   }
 
-  private static void assertUnusable(ThrowingCallable call, KeyUnusableException.Reason reason, String arn) {
+  private static void assertUnusable(
+      ThrowingCallable call, KeyUnusableException.Reason reason, String arn) {
     assertThatThrownBy(call)
         .satisfies(unusable(reason)::accept)
         .satisfies(e -> assertThat(((KeyUnusableException) e).keyId()).isEqualTo(arn));
@@ -322,18 +348,21 @@ class FakeKmsTest {
       List<Future<Integer>> results = new ArrayList<>();
       for (int t = 0; t < threads; t++) {
         EncryptionContext ctx = EncryptionContext.of("thread", Integer.toString(t));
-        results.add(pool.submit(() -> {
-          start.await();
-          int ok = 0;
-          for (int r = 0; r < rounds; r++) {
-            GeneratedDataKey dek = kms().generateDataKey("alias/shared", ctx);
-            byte[] unwrapped = kms().decrypt(dek.keyArn(), dek.wrapped().ciphertext(), ctx);
-            if (dek.keyArn().equals(arn) && Arrays.equals(unwrapped, dek.copyPlaintextKey())) {
-              ok++;
-            }
-          }
-          return ok;
-        }));
+        results.add(
+            pool.submit(
+                () -> {
+                  start.await();
+                  int ok = 0;
+                  for (int r = 0; r < rounds; r++) {
+                    GeneratedDataKey dek = kms().generateDataKey("alias/shared", ctx);
+                    byte[] unwrapped = kms().decrypt(dek.keyArn(), dek.wrapped().ciphertext(), ctx);
+                    if (dek.keyArn().equals(arn)
+                        && Arrays.equals(unwrapped, dek.copyPlaintextKey())) {
+                      ok++;
+                    }
+                  }
+                  return ok;
+                }));
       }
       start.countDown();
       for (Future<Integer> f : results) {

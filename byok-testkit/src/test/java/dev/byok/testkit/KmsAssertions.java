@@ -15,8 +15,10 @@ final class KmsAssertions {
   static void assertKmsError(ThrowingCallable call, String errorCode) {
     assertThatThrownBy(call)
         .isInstanceOf(FakeKmsException.class)
-        .satisfies(e -> org.assertj.core.api.Assertions.assertThat(((FakeKmsException) e).errorCode())
-            .as("AWS error code of %s", e.getMessage())
-            .isEqualTo(errorCode));
+        .satisfies(
+            e ->
+                org.assertj.core.api.Assertions.assertThat(((FakeKmsException) e).errorCode())
+                    .as("AWS error code of %s", e.getMessage())
+                    .isEqualTo(errorCode));
   }
 }

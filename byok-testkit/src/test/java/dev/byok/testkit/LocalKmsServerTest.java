@@ -10,9 +10,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
+import java.net.HttpURLConnection;
 import java.net.InetAddress;
 import java.net.URI;
-import java.net.HttpURLConnection;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -58,8 +58,10 @@ class LocalKmsServerTest {
       c.setRequestProperty("X-Amz-Target", target);
     }
     if (signed) {
-      c.setRequestProperty("Authorization", "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20300101/us-east-1/kms/"
-          + "aws4_request, SignedHeaders=host, Signature=0000");
+      c.setRequestProperty(
+          "Authorization",
+          "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20300101/us-east-1/kms/"
+              + "aws4_request, SignedHeaders=host, Signature=0000");
     }
     byte[] body = json.getBytes(StandardCharsets.UTF_8);
     c.setFixedLengthStreamingMode(body.length); // streaming: no silent retry of a dropped POST
@@ -69,7 +71,9 @@ class LocalKmsServerTest {
     int status = c.getResponseCode();
     try (InputStream in = status < 400 ? c.getInputStream() : c.getErrorStream()) {
       String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-      return new Answer(status, JsonParser.parseString(text).getAsJsonObject(),
+      return new Answer(
+          status,
+          JsonParser.parseString(text).getAsJsonObject(),
           Objects.requireNonNullElse(c.getContentType(), ""));
     } finally {
       c.disconnect();
@@ -93,17 +97,29 @@ class LocalKmsServerTest {
     String arn = meta.get("Arn").getAsString();
 
     byte[] secret = "sixteen byte key".getBytes(StandardCharsets.UTF_8);
-    Answer enc = call("Encrypt", "{\"KeyId\":\"" + arn + "\",\"Plaintext\":\"" + b64(secret)
-        + "\",\"EncryptionContext\":{\"tenant\":\"t1\"}}");
+    Answer enc =
+        call(
+            "Encrypt",
+            "{\"KeyId\":\""
+                + arn
+                + "\",\"Plaintext\":\""
+                + b64(secret)
+                + "\",\"EncryptionContext\":{\"tenant\":\"t1\"}}");
     assertThat(enc.status()).isEqualTo(200);
     assertThat(enc.body().get("KeyId").getAsString()).isEqualTo(arn);
     String blob = enc.body().get("CiphertextBlob").getAsString();
 
-    Answer dec = call("Decrypt", "{\"CiphertextBlob\":\"" + blob + "\",\"EncryptionContext\":{\"tenant\":\"t1\"}}");
-    assertThat(Base64.getDecoder().decode(dec.body().get("Plaintext").getAsString())).isEqualTo(secret);
-    assertThat(dec.body().get("KeyMaterialId").getAsString()).isEqualTo(meta.get("CurrentKeyMaterialId").getAsString());
+    Answer dec =
+        call(
+            "Decrypt",
+            "{\"CiphertextBlob\":\"" + blob + "\",\"EncryptionContext\":{\"tenant\":\"t1\"}}");
+    assertThat(Base64.getDecoder().decode(dec.body().get("Plaintext").getAsString()))
+        .isEqualTo(secret);
+    assertThat(dec.body().get("KeyMaterialId").getAsString())
+        .isEqualTo(meta.get("CurrentKeyMaterialId").getAsString());
 
-    Answer scheduled = call("ScheduleKeyDeletion", "{\"KeyId\":\"" + arn + "\",\"PendingWindowInDays\":7}");
+    Answer scheduled =
+        call("ScheduleKeyDeletion", "{\"KeyId\":\"" + arn + "\",\"PendingWindowInDays\":7}");
     assertThat(scheduled.body().get("DeletionDate").getAsBigDecimal().longValueExact())
         .isEqualTo(clock.instant().plus(Duration.ofDays(7)).getEpochSecond());
     assertThat(scheduled.body().get("KeyState").getAsString()).isEqualTo("PendingDeletion");
@@ -114,24 +130,49 @@ class LocalKmsServerTest {
   void rejectsRequestsTheWayKmsDoes() throws Exception {
     String arn = kms.api().createKey().arn();
     assertError(call("DescribeKey", "{}"), 400, "ValidationException", "keyId");
-    assertError(call("GenerateDataKey", "{\"KeyId\":\"" + arn + "\"}"), 400, "ValidationException",
+    assertError(
+        call("GenerateDataKey", "{\"KeyId\":\"" + arn + "\"}"),
+        400,
+        "ValidationException",
         "number of bytes or key spec");
-    assertError(call("GenerateDataKey", "{\"KeyId\":\"" + arn + "\",\"NumberOfBytes\":2000}"), 400,
-        "ValidationException", "less than or equal to 1024");
-    assertError(call("ScheduleKeyDeletion", "{\"KeyId\":\"" + arn + "\",\"PendingWindowInDays\":3}"), 400,
-        "ValidationException", "7..30");
+    assertError(
+        call("GenerateDataKey", "{\"KeyId\":\"" + arn + "\",\"NumberOfBytes\":2000}"),
+        400,
+        "ValidationException",
+        "less than or equal to 1024");
+    assertError(
+        call("ScheduleKeyDeletion", "{\"KeyId\":\"" + arn + "\",\"PendingWindowInDays\":3}"),
+        400,
+        "ValidationException",
+        "7..30");
     assertError(call("DescribeKey", "{\"KeyId\":42}"), 400, "SerializationException", "KeyId");
     assertError(call("DescribeKey", "{not json"), 400, "SerializationException", "JSON");
-    assertError(call("Decrypt", "{\"CiphertextBlob\":\"%%%\"}"), 400, "SerializationException", "base64");
+    assertError(
+        call("Decrypt", "{\"CiphertextBlob\":\"%%%\"}"), 400, "SerializationException", "base64");
     assertError(call("ListAliases", "{\"Marker\":\"m\"}"), 400, "InvalidMarkerException", "marker");
-    assertError(call("GenerateDataKey", "{\"KeyId\":\"" + arn + "\",\"KeySpec\":\"AES_256\",\"DryRun\":true}"),
-        400, "UnsupportedOperationException", "DryRun");
+    assertError(
+        call(
+            "GenerateDataKey",
+            "{\"KeyId\":\"" + arn + "\",\"KeySpec\":\"AES_256\",\"DryRun\":true}"),
+        400,
+        "UnsupportedOperationException",
+        "DryRun");
     assertError(call("Sign", "{}"), 400, "UnknownOperationException", "TrentService.Sign");
-    assertError(post(server.endpoint(), null, "{}", true), 400, "UnknownOperationException", "X-Amz-Target");
-    assertError(post(server.endpoint(), "TrentService.DescribeKey", "{\"KeyId\":\"" + arn + "\"}", false), 400,
-        "MissingAuthenticationTokenException", "Missing Authentication Token");
-    assertError(call("DescribeKey", "{\"KeyId\":\"alias/none\"}"), 404, "NotFoundException", "alias/none");
-    assertThat(kms.api().calls("DescribeKey")).as("only the last request reached the fake").isEqualTo(1);
+    assertError(
+        post(server.endpoint(), null, "{}", true),
+        400,
+        "UnknownOperationException",
+        "X-Amz-Target");
+    assertError(
+        post(server.endpoint(), "TrentService.DescribeKey", "{\"KeyId\":\"" + arn + "\"}", false),
+        400,
+        "MissingAuthenticationTokenException",
+        "Missing Authentication Token");
+    assertError(
+        call("DescribeKey", "{\"KeyId\":\"alias/none\"}"), 404, "NotFoundException", "alias/none");
+    assertThat(kms.api().calls("DescribeKey"))
+        .as("only the last request reached the fake")
+        .isEqualTo(1);
   }
 
   @Test
@@ -139,11 +180,18 @@ class LocalKmsServerTest {
     String arn = kms.api().createKey().arn();
     for (String code : FakeKmsException.errorCodes()) {
       kms.api().failNext("DescribeKey", code);
-      assertError(call("DescribeKey", "{\"KeyId\":\"" + arn + "\"}"), FakeKmsException.httpStatus(code), code,
+      assertError(
+          call("DescribeKey", "{\"KeyId\":\"" + arn + "\"}"),
+          FakeKmsException.httpStatus(code),
+          code,
           "scripted failure");
     }
     kms.api().startOutage("KeyUnavailableException");
-    assertError(call("DescribeKey", "{\"KeyId\":\"" + arn + "\"}"), 500, "KeyUnavailableException", "outage");
+    assertError(
+        call("DescribeKey", "{\"KeyId\":\"" + arn + "\"}"),
+        500,
+        "KeyUnavailableException",
+        "outage");
   }
 
   @Test
@@ -155,27 +203,42 @@ class LocalKmsServerTest {
     assertError(call("DescribeKey", describe), 503, "ServiceUnavailableException", "503");
     assertThat(call("DescribeKey", describe).status()).isEqualTo(200);
 
-    server.failNextRequest("ExpiredTokenException", 400, "The security token included in the request is expired");
+    server.failNextRequest(
+        "ExpiredTokenException", 400, "The security token included in the request is expired");
     assertError(call("DescribeKey", describe), 400, "ExpiredTokenException", "expired");
 
     server.dropConnections(1);
     assertThatThrownBy(() -> call("DescribeKey", describe)).isInstanceOf(IOException.class);
 
     server.rewriteNextResponse("DescribeKey", json -> json.replace("\"Enabled\"", "\"Disabled\""));
-    assertThat(call("DescribeKey", describe).body().getAsJsonObject("KeyMetadata").get("KeyState").getAsString())
+    assertThat(
+            call("DescribeKey", describe)
+                .body()
+                .getAsJsonObject("KeyMetadata")
+                .get("KeyState")
+                .getAsString())
         .isEqualTo("Disabled");
 
     List<Duration> slept = new ArrayList<>();
     try (LocalKmsServer slow = LocalKmsServer.builder().kms(kms).sleeper(slept::add).start()) {
       slow.slowResponses(Duration.ofSeconds(3));
-      assertThat(post(slow.endpoint(), "TrentService.DescribeKey", describe, true).status()).isEqualTo(200);
+      assertThat(post(slow.endpoint(), "TrentService.DescribeKey", describe, true).status())
+          .isEqualTo(200);
     }
     assertThat(slept).containsExactly(Duration.ofSeconds(3));
 
-    assertThat(server.requests()).extracting(LocalKmsServer.WireCall::outcome).containsExactly(
-        "ServiceUnavailableException", "ServiceUnavailableException", FakeKmsApi.OK, "ExpiredTokenException",
-        LocalKmsServer.DROPPED, FakeKmsApi.OK);
-    assertThat(kms.api().calls("DescribeKey")).as("faulted requests never reached the fake").isEqualTo(3);
+    assertThat(server.requests())
+        .extracting(LocalKmsServer.WireCall::outcome)
+        .containsExactly(
+            "ServiceUnavailableException",
+            "ServiceUnavailableException",
+            FakeKmsApi.OK,
+            "ExpiredTokenException",
+            LocalKmsServer.DROPPED,
+            FakeKmsApi.OK);
+    assertThat(kms.api().calls("DescribeKey"))
+        .as("faulted requests never reached the fake")
+        .isEqualTo(3);
   }
 
   @Test
@@ -186,11 +249,14 @@ class LocalKmsServerTest {
       InetAddress a = InetAddress.getByName(address);
       assertThatThrownBy(() -> LocalKmsServer.builder().bindAddress(a))
           .isInstanceOf(IllegalArgumentException.class)
-          .hasMessageContaining("loopback addresses only").hasMessageContaining(a.getHostAddress());
+          .hasMessageContaining("loopback addresses only")
+          .hasMessageContaining(a.getHostAddress());
     }
     assertThatThrownBy(() -> LocalKmsServer.builder().port(65536)).hasMessageContaining("65536");
-    assertThatThrownBy(() -> LocalKmsServer.fromArgs(new String[] {"--public"})).hasMessageContaining("--public");
-    assertThatThrownBy(() -> LocalKmsServer.fromArgs(new String[] {"eighty"})).hasMessageContaining("eighty");
+    assertThatThrownBy(() -> LocalKmsServer.fromArgs(new String[] {"--public"}))
+        .hasMessageContaining("--public");
+    assertThatThrownBy(() -> LocalKmsServer.fromArgs(new String[] {"eighty"}))
+        .hasMessageContaining("eighty");
   }
 
   @Test
@@ -204,21 +270,34 @@ class LocalKmsServerTest {
       first.api().rotateKeyOnDemand(arn);
       first.api().disableKey(arn);
       first.api().enableKey(arn);
-      blob = b64(first.api().encrypt("alias/kept", new byte[] {7}, java.util.Map.of()).ciphertextBlob());
+      blob =
+          b64(
+              first
+                  .api()
+                  .encrypt("alias/kept", new byte[] {7}, java.util.Map.of())
+                  .ciphertextBlob());
     }
     assertThat(Files.readString(state)).contains("TEST key material in clear").contains(arn);
-    if (Files.getFileAttributeView(state, java.nio.file.attribute.PosixFileAttributeView.class) != null) {
-      assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(state))).isEqualTo("rw-------");
+    if (Files.getFileAttributeView(state, java.nio.file.attribute.PosixFileAttributeView.class)
+        != null) {
+      assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(state)))
+          .isEqualTo("rw-------");
     }
     try (LocalKmsServer second = LocalKmsServer.builder().stateFile(state).start()) {
       assertThat(second.api().describeKey("alias/kept").arn()).isEqualTo(arn);
       assertThat(second.api().listKeyRotations(arn)).hasSize(1);
-      Answer dec = post(second.endpoint(), "TrentService.Decrypt", "{\"CiphertextBlob\":\"" + blob + "\"}", true);
+      Answer dec =
+          post(
+              second.endpoint(),
+              "TrentService.Decrypt",
+              "{\"CiphertextBlob\":\"" + blob + "\"}",
+              true);
       assertThat(dec.body().get("Plaintext").getAsString()).isEqualTo(b64(new byte[] {7}));
     }
     Files.writeString(state, "{\"version\":99}");
     assertThatThrownBy(() -> LocalKmsServer.builder().stateFile(state).start())
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("version");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("version");
   }
 
   @Test
@@ -235,9 +314,11 @@ class LocalKmsServerTest {
     }
     Process again = standalone(state);
     try {
-      Answer described = post(endpointOf(again), "TrentService.DescribeKey", "{\"KeyId\":\"" + arn + "\"}", true);
+      Answer described =
+          post(endpointOf(again), "TrentService.DescribeKey", "{\"KeyId\":\"" + arn + "\"}", true);
       assertThat(described.status()).isEqualTo(200);
-      assertThat(described.body().getAsJsonObject("KeyMetadata").get("Arn").getAsString()).isEqualTo(arn);
+      assertThat(described.body().getAsJsonObject("KeyMetadata").get("Arn").getAsString())
+          .isEqualTo(arn);
     } finally {
       stop(again);
     }
@@ -245,16 +326,24 @@ class LocalKmsServerTest {
 
   private static Process standalone(Path state) throws IOException {
     Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-    return new ProcessBuilder(java.toString(), "-cp", System.getProperty("java.class.path"),
-        LocalKmsServer.class.getName(), "0", state.toString())
+    return new ProcessBuilder(
+            java.toString(),
+            "-cp",
+            System.getProperty("java.class.path"),
+            LocalKmsServer.class.getName(),
+            "0",
+            state.toString())
         .redirectError(ProcessBuilder.Redirect.DISCARD)
         .start();
   }
 
   private static URI endpointOf(Process p) throws IOException {
-    BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+    BufferedReader out =
+        new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
     String line = out.readLine();
-    assertThat(line).startsWith("LocalKmsServer listening on http://127.0.0.1:").contains("not verified");
+    assertThat(line)
+        .startsWith("LocalKmsServer listening on http://127.0.0.1:")
+        .contains("not verified");
     return URI.create(line.split(" ")[3]);
   }
 

@@ -18,7 +18,8 @@ class ManualClockTest {
     assertThat(clock.instant()).isEqualTo(ManualClock.DEFAULT_START).isEqualTo(clock.instant());
     assertThat(clock.getZone()).isEqualTo(ZoneOffset.UTC);
 
-    assertThat(clock.advance(Duration.ofSeconds(90))).isEqualTo(ManualClock.DEFAULT_START.plusSeconds(90));
+    assertThat(clock.advance(Duration.ofSeconds(90)))
+        .isEqualTo(ManualClock.DEFAULT_START.plusSeconds(90));
     assertThat(clock.millis()).isEqualTo(ManualClock.DEFAULT_START.plusSeconds(90).toEpochMilli());
 
     clock.set(Instant.EPOCH);
@@ -43,11 +44,13 @@ class ManualClockTest {
     ManualClock clock = new ManualClock(Instant.EPOCH);
     List<Thread> threads = new ArrayList<>();
     for (int i = 0; i < 8; i++) {
-      Thread t = new Thread(() -> {
-        for (int j = 0; j < 1000; j++) {
-          clock.advance(Duration.ofMillis(1));
-        }
-      });
+      Thread t =
+          new Thread(
+              () -> {
+                for (int j = 0; j < 1000; j++) {
+                  clock.advance(Duration.ofMillis(1));
+                }
+              });
       threads.add(t);
       t.start();
     }

@@ -16,12 +16,17 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** The whole suite against byok-core's stream, channel and file decryption: every report is clean. */
+/**
+ * The whole suite against byok-core's stream, channel and file decryption: every report is clean.
+ */
 class TamperSuiteCoreTest {
   enum Route {
-    STREAM, CHANNEL, FILE;
+    STREAM,
+    CHANNEL,
+    FILE;
 
-    TamperSuite.Decryptor of(EnvelopeDecryptor d, @Nullable EncryptionContext required, Path tempDir) {
+    TamperSuite.Decryptor of(
+        EnvelopeDecryptor d, @Nullable EncryptionContext required, Path tempDir) {
       switch (this) {
         case STREAM:
           return TamperSuite.streaming(d, required);
@@ -47,7 +52,8 @@ class TamperSuiteCoreTest {
     byte[] envelope = Envelopes.encrypt(Envelopes.ENCRYPTOR, plaintext);
     byte[] other = Envelopes.encrypt(Envelopes.REPLICA, Envelopes.plaintext(size, size + 1L));
 
-    TamperReport report = TamperSuite.run(envelope, plaintext, other, route.of(DECRYPTOR, null, tmp));
+    TamperReport report =
+        TamperSuite.run(envelope, plaintext, other, route.of(DECRYPTOR, null, tmp));
 
     report.assertClean();
     // at least one flip per header byte ran, plus the segment variants
@@ -60,10 +66,13 @@ class TamperSuiteCoreTest {
     byte[] plaintext = Envelopes.plaintext(size, size);
     byte[] envelope = Envelopes.encrypt(Envelopes.ENCRYPTOR, plaintext);
 
-    TamperReport report = TamperSuite.wrongKey(envelope, plaintext, r -> route.of(EnvelopeDecryptor.create(r), null, tmp))
-        .and(TamperSuite.wrongContext(envelope, plaintext, c -> route.of(DECRYPTOR, c, tmp)));
+    TamperReport report =
+        TamperSuite.wrongKey(
+                envelope, plaintext, r -> route.of(EnvelopeDecryptor.create(r), null, tmp))
+            .and(TamperSuite.wrongContext(envelope, plaintext, c -> route.of(DECRYPTOR, c, tmp)));
 
     report.assertClean();
-    assertThat(report.variantsRun()).isEqualTo(5); // wrong key, control, extra entry, empty, changed value
+    assertThat(report.variantsRun())
+        .isEqualTo(5); // wrong key, control, extra entry, empty, changed value
   }
 }

@@ -19,9 +19,11 @@ import org.junit.jupiter.api.Test;
 
 /** The variant list covers what the issue asks for, at the offsets the format spec gives. */
 class TamperingVariantsTest {
-  private static final byte[] PLAINTEXT = Envelopes.plaintext(FIRST_PLAIN + 2 * PLAIN + 100, 11); // 4 segments
+  private static final byte[] PLAINTEXT =
+      Envelopes.plaintext(FIRST_PLAIN + 2 * PLAIN + 100, 11); // 4 segments
   private static final byte[] ENVELOPE = Envelopes.encrypt(Envelopes.ENCRYPTOR, PLAINTEXT);
-  private static final byte[] OTHER = Envelopes.encrypt(Envelopes.REPLICA, Envelopes.plaintext(PLAINTEXT.length, 12));
+  private static final byte[] OTHER =
+      Envelopes.encrypt(Envelopes.REPLICA, Envelopes.plaintext(PLAINTEXT.length, 12));
   private static final int P = EnvelopeHeader.parse(ENVELOPE).payloadOffset();
 
   private static Map<String, Tampering> byName(List<Tampering> variants) {
@@ -43,19 +45,24 @@ class TamperingVariantsTest {
   @Test
   void everyHeaderByteIsFlippedOnce() {
     int headerLength = P + 40;
-    List<Tampering> flips = TamperSuite.variants(ENVELOPE).stream()
-        .filter(t -> t.name().startsWith("flip") && !t.name().matches(".*\\(segment \\d.*"))
-        .collect(Collectors.toList());
+    List<Tampering> flips =
+        TamperSuite.variants(ENVELOPE).stream()
+            .filter(t -> t.name().startsWith("flip") && !t.name().matches(".*\\(segment \\d.*"))
+            .collect(Collectors.toList());
 
     assertThat(flips).hasSize(headerLength);
     for (int i = 0; i < headerLength; i++) {
       byte[] t = flips.get(i).envelope();
       assertThat((t[i] ^ ENVELOPE[i]) & 0xff).as("byte %d", i).isEqualTo(1 << (i % 8));
     }
-    assertThat(flips).filteredOn(t -> t.name().endsWith("(key slots)"))
+    assertThat(flips)
+        .filteredOn(t -> t.name().endsWith("(key slots)"))
         .isNotEmpty()
-        .allMatch(t -> t.expected() == Expected.REJECTED_OR_ORIGINAL && t.maxReleasedBeforeFailure() == 0);
-    assertThat(flips).filteredOn(t -> !t.name().endsWith("(key slots)"))
+        .allMatch(
+            t ->
+                t.expected() == Expected.REJECTED_OR_ORIGINAL && t.maxReleasedBeforeFailure() == 0);
+    assertThat(flips)
+        .filteredOn(t -> !t.name().endsWith("(key slots)"))
         .allMatch(t -> t.expected() == Expected.REJECTED && t.maxReleasedBeforeFailure() == 0);
   }
 
@@ -70,13 +77,19 @@ class TamperingVariantsTest {
       assertThat(at.envelope()).isEqualTo(Arrays.copyOf(ENVELOPE, boundary));
       // segment k-1 now ends the input, so it is the first one that changed
       assertThat(at.maxReleasedBeforeFailure()).isEqualTo(plaintextOffset(k - 1));
-      assertThat(v.get("truncate at " + (boundary - 1) + ", segment " + k + " boundary -1")
-          .maxReleasedBeforeFailure()).isEqualTo(plaintextOffset(k - 1));
-      assertThat(v.get("truncate at " + (boundary + 1) + ", segment " + k + " boundary +1")
-          .maxReleasedBeforeFailure()).isEqualTo(plaintextOffset(k));
+      assertThat(
+              v.get("truncate at " + (boundary - 1) + ", segment " + k + " boundary -1")
+                  .maxReleasedBeforeFailure())
+          .isEqualTo(plaintextOffset(k - 1));
+      assertThat(
+              v.get("truncate at " + (boundary + 1) + ", segment " + k + " boundary +1")
+                  .maxReleasedBeforeFailure())
+          .isEqualTo(plaintextOffset(k));
     }
-    assertThat(v.get("truncate at " + (P + 40) + ", the end of the header (no segment)")
-        .maxReleasedBeforeFailure()).isZero();
+    assertThat(
+            v.get("truncate at " + (P + 40) + ", the end of the header (no segment)")
+                .maxReleasedBeforeFailure())
+        .isZero();
   }
 
   @Test
@@ -84,25 +97,45 @@ class TamperingVariantsTest {
     Map<String, Tampering> v = byName(TamperSuite.variants(ENVELOPE, OTHER));
     int lastByteOfSegment2 = P + 3 * SEGMENT - 1;
 
-    assertThat(v.get("flip bit " + lastByteOfSegment2 % 8 + " of byte " + lastByteOfSegment2 + " (segment 2 tag)")
-        .maxReleasedBeforeFailure()).isEqualTo(plaintextOffset(2));
+    assertThat(
+            v.get(
+                    "flip bit "
+                        + lastByteOfSegment2 % 8
+                        + " of byte "
+                        + lastByteOfSegment2
+                        + " (segment 2 tag)")
+                .maxReleasedBeforeFailure())
+        .isEqualTo(plaintextOffset(2));
     assertThat(v.get("drop segment 0").maxReleasedBeforeFailure()).isZero();
     assertThat(v.get("drop segment 3").maxReleasedBeforeFailure()).isEqualTo(plaintextOffset(2));
-    assertThat(v.get("duplicate segment 1").maxReleasedBeforeFailure()).isEqualTo(plaintextOffset(2));
-    assertThat(v.get("swap segments 1 and 2").maxReleasedBeforeFailure()).isEqualTo(plaintextOffset(1));
-    assertThat(v.get("segment 2 from the other blob").maxReleasedBeforeFailure()).isEqualTo(plaintextOffset(2));
+    assertThat(v.get("duplicate segment 1").maxReleasedBeforeFailure())
+        .isEqualTo(plaintextOffset(2));
+    assertThat(v.get("swap segments 1 and 2").maxReleasedBeforeFailure())
+        .isEqualTo(plaintextOffset(1));
+    assertThat(v.get("segment 2 from the other blob").maxReleasedBeforeFailure())
+        .isEqualTo(plaintextOffset(2));
     assertThat(v.get("append 1 byte").maxReleasedBeforeFailure()).isEqualTo(plaintextOffset(3));
-    assertThat(v.get("append a fake segment of 4096 bytes").envelope()).hasSize(ENVELOPE.length + SEGMENT);
-    assertThat(v.get("payload header (salt, nonce prefix) from the other blob").maxReleasedBeforeFailure()).isZero();
+    assertThat(v.get("append a fake segment of 4096 bytes").envelope())
+        .hasSize(ENVELOPE.length + SEGMENT);
+    assertThat(
+            v.get("payload header (salt, nonce prefix) from the other blob")
+                .maxReleasedBeforeFailure())
+        .isZero();
   }
 
   @Test
   void theOtherBlobsSlotsMustDecryptWhenTheImmutableHeaderIsShared() {
-    Tampering shared = byName(TamperSuite.variants(ENVELOPE, OTHER)).get("key slot section from the other blob");
-    byte[] otherContext = Envelopes.encrypt(
-        Envelopes.encryptor(EncryptionContext.of("tenant", "t2"), "arn:aws:kms:eu-west-1:111122223333:key/primary"),
-        PLAINTEXT);
-    Tampering foreign = byName(TamperSuite.variants(ENVELOPE, otherContext)).get("key slot section from the other blob");
+    Tampering shared =
+        byName(TamperSuite.variants(ENVELOPE, OTHER)).get("key slot section from the other blob");
+    byte[] otherContext =
+        Envelopes.encrypt(
+            Envelopes.encryptor(
+                EncryptionContext.of("tenant", "t2"),
+                "arn:aws:kms:eu-west-1:111122223333:key/primary"),
+            PLAINTEXT);
+    Tampering foreign =
+        byName(TamperSuite.variants(ENVELOPE, otherContext))
+            .get("key slot section from the other blob");
 
     assertThat(shared.expected()).isEqualTo(Expected.ORIGINAL);
     assertThat(shared.envelope()).isNotEqualTo(ENVELOPE); // the replica's slot really differs
@@ -110,16 +143,25 @@ class TamperingVariantsTest {
         .isEqualTo(EnvelopeHeader.parse(OTHER).keySlots());
     assertThat(foreign.expected()).isEqualTo(Expected.REJECTED_OR_ORIGINAL);
     // byok-core decrypts both: the resolver hands out the right key, and the commitment holds
-    TamperSuite.run(List.of(shared, foreign), PLAINTEXT, TamperSuite.streaming(Envelopes.DECRYPTOR),
-        InvalidCiphertextException.class).assertClean();
+    TamperSuite.run(
+            List.of(shared, foreign),
+            PLAINTEXT,
+            TamperSuite.streaming(Envelopes.DECRYPTOR),
+            InvalidCiphertextException.class)
+        .assertClean();
   }
 
   @Test
   void aSingleSegmentEnvelopeHasNoSegmentOperationsThatNeedTwo() {
     byte[] one = Envelopes.encrypt(Envelopes.ENCRYPTOR, Envelopes.plaintext(FIRST_PLAIN, 3));
-    List<String> names = TamperSuite.variants(one).stream().map(Tampering::name).collect(Collectors.toList());
+    List<String> names =
+        TamperSuite.variants(one).stream().map(Tampering::name).collect(Collectors.toList());
 
-    assertThat(names).contains("duplicate segment 0", "append 1 byte", "truncate at " + (one.length - 1) + ", the end -1")
+    assertThat(names)
+        .contains(
+            "duplicate segment 0",
+            "append 1 byte",
+            "truncate at " + (one.length - 1) + ", the end -1")
         .noneMatch(n -> n.startsWith("drop") || n.startsWith("swap") || n.contains("segment 1"));
   }
 

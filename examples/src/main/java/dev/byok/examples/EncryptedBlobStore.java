@@ -16,13 +16,13 @@ import software.amazon.awssdk.services.s3.model.GetObjectRequest;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 
 /**
- * Encrypted blobs in an S3 bucket, the way a snapshot-repository plugin stores them: uploads
- * stream through the pull-based encrypting {@link InputStream} with the exact ciphertext length
- * as {@code Content-Length}; plaintext ranges are served by a ranged GET of exactly the
- * ciphertext bytes the {@link RangePlan} names, never the whole object.
+ * Encrypted blobs in an S3 bucket, the way a snapshot-repository plugin stores them: uploads stream
+ * through the pull-based encrypting {@link InputStream} with the exact ciphertext length as {@code
+ * Content-Length}; plaintext ranges are served by a ranged GET of exactly the ciphertext bytes the
+ * {@link RangePlan} names, never the whole object.
  *
- * <p>Thread-safe if the {@link S3Client} is (the AWS SDK's are). The client is the caller's and
- * is not closed here.
+ * <p>Thread-safe if the {@link S3Client} is (the AWS SDK's are). The client is the caller's and is
+ * not closed here.
  */
 public final class EncryptedBlobStore {
   /** Bytes fetched to read a header; larger than any header with a handful of key slots. */

@@ -61,8 +61,12 @@ public final class HostLockExample {
       lock.readLock().lock();
       try {
         if (locked) {
-          throw new IllegalStateException("repository " + name + " is locked: the customer's key is unusable ("
-              + lockReason + ")");
+          throw new IllegalStateException(
+              "repository "
+                  + name
+                  + " is locked: the customer's key is unusable ("
+                  + lockReason
+                  + ")");
         }
         return operation.get();
       } finally {
@@ -85,7 +89,9 @@ public final class HostLockExample {
     final List<String> pages = new ArrayList<>();
 
     public void register(KeyRef key, Repository repository) {
-      byKey.computeIfAbsent(key, k -> new java.util.concurrent.CopyOnWriteArrayList<>()).add(repository);
+      byKey
+          .computeIfAbsent(key, k -> new java.util.concurrent.CopyOnWriteArrayList<>())
+          .add(repository);
     }
 
     @Override
@@ -100,8 +106,12 @@ public final class HostLockExample {
           break;
         case DELETION_SCHEDULED:
           synchronized (pages) {
-            pages.add("key " + event.key() + " will be deleted on " + event.deletionDate()
-                + ": the customer can still cancel; after that the data is gone");
+            pages.add(
+                "key "
+                    + event.key()
+                    + " will be deleted on "
+                    + event.deletionDate()
+                    + ": the customer can still cancel; after that the data is gone");
           }
           break;
         default:
@@ -119,8 +129,12 @@ public final class HostLockExample {
     RepositoryLocks locks = new RepositoryLocks();
     locks.register(key, repository);
     try (Byok byok = Byok.builder().provider(kms).encryptUnder(key).build();
-        KeyStateMonitor monitor = KeyStateMonitor.builder().provider(kms).dataKeyManager(byok.keys())
-            .gracePeriod(Duration.ZERO).build()) {
+        KeyStateMonitor monitor =
+            KeyStateMonitor.builder()
+                .provider(kms)
+                .dataKeyManager(byok.keys())
+                .gracePeriod(Duration.ZERO)
+                .build()) {
       monitor.watch(key).addListener(locks);
       monitor.probeNow(key);
       kms.api().disableKey(arn);

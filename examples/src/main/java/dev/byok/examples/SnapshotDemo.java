@@ -22,10 +22,10 @@ import java.util.List;
 import java.util.Random;
 
 /**
- * The main job, end to end on the embedded local KMS (the testkit's {@link FakeKms}; no AWS account):
- * encrypt a directory of files like a snapshot repository would, inspect one blob, decrypt and
- * verify all, read a plaintext range, show that a tampered blob is refused, then revoke the
- * customer's key and watch reads stop, and restore it.
+ * The main job, end to end on the embedded local KMS (the testkit's {@link FakeKms}; no AWS
+ * account): encrypt a directory of files like a snapshot repository would, inspect one blob,
+ * decrypt and verify all, read a plaintext range, show that a tampered blob is refused, then revoke
+ * the customer's key and watch reads stop, and restore it.
  *
  * <p>Run: {@code mvn -B -ntp -q -DskipTests -pl examples -am package exec:java} (optionally {@code
  * -Dexec.args=/some/dir}).
@@ -55,7 +55,8 @@ public final class SnapshotDemo {
     step("created the customer's key " + keyArn + " behind alias/snapshots (local KMS)");
 
     EncryptionContext ctx = EncryptionContext.of("repository", "nightly", "tenant", "acme");
-    try (Byok byok = Byok.builder().provider(kms).encryptUnder("fake-kms://alias/snapshots").build()) {
+    try (Byok byok =
+        Byok.builder().provider(kms).encryptUnder("fake-kms://alias/snapshots").build()) {
       Path plain = Files.createDirectories(dir.resolve("plain"));
       Path repo = Files.createDirectories(dir.resolve("repository"));
       List<Path> blobs = new ArrayList<>();
@@ -68,8 +69,14 @@ public final class SnapshotDemo {
         byok.encryptFile(src, blob, ctx);
         blobs.add(blob);
       }
-      step("encrypted " + blobs.size() + " files into " + repo + " with "
-          + byok.keys().stats().kmsCalls("generateDataKey") + " GenerateDataKey call(s)");
+      step(
+          "encrypted "
+              + blobs.size()
+              + " files into "
+              + repo
+              + " with "
+              + byok.keys().stats().kmsCalls("generateDataKey")
+              + " GenerateDataKey call(s)");
 
       EnvelopeHeader header;
       try (InputStream in = Files.newInputStream(blobs.get(7))) {
@@ -86,22 +93,38 @@ public final class SnapshotDemo {
           throw new IllegalStateException("round trip failed for " + blobs.get(i));
         }
       }
-      step("decrypted and verified all " + blobs.size() + " blobs; KMS Decrypt calls: "
-          + byok.keys().stats().kmsCalls("decrypt") + " (cached data key)");
+      step(
+          "decrypted and verified all "
+              + blobs.size()
+              + " blobs; KMS Decrypt calls: "
+              + byok.keys().stats().kmsCalls("decrypt")
+              + " (cached data key)");
 
       byte[] whole = Files.readAllBytes(blobs.get(7));
       RangePlan plan = header.planRange(whole.length, 100_000, 1_000);
       byte[] range;
-      try (InputStream in = byok.decryptRange(header, plan,
-          new java.io.ByteArrayInputStream(whole, (int) plan.ciphertextOffset(), (int) plan.ciphertextLength()), ctx)) {
+      try (InputStream in =
+          byok.decryptRange(
+              header,
+              plan,
+              new java.io.ByteArrayInputStream(
+                  whole, (int) plan.ciphertextOffset(), (int) plan.ciphertextLength()),
+              ctx)) {
         range = in.readAllBytes();
       }
-      byte[] expected = Arrays.copyOfRange(Files.readAllBytes(plain.resolve("segment-7.dat")), 100_000, 101_000);
+      byte[] expected =
+          Arrays.copyOfRange(Files.readAllBytes(plain.resolve("segment-7.dat")), 100_000, 101_000);
       if (!Arrays.equals(range, expected)) {
         throw new IllegalStateException("range read failed");
       }
-      step("read plaintext bytes 100000..101000 by fetching only " + plan.httpRange()
-          + " (" + plan.ciphertextLength() + " of " + whole.length + " bytes)");
+      step(
+          "read plaintext bytes 100000..101000 by fetching only "
+              + plan.httpRange()
+              + " ("
+              + plan.ciphertextLength()
+              + " of "
+              + whole.length
+              + " bytes)");
 
       byte[] tampered = whole.clone();
       tampered[tampered.length - 100] ^= 1;
@@ -113,10 +136,16 @@ public final class SnapshotDemo {
         step("a blob with one flipped bit is refused: " + e.reason());
       }
 
-      KeyStateMonitor monitor = KeyStateMonitor.builder().provider(kms).dataKeyManager(byok.keys())
-          .gracePeriod(Duration.ZERO).build();
+      KeyStateMonitor monitor =
+          KeyStateMonitor.builder()
+              .provider(kms)
+              .dataKeyManager(byok.keys())
+              .gracePeriod(Duration.ZERO)
+              .build();
       KeyRef alias = KeyRef.parse("fake-kms://alias/snapshots");
-      monitor.watch(alias).addListener(e -> step("  monitor event: " + e.type() + " - " + e.reason()));
+      monitor
+          .watch(alias)
+          .addListener(e -> step("  monitor event: " + e.type() + " - " + e.reason()));
       monitor.probeNow(alias);
       step("monitor watches alias/snapshots: " + monitor.state(alias));
 

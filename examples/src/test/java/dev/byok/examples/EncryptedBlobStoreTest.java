@@ -55,13 +55,15 @@ import software.amazon.awssdk.services.s3.S3Client;
 
 /**
  * {@link EncryptedBlobStore} against a real S3 server (s3proxy, in-process, in-memory back end,
- * HTTPS with a throw-away self-signed certificate, AWS v4 authentication) through the real AWS SDK client. Every HTTP exchange is recorded on the
- * client side: method, {@code Range}, {@code Content-Length} sent, and body bytes received.
+ * HTTPS with a throw-away self-signed certificate, AWS v4 authentication) through the real AWS SDK
+ * client. Every HTTP exchange is recorded on the client side: method, {@code Range}, {@code
+ * Content-Length} sent, and body bytes received.
  */
 class EncryptedBlobStoreTest {
   private static final String BUCKET = "snapshots";
   private static final int SEGMENT = 4096;
-  private static final EncryptionContext CTX = EncryptionContext.of("repository", "nightly", "tenant", "acme");
+  private static final EncryptionContext CTX =
+      EncryptionContext.of("repository", "nightly", "tenant", "acme");
 
   private static final String ACCESS_KEY = "test-access-key";
   private static final String SECRET_KEY = "test-secret-key";
@@ -77,20 +79,29 @@ class EncryptedBlobStoreTest {
   @BeforeAll
   static void startServer(@TempDir Path dir) throws Exception {
     Path keyStore = selfSignedKeyStore(dir);
-    blobs = ContextBuilder.newBuilder("transient").credentials("unused", "unused").build(BlobStoreContext.class);
-    proxy = S3Proxy.builder()
-        .blobStore(blobs.getBlobStore())
-        .secureEndpoint(URI.create("https://127.0.0.1:0"))
-        .keyStore(keyStore.toString(), PASSWORD)
-        .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY)
-        .build();
+    blobs =
+        ContextBuilder.newBuilder("transient")
+            .credentials("unused", "unused")
+            .build(BlobStoreContext.class);
+    proxy =
+        S3Proxy.builder()
+            .blobStore(blobs.getBlobStore())
+            .secureEndpoint(URI.create("https://127.0.0.1:0"))
+            .keyStore(keyStore.toString(), PASSWORD)
+            .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY)
+            .build();
     proxy.start();
     s3 = newS3Client(keyStore);
     s3.createBucket(b -> b.bucket(BUCKET));
 
     FakeKms kms = FakeKms.create();
     kms.api().createAlias("alias/snapshots", kms.api().createKey("customer key").arn());
-    byok = Byok.builder().provider(kms).encryptUnder("fake-kms://alias/snapshots").segmentSize(SEGMENT).build();
+    byok =
+        Byok.builder()
+            .provider(kms)
+            .encryptUnder("fake-kms://alias/snapshots")
+            .segmentSize(SEGMENT)
+            .build();
     store = new EncryptedBlobStore(s3, BUCKET, byok);
   }
 
@@ -112,17 +123,34 @@ class EncryptedBlobStoreTest {
   }
 
   /**
-   * HTTPS as on real S3: over plain HTTP the SDK signs the payload, which means reading the
-   * upload twice (or chunk-signing it, which changes the wire Content-Length).
+   * HTTPS as on real S3: over plain HTTP the SDK signs the payload, which means reading the upload
+   * twice (or chunk-signing it, which changes the wire Content-Length).
    */
   private static Path selfSignedKeyStore(Path dir) throws IOException, InterruptedException {
     Path keyStore = dir.resolve("s3proxy.p12");
     Path keytool = Path.of(System.getProperty("java.home"), "bin", "keytool");
-    Process p = new ProcessBuilder(keytool.toString(), "-genkeypair", "-keystore", keyStore.toString(),
-            "-storetype", "PKCS12", "-storepass", PASSWORD, "-alias", "s3proxy", "-keyalg", "EC",
-            "-dname", "CN=127.0.0.1", "-ext", "san=ip:127.0.0.1", "-validity", "2")
-        .redirectErrorStream(true)
-        .start();
+    Process p =
+        new ProcessBuilder(
+                keytool.toString(),
+                "-genkeypair",
+                "-keystore",
+                keyStore.toString(),
+                "-storetype",
+                "PKCS12",
+                "-storepass",
+                PASSWORD,
+                "-alias",
+                "s3proxy",
+                "-keyalg",
+                "EC",
+                "-dname",
+                "CN=127.0.0.1",
+                "-ext",
+                "san=ip:127.0.0.1",
+                "-validity",
+                "2")
+            .redirectErrorStream(true)
+            .start();
     String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(p.waitFor()).as("keytool: %s", output).isZero();
     return keyStore;
@@ -132,7 +160,8 @@ class EncryptedBlobStoreTest {
     try (InputStream in = Files.newInputStream(keyStore)) {
       KeyStore ks = KeyStore.getInstance("PKCS12");
       ks.load(in, PASSWORD.toCharArray());
-      TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      TrustManagerFactory tmf =
+          TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
       tmf.init(ks);
       return tmf.getTrustManagers();
     } catch (IOException | GeneralSecurityException e) {
@@ -177,7 +206,9 @@ class EncryptedBlobStoreTest {
     byte[] raw = s3.getObjectAsBytes(b -> b.bucket(BUCKET).key(key)).asByteArray();
     assertThat(raw).hasSize((int) stored);
     if (size >= 16) {
-      assertThat(indexOf(raw, Arrays.copyOf(plain, 16))).as("plaintext prefix in the stored object").isEqualTo(-1);
+      assertThat(indexOf(raw, Arrays.copyOf(plain, 16)))
+          .as("plaintext prefix in the stored object")
+          .isEqualTo(-1);
     }
     try (InputStream in = store.get(key, CTX)) {
       assertThat(in.readAllBytes()).isEqualTo(plain);
@@ -238,7 +269,10 @@ class EncryptedBlobStoreTest {
     assertThat(ranged.received.get()).isEqualTo(plan.ciphertextLength());
     // whole segments covering the range, at most one more than the plaintext strictly needs
     long segments = (end - offset) / (SEGMENT - 16) + 2;
-    assertThat(plan.ciphertextLength()).isPositive().isLessThanOrEqualTo(segments * SEGMENT).isLessThan(stored / 50);
+    assertThat(plan.ciphertextLength())
+        .isPositive()
+        .isLessThanOrEqualTo(segments * SEGMENT)
+        .isLessThan(stored / 50);
   }
 
   @Test
@@ -251,13 +285,20 @@ class EncryptedBlobStoreTest {
     s3.putObject(b -> b.bucket(BUCKET).key("tampered"), RequestBody.fromBytes(raw));
 
     assertThatThrownBy(() -> readAll(store.get("tampered", CTX)))
-        .isInstanceOfSatisfying(InvalidCiphertextException.class,
-            e -> assertThat(e.reason()).isEqualTo(InvalidCiphertextException.Reason.AUTHENTICATION_FAILED));
+        .isInstanceOfSatisfying(
+            InvalidCiphertextException.class,
+            e ->
+                assertThat(e.reason())
+                    .isEqualTo(InvalidCiphertextException.Reason.AUTHENTICATION_FAILED));
     assertThatThrownBy(() -> readAll(store.getRange("tampered", size - 3, 3, CTX)))
-        .isInstanceOfSatisfying(InvalidCiphertextException.class,
-            e -> assertThat(e.reason()).isEqualTo(InvalidCiphertextException.Reason.AUTHENTICATION_FAILED));
+        .isInstanceOfSatisfying(
+            InvalidCiphertextException.class,
+            e ->
+                assertThat(e.reason())
+                    .isEqualTo(InvalidCiphertextException.Reason.AUTHENTICATION_FAILED));
     // untouched segments still read: a range read authenticates only what it fetched
-    assertThat(readAll(store.getRange("tampered", 0, 100, CTX))).isEqualTo(Arrays.copyOf(plain, 100));
+    assertThat(readAll(store.getRange("tampered", 0, 100, CTX)))
+        .isEqualTo(Arrays.copyOf(plain, 100));
   }
 
   @Test
@@ -266,11 +307,17 @@ class EncryptedBlobStoreTest {
     EncryptionContext other = EncryptionContext.of("repository", "nightly", "tenant", "globex");
 
     assertThatThrownBy(() -> readAll(store.get("ctx", other)))
-        .isInstanceOfSatisfying(InvalidCiphertextException.class,
-            e -> assertThat(e.reason()).isEqualTo(InvalidCiphertextException.Reason.CONTEXT_MISMATCH));
+        .isInstanceOfSatisfying(
+            InvalidCiphertextException.class,
+            e ->
+                assertThat(e.reason())
+                    .isEqualTo(InvalidCiphertextException.Reason.CONTEXT_MISMATCH));
     assertThatThrownBy(() -> readAll(store.getRange("ctx", 10, 10, other)))
-        .isInstanceOfSatisfying(InvalidCiphertextException.class,
-            e -> assertThat(e.reason()).isEqualTo(InvalidCiphertextException.Reason.CONTEXT_MISMATCH));
+        .isInstanceOfSatisfying(
+            InvalidCiphertextException.class,
+            e ->
+                assertThat(e.reason())
+                    .isEqualTo(InvalidCiphertextException.Reason.CONTEXT_MISMATCH));
   }
 
   private static byte[] readAll(InputStream in) throws IOException {
@@ -314,16 +361,19 @@ class EncryptedBlobStoreTest {
     Exchange(SdkHttpRequest request) {
       method = request.method().name();
       range = request.firstMatchingHeader("Range").orElse(null);
-      contentLength = request.firstMatchingHeader("Content-Length").map(Long::parseLong).orElse(-1L);
+      contentLength =
+          request.firstMatchingHeader("Content-Length").map(Long::parseLong).orElse(-1L);
     }
   }
 
   /** Records each exchange and counts the response body bytes the client actually read. */
   private static final class Recorder implements ExecutionInterceptor {
-    private static final ExecutionAttribute<Exchange> EXCHANGE = new ExecutionAttribute<>("byok.exchange");
+    private static final ExecutionAttribute<Exchange> EXCHANGE =
+        new ExecutionAttribute<>("byok.exchange");
 
     @Override
-    public void beforeTransmission(Context.BeforeTransmission context, ExecutionAttributes attributes) {
+    public void beforeTransmission(
+        Context.BeforeTransmission context, ExecutionAttributes attributes) {
       Exchange x = new Exchange(context.httpRequest());
       attributes.putAttribute(EXCHANGE, x);
       wire.add(x);
@@ -333,25 +383,29 @@ class EncryptedBlobStoreTest {
     public Optional<InputStream> modifyHttpResponseContent(
         Context.ModifyHttpResponse context, ExecutionAttributes attributes) {
       AtomicLong received = attributes.getAttribute(EXCHANGE).received;
-      return context.responseBody().map(body -> new FilterInputStream(body) {
-        @Override
-        public int read() throws IOException {
-          int b = super.read();
-          if (b >= 0) {
-            received.incrementAndGet();
-          }
-          return b;
-        }
+      return context
+          .responseBody()
+          .map(
+              body ->
+                  new FilterInputStream(body) {
+                    @Override
+                    public int read() throws IOException {
+                      int b = super.read();
+                      if (b >= 0) {
+                        received.incrementAndGet();
+                      }
+                      return b;
+                    }
 
-        @Override
-        public int read(byte[] buf, int off, int len) throws IOException {
-          int n = super.read(buf, off, len);
-          if (n > 0) {
-            received.addAndGet(n);
-          }
-          return n;
-        }
-      });
+                    @Override
+                    public int read(byte[] buf, int off, int len) throws IOException {
+                      int n = super.read(buf, off, len);
+                      if (n > 0) {
+                        received.addAndGet(n);
+                      }
+                      return n;
+                    }
+                  });
     }
   }
 }

@@ -13,7 +13,9 @@ import dev.byok.testkit.ManualClock;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
-/** The listener wiring of docs/key-lifecycle.md, driven by a manual clock with the default timings. */
+/**
+ * The listener wiring of docs/key-lifecycle.md, driven by a manual clock with the default timings.
+ */
 class HostLockExampleTest {
   @Test
   void theRepositoryLocksOnRevocationUnlocksOnRestoreAndPagesOnDeletion() {
@@ -25,8 +27,13 @@ class HostLockExampleTest {
     RepositoryLocks locks = new RepositoryLocks();
     locks.register(key, repository);
     try (Byok byok = Byok.builder().provider(kms).encryptUnder(key).clock(clock).build();
-        KeyStateMonitor monitor = KeyStateMonitor.builder().provider(kms).dataKeyManager(byok.keys())
-            .clock(clock).seed(1).build()) {
+        KeyStateMonitor monitor =
+            KeyStateMonitor.builder()
+                .provider(kms)
+                .dataKeyManager(byok.keys())
+                .clock(clock)
+                .seed(1)
+                .build()) {
       monitor.watch(key).addListener(locks);
       monitor.runDueProbes();
       assertThat(repository.withAccess(() -> "read")).isEqualTo("read");
@@ -39,7 +46,8 @@ class HostLockExampleTest {
       assertThat(repository.isLocked()).as("locked within the documented 6 min 01 s").isTrue();
       assertThat(repository.snapshotsPaused()).isTrue();
       assertThatThrownBy(() -> repository.withAccess(() -> "read"))
-          .isInstanceOf(IllegalStateException.class).hasMessageContaining("customer's key is unusable");
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("customer's key is unusable");
 
       kms.api().enableKey(arn);
       clock.advance(Duration.ofMinutes(6));

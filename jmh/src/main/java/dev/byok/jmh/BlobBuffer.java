@@ -12,7 +12,9 @@ final class BlobBuffer extends ByteArrayOutputStream {
     super(capacity);
   }
 
-  /** @return a stream over the bytes written since the last {@link #reset()}, sharing the array */
+  /**
+   * @return a stream over the bytes written since the last {@link #reset()}, sharing the array
+   */
   ByteArrayInputStream reader() {
     return new ByteArrayInputStream(buf, 0, count);
   }

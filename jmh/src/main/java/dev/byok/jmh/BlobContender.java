@@ -10,10 +10,16 @@ import java.io.OutputStream;
  * share its encryption client and cache: implementations must be thread-safe.
  */
 interface BlobContender {
-  /** The application reads plaintext in calls of this size (JDK 17's {@code transferTo} and {@code readAllBytes} chunk). */
+  /**
+   * The application reads plaintext in calls of this size (JDK 17's {@code transferTo} and {@code
+   * readAllBytes} chunk).
+   */
   int READ_CHUNK = 8192;
 
-  /** Encrypts {@code plaintext}, written in one call, to {@code sink} and closes the encrypting stream. */
+  /**
+   * Encrypts {@code plaintext}, written in one call, to {@code sink} and closes the encrypting
+   * stream.
+   */
   void encrypt(byte[] plaintext, OutputStream sink) throws IOException;
 
   /**

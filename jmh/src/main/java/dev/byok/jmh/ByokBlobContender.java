@@ -11,9 +11,9 @@ import java.io.OutputStream;
 import java.time.Duration;
 
 /**
- * byok's public entry point: {@link Byok#newEncryptingStream} and {@link
- * Byok#newDecryptingStream}, data keys from a {@link LocalAesKeyProvider} (the work of a raw AES
- * keyring), cached on both sides with the same bounds the ESDK's caching CMM gets.
+ * byok's public entry point: {@link Byok#newEncryptingStream} and {@link Byok#newDecryptingStream},
+ * data keys from a {@link LocalAesKeyProvider} (the work of a raw AES keyring), cached on both
+ * sides with the same bounds the ESDK's caching CMM gets.
  */
 final class ByokBlobContender implements BlobContender {
   /** Both caches: a data key lives this long and encrypts at most this many blobs. */
@@ -23,12 +23,13 @@ final class ByokBlobContender implements BlobContender {
   private static final EncryptionContext CONTEXT = EncryptionContext.of("repository", "bench");
 
   private final LocalAesKeyProvider provider = new LocalAesKeyProvider();
-  final Byok byok = Byok.builder()
-      .provider(provider)
-      .encryptUnder(KeyRef.of(LocalAesKeyProvider.ID, LocalAesKeyProvider.KEY_ARN))
-      .dataKeyPolicy(DataKeyPolicy.builder().maxAge(MAX_AGE).maxBlobs(MAX_BLOBS).build())
-      .decryptCache(1000, MAX_AGE)
-      .build();
+  final Byok byok =
+      Byok.builder()
+          .provider(provider)
+          .encryptUnder(KeyRef.of(LocalAesKeyProvider.ID, LocalAesKeyProvider.KEY_ARN))
+          .dataKeyPolicy(DataKeyPolicy.builder().maxAge(MAX_AGE).maxBlobs(MAX_BLOBS).build())
+          .decryptCache(1000, MAX_AGE)
+          .build();
 
   @Override
   public void encrypt(byte[] plaintext, OutputStream sink) throws IOException {
@@ -48,8 +49,13 @@ final class ByokBlobContender implements BlobContender {
   public void checkWarm() {
     KeyCacheStats stats = byok.keys().stats();
     if (provider.generated() != 1 || provider.unwrapped() != 1 || stats.hits() < 2) {
-      throw new IllegalStateException("byok cache is not warm: generated " + provider.generated()
-          + ", unwrapped " + provider.unwrapped() + ", " + stats);
+      throw new IllegalStateException(
+          "byok cache is not warm: generated "
+              + provider.generated()
+              + ", unwrapped "
+              + provider.unwrapped()
+              + ", "
+              + stats);
     }
   }
 }

@@ -35,19 +35,23 @@ final class ByokContender implements Contender {
   ByokContender(Api api, int segmentSize) {
     this.api = api;
     DataKey key = DataKey.generate();
-    this.encryptor = EnvelopeEncryptor.builder()
-        .dataKey(key)
-        .keySlot(KeySlot.of("aws-kms", "arn:aws:kms:eu-west-1:111122223333:key/bench", new byte[184]))
-        .encryptionContext(EncryptionContext.of("repository", "bench"))
-        .segmentSize(segmentSize)
-        .build();
+    this.encryptor =
+        EnvelopeEncryptor.builder()
+            .dataKey(key)
+            .keySlot(
+                KeySlot.of(
+                    "aws-kms", "arn:aws:kms:eu-west-1:111122223333:key/bench", new byte[184]))
+            .encryptionContext(EncryptionContext.of("repository", "bench"))
+            .segmentSize(segmentSize)
+            .build();
     this.decryptor = EnvelopeDecryptor.create(DataKeyResolver.of(key));
   }
 
   @Override
   public void encrypt(byte[] plaintext, OutputStream sink) throws IOException {
     if (api == Api.PULL) {
-      try (InputStream in = encryptor.newEncryptingInputStream(new ByteArrayInputStream(plaintext))) {
+      try (InputStream in =
+          encryptor.newEncryptingInputStream(new ByteArrayInputStream(plaintext))) {
         Contender.drain(in, buffer, sink);
       }
     } else {
@@ -60,7 +64,8 @@ final class ByokContender implements Contender {
   @Override
   public void decrypt(byte[] ciphertext, OutputStream sink) throws IOException {
     if (api == Api.CHANNEL) {
-      try (SeekableByteChannel ch = decryptor.newDecryptingChannel(new ByteArrayChannel(ciphertext))) {
+      try (SeekableByteChannel ch =
+          decryptor.newDecryptingChannel(new ByteArrayChannel(ciphertext))) {
         ByteBuffer buf = ByteBuffer.wrap(buffer);
         while (ch.read(buf.clear()) >= 0) {
           sink.write(buffer, 0, buf.position());

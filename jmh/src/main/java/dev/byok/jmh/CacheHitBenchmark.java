@@ -33,8 +33,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code openEmptyBlob}: the whole decrypt side — {@link Byok#newDecryptingStream} (parse,
  *       lookup, key commitment check, HKDF of the blob key, cipher set-up) and reading its end,
  *       which authenticates the final segment;
- *   <li>{@code encryptEmptyBlob}: the encrypt side for comparison — active data key, random salt and
- *       nonce prefix, HKDF, header and final segment written.
+ *   <li>{@code encryptEmptyBlob}: the encrypt side for comparison — active data key, random salt
+ *       and nonce prefix, HKDF, header and final segment written.
  * </ul>
  *
  * <p>The provider and cache bounds are {@link ByokBlobContender}'s. Setup checks that the cache
@@ -44,7 +44,9 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 2, time = 5)
 @Measurement(iterations = 3, time = 3)
-@Fork(value = 1, jvmArgsAppend = {"-Xms1g", "-Xmx1g"})
+@Fork(
+    value = 1,
+    jvmArgsAppend = {"-Xms1g", "-Xmx1g"})
 @Threads(1)
 public class CacheHitBenchmark {
   private static final EncryptionContext CONTEXT = EncryptionContext.of("repository", "bench");

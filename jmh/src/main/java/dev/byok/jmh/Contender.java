@@ -16,7 +16,10 @@ interface Contender {
   /** Encrypts {@code plaintext} and writes the ciphertext to {@code sink}. */
   void encrypt(byte[] plaintext, OutputStream sink) throws IOException, GeneralSecurityException;
 
-  /** Decrypts {@code ciphertext} (made by {@link #encrypt}) and writes the plaintext to {@code sink}. */
+  /**
+   * Decrypts {@code ciphertext} (made by {@link #encrypt}) and writes the plaintext to {@code
+   * sink}.
+   */
   void decrypt(byte[] ciphertext, OutputStream sink) throws IOException, GeneralSecurityException;
 
   /** Writes {@code data} to {@code out} in {@link #CHUNK}-byte calls, as an application would. */

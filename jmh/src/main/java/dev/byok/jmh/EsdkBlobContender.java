@@ -26,7 +26,8 @@ import software.amazon.cryptography.materialproviders.IKeyring;
  * The AWS Encryption SDK 3.0.2 streaming API, suite {@code ALG_AES_256_GCM_HKDF_SHA512_COMMIT_KEY}
  * (key commitment, no signature), {@code RequireEncryptRequireDecrypt}, 64 KiB frames (byok's
  * default segment size, so both make the same number of AES-GCM calls; the SDK's default is 4 KiB).
- * One of the two materials sources below is set (a raw AES keyring or a caching CMM), the other null.
+ * One of the two materials sources below is set (a raw AES keyring or a caching CMM), the other
+ * null.
  *
  * <ul>
  *   <li><b>caching:</b> the SDK's caching materials manager ({@code CachingCryptoMaterialsManager}
@@ -54,15 +55,17 @@ final class EsdkBlobContender implements BlobContender {
     byte[] wrappingKey = new byte[32];
     new SecureRandom().nextBytes(wrappingKey);
     if (caching) {
-      JceMasterKey key = JceMasterKey.getInstance(
-          new SecretKeySpec(wrappingKey, "AES"), "bench", "aes-256", "AES/GCM/NoPadding");
+      JceMasterKey key =
+          JceMasterKey.getInstance(
+              new SecretKeySpec(wrappingKey, "AES"), "bench", "aes-256", "AES/GCM/NoPadding");
       this.backing = new CountingCmm(new DefaultCryptoMaterialsManager(key));
-      this.cmm = CachingCryptoMaterialsManager.newBuilder()
-          .withBackingMaterialsManager(backing)
-          .withCache(new LocalCryptoMaterialsCache(1000))
-          .withMaxAge(ByokBlobContender.MAX_AGE.toSeconds(), TimeUnit.SECONDS)
-          .withMessageUseLimit(ByokBlobContender.MAX_BLOBS)
-          .build();
+      this.cmm =
+          CachingCryptoMaterialsManager.newBuilder()
+              .withBackingMaterialsManager(backing)
+              .withCache(new LocalCryptoMaterialsCache(1000))
+              .withMaxAge(ByokBlobContender.MAX_AGE.toSeconds(), TimeUnit.SECONDS)
+              .withMessageUseLimit(ByokBlobContender.MAX_BLOBS)
+              .build();
       this.keyring = null;
     } else {
       this.keyring = EsdkContender.rawAesKeyring(wrappingKey);
@@ -73,9 +76,10 @@ final class EsdkBlobContender implements BlobContender {
 
   @Override
   public void encrypt(byte[] plaintext, OutputStream sink) throws IOException {
-    try (CryptoOutputStream<?> out = cmm != null
-        ? crypto.createEncryptingStream(cmm, sink, CONTEXT)
-        : crypto.createEncryptingStream(keyring, sink, CONTEXT)) {
+    try (CryptoOutputStream<?> out =
+        cmm != null
+            ? crypto.createEncryptingStream(cmm, sink, CONTEXT)
+            : crypto.createEncryptingStream(keyring, sink, CONTEXT)) {
       out.setMaxInputLength(plaintext.length);
       out.write(plaintext);
     }
@@ -83,9 +87,10 @@ final class EsdkBlobContender implements BlobContender {
 
   @Override
   public int decrypt(InputStream envelope, byte[] dst) throws IOException {
-    try (CryptoInputStream<?> in = cmm != null
-        ? crypto.createUnsignedMessageDecryptingStream(cmm, envelope)
-        : crypto.createUnsignedMessageDecryptingStream(keyring, envelope)) {
+    try (CryptoInputStream<?> in =
+        cmm != null
+            ? crypto.createUnsignedMessageDecryptingStream(cmm, envelope)
+            : crypto.createUnsignedMessageDecryptingStream(keyring, envelope)) {
       return BlobContender.readFully(in, dst);
     }
   }
@@ -93,8 +98,12 @@ final class EsdkBlobContender implements BlobContender {
   @Override
   public void checkWarm() {
     if (backing != null && (backing.encrypts.sum() != 1 || backing.decrypts.sum() != 1)) {
-      throw new IllegalStateException("ESDK cache is not warm: " + backing.encrypts.sum()
-          + " encryption and " + backing.decrypts.sum() + " decryption materials from the backing CMM");
+      throw new IllegalStateException(
+          "ESDK cache is not warm: "
+              + backing.encrypts.sum()
+              + " encryption and "
+              + backing.decrypts.sum()
+              + " decryption materials from the backing CMM");
     }
   }
 

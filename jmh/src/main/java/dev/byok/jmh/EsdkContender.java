@@ -36,7 +36,10 @@ final class EsdkContender implements Contender {
     this.crypto = crypto(segmentSize);
   }
 
-  /** The SDK client every ESDK contender uses: commit-key suite without signature, required commitment. */
+  /**
+   * The SDK client every ESDK contender uses: commit-key suite without signature, required
+   * commitment.
+   */
   static AwsCrypto crypto(int frameSize) {
     return AwsCrypto.builder()
         .withCommitmentPolicy(CommitmentPolicy.RequireEncryptRequireDecrypt)
@@ -45,17 +48,21 @@ final class EsdkContender implements Contender {
         .build();
   }
 
-  /** A Material Providers raw AES keyring: AES-256-GCM wrapping under {@code wrappingKey}, no KMS. */
+  /**
+   * A Material Providers raw AES keyring: AES-256-GCM wrapping under {@code wrappingKey}, no KMS.
+   */
   static IKeyring rawAesKeyring(byte[] wrappingKey) {
-    MaterialProviders mpl = MaterialProviders.builder()
-        .MaterialProvidersConfig(MaterialProvidersConfig.builder().build())
-        .build();
-    return mpl.CreateRawAesKeyring(CreateRawAesKeyringInput.builder()
-        .keyNamespace("bench")
-        .keyName("aes-256")
-        .wrappingKey(ByteBuffer.wrap(wrappingKey))
-        .wrappingAlg(AesWrappingAlg.ALG_AES256_GCM_IV12_TAG16)
-        .build());
+    MaterialProviders mpl =
+        MaterialProviders.builder()
+            .MaterialProvidersConfig(MaterialProvidersConfig.builder().build())
+            .build();
+    return mpl.CreateRawAesKeyring(
+        CreateRawAesKeyringInput.builder()
+            .keyNamespace("bench")
+            .keyName("aes-256")
+            .wrappingKey(ByteBuffer.wrap(wrappingKey))
+            .wrappingAlg(AesWrappingAlg.ALG_AES256_GCM_IV12_TAG16)
+            .build());
   }
 
   @Override
@@ -67,7 +74,9 @@ final class EsdkContender implements Contender {
 
   @Override
   public void decrypt(byte[] ciphertext, OutputStream sink) throws IOException {
-    try (InputStream in = crypto.createUnsignedMessageDecryptingStream(keyring, new ByteArrayInputStream(ciphertext))) {
+    try (InputStream in =
+        crypto.createUnsignedMessageDecryptingStream(
+            keyring, new ByteArrayInputStream(ciphertext))) {
       Contender.drain(in, buffer, sink);
     }
   }

@@ -38,7 +38,8 @@ final class JcaContender implements Contender {
   }
 
   @Override
-  public void encrypt(byte[] plaintext, OutputStream sink) throws IOException, GeneralSecurityException {
+  public void encrypt(byte[] plaintext, OutputStream sink)
+      throws IOException, GeneralSecurityException {
     int chunk = segmentSize - IV - TAG;
     for (int off = 0; off < plaintext.length; off += chunk) {
       ByteBuffer.wrap(iv).putLong(4, counter++); // fresh for every segment, across invocations too
@@ -50,7 +51,8 @@ final class JcaContender implements Contender {
   }
 
   @Override
-  public void decrypt(byte[] ciphertext, OutputStream sink) throws IOException, GeneralSecurityException {
+  public void decrypt(byte[] ciphertext, OutputStream sink)
+      throws IOException, GeneralSecurityException {
     for (int off = 0; off < ciphertext.length; off += segmentSize) {
       int len = Math.min(segmentSize, ciphertext.length - off);
       cipher.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(TAG * 8, ciphertext, off, IV));

@@ -47,12 +47,16 @@ final class LocalAesKeyProvider implements KeyProvider {
     Arrays.fill(k, (byte) 0);
   }
 
-  /** @return {@code generateDataKey} calls so far */
+  /**
+   * @return {@code generateDataKey} calls so far
+   */
   long generated() {
     return generated.sum();
   }
 
-  /** @return {@code decrypt} (unwrap) calls so far */
+  /**
+   * @return {@code decrypt} (unwrap) calls so far
+   */
   long unwrapped() {
     return unwrapped.sum();
   }
@@ -100,13 +104,17 @@ final class LocalAesKeyProvider implements KeyProvider {
       return c.doFinal(wrappedKey, IV, wrappedKey.length - IV);
     } catch (AEADBadTagException e) {
       throw new InvalidCiphertextException(
-          InvalidCiphertextException.Reason.WRAPPED_KEY_REJECTED, "wrapped key does not authenticate", e);
+          InvalidCiphertextException.Reason.WRAPPED_KEY_REJECTED,
+          "wrapped key does not authenticate",
+          e);
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("AES-GCM unwrap failed", e);
     }
   }
 
-  /** The context as associated data, in its canonical (sorted) order, like the raw AES keyring's. */
+  /**
+   * The context as associated data, in its canonical (sorted) order, like the raw AES keyring's.
+   */
   private static byte[] aad(EncryptionContext context) {
     ByteArrayOutputStream b = new ByteArrayOutputStream(64);
     for (Map.Entry<String, String> e : context.asMap().entrySet()) {

@@ -26,15 +26,17 @@ import org.openjdk.jmh.annotations.Warmup;
  * in-memory buffer and decrypts it again, reading 8 KiB at a time. The contender — one client and
  * one cache — is shared by all threads, as in an application; each thread has its own buffers. A
  * trial starts with three round trips that must reproduce the plaintext and must have wrapped and
- * unwrapped exactly one data key, so every measured blob is a cache hit on both sides (byok:
- * {@link ByokBlobContender}; ESDK: {@link EsdkBlobContender}). Scores are round trips per second,
- * summed over the threads.
+ * unwrapped exactly one data key, so every measured blob is a cache hit on both sides (byok: {@link
+ * ByokBlobContender}; ESDK: {@link EsdkBlobContender}). Scores are round trips per second, summed
+ * over the threads.
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 2, time = 5)
 @Measurement(iterations = 3, time = 3)
-@Fork(value = 1, jvmArgsAppend = {"-Xms1g", "-Xmx1g"})
+@Fork(
+    value = 1,
+    jvmArgsAppend = {"-Xms1g", "-Xmx1g"})
 public class SmallBlobBenchmark {
 
   /** The contender and plaintext, shared by every thread of a trial. */
@@ -59,7 +61,8 @@ public class SmallBlobBenchmark {
       for (int i = 0; i < 3; i++) {
         int n = roundTrip(this, b);
         if (n != plaintext.length || !Arrays.equals(b.plaintext, 0, n, plaintext, 0, n)) {
-          throw new IllegalStateException(competitor + " does not round-trip " + payloadBytes + " bytes");
+          throw new IllegalStateException(
+              competitor + " does not round-trip " + payloadBytes + " bytes");
         }
       }
       contender.checkWarm();

@@ -36,7 +36,9 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 3, time = 10)
 @Measurement(iterations = 3, time = 5)
-@Fork(value = 1, jvmArgsAppend = {"-Xms2g", "-Xmx2g"})
+@Fork(
+    value = 1,
+    jvmArgsAppend = {"-Xms2g", "-Xmx2g"})
 @Threads(1)
 public class StreamingThroughputBenchmark {
 
@@ -72,13 +74,15 @@ public class StreamingThroughputBenchmark {
 
     /** Encrypts and decrypts once, so a benchmark never measures a contender that is wrong. */
     private byte[] roundTrip() throws IOException, GeneralSecurityException {
-      ByteArrayOutputStream ct = new ByteArrayOutputStream(plaintext.length + plaintext.length / 8 + 4096);
+      ByteArrayOutputStream ct =
+          new ByteArrayOutputStream(plaintext.length + plaintext.length / 8 + 4096);
       contender.encrypt(plaintext, ct);
       byte[] ciphertext = ct.toByteArray();
       ByteArrayOutputStream pt = new ByteArrayOutputStream(plaintext.length);
       contender.decrypt(ciphertext, pt);
       if (!Arrays.equals(pt.toByteArray(), plaintext) || ciphertext.length <= plaintext.length) {
-        throw new IllegalStateException(competitor() + " does not round-trip at segment size " + segmentSize);
+        throw new IllegalStateException(
+            competitor() + " does not round-trip at segment size " + segmentSize);
       }
       return ciphertext;
     }

@@ -28,14 +28,16 @@ final class TinkContender implements Contender {
   }
 
   @Override
-  public void encrypt(byte[] plaintext, OutputStream sink) throws IOException, GeneralSecurityException {
+  public void encrypt(byte[] plaintext, OutputStream sink)
+      throws IOException, GeneralSecurityException {
     try (OutputStream out = aead.newEncryptingStream(sink, AAD)) {
       Contender.writeChunked(plaintext, out);
     }
   }
 
   @Override
-  public void decrypt(byte[] ciphertext, OutputStream sink) throws IOException, GeneralSecurityException {
+  public void decrypt(byte[] ciphertext, OutputStream sink)
+      throws IOException, GeneralSecurityException {
     try (InputStream in = aead.newDecryptingStream(new ByteArrayInputStream(ciphertext), AAD)) {
       Contender.drain(in, buffer, sink);
     }

@@ -25,7 +25,9 @@ final class AwsErrors {
     CALLER
   }
 
-  /** Error code -> class. Codes not listed: 5xx and throttling are transient, other 4xx caller bugs. */
+  /**
+   * Error code -> class. Codes not listed: 5xx and throttling are transient, other 4xx caller bugs.
+   */
   static final Map<String, Kind> TABLE =
       Map.ofEntries(
           // transient: keep serving from cache, never lock
@@ -73,17 +75,27 @@ final class AwsErrors {
     if (e instanceof SdkServiceException) {
       SdkServiceException s = (SdkServiceException) e;
       String code = errorCode(s);
-      String message = operation + " on " + keyId + " failed: " + code + " (HTTP " + s.statusCode() + ")"
-          + (e instanceof KmsException && ((KmsException) e).awsErrorDetails() != null
-              ? ": " + ((KmsException) e).awsErrorDetails().errorMessage()
-              : "");
+      String message =
+          operation
+              + " on "
+              + keyId
+              + " failed: "
+              + code
+              + " (HTTP "
+              + s.statusCode()
+              + ")"
+              + (e instanceof KmsException && ((KmsException) e).awsErrorDetails() != null
+                  ? ": " + ((KmsException) e).awsErrorDetails().errorMessage()
+                  : "");
       switch (kindOf(code, s.statusCode())) {
         case TRANSIENT:
-          return new KmsUnavailableException(message, s.isThrottlingException() || code.contains("Throttling"), e);
+          return new KmsUnavailableException(
+              message, s.isThrottlingException() || code.contains("Throttling"), e);
         case KEY_UNUSABLE:
           return new KeyUnusableException(reason(code, s), keyId, message, e);
         case CORRUPT:
-          return new InvalidCiphertextException(InvalidCiphertextException.Reason.WRAPPED_KEY_REJECTED, message, e);
+          return new InvalidCiphertextException(
+              InvalidCiphertextException.Reason.WRAPPED_KEY_REJECTED, message, e);
         default:
           return new ByokConfigurationException(message, e);
       }
@@ -91,7 +103,8 @@ final class AwsErrors {
     // SdkClientException: network, time-outs (ApiCallTimeout/ApiCallAttemptTimeout), credentials
     // that cannot be loaded, interrupted calls: all transient, the key may be fine.
     String what = e instanceof SdkClientException ? "could not reach AWS KMS" : "AWS SDK failure";
-    return new KmsUnavailableException(operation + " on " + keyId + ": " + what + ": " + e.getMessage(), false, e);
+    return new KmsUnavailableException(
+        operation + " on " + keyId + ": " + what + ": " + e.getMessage(), false, e);
   }
 
   private static String errorCode(SdkServiceException s) {

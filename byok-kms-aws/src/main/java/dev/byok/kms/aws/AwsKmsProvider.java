@@ -84,7 +84,8 @@ public final class AwsKmsProvider implements KeyProvider, AutoCloseable {
   }
 
   private static KmsClient defaultClient(Builder b, Region r) {
-    KmsClientBuilder cb = KmsClient.builder().region(r).httpClient(UrlConnectionHttpClient.create());
+    KmsClientBuilder cb =
+        KmsClient.builder().region(r).httpClient(UrlConnectionHttpClient.create());
     if (b.credentials != null) {
       cb.credentialsProvider(b.credentials);
     }
@@ -94,7 +95,9 @@ public final class AwsKmsProvider implements KeyProvider, AutoCloseable {
     return cb.build();
   }
 
-  /** @return a new builder */
+  /**
+   * @return a new builder
+   */
   public static Builder builder() {
     return new Builder();
   }
@@ -145,12 +148,21 @@ public final class AwsKmsProvider implements KeyProvider, AutoCloseable {
   @Override
   public GeneratedDataKey generateDataKey(String keyId, EncryptionContext context) {
     GenerateDataKeyResponse r =
-        call("GenerateDataKey", keyId, () -> client(keyId).generateDataKey(b -> b.keyId(keyId)
-            .keySpec(DataKeySpec.AES_256).encryptionContext(ctx(context))));
+        call(
+            "GenerateDataKey",
+            keyId,
+            () ->
+                client(keyId)
+                    .generateDataKey(
+                        b ->
+                            b.keyId(keyId)
+                                .keySpec(DataKeySpec.AES_256)
+                                .encryptionContext(ctx(context))));
     byte[] plaintext = r.plaintext().asByteArray();
     try {
       return new GeneratedDataKey(
-          plaintext, new WrappedKey(r.keyId(), r.ciphertextBlob().asByteArray(), r.keyMaterialId()));
+          plaintext,
+          new WrappedKey(r.keyId(), r.ciphertextBlob().asByteArray(), r.keyMaterialId()));
     } finally {
       Arrays.fill(plaintext, (byte) 0);
     }
@@ -159,19 +171,40 @@ public final class AwsKmsProvider implements KeyProvider, AutoCloseable {
   @Override
   public WrappedKey encrypt(String keyId, byte[] plaintextKey, EncryptionContext context) {
     EncryptResponse r =
-        call("Encrypt", keyId, () -> client(keyId).encrypt(b -> b.keyId(keyId)
-            .plaintext(SdkBytes.fromByteArray(plaintextKey)).encryptionContext(ctx(context))));
-    return new WrappedKey(r.keyId(), r.ciphertextBlob().asByteArray(), null); // Encrypt reports no material id
+        call(
+            "Encrypt",
+            keyId,
+            () ->
+                client(keyId)
+                    .encrypt(
+                        b ->
+                            b.keyId(keyId)
+                                .plaintext(SdkBytes.fromByteArray(plaintextKey))
+                                .encryptionContext(ctx(context))));
+    return new WrappedKey(
+        r.keyId(), r.ciphertextBlob().asByteArray(), null); // Encrypt reports no material id
   }
 
   @Override
   public byte[] decrypt(String keyArn, byte[] wrappedKey, EncryptionContext context) {
     DecryptResponse r =
-        call("Decrypt", keyArn, () -> client(keyArn).decrypt(b -> b.keyId(keyArn)
-            .ciphertextBlob(SdkBytes.fromByteArray(wrappedKey)).encryptionContext(ctx(context))));
+        call(
+            "Decrypt",
+            keyArn,
+            () ->
+                client(keyArn)
+                    .decrypt(
+                        b ->
+                            b.keyId(keyArn)
+                                .ciphertextBlob(SdkBytes.fromByteArray(wrappedKey))
+                                .encryptionContext(ctx(context))));
     if (!keyArn.equals(r.keyId())) {
       throw new ByokConfigurationException(
-          "KMS decrypted with " + r.keyId() + " although " + keyArn + " was asked for; refusing the result");
+          "KMS decrypted with "
+              + r.keyId()
+              + " although "
+              + keyArn
+              + " was asked for; refusing the result");
     }
     return r.plaintext().asByteArray();
   }
@@ -190,18 +223,32 @@ public final class AwsKmsProvider implements KeyProvider, AutoCloseable {
   public WrappedKey reEncrypt(
       String sourceKeyArn, byte[] wrappedKey, String destinationKeyId, EncryptionContext context) {
     if (!sameRegion(sourceKeyArn, destinationKeyId)) {
-      throw new UnsupportedOperationException("ReEncrypt across Regions: " + sourceKeyArn + " -> " + destinationKeyId);
+      throw new UnsupportedOperationException(
+          "ReEncrypt across Regions: " + sourceKeyArn + " -> " + destinationKeyId);
     }
     ReEncryptResponse r =
-        call("ReEncrypt", sourceKeyArn, () -> client(sourceKeyArn).reEncrypt(b -> b
-            .sourceKeyId(sourceKeyArn).destinationKeyId(destinationKeyId)
-            .ciphertextBlob(SdkBytes.fromByteArray(wrappedKey))
-            .sourceEncryptionContext(ctx(context)).destinationEncryptionContext(ctx(context))));
+        call(
+            "ReEncrypt",
+            sourceKeyArn,
+            () ->
+                client(sourceKeyArn)
+                    .reEncrypt(
+                        b ->
+                            b.sourceKeyId(sourceKeyArn)
+                                .destinationKeyId(destinationKeyId)
+                                .ciphertextBlob(SdkBytes.fromByteArray(wrappedKey))
+                                .sourceEncryptionContext(ctx(context))
+                                .destinationEncryptionContext(ctx(context))));
     if (!sourceKeyArn.equals(r.sourceKeyId())) {
       throw new ByokConfigurationException(
-          "KMS re-encrypted from " + r.sourceKeyId() + " although " + sourceKeyArn + " was asked for");
+          "KMS re-encrypted from "
+              + r.sourceKeyId()
+              + " although "
+              + sourceKeyArn
+              + " was asked for");
     }
-    return new WrappedKey(r.keyId(), r.ciphertextBlob().asByteArray(), r.destinationKeyMaterialId());
+    return new WrappedKey(
+        r.keyId(), r.ciphertextBlob().asByteArray(), r.destinationKeyMaterialId());
   }
 
   /** With a caller-owned client a key id that is not an ARN is in the client's Region. */
@@ -214,8 +261,11 @@ public final class AwsKmsProvider implements KeyProvider, AutoCloseable {
 
   @Override
   public KeyDescription describeKey(String keyId) {
-    KeyMetadata m = call("DescribeKey", keyId, () -> client(keyId).describeKey(b -> b.keyId(keyId))).keyMetadata();
-    return new KeyDescription(m.arn(), state(m.keyStateAsString()), m.deletionDate(), m.currentKeyMaterialId());
+    KeyMetadata m =
+        call("DescribeKey", keyId, () -> client(keyId).describeKey(b -> b.keyId(keyId)))
+            .keyMetadata();
+    return new KeyDescription(
+        m.arn(), state(m.keyStateAsString()), m.deletionDate(), m.currentKeyMaterialId());
   }
 
   static KeyState state(@Nullable String s) {
@@ -250,10 +300,16 @@ public final class AwsKmsProvider implements KeyProvider, AutoCloseable {
    */
   @Override
   public RotationStatus rotationStatus(String keyId) {
-    String id = keyId.startsWith("alias/") || keyId.contains(":alias/") ? describeKey(keyId).keyArn() : keyId;
+    String id =
+        keyId.startsWith("alias/") || keyId.contains(":alias/")
+            ? describeKey(keyId).keyArn()
+            : keyId;
     GetKeyRotationStatusResponse r =
         call("GetKeyRotationStatus", id, () -> client(id).getKeyRotationStatus(b -> b.keyId(id)));
-    return new RotationStatus(Boolean.TRUE.equals(r.keyRotationEnabled()), r.rotationPeriodInDays(), r.nextRotationDate());
+    return new RotationStatus(
+        Boolean.TRUE.equals(r.keyRotationEnabled()),
+        r.rotationPeriodInDays(),
+        r.nextRotationDate());
   }
 
   /** Closes the clients this provider built; a caller-supplied client is left open. Idempotent. */
@@ -274,9 +330,9 @@ public final class AwsKmsProvider implements KeyProvider, AutoCloseable {
   }
 
   /**
-   * Builds an {@link AwsKmsProvider}: hand it a client you own, a factory that makes one per Region,
-   * or let it build clients from a Region, credentials and an optional endpoint. Setters fail fast
-   * naming the bad value. Not thread-safe.
+   * Builds an {@link AwsKmsProvider}: hand it a client you own, a factory that makes one per
+   * Region, or let it build clients from a Region, credentials and an optional endpoint. Setters
+   * fail fast naming the bad value. Not thread-safe.
    */
   public static final class Builder {
     private @Nullable Region region;

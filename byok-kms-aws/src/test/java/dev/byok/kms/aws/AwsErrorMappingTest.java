@@ -49,9 +49,14 @@ class AwsErrorMappingTest {
 
   @BeforeAll
   static void readDocAndReference() throws IOException {
-    documented = documentedRows(Path.of(System.getProperty("basedir", ".")).resolve("../docs/aws-kms.md"));
-    Path shapes = Path.of(System.getProperty("byok.shared.dir"), "reference", "kms-wire-shapes.json");
-    referenceErrors = JsonParser.parseString(Files.readString(shapes)).getAsJsonObject().getAsJsonObject("errors");
+    documented =
+        documentedRows(Path.of(System.getProperty("basedir", ".")).resolve("../docs/aws-kms.md"));
+    Path shapes =
+        Path.of(System.getProperty("byok.shared.dir"), "reference", "kms-wire-shapes.json");
+    referenceErrors =
+        JsonParser.parseString(Files.readString(shapes))
+            .getAsJsonObject()
+            .getAsJsonObject("errors");
   }
 
   @BeforeEach
@@ -89,7 +94,8 @@ class AwsErrorMappingTest {
       }
     }
 
-    Throwable thrown = catchThrowable(() -> kms.provider.decrypt(dek.keyArn(), dek.wrapped().ciphertext(), CTX));
+    Throwable thrown =
+        catchThrowable(() -> kms.provider.decrypt(dek.keyArn(), dek.wrapped().ciphertext(), CTX));
 
     assertThat(thrown).as(code).isNotNull();
     assertThat(thrown.getClass().getSimpleName()).as(code).isEqualTo(doc.byokClass());
@@ -101,10 +107,14 @@ class AwsErrorMappingTest {
       assertThat(((InvalidCiphertextException) thrown).reason().name()).isIn(doc.reasons());
     }
     if (thrown instanceof KmsUnavailableException) {
-      assertThat(((KmsUnavailableException) thrown).throttled()).as(code + " throttled()").isEqualTo(doc.throttled());
+      assertThat(((KmsUnavailableException) thrown).throttled())
+          .as(code + " throttled()")
+          .isEqualTo(doc.throttled());
     }
     List<LocalKmsServer.WireCall> calls = kms.server.requests();
-    assertThat(calls).allSatisfy(c -> assertThat(c).isEqualTo(new LocalKmsServer.WireCall("Decrypt", status, code)));
+    assertThat(calls)
+        .allSatisfy(
+            c -> assertThat(c).isEqualTo(new LocalKmsServer.WireCall("Decrypt", status, code)));
     if (status >= 500 || code.equals("ThrottlingException")) {
       assertThat(calls).as("the SDK retries %s", code).hasSize(LocalKms.MAX_ATTEMPTS);
     } else if (!(thrown instanceof KmsUnavailableException)) {
@@ -120,7 +130,8 @@ class AwsErrorMappingTest {
     "BrandNewClientFault, 400, ByokConfigurationException, false",
     "InvalidAliasNameException, 400, ByokConfigurationException, false"
   })
-  void codesOutsideTheTableFallBackOnTheStatus(String code, int status, String byokClass, boolean throttled) {
+  void codesOutsideTheTableFallBackOnTheStatus(
+      String code, int status, String byokClass, boolean throttled) {
     for (int i = 0; i < LocalKms.MAX_ATTEMPTS; i++) {
       kms.server.failNextRequest(code, status, "scripted " + code);
     }
@@ -140,7 +151,8 @@ class AwsErrorMappingTest {
   void theServerAnswersEveryFakeCodeWithTheReferenceStatus() {
     for (String code : FakeKmsException.errorCodes()) {
       if (referenceErrors.has(code)) {
-        assertThat(FakeKmsException.httpStatus(code)).as(code)
+        assertThat(FakeKmsException.httpStatus(code))
+            .as(code)
             .isEqualTo(referenceErrors.getAsJsonObject(code).get("httpStatus").getAsInt());
       }
     }

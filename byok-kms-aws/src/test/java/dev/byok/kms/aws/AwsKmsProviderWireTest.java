@@ -21,9 +21,12 @@ import org.junit.jupiter.api.io.TempDir;
 import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
 import software.amazon.awssdk.services.kms.KmsClient;
 
-/** AwsKmsProvider through the real SDK client against LocalKmsServer: retries, wire faults, ARNs. */
+/**
+ * AwsKmsProvider through the real SDK client against LocalKmsServer: retries, wire faults, ARNs.
+ */
 class AwsKmsProviderWireTest {
-  private static final EncryptionContext CTX = EncryptionContext.of("tenant", "acme", "repository", "r1");
+  private static final EncryptionContext CTX =
+      EncryptionContext.of("tenant", "acme", "repository", "r1");
 
   private final LocalKms kms = new LocalKms();
 
@@ -57,7 +60,8 @@ class AwsKmsProviderWireTest {
       kms.api().failNext("Decrypt", "ThrottlingException");
     }
     assertThatThrownBy(() -> decrypt(dek))
-        .isInstanceOfSatisfying(KmsUnavailableException.class, e -> assertThat(e.throttled()).isTrue());
+        .isInstanceOfSatisfying(
+            KmsUnavailableException.class, e -> assertThat(e.throttled()).isTrue());
     assertThat(kms.api().calls("Decrypt", "ThrottlingException")).isEqualTo(LocalKms.MAX_ATTEMPTS);
     kms.api().checkNoUnconsumedFaults();
   }
@@ -67,17 +71,21 @@ class AwsKmsProviderWireTest {
     GeneratedDataKey dek = dataKey();
     kms.server.dropConnections(1);
     assertThat(decrypt(dek)).isEqualTo(dek.copyPlaintextKey());
-    assertThat(kms.server.requests()).extracting(LocalKmsServer.WireCall::outcome)
+    assertThat(kms.server.requests())
+        .extracting(LocalKmsServer.WireCall::outcome)
         .containsExactly(LocalKmsServer.DROPPED, FakeKmsApi.OK);
 
     kms.server.resetRequestLog();
     kms.server.dropConnections(LocalKms.MAX_ATTEMPTS);
     assertThatThrownBy(() -> decrypt(dek))
-        .isInstanceOfSatisfying(KmsUnavailableException.class, e -> {
-          assertThat(e.throttled()).isFalse();
-          assertThat(e.retryable()).isTrue();
-        })
-        .rootCause().isInstanceOf(IOException.class);
+        .isInstanceOfSatisfying(
+            KmsUnavailableException.class,
+            e -> {
+              assertThat(e.throttled()).isFalse();
+              assertThat(e.retryable()).isTrue();
+            })
+        .rootCause()
+        .isInstanceOf(IOException.class);
     assertThat(kms.server.requests("Decrypt")).isEqualTo(LocalKms.MAX_ATTEMPTS);
     assertThat(kms.api().calls("Decrypt")).as("no dropped request reached the fake").isEqualTo(1);
   }
@@ -87,12 +95,14 @@ class AwsKmsProviderWireTest {
     GeneratedDataKey dek = dataKey();
     kms.server.serviceUnavailable(LocalKms.MAX_ATTEMPTS - 1);
     assertThat(decrypt(dek)).isEqualTo(dek.copyPlaintextKey());
-    assertThat(kms.server.requests()).extracting(LocalKmsServer.WireCall::httpStatus)
+    assertThat(kms.server.requests())
+        .extracting(LocalKmsServer.WireCall::httpStatus)
         .containsExactly(503, 503, 200);
 
     kms.server.serviceUnavailable(LocalKms.MAX_ATTEMPTS);
     assertThatThrownBy(() -> decrypt(dek))
-        .isInstanceOfSatisfying(KmsUnavailableException.class, e -> assertThat(e.throttled()).isFalse())
+        .isInstanceOfSatisfying(
+            KmsUnavailableException.class, e -> assertThat(e.throttled()).isFalse())
         .hasMessageContaining("ServiceUnavailableException");
   }
 
@@ -103,14 +113,16 @@ class AwsKmsProviderWireTest {
     assertThat(decrypt(dek)).isEqualTo(dek.copyPlaintextKey()); // slow but within the time-outs
 
     kms.server.slowResponses(Duration.ofSeconds(5)); // the server threads are interrupted on close
-    ClientOverrideConfiguration impatient = LocalKms.fastRetries().toBuilder()
-        .apiCallAttemptTimeout(Duration.ofMillis(60))
-        .apiCallTimeout(Duration.ofMillis(250))
-        .build();
+    ClientOverrideConfiguration impatient =
+        LocalKms.fastRetries().toBuilder()
+            .apiCallAttemptTimeout(Duration.ofMillis(60))
+            .apiCallTimeout(Duration.ofMillis(250))
+            .build();
     try (KmsClient client = LocalKms.client(kms.server.endpoint(), impatient);
         AwsKmsProvider provider = AwsKmsProvider.builder().client(client).build()) {
       assertThatThrownBy(() -> provider.decrypt(dek.keyArn(), dek.wrapped().ciphertext(), CTX))
-          .isInstanceOfSatisfying(KmsUnavailableException.class, e -> assertThat(e.throttled()).isFalse())
+          .isInstanceOfSatisfying(
+              KmsUnavailableException.class, e -> assertThat(e.throttled()).isFalse())
           .hasMessageContaining("could not reach AWS KMS");
     }
   }
@@ -120,7 +132,8 @@ class AwsKmsProviderWireTest {
     String other = kms.newKey();
     GeneratedDataKey dek = dataKey();
     assertThat(decrypt(dek)).isEqualTo(dek.copyPlaintextKey());
-    assertThat(kms.api().callLog()).containsExactly(new FakeKmsApi.Call("Decrypt", dek.keyArn(), FakeKmsApi.OK));
+    assertThat(kms.api().callLog())
+        .containsExactly(new FakeKmsApi.Call("Decrypt", dek.keyArn(), FakeKmsApi.OK));
 
     kms.server.rewriteNextResponse("Decrypt", json -> json.replace(dek.keyArn(), other));
     assertThatThrownBy(() -> decrypt(dek))
@@ -149,8 +162,10 @@ class AwsKmsProviderWireTest {
       assertThat(decrypt(reader, before)).isEqualTo("written before");
       assertThat(decrypt(reader, after)).isEqualTo("written after");
     }
-    assertThat(kms.api().callLog()).containsExactly(
-        new FakeKmsApi.Call("Decrypt", first, FakeKmsApi.OK), new FakeKmsApi.Call("Decrypt", second, FakeKmsApi.OK));
+    assertThat(kms.api().callLog())
+        .containsExactly(
+            new FakeKmsApi.Call("Decrypt", first, FakeKmsApi.OK),
+            new FakeKmsApi.Call("Decrypt", second, FakeKmsApi.OK));
   }
 
   @Test
@@ -165,7 +180,8 @@ class AwsKmsProviderWireTest {
       kms.api().rotateKeyOnDemand(arn);
       after = encrypt(byok, "new material");
     }
-    assertThat(kms.provider.describeKey("alias/snapshots").currentKeyMaterialId()).isNotEqualTo(firstMaterial);
+    assertThat(kms.provider.describeKey("alias/snapshots").currentKeyMaterialId())
+        .isNotEqualTo(firstMaterial);
     assertThat(LocalKms.slotArns(before)).isEqualTo(arn);
     assertThat(LocalKms.slotArns(after)).isEqualTo(arn);
     try (Byok reader = byok()) {
@@ -188,14 +204,16 @@ class AwsKmsProviderWireTest {
   void aProviderBuiltFromAnEndpointTalksToTheServer() throws IOException {
     String arn = kms.newKey();
     kms.api().createAlias("alias/snapshots", arn);
-    try (AwsKmsProvider provider = AwsKmsProvider.builder()
-        .endpoint(kms.server.endpoint())
-        .region("us-east-1")
-        .credentials(LocalKms.CREDENTIALS)
-        .build()) {
+    try (AwsKmsProvider provider =
+        AwsKmsProvider.builder()
+            .endpoint(kms.server.endpoint())
+            .region("us-east-1")
+            .credentials(LocalKms.CREDENTIALS)
+            .build()) {
       GeneratedDataKey dek = provider.generateDataKey("alias/snapshots", CTX);
       assertThat(dek.keyArn()).isEqualTo(arn);
-      assertThat(provider.decrypt(arn, dek.wrapped().ciphertext(), CTX)).isEqualTo(dek.copyPlaintextKey());
+      assertThat(provider.decrypt(arn, dek.wrapped().ciphertext(), CTX))
+          .isEqualTo(dek.copyPlaintextKey());
       assertThat(provider.rotationStatus("alias/snapshots").enabled()).isFalse();
       assertThat(provider.toString()).contains("us-east-1");
     }
@@ -232,8 +250,10 @@ class AwsKmsProviderWireTest {
         KmsClient client = LocalKms.client(server.endpoint(), LocalKms.fastRetries());
         AwsKmsProvider provider = AwsKmsProvider.builder().client(client).build()) {
       assertThat(provider.describeKey("alias/kept").keyArn()).isEqualTo(arn);
-      assertThat(provider.decrypt(arn, before.wrapped().ciphertext(), CTX)).isEqualTo(before.copyPlaintextKey());
-      assertThat(provider.decrypt(arn, after.wrapped().ciphertext(), CTX)).isEqualTo(after.copyPlaintextKey());
+      assertThat(provider.decrypt(arn, before.wrapped().ciphertext(), CTX))
+          .isEqualTo(before.copyPlaintextKey());
+      assertThat(provider.decrypt(arn, after.wrapped().ciphertext(), CTX))
+          .isEqualTo(after.copyPlaintextKey());
       assertThat(client.listKeyRotations(b -> b.keyId(arn)).rotations()).hasSize(1);
     }
   }

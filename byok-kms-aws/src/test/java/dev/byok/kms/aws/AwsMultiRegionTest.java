@@ -29,10 +29,12 @@ class AwsMultiRegionTest {
   private final FakeKms west = FakeKms.builder().clock(clock).region("eu-west-1").build();
   private final LocalKmsServer eastServer = LocalKmsServer.start(east);
   private final LocalKmsServer westServer = LocalKmsServer.start(west);
-  private final Map<Region, LocalKmsServer> servers = Map.of(Region.US_EAST_1, eastServer, Region.EU_WEST_1, westServer);
-  private final AwsKmsProvider provider = AwsKmsProvider.builder()
-      .clientFactory(r -> LocalKms.client(servers.get(r).endpoint(), LocalKms.fastRetries()))
-      .build();
+  private final Map<Region, LocalKmsServer> servers =
+      Map.of(Region.US_EAST_1, eastServer, Region.EU_WEST_1, westServer);
+  private final AwsKmsProvider provider =
+      AwsKmsProvider.builder()
+          .clientFactory(r -> LocalKms.client(servers.get(r).endpoint(), LocalKms.fastRetries()))
+          .build();
   private final String eastArn = east.api().createKey().arn();
   private final String westArn = west.api().createKey().arn();
 
@@ -44,8 +46,12 @@ class AwsMultiRegionTest {
   }
 
   private Byok byok(String... keks) {
-    Byok.Builder b = Byok.builder().provider(provider).allowDecryptWith("arn:aws:kms:*")
-        .slotOrder(Comparator.comparing((KeySlot s) -> s.keyArn().contains(":eu-west-1:") ? 0 : 1));
+    Byok.Builder b =
+        Byok.builder()
+            .provider(provider)
+            .allowDecryptWith("arn:aws:kms:*")
+            .slotOrder(
+                Comparator.comparing((KeySlot s) -> s.keyArn().contains(":eu-west-1:") ? 0 : 1));
     for (String kek : keks) {
       b.encryptUnder(AwsKmsProvider.PROVIDER_ID + "://" + kek);
     }
@@ -53,7 +59,8 @@ class AwsMultiRegionTest {
   }
 
   @Test
-  void eachRegionsSlotGoesToItsOwnKmsAndDecryptionFallsBackWhenOneRegionIsDown() throws IOException {
+  void eachRegionsSlotGoesToItsOwnKmsAndDecryptionFallsBackWhenOneRegionIsDown()
+      throws IOException {
     byte[] blob;
     try (Byok writer = byok(westArn, eastArn)) {
       blob = LocalKms.encrypt(writer, "replicated", KmsProviderConformance.CTX);
@@ -64,18 +71,22 @@ class AwsMultiRegionTest {
 
     westServer.dropConnections(LocalKms.MAX_ATTEMPTS); // eu-west-1 unreachable for one whole call
     try (Byok reader = byok(westArn)) {
-      assertThat(LocalKms.decrypt(reader, blob, KmsProviderConformance.CTX)).isEqualTo("replicated");
+      assertThat(LocalKms.decrypt(reader, blob, KmsProviderConformance.CTX))
+          .isEqualTo("replicated");
     }
     assertThat(westServer.requests("Decrypt")).isEqualTo(LocalKms.MAX_ATTEMPTS);
-    assertThat(east.api().callLog()).contains(new FakeKmsApi.Call("Decrypt", eastArn, FakeKmsApi.OK));
+    assertThat(east.api().callLog())
+        .contains(new FakeKmsApi.Call("Decrypt", eastArn, FakeKmsApi.OK));
   }
 
   @Test
-  void rewrapAcrossRegionsWrapsWithEncryptBecauseReEncryptStaysInOneRegion(@TempDir Path dir) throws IOException {
+  void rewrapAcrossRegionsWrapsWithEncryptBecauseReEncryptStaysInOneRegion(@TempDir Path dir)
+      throws IOException {
     Path source = dir.resolve("blob");
     Path target = dir.resolve("rewrapped");
     try (Byok writer = byok(westArn)) {
-      Files.write(source, LocalKms.encrypt(writer, "moved to us-east-1", KmsProviderConformance.CTX));
+      Files.write(
+          source, LocalKms.encrypt(writer, "moved to us-east-1", KmsProviderConformance.CTX));
     }
     RewrapResult r;
     try (Byok mover = byok(eastArn)) {
@@ -87,7 +98,8 @@ class AwsMultiRegionTest {
 
     west.api().disableKey(westArn); // only the new slot can open it now
     try (Byok reader = byok(eastArn)) {
-      assertThat(LocalKms.decrypt(reader, Files.readAllBytes(target), KmsProviderConformance.CTX)).isEqualTo("moved to us-east-1");
+      assertThat(LocalKms.decrypt(reader, Files.readAllBytes(target), KmsProviderConformance.CTX))
+          .isEqualTo("moved to us-east-1");
     }
   }
 }

@@ -27,8 +27,8 @@ import org.junit.jupiter.api.Test;
  * The conformance suite: the same scenarios, with the same expected outcomes and exception classes
  * and reasons, run against {@code FakeKms} directly ({@link FakeKmsConformanceTest}) and against
  * {@link AwsKmsProvider} through the real SDK and {@code LocalKmsServer} ({@link
- * AwsKmsProviderConformanceTest}). Both sides drive the same fake state, so what the fake's
- * control layer does is seen by either provider.
+ * AwsKmsProviderConformanceTest}). Both sides drive the same fake state, so what the fake's control
+ * layer does is seen by either provider.
  */
 abstract class KmsProviderConformance {
   static final EncryptionContext CTX = EncryptionContext.of("tenant", "acme", "repository", "r1");
@@ -37,10 +37,14 @@ abstract class KmsProviderConformance {
   KeyProvider provider;
   FakeKmsApi api;
 
-  /** @return the provider under test over {@code world} */
+  /**
+   * @return the provider under test over {@code world}
+   */
   abstract KeyProvider provider(LocalKms world);
 
-  /** @return how many times one provider call reaches the fake when every attempt fails transiently */
+  /**
+   * @return how many times one provider call reaches the fake when every attempt fails transiently
+   */
   abstract int attemptsPerCall();
 
   @BeforeEach
@@ -65,7 +69,8 @@ abstract class KmsProviderConformance {
     assertThat(dek.copyPlaintextKey()).hasSize(32);
 
     api.resetCallLog();
-    assertThat(provider.decrypt(arn, dek.wrapped().ciphertext(), CTX)).isEqualTo(dek.copyPlaintextKey());
+    assertThat(provider.decrypt(arn, dek.wrapped().ciphertext(), CTX))
+        .isEqualTo(dek.copyPlaintextKey());
     assertThat(api.callLog()).containsExactly(new FakeKmsApi.Call("Decrypt", arn, FakeKmsApi.OK));
   }
 
@@ -83,12 +88,23 @@ abstract class KmsProviderConformance {
     GeneratedDataKey dek = provider.generateDataKey(world.newKey(), CTX);
     byte[] flipped = dek.wrapped().ciphertext();
     flipped[flipped.length - 1] ^= 1;
-    for (ThrowingCallable call : new ThrowingCallable[] {
-        () -> provider.decrypt(dek.keyArn(), dek.wrapped().ciphertext(), EncryptionContext.of("tenant", "other")),
-        () -> provider.decrypt(dek.keyArn(), dek.wrapped().ciphertext(), EncryptionContext.empty()),
-        () -> provider.decrypt(dek.keyArn(), flipped, CTX)}) {
-      assertThatThrownBy(call).isInstanceOfSatisfying(InvalidCiphertextException.class,
-          e -> assertThat(e.reason()).isEqualTo(InvalidCiphertextException.Reason.WRAPPED_KEY_REJECTED));
+    for (ThrowingCallable call :
+        new ThrowingCallable[] {
+          () ->
+              provider.decrypt(
+                  dek.keyArn(),
+                  dek.wrapped().ciphertext(),
+                  EncryptionContext.of("tenant", "other")),
+          () ->
+              provider.decrypt(dek.keyArn(), dek.wrapped().ciphertext(), EncryptionContext.empty()),
+          () -> provider.decrypt(dek.keyArn(), flipped, CTX)
+        }) {
+      assertThatThrownBy(call)
+          .isInstanceOfSatisfying(
+              InvalidCiphertextException.class,
+              e ->
+                  assertThat(e.reason())
+                      .isEqualTo(InvalidCiphertextException.Reason.WRAPPED_KEY_REJECTED));
     }
   }
 
@@ -101,37 +117,50 @@ abstract class KmsProviderConformance {
     assertThatThrownBy(() -> provider.decrypt(other, dek.wrapped().ciphertext(), CTX))
         .isInstanceOf(ByokConfigurationException.class); // IncorrectKeyException
     assertThatThrownBy(() -> provider.decrypt("alias/app", dek.wrapped().ciphertext(), CTX))
-        .isInstanceOf(ByokConfigurationException.class); // KMS answers with the key ARN, not the alias
+        .isInstanceOf(
+            ByokConfigurationException.class); // KMS answers with the key ARN, not the alias
   }
 
   @Test
   void aDisabledKeyIsUnusableUntilEnabledAgain() {
     GeneratedDataKey dek = provider.generateDataKey(world.newKey(), CTX);
     api.disableKey(dek.keyArn());
-    assertUnusable(() -> provider.decrypt(dek.keyArn(), dek.wrapped().ciphertext(), CTX),
-        KeyUnusableException.Reason.DISABLED, dek.keyArn());
-    assertUnusable(() -> provider.generateDataKey(dek.keyArn(), CTX), KeyUnusableException.Reason.DISABLED,
+    assertUnusable(
+        () -> provider.decrypt(dek.keyArn(), dek.wrapped().ciphertext(), CTX),
+        KeyUnusableException.Reason.DISABLED,
+        dek.keyArn());
+    assertUnusable(
+        () -> provider.generateDataKey(dek.keyArn(), CTX),
+        KeyUnusableException.Reason.DISABLED,
         dek.keyArn());
     assertThat(provider.describeKey(dek.keyArn()).state()).isEqualTo(KeyState.DISABLED);
 
     api.enableKey(dek.keyArn());
-    assertThat(provider.decrypt(dek.keyArn(), dek.wrapped().ciphertext(), CTX)).isEqualTo(dek.copyPlaintextKey());
+    assertThat(provider.decrypt(dek.keyArn(), dek.wrapped().ciphertext(), CTX))
+        .isEqualTo(dek.copyPlaintextKey());
   }
 
   @Test
   void aKeyPendingDeletionIsUnusableThenGoneAfterTheWindow() {
     GeneratedDataKey dek = provider.generateDataKey(world.newKey(), CTX);
     api.scheduleKeyDeletion(dek.keyArn(), 7);
-    assertUnusable(() -> provider.decrypt(dek.keyArn(), dek.wrapped().ciphertext(), CTX),
-        KeyUnusableException.Reason.PENDING_DELETION, dek.keyArn());
+    assertUnusable(
+        () -> provider.decrypt(dek.keyArn(), dek.wrapped().ciphertext(), CTX),
+        KeyUnusableException.Reason.PENDING_DELETION,
+        dek.keyArn());
     KeyDescription d = provider.describeKey(dek.keyArn());
     assertThat(d.state()).isEqualTo(KeyState.PENDING_DELETION);
     assertThat(d.deletionDate()).isEqualTo(world.clock.instant().plus(Duration.ofDays(7)));
 
     world.clock.advance(Duration.ofDays(7));
-    assertUnusable(() -> provider.decrypt(dek.keyArn(), dek.wrapped().ciphertext(), CTX),
-        KeyUnusableException.Reason.NOT_FOUND, dek.keyArn());
-    assertUnusable(() -> provider.describeKey(dek.keyArn()), KeyUnusableException.Reason.NOT_FOUND, dek.keyArn());
+    assertUnusable(
+        () -> provider.decrypt(dek.keyArn(), dek.wrapped().ciphertext(), CTX),
+        KeyUnusableException.Reason.NOT_FOUND,
+        dek.keyArn());
+    assertUnusable(
+        () -> provider.describeKey(dek.keyArn()),
+        KeyUnusableException.Reason.NOT_FOUND,
+        dek.keyArn());
   }
 
   @Test
@@ -139,38 +168,54 @@ abstract class KmsProviderConformance {
     GeneratedDataKey dek = provider.generateDataKey(world.newKey(), CTX);
     api.scheduleKeyDeletion(dek.keyArn(), 30);
     api.cancelKeyDeletion(dek.keyArn());
-    assertUnusable(() -> provider.decrypt(dek.keyArn(), dek.wrapped().ciphertext(), CTX),
-        KeyUnusableException.Reason.DISABLED, dek.keyArn());
+    assertUnusable(
+        () -> provider.decrypt(dek.keyArn(), dek.wrapped().ciphertext(), CTX),
+        KeyUnusableException.Reason.DISABLED,
+        dek.keyArn());
   }
 
   @Test
   void pendingImportAndUnavailableKeysAreUnusableWithTheirReason() {
     GeneratedDataKey dek = provider.generateDataKey(world.newKey(), CTX);
     api.forceKeyState(dek.keyArn(), KeyState.PENDING_IMPORT);
-    assertUnusable(() -> provider.decrypt(dek.keyArn(), dek.wrapped().ciphertext(), CTX),
-        KeyUnusableException.Reason.PENDING_IMPORT, dek.keyArn());
+    assertUnusable(
+        () -> provider.decrypt(dek.keyArn(), dek.wrapped().ciphertext(), CTX),
+        KeyUnusableException.Reason.PENDING_IMPORT,
+        dek.keyArn());
     api.forceKeyState(dek.keyArn(), KeyState.UNAVAILABLE);
-    assertUnusable(() -> provider.decrypt(dek.keyArn(), dek.wrapped().ciphertext(), CTX),
-        KeyUnusableException.Reason.UNAVAILABLE, dek.keyArn());
+    assertUnusable(
+        () -> provider.decrypt(dek.keyArn(), dek.wrapped().ciphertext(), CTX),
+        KeyUnusableException.Reason.UNAVAILABLE,
+        dek.keyArn());
   }
 
   @Test
   void revokedAccessIsUnusableAsAccessDenied() {
     GeneratedDataKey dek = provider.generateDataKey(world.newKey(), CTX);
     api.denyAccess(dek.keyArn(), true);
-    assertUnusable(() -> provider.decrypt(dek.keyArn(), dek.wrapped().ciphertext(), CTX),
-        KeyUnusableException.Reason.ACCESS_DENIED, dek.keyArn());
-    assertUnusable(() -> provider.describeKey(dek.keyArn()), KeyUnusableException.Reason.ACCESS_DENIED,
+    assertUnusable(
+        () -> provider.decrypt(dek.keyArn(), dek.wrapped().ciphertext(), CTX),
+        KeyUnusableException.Reason.ACCESS_DENIED,
+        dek.keyArn());
+    assertUnusable(
+        () -> provider.describeKey(dek.keyArn()),
+        KeyUnusableException.Reason.ACCESS_DENIED,
         dek.keyArn());
     api.denyAccess(dek.keyArn(), false);
-    assertThat(provider.decrypt(dek.keyArn(), dek.wrapped().ciphertext(), CTX)).isEqualTo(dek.copyPlaintextKey());
+    assertThat(provider.decrypt(dek.keyArn(), dek.wrapped().ciphertext(), CTX))
+        .isEqualTo(dek.copyPlaintextKey());
   }
 
   @Test
   void anUnknownKeyIsNotFound() {
     String unknown = "arn:aws:kms:us-east-1:111122223333:key/00000000-0000-4000-8000-000000000000";
-    assertUnusable(() -> provider.generateDataKey(unknown, CTX), KeyUnusableException.Reason.NOT_FOUND, unknown);
-    assertUnusable(() -> provider.generateDataKey("alias/none", CTX), KeyUnusableException.Reason.NOT_FOUND,
+    assertUnusable(
+        () -> provider.generateDataKey(unknown, CTX),
+        KeyUnusableException.Reason.NOT_FOUND,
+        unknown);
+    assertUnusable(
+        () -> provider.generateDataKey("alias/none", CTX),
+        KeyUnusableException.Reason.NOT_FOUND,
         "alias/none");
   }
 
@@ -185,8 +230,10 @@ abstract class KmsProviderConformance {
     assertThat(old.keyArn()).isEqualTo(first);
     assertThat(fresh.keyArn()).isEqualTo(second);
     assertThat(provider.describeKey("alias/app").keyArn()).isEqualTo(second);
-    assertThat(provider.decrypt(first, old.wrapped().ciphertext(), CTX)).isEqualTo(old.copyPlaintextKey());
-    assertThat(provider.decrypt(second, fresh.wrapped().ciphertext(), CTX)).isEqualTo(fresh.copyPlaintextKey());
+    assertThat(provider.decrypt(first, old.wrapped().ciphertext(), CTX))
+        .isEqualTo(old.copyPlaintextKey());
+    assertThat(provider.decrypt(second, fresh.wrapped().ciphertext(), CTX))
+        .isEqualTo(fresh.copyPlaintextKey());
   }
 
   @Test
@@ -195,10 +242,13 @@ abstract class KmsProviderConformance {
     GeneratedDataKey old = provider.generateDataKey(arn, CTX);
     api.rotateKeyOnDemand(arn);
     GeneratedDataKey fresh = provider.generateDataKey(arn, CTX);
-    assertThat(fresh.keyMaterialId()).isNotEqualTo(old.keyMaterialId())
+    assertThat(fresh.keyMaterialId())
+        .isNotEqualTo(old.keyMaterialId())
         .isEqualTo(provider.describeKey(arn).currentKeyMaterialId());
-    assertThat(provider.decrypt(arn, old.wrapped().ciphertext(), CTX)).isEqualTo(old.copyPlaintextKey());
-    assertThat(provider.decrypt(arn, fresh.wrapped().ciphertext(), CTX)).isEqualTo(fresh.copyPlaintextKey());
+    assertThat(provider.decrypt(arn, old.wrapped().ciphertext(), CTX))
+        .isEqualTo(old.copyPlaintextKey());
+    assertThat(provider.decrypt(arn, fresh.wrapped().ciphertext(), CTX))
+        .isEqualTo(fresh.copyPlaintextKey());
   }
 
   @Test
@@ -207,7 +257,8 @@ abstract class KmsProviderConformance {
     String target = world.newKey();
     api.createAlias("alias/target", target);
     assertThat(provider.supportsReEncrypt()).isTrue();
-    WrappedKey moved = provider.reEncrypt(dek.keyArn(), dek.wrapped().ciphertext(), "alias/target", CTX);
+    WrappedKey moved =
+        provider.reEncrypt(dek.keyArn(), dek.wrapped().ciphertext(), "alias/target", CTX);
     assertThat(moved.keyArn()).isEqualTo(target);
     assertThat(moved.keyMaterialId()).isEqualTo(api.describeKey(target).currentKeyMaterialId());
     assertThat(provider.decrypt(target, moved.ciphertext(), CTX)).isEqualTo(dek.copyPlaintextKey());
@@ -232,7 +283,8 @@ abstract class KmsProviderConformance {
       api.failNext("Decrypt", "ThrottlingException");
     }
     assertThatThrownBy(() -> provider.decrypt(dek.keyArn(), dek.wrapped().ciphertext(), CTX))
-        .isInstanceOfSatisfying(KmsUnavailableException.class, e -> assertThat(e.throttled()).isTrue());
+        .isInstanceOfSatisfying(
+            KmsUnavailableException.class, e -> assertThat(e.throttled()).isTrue());
     api.checkNoUnconsumedFaults();
   }
 
@@ -241,10 +293,12 @@ abstract class KmsProviderConformance {
     GeneratedDataKey dek = provider.generateDataKey(world.newKey(), CTX);
     api.startOutage("DependencyTimeoutException");
     assertThatThrownBy(() -> provider.decrypt(dek.keyArn(), dek.wrapped().ciphertext(), CTX))
-        .isInstanceOfSatisfying(KmsUnavailableException.class, e -> assertThat(e.throttled()).isFalse());
+        .isInstanceOfSatisfying(
+            KmsUnavailableException.class, e -> assertThat(e.throttled()).isFalse());
     assertThat(api.calls("Decrypt", "DependencyTimeoutException")).isEqualTo(attemptsPerCall());
     api.endOutage();
-    assertThat(provider.decrypt(dek.keyArn(), dek.wrapped().ciphertext(), CTX)).isEqualTo(dek.copyPlaintextKey());
+    assertThat(provider.decrypt(dek.keyArn(), dek.wrapped().ciphertext(), CTX))
+        .isEqualTo(dek.copyPlaintextKey());
   }
 
   @Test
@@ -284,10 +338,14 @@ abstract class KmsProviderConformance {
     return LocalKms.decrypt(byok, blob, CTX);
   }
 
-  static void assertUnusable(ThrowingCallable call, KeyUnusableException.Reason reason, String keyId) {
-    assertThatThrownBy(call).isInstanceOfSatisfying(KeyUnusableException.class, e -> {
-      assertThat(e.reason()).isEqualTo(reason);
-      assertThat(e.keyId()).isEqualTo(keyId);
-    });
+  static void assertUnusable(
+      ThrowingCallable call, KeyUnusableException.Reason reason, String keyId) {
+    assertThatThrownBy(call)
+        .isInstanceOfSatisfying(
+            KeyUnusableException.class,
+            e -> {
+              assertThat(e.reason()).isEqualTo(reason);
+              assertThat(e.keyId()).isEqualTo(keyId);
+            });
   }
 }

@@ -36,6 +36,7 @@ import software.amazon.awssdk.services.kms.KmsClient;
 final class LocalKms implements AutoCloseable {
   /** Attempts per SDK call, the first one included. */
   static final int MAX_ATTEMPTS = 3;
+
   static final StaticCredentialsProvider CREDENTIALS =
       StaticCredentialsProvider.create(AwsBasicCredentials.create("AKIDEXAMPLE", "not-checked"));
 
@@ -49,7 +50,9 @@ final class LocalKms implements AutoCloseable {
     this(FakeKms.DEFAULT_PROVIDER_ID);
   }
 
-  /** @param fakeProviderId the provider id of {@link #kms}, to make it interchangeable with AWS's */
+  /**
+   * @param fakeProviderId the provider id of {@link #kms}, to make it interchangeable with AWS's
+   */
   LocalKms(String fakeProviderId) {
     kms = FakeKms.builder().clock(clock).providerId(fakeProviderId).build();
     server = LocalKmsServer.start(kms);
@@ -61,7 +64,9 @@ final class LocalKms implements AutoCloseable {
     return kms.api();
   }
 
-  /** @return a new key's ARN */
+  /**
+   * @return a new key's ARN
+   */
   String newKey() {
     return api().createKey().arn();
   }
@@ -76,20 +81,26 @@ final class LocalKms implements AutoCloseable {
         .build();
   }
 
-  /** The SDK's standard retries, {@link #MAX_ATTEMPTS} attempts, no back-off, no circuit breaker. */
+  /**
+   * The SDK's standard retries, {@link #MAX_ATTEMPTS} attempts, no back-off, no circuit breaker.
+   */
   static ClientOverrideConfiguration fastRetries() {
     return ClientOverrideConfiguration.builder()
-        .retryStrategy(AwsRetryStrategy.standardRetryStrategy().toBuilder()
-            .maxAttempts(MAX_ATTEMPTS)
-            .backoffStrategy(BackoffStrategy.retryImmediately())
-            .throttlingBackoffStrategy(BackoffStrategy.retryImmediately())
-            .circuitBreakerEnabled(false)
-            .build())
+        .retryStrategy(
+            AwsRetryStrategy.standardRetryStrategy().toBuilder()
+                .maxAttempts(MAX_ATTEMPTS)
+                .backoffStrategy(BackoffStrategy.retryImmediately())
+                .throttlingBackoffStrategy(BackoffStrategy.retryImmediately())
+                .circuitBreakerEnabled(false)
+                .build())
         .apiCallTimeout(Duration.ofSeconds(10))
         .build();
   }
 
-  /** A Byok over {@code provider} that encrypts under {@code aws-kms://<kek>}, a fresh data key per blob. */
+  /**
+   * A Byok over {@code provider} that encrypts under {@code aws-kms://<kek>}, a fresh data key per
+   * blob.
+   */
   static Byok byok(KeyProvider provider, String kek) {
     return Byok.builder()
         .provider(provider)
@@ -113,9 +124,12 @@ final class LocalKms implements AutoCloseable {
     }
   }
 
-  /** @return the key ARNs of the blob's slots, comma-separated, in header order */
+  /**
+   * @return the key ARNs of the blob's slots, comma-separated, in header order
+   */
   static String slotArns(byte[] blob) throws IOException {
-    return Byok.inspect(new ByteArrayInputStream(blob)).keySlots().stream().map(KeySlot::keyArn)
+    return Byok.inspect(new ByteArrayInputStream(blob)).keySlots().stream()
+        .map(KeySlot::keyArn)
         .collect(Collectors.joining(","));
   }
 

@@ -50,23 +50,28 @@ class ProvidersAgreeTest {
     Map<String, String> viaFake = new LinkedHashMap<>();
     Map<String, String> viaAws = new LinkedHashMap<>();
     for (String code : FakeKmsException.errorCodes()) {
-      calls.forEach((operation, call) -> {
-        String row = operation + " " + code;
-        viaFake.put(row, outcome(world.kms, operation, code, 1, call));
-        viaAws.put(row, outcome(world.provider, operation, code, LocalKms.MAX_ATTEMPTS, call));
-      });
+      calls.forEach(
+          (operation, call) -> {
+            String row = operation + " " + code;
+            viaFake.put(row, outcome(world.kms, operation, code, 1, call));
+            viaAws.put(row, outcome(world.provider, operation, code, LocalKms.MAX_ATTEMPTS, call));
+          });
     }
     assertThat(viaAws).containsExactlyEntriesOf(viaFake);
-    assertThat(viaFake).containsEntry("Decrypt ThrottlingException", "KmsUnavailableException throttled")
+    assertThat(viaFake)
+        .containsEntry("Decrypt ThrottlingException", "KmsUnavailableException throttled")
         .containsEntry("Decrypt KMSInvalidStateException", "KeyUnusableException UNAVAILABLE")
-        .containsEntry("ReEncrypt InvalidCiphertextException", "InvalidCiphertextException WRAPPED_KEY_REJECTED")
+        .containsEntry(
+            "ReEncrypt InvalidCiphertextException",
+            "InvalidCiphertextException WRAPPED_KEY_REJECTED")
         .containsEntry("DescribeKey IncorrectKeyException", "ByokConfigurationException");
   }
 
   @Test
   void blobsWrittenThroughOneProviderAreReadThroughTheOther() throws IOException {
     world.api().createAlias("alias/app", world.newKey());
-    try (Byok viaFake = LocalKms.byok(world.kms, "alias/app"); Byok viaAws = LocalKms.byok(world.provider, "alias/app")) {
+    try (Byok viaFake = LocalKms.byok(world.kms, "alias/app");
+        Byok viaAws = LocalKms.byok(world.provider, "alias/app")) {
       byte[] fromFake = LocalKms.encrypt(viaFake, "written through FakeKms", CTX);
       byte[] fromAws = LocalKms.encrypt(viaAws, "written through AWS", CTX);
       assertThat(LocalKms.decrypt(viaAws, fromFake, CTX)).isEqualTo("written through FakeKms");
@@ -74,7 +79,11 @@ class ProvidersAgreeTest {
     }
   }
 
-  private String outcome(KeyProvider provider, String operation, String code, int attempts,
+  private String outcome(
+      KeyProvider provider,
+      String operation,
+      String code,
+      int attempts,
       Function<KeyProvider, Object> call) {
     for (int i = 0; i < attempts; i++) {
       world.api().failNext(operation, code);
@@ -88,7 +97,8 @@ class ProvidersAgreeTest {
         detail = " " + ((KeyUnusableException) e).reason();
       } else if (e instanceof InvalidCiphertextException) {
         detail = " " + ((InvalidCiphertextException) e).reason();
-      } else if (e instanceof KmsUnavailableException && ((KmsUnavailableException) e).throttled()) {
+      } else if (e instanceof KmsUnavailableException
+          && ((KmsUnavailableException) e).throttled()) {
         detail = " throttled";
       }
       return e.getClass().getSimpleName() + detail;

@@ -13,7 +13,10 @@ import org.jspecify.annotations.Nullable;
  * the event ({@code null}: the event carries none) and a fragment its reason must contain.
  */
 record ExpectedEvent(
-    KeyEvent.Type type, KeyMonitorState from, KeyMonitorState to, @Nullable Duration lockAfter,
+    KeyEvent.Type type,
+    KeyMonitorState from,
+    KeyMonitorState to,
+    @Nullable Duration lockAfter,
     @Nullable String reason) {
 
   static ExpectedEvent of(KeyEvent.Type type, KeyMonitorState from, KeyMonitorState to) {
@@ -48,7 +51,9 @@ record ExpectedEvent(
    */
   static List<ExpectedEvent> deniedThenLocked(Duration grace, String reason) {
     return List.of(
-        of(KeyEvent.Type.STATE_CHANGED, KeyMonitorState.ACTIVE, KeyMonitorState.SUSPECT).lockAfter(grace).reason(reason),
+        of(KeyEvent.Type.STATE_CHANGED, KeyMonitorState.ACTIVE, KeyMonitorState.SUSPECT)
+            .lockAfter(grace)
+            .reason(reason),
         of(KeyEvent.Type.STATE_CHANGED, KeyMonitorState.SUSPECT, KeyMonitorState.LOCKED),
         of(KeyEvent.Type.LOCKED, KeyMonitorState.SUSPECT, KeyMonitorState.LOCKED));
   }

@@ -29,8 +29,8 @@ class KeyStateMonitorConcurrencyTest {
 
   /**
    * The bin of an encrypt-side entry in the manager's map of active data keys while it holds at
-   * most 12 entries: {@code DataKeyManager.ActiveKey#hashCode} spread as {@code
-   * ConcurrentHashMap} does, in its initial 16-bin table.
+   * most 12 entries: {@code DataKeyManager.ActiveKey#hashCode} spread as {@code ConcurrentHashMap}
+   * does, in its initial 16-bin table.
    */
   private static int activeKeyBin(KeyRef kek, EncryptionContext context) {
     int h = List.of(kek).hashCode() * 31 + context.hashCode();
@@ -68,34 +68,45 @@ class KeyStateMonitorConcurrencyTest {
     AtomicReference<Thread> encryptThread = new AtomicReference<>();
     CountDownLatch encryptInKms = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
-    h.api.injectLatency(Duration.ofMillis(1), d -> {
-      if (Thread.currentThread() == encryptThread.get()) {
-        encryptInKms.countDown();
-        release.await(WAIT_SECONDS, TimeUnit.SECONDS);
-      }
-    });
-    ExecutorService pool = Executors.newFixedThreadPool(2, r -> {
-      Thread t = new Thread(r, "concurrency-test");
-      t.setDaemon(true); // a deadlocked thread must not keep the test JVM alive
-      return t;
-    });
+    h.api.injectLatency(
+        Duration.ofMillis(1),
+        d -> {
+          if (Thread.currentThread() == encryptThread.get()) {
+            encryptInKms.countDown();
+            release.await(WAIT_SECONDS, TimeUnit.SECONDS);
+          }
+        });
+    ExecutorService pool =
+        Executors.newFixedThreadPool(
+            2,
+            r -> {
+              Thread t = new Thread(r, "concurrency-test");
+              t.setDaemon(true); // a deadlocked thread must not keep the test JVM alive
+              return t;
+            });
     try {
-      Future<Throwable> encrypt = pool.submit(() -> {
-        encryptThread.set(Thread.currentThread());
-        try {
-          h.encrypt(plaintext(2), ctx);
-          return null;
-        } catch (RuntimeException e) {
-          return e;
-        }
-      });
-      assertThat(encryptInKms.await(WAIT_SECONDS, TimeUnit.SECONDS)).as("encrypt inside GenerateDataKey").isTrue();
+      Future<Throwable> encrypt =
+          pool.submit(
+              () -> {
+                encryptThread.set(Thread.currentThread());
+                try {
+                  h.encrypt(plaintext(2), ctx);
+                  return null;
+                } catch (RuntimeException e) {
+                  return e;
+                }
+              });
+      assertThat(encryptInKms.await(WAIT_SECONDS, TimeUnit.SECONDS))
+          .as("encrypt inside GenerateDataKey")
+          .isTrue();
 
       AtomicReference<Thread> probeThread = new AtomicReference<>();
-      Future<?> probe = pool.submit(() -> {
-        probeThread.set(Thread.currentThread());
-        h.monitor.probeNow(h.alias);
-      });
+      Future<?> probe =
+          pool.submit(
+              () -> {
+                probeThread.set(Thread.currentThread());
+                h.monitor.probeNow(h.alias);
+              });
       // the probe finds the key disabled and purges; it blocks on the bin the encrypt holds
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
       while (!probe.isDone()
@@ -113,11 +124,17 @@ class KeyStateMonitorConcurrencyTest {
         failure = encrypt.get(WAIT_SECONDS, TimeUnit.SECONDS);
         probe.get(WAIT_SECONDS, TimeUnit.SECONDS);
       } catch (TimeoutException e) {
-        throw new AssertionError("deadlock:\n encrypt " + stack(encryptThread.get()) + "\n probe "
-            + stack(probeThread.get()), e);
+        throw new AssertionError(
+            "deadlock:\n encrypt "
+                + stack(encryptThread.get())
+                + "\n probe "
+                + stack(probeThread.get()),
+            e);
       }
-      assertThat(failure).isInstanceOfSatisfying(KeyUnusableException.class,
-          e -> assertThat(e.reason()).isEqualTo(KeyUnusableException.Reason.DISABLED));
+      assertThat(failure)
+          .isInstanceOfSatisfying(
+              KeyUnusableException.class,
+              e -> assertThat(e.reason()).isEqualTo(KeyUnusableException.Reason.DISABLED));
       assertThat(h.monitor.state(h.alias)).isEqualTo(KeyMonitorState.SUSPECT);
     } finally {
       release.countDown();

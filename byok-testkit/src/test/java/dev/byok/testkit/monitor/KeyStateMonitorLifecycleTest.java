@@ -35,22 +35,27 @@ class KeyStateMonitorLifecycleTest {
   void theGuardThrowsOnlyForALockedKey() {
     MonitorHarness h = MonitorHarness.started(fake);
     KeyRef unknown = KeyRef.of(MonitorHarness.PROVIDER, "alias/other");
-    assertThatThrownBy(() -> h.monitor.checkUsable(unknown)).isInstanceOf(IllegalArgumentException.class)
+    assertThatThrownBy(() -> h.monitor.checkUsable(unknown))
+        .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("alias/other");
     assertThatCode(() -> h.monitor.checkUsable(h.alias)).doesNotThrowAnyException();
 
     h.api.disableKey(h.keyArn);
     h.monitor.probeNow(h.alias); // regardless of the schedule
     assertThat(h.monitor.state(h.alias)).isEqualTo(KeyMonitorState.SUSPECT);
-    assertThatCode(() -> h.monitor.checkUsable(h.alias)).as("SUSPECT is not locked yet").doesNotThrowAnyException();
+    assertThatCode(() -> h.monitor.checkUsable(h.alias))
+        .as("SUSPECT is not locked yet")
+        .doesNotThrowAnyException();
 
     h.driveUntil(KeyMonitorState.LOCKED, Duration.ofSeconds(31));
     assertThatThrownBy(() -> h.monitor.checkUsable(h.alias))
-        .isInstanceOfSatisfying(KeyUnusableException.class, e -> {
-          assertThat(e.reason()).isEqualTo(KeyUnusableException.Reason.LOCKED);
-          assertThat(e.keyId()).isEqualTo(h.alias.toString());
-          assertThat(e.getMessage()).contains("DISABLED");
-        });
+        .isInstanceOfSatisfying(
+            KeyUnusableException.class,
+            e -> {
+              assertThat(e.reason()).isEqualTo(KeyUnusableException.Reason.LOCKED);
+              assertThat(e.keyId()).isEqualTo(h.alias.toString());
+              assertThat(e.getMessage()).contains("DISABLED");
+            });
 
     h.api.enableKey(h.keyArn);
     h.monitor.probeNow(h.alias);
@@ -63,21 +68,28 @@ class KeyStateMonitorLifecycleTest {
     h.drain();
     h.monitor.close();
     h.api.disableKey(h.keyArn);
-    assertThatThrownBy(() -> h.encrypt(new byte[] {1, 2, 3}, dev.byok.EncryptionContext.of("fresh", "context")))
-        .as("the data path still sees the denial").isInstanceOf(KeyUnusableException.class);
-    assertThat(h.monitor.state(h.alias)).as("but the closed monitor does not react").isEqualTo(KeyMonitorState.ACTIVE);
+    assertThatThrownBy(
+            () ->
+                h.encrypt(new byte[] {1, 2, 3}, dev.byok.EncryptionContext.of("fresh", "context")))
+        .as("the data path still sees the denial")
+        .isInstanceOf(KeyUnusableException.class);
+    assertThat(h.monitor.state(h.alias))
+        .as("but the closed monitor does not react")
+        .isEqualTo(KeyMonitorState.ACTIVE);
     assertThat(h.drain()).isEmpty();
   }
 
   @Test
   void aThrowingListenerBreaksNeitherTheMonitorNorTheOtherListeners() {
-    KeyStateMonitor monitor = KeyStateMonitor.builder().provider(fake.kms()).clock(fake.clock()).seed(1).build();
+    KeyStateMonitor monitor =
+        KeyStateMonitor.builder().provider(fake.kms()).clock(fake.clock()).seed(1).build();
     AtomicInteger thrown = new AtomicInteger();
     List<KeyEvent> seen = new CopyOnWriteArrayList<>();
-    monitor.addListener(e -> {
-      thrown.incrementAndGet();
-      throw new IllegalStateException("host bug");
-    });
+    monitor.addListener(
+        e -> {
+          thrown.incrementAndGet();
+          throw new IllegalStateException("host bug");
+        });
     monitor.addListener(seen::add);
     String arn = fake.api().createKey().arn();
     KeyRef key = KeyRef.of(MonitorHarness.PROVIDER, arn);
@@ -91,41 +103,51 @@ class KeyStateMonitorLifecycleTest {
     }
 
     assertThat(monitor.state(key)).isEqualTo(KeyMonitorState.LOCKED);
-    assertThat(seen).extracting(KeyEvent::type).containsExactly(STATE_CHANGED, STATE_CHANGED, LOCKED);
+    assertThat(seen)
+        .extracting(KeyEvent::type)
+        .containsExactly(STATE_CHANGED, STATE_CHANGED, LOCKED);
     assertThat(thrown).hasValue(3);
   }
 
   @Test
   void startRunsRoundsOnTheHostSchedulerAndCloseLeavesItRunning() throws Exception {
-    ScheduledThreadPoolExecutor host = new ScheduledThreadPoolExecutor(1, r -> new Thread(r, "host-scheduler"));
+    ScheduledThreadPoolExecutor host =
+        new ScheduledThreadPoolExecutor(1, r -> new Thread(r, "host-scheduler"));
     host.setRemoveOnCancelPolicy(true);
     try {
-      MonitorHarness h = MonitorHarness.started(fake, b -> {},
-          m -> m.scheduler(host).tick(Duration.ofMillis(5)));
+      MonitorHarness h =
+          MonitorHarness.started(fake, b -> {}, m -> m.scheduler(host).tick(Duration.ofMillis(5)));
       CountDownLatch suspect = new CountDownLatch(1);
       CountDownLatch locked = new CountDownLatch(1);
       Set<String> threads = ConcurrentHashMap.newKeySet();
-      h.monitor.addListener(e -> {
-        threads.add(Thread.currentThread().getName());
-        if (e.type() == STATE_CHANGED && e.to() == KeyMonitorState.SUSPECT) {
-          suspect.countDown();
-        } else if (e.type() == LOCKED) {
-          locked.countDown();
-        }
-      });
+      h.monitor.addListener(
+          e -> {
+            threads.add(Thread.currentThread().getName());
+            if (e.type() == STATE_CHANGED && e.to() == KeyMonitorState.SUSPECT) {
+              suspect.countDown();
+            } else if (e.type() == LOCKED) {
+              locked.countDown();
+            }
+          });
       h.api.disableKey(h.keyArn);
       h.clock.advance(Duration.ofMinutes(6)); // the next probe is due
 
       assertThat(h.monitor.start()).isSameAs(h.monitor);
       assertThat(h.monitor.start()).as("idempotent").isSameAs(h.monitor);
-      assertThat(suspect.await(WAIT_SECONDS, TimeUnit.SECONDS)).as("SUSPECT from a scheduled round").isTrue();
+      assertThat(suspect.await(WAIT_SECONDS, TimeUnit.SECONDS))
+          .as("SUSPECT from a scheduled round")
+          .isTrue();
       h.clock.advance(Duration.ofSeconds(30)); // suspect probe and grace both due
-      assertThat(locked.await(WAIT_SECONDS, TimeUnit.SECONDS)).as("LOCKED from a later round").isTrue();
+      assertThat(locked.await(WAIT_SECONDS, TimeUnit.SECONDS))
+          .as("LOCKED from a later round")
+          .isTrue();
       assertThat(threads).containsExactly("host-scheduler");
 
       h.monitor.close();
       h.monitor.close(); // idempotent
-      assertThat(host.isShutdown()).as("the host's scheduler is not the monitor's to shut down").isFalse();
+      assertThat(host.isShutdown())
+          .as("the host's scheduler is not the monitor's to shut down")
+          .isFalse();
       // the host's one thread still runs work; once it has run this, no monitor round is in flight
       assertThat(host.submit(() -> 42).get(WAIT_SECONDS, TimeUnit.SECONDS)).isEqualTo(42);
       assertThat(host.getQueue()).as("the monitor's task is cancelled").isEmpty();
@@ -144,10 +166,11 @@ class KeyStateMonitorLifecycleTest {
     MonitorHarness h = MonitorHarness.started(fake, b -> {}, m -> m.tick(Duration.ofMillis(5)));
     CountDownLatch suspect = new CountDownLatch(1);
     AtomicReference<Thread> thread = new AtomicReference<>();
-    h.monitor.addListener(e -> {
-      thread.set(Thread.currentThread());
-      suspect.countDown();
-    });
+    h.monitor.addListener(
+        e -> {
+          thread.set(Thread.currentThread());
+          suspect.countDown();
+        });
     h.api.disableKey(h.keyArn);
     h.clock.advance(Duration.ofMinutes(6));
 

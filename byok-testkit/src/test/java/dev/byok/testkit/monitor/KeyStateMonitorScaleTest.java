@@ -32,7 +32,8 @@ class KeyStateMonitorScaleTest {
    */
   private Probes run(Consumer<KeyStateMonitor.Builder> config, int seconds) {
     FakeKmsApi api = fake.api();
-    KeyStateMonitor.Builder b = KeyStateMonitor.builder().provider(fake.kms()).clock(fake.clock()).seed(42);
+    KeyStateMonitor.Builder b =
+        KeyStateMonitor.builder().provider(fake.kms()).clock(fake.clock()).seed(42);
     config.accept(b);
     KeyStateMonitor monitor = b.build();
     for (int i = 0; i < KEYS; i++) {
@@ -48,7 +49,9 @@ class KeyStateMonitorScaleTest {
           p.perKey.merge(c.keyId(), 1, Integer::sum);
         }
       }
-      assertThat(p.perSecond[s]).as("DescribeKey calls vs probes reported at second %d", s).isEqualTo(probed);
+      assertThat(p.perSecond[s])
+          .as("DescribeKey calls vs probes reported at second %d", s)
+          .isEqualTo(probed);
       fake.clock().advance(Duration.ofSeconds(1));
     }
     assertThat(monitor.states().values()).hasSize(KEYS).containsOnly(KeyMonitorState.ACTIVE);
@@ -64,7 +67,9 @@ class KeyStateMonitorScaleTest {
       return m;
     }
 
-    /** @return second -> probes, for the seconds in [from, to) that had any */
+    /**
+     * @return second -> probes, for the seconds in [from, to) that had any
+     */
     TreeMap<Integer, Integer> busySeconds(int from, int to) {
       TreeMap<Integer, Integer> busy = new TreeMap<>();
       for (int s = from; s < to; s++) {
@@ -83,9 +88,13 @@ class KeyStateMonitorScaleTest {
 
     assertThat(p.max(0, twoIntervals)).as("most probes in one second").isEqualTo(10);
     assertThat(p.perKey()).as("every key probed").hasSize(KEYS);
-    assertThat(p.perKey().values()).as("probes per key over two intervals").allMatch(n -> n >= 2 && n <= 3);
+    assertThat(p.perKey().values())
+        .as("probes per key over two intervals")
+        .allMatch(n -> n >= 2 && n <= 3);
     // the first round of 1,000 keys takes 100 s at 10/s instead of one burst
-    assertThat(p.busySeconds(0, 100)).hasSize(100).allSatisfy((s, n) -> assertThat(n).isEqualTo(10));
+    assertThat(p.busySeconds(0, 100))
+        .hasSize(100)
+        .allSatisfy((s, n) -> assertThat(n).isEqualTo(10));
   }
 
   @Test
@@ -99,7 +108,9 @@ class KeyStateMonitorScaleTest {
     assertThat(second.firstKey()).as("earliest second probe").isGreaterThanOrEqualTo(270);
     assertThat(second.lastKey()).as("latest second probe").isLessThanOrEqualTo(330);
     assertThat(second).as("seconds with probes").hasSizeGreaterThanOrEqualTo(55);
-    assertThat(p.max(1, 340)).as("most probes in one second, ~17 on average").isLessThanOrEqualTo(40);
+    assertThat(p.max(1, 340))
+        .as("most probes in one second, ~17 on average")
+        .isLessThanOrEqualTo(40);
   }
 
   @Test

@@ -36,14 +36,16 @@ import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The timelines of issue 5, on the manual clock with the default monitor settings (probe every
- * 5 min ± 10 %, suspect probes every 15 s, 30 s grace, 1 s rounds) unless a test says otherwise.
+ * The timelines of issue 5, on the manual clock with the default monitor settings (probe every 5
+ * min ± 10 %, suspect probes every 15 s, 30 s grace, 1 s rounds) unless a test says otherwise.
  */
 class KeyStateMonitorTimelinesTest {
   private static final KeyMonitorState LOCKED_STATE = KeyMonitorState.LOCKED;
   private static final Duration GRACE = Duration.ofSeconds(30);
+
   /** Probe interval × (1 + jitter): the longest a healthy key goes unprobed. */
   private static final Duration LONGEST_PROBE_GAP = Duration.ofSeconds(330);
+
   /** The documented worst case without traffic: longest probe gap + grace + one 1 s round. */
   private static final Duration DOCUMENTED_BOUND = Duration.ofMinutes(6).plusSeconds(1);
 
@@ -55,14 +57,16 @@ class KeyStateMonitorTimelinesTest {
 
   private static void assertUnusable(Runnable call, KeyUnusableException.Reason reason) {
     assertThatThrownBy(call::run)
-        .isInstanceOfSatisfying(KeyUnusableException.class, e -> assertThat(e.reason()).isEqualTo(reason));
+        .isInstanceOfSatisfying(
+            KeyUnusableException.class, e -> assertThat(e.reason()).isEqualTo(reason));
   }
 
   // ------------------------------------------------------------------ revocation and restore
 
   @ParameterizedTest(name = "jitter seed {0}")
   @ValueSource(longs = {1, 2, 3, 4, 5, 6})
-  void keyDisabledRightAfterAProbeIsLockedWithinTheBoundThenUnlockedAtTheNextProbeAfterEnable(long seed) {
+  void keyDisabledRightAfterAProbeIsLockedWithinTheBoundThenUnlockedAtTheNextProbeAfterEnable(
+      long seed) {
     MonitorHarness h = MonitorHarness.started(fake, b -> {}, m -> m.seed(seed));
     byte[] blob = h.encrypt(plaintext(1));
     assertThat(h.decrypt(blob)).isEqualTo(plaintext(1));
@@ -81,10 +85,14 @@ class KeyStateMonitorTimelinesTest {
     ExpectedEvent.assertEvents(events, ExpectedEvent.deniedThenLocked(GRACE, "DISABLED"));
     assertThat(events.get(0).at()).isEqualTo(suspectAt);
     assertThat(events.get(0).keyArn()).isEqualTo(h.keyArn);
-    assertThat(lockedAt).as("locked when the announced grace ends").isEqualTo(events.get(0).lockAt());
+    assertThat(lockedAt)
+        .as("locked when the announced grace ends")
+        .isEqualTo(events.get(0).lockAt());
     assertThat(events.get(2).at()).isEqualTo(lockedAt);
     Duration took = Duration.between(t0, lockedAt);
-    assertThat(took).as("revocation to LOCKED").isLessThanOrEqualTo(DOCUMENTED_BOUND)
+    assertThat(took)
+        .as("revocation to LOCKED")
+        .isLessThanOrEqualTo(DOCUMENTED_BOUND)
         .isLessThanOrEqualTo(Duration.ofMinutes(15));
 
     h.assertDecryptRefusedLocally(blob);
@@ -96,27 +104,33 @@ class KeyStateMonitorTimelinesTest {
     int probesBefore = h.api.calls("DescribeKey");
     h.driveUntil(ACTIVE, LONGEST_PROBE_GAP.multipliedBy(2));
     assertThat(h.api.calls("DescribeKey") - probesBefore).as("probes until unlocked").isEqualTo(1);
-    ExpectedEvent.assertEvents(h.drain(), List.of(
-        ev(STATE_CHANGED, LOCKED_STATE, ACTIVE),
-        ev(UNLOCKED, LOCKED_STATE, ACTIVE)));
+    ExpectedEvent.assertEvents(
+        h.drain(),
+        List.of(ev(STATE_CHANGED, LOCKED_STATE, ACTIVE), ev(UNLOCKED, LOCKED_STATE, ACTIVE)));
     assertThat(h.byok.keys().isLocked(h.keyArn)).isFalse();
     assertThat(h.decrypt(blob)).isEqualTo(plaintext(1));
     assertThat(h.decrypt(h.encrypt(plaintext(3)))).isEqualTo(plaintext(3));
   }
 
-  enum Traffic { ENCRYPT, DECRYPT }
+  enum Traffic {
+    ENCRYPT,
+    DECRYPT
+  }
 
   @ParameterizedTest
   @EnumSource(Traffic.class)
-  void withDataPathCallsFlowingTheKeyIsSuspectAtTheFirstDenialAndLockedThirtySecondsLater(Traffic traffic) {
+  void withDataPathCallsFlowingTheKeyIsSuspectAtTheFirstDenialAndLockedThirtySecondsLater(
+      Traffic traffic) {
     // every blob gets its own data key, so every encrypt, and every first decrypt, calls the KMS
-    MonitorHarness h = MonitorHarness.started(fake, b -> b.dataKeyPolicy(DataKeyPolicy.noReuse()), m -> {});
+    MonitorHarness h =
+        MonitorHarness.started(fake, b -> b.dataKeyPolicy(DataKeyPolicy.noReuse()), m -> {});
     List<byte[]> blobs = new ArrayList<>();
     for (int i = 0; i < 80; i++) {
       blobs.add(h.encrypt(plaintext(i)));
     }
     for (int i = 0; i < 40; i++) {
-      assertThat(h.decrypt(blobs.get(i))).isEqualTo(plaintext(i)); // 40 data keys under the KEK cached
+      assertThat(h.decrypt(blobs.get(i)))
+          .isEqualTo(plaintext(i)); // 40 data keys under the KEK cached
     }
     h.drive(Duration.ofSeconds(20));
     h.api.disableKey(h.keyArn);
@@ -126,12 +140,15 @@ class KeyStateMonitorTimelinesTest {
     int i = 0;
     while (h.monitor.state(h.alias) != LOCKED_STATE) {
       int n = i++;
-      Runnable call = traffic == Traffic.ENCRYPT
-          ? () -> h.encrypt(plaintext(100 + n))
-          : () -> h.decrypt(blobs.get(40 + n));
+      Runnable call =
+          traffic == Traffic.ENCRYPT
+              ? () -> h.encrypt(plaintext(100 + n))
+              : () -> h.decrypt(blobs.get(40 + n));
       assertUnusable(call, KeyUnusableException.Reason.DISABLED);
       if (n == 0) {
-        assertThat(h.monitor.state(h.alias)).as("SUSPECT at the first denied call").isEqualTo(SUSPECT);
+        assertThat(h.monitor.state(h.alias))
+            .as("SUSPECT at the first denied call")
+            .isEqualTo(SUSPECT);
         assertThat(h.byok.keys().cachedKeys()).as("cached data keys purged").isZero();
       }
       h.step();
@@ -140,7 +157,9 @@ class KeyStateMonitorTimelinesTest {
     List<KeyEvent> events = h.drain();
     ExpectedEvent.assertEvents(events, ExpectedEvent.deniedThenLocked(GRACE, "data-path"));
     assertThat(events.get(0).at()).isEqualTo(t0);
-    assertThat(Duration.between(t0, events.get(2).at())).as("first denial to LOCKED").isEqualTo(GRACE);
+    assertThat(Duration.between(t0, events.get(2).at()))
+        .as("first denial to LOCKED")
+        .isEqualTo(GRACE);
 
     int calls = h.api.callLog().size();
     assertUnusable(() -> h.encrypt(plaintext(999)), KeyUnusableException.Reason.LOCKED);
@@ -154,7 +173,8 @@ class KeyStateMonitorTimelinesTest {
   @Test
   void aSixHourOutageNeverLocksCachedReadsKeepWorkingAndNewEncryptsFailRetryably() {
     // a host that means to ride out long outages keeps unwrapped data keys long enough
-    MonitorHarness h = MonitorHarness.started(fake, b -> b.decryptCache(100, Duration.ofHours(12)), m -> {});
+    MonitorHarness h =
+        MonitorHarness.started(fake, b -> b.decryptCache(100, Duration.ofHours(12)), m -> {});
     byte[] blob = h.encrypt(plaintext(1));
     assertThat(h.decrypt(blob)).isEqualTo(plaintext(1));
     Instant dataKeyCreated = h.clock.instant();
@@ -169,25 +189,28 @@ class KeyStateMonitorTimelinesTest {
       long dataPathDecrypts = h.byok.keys().stats().kmsCalls("decrypt");
       assertThat(h.decrypt(blob)).isEqualTo(plaintext(1));
       assertThat(h.decrypt(during)).isEqualTo(plaintext(2));
-      assertThat(h.byok.keys().stats().kmsCalls("decrypt")).as("cached reads call no KMS").isEqualTo(dataPathDecrypts);
+      assertThat(h.byok.keys().stats().kmsCalls("decrypt"))
+          .as("cached reads call no KMS")
+          .isEqualTo(dataPathDecrypts);
       assertThat(h.clock.instant()).isAfter(dataKeyCreated.plus(DataKeyPolicy.DEFAULT_MAX_AGE));
       assertThatThrownBy(() -> h.encrypt(plaintext(3)))
-          .isInstanceOfSatisfying(KmsUnavailableException.class, e -> assertThat(e.retryable()).isTrue());
+          .isInstanceOfSatisfying(
+              KmsUnavailableException.class, e -> assertThat(e.retryable()).isTrue());
       encryptsRefused++;
       assertThat(h.monitor.state(h.alias)).isEqualTo(UNREACHABLE);
     }
     assertThat(encryptsRefused).isEqualTo(36);
-    ExpectedEvent.assertEvents(h.drain(), List.of(
-        ev(STATE_CHANGED, ACTIVE, UNREACHABLE),
-        ev(KMS_UNREACHABLE, ACTIVE, UNREACHABLE)));
+    ExpectedEvent.assertEvents(
+        h.drain(),
+        List.of(ev(STATE_CHANGED, ACTIVE, UNREACHABLE), ev(KMS_UNREACHABLE, ACTIVE, UNREACHABLE)));
     assertThat(h.byok.keys().stats().purges()).isZero();
     assertThat(h.byok.keys().isLocked(h.keyArn)).isFalse();
 
     h.api.endOutage();
     h.driveUntil(ACTIVE, LONGEST_PROBE_GAP);
-    ExpectedEvent.assertEvents(h.drain(), List.of(
-        ev(STATE_CHANGED, UNREACHABLE, ACTIVE),
-        ev(KMS_REACHABLE, UNREACHABLE, ACTIVE)));
+    ExpectedEvent.assertEvents(
+        h.drain(),
+        List.of(ev(STATE_CHANGED, UNREACHABLE, ACTIVE), ev(KMS_REACHABLE, UNREACHABLE, ACTIVE)));
     assertThat(h.decrypt(h.encrypt(plaintext(4)))).isEqualTo(plaintext(4));
   }
 
@@ -201,16 +224,19 @@ class KeyStateMonitorTimelinesTest {
     assertThat(h.monitor.state(h.alias)).isEqualTo(SUSPECT);
     h.drive(Duration.ofMinutes(20));
 
-    ExpectedEvent.assertEvents(h.drain(), List.of(
-        ev(STATE_CHANGED, ACTIVE, SUSPECT).lockAfter(GRACE),
-        ev(STATE_CHANGED, SUSPECT, ACTIVE)));
+    ExpectedEvent.assertEvents(
+        h.drain(),
+        List.of(
+            ev(STATE_CHANGED, ACTIVE, SUSPECT).lockAfter(GRACE),
+            ev(STATE_CHANGED, SUSPECT, ACTIVE)));
     assertThat(h.byok.keys().isLocked(h.keyArn)).isFalse();
     assertThat(h.decrypt(blob)).isEqualTo(plaintext(1));
   }
 
   @Test
   void aDisableSeenLateThroughEventualConsistencyAndUndoneDoesNotLock() {
-    MonitorHarness h = MonitorHarness.started(fake, b -> b.dataKeyPolicy(DataKeyPolicy.noReuse()), m -> {});
+    MonitorHarness h =
+        MonitorHarness.started(fake, b -> b.dataKeyPolicy(DataKeyPolicy.noReuse()), m -> {});
     byte[] blob = h.encrypt(plaintext(1));
     h.api.eventualConsistency(Duration.ofSeconds(10));
     h.api.disableKey(h.keyArn); // seen from t+10 s
@@ -223,9 +249,11 @@ class KeyStateMonitorTimelinesTest {
     assertThat(h.monitor.state(h.alias)).isEqualTo(SUSPECT);
     h.drive(Duration.ofMinutes(20));
 
-    ExpectedEvent.assertEvents(h.drain(), List.of(
-        ev(STATE_CHANGED, ACTIVE, SUSPECT).lockAfter(GRACE),
-        ev(STATE_CHANGED, SUSPECT, ACTIVE)));
+    ExpectedEvent.assertEvents(
+        h.drain(),
+        List.of(
+            ev(STATE_CHANGED, ACTIVE, SUSPECT).lockAfter(GRACE),
+            ev(STATE_CHANGED, SUSPECT, ACTIVE)));
     assertThat(h.decrypt(blob)).isEqualTo(plaintext(1));
   }
 
@@ -243,7 +271,8 @@ class KeyStateMonitorTimelinesTest {
 
     assertThat(h.api.calls("DescribeKey", "AccessDeniedException")).isEqualTo(2);
     List<KeyEvent> events = h.drain();
-    ExpectedEvent.assertEvents(events, List.of(ev(MONITORING_DEGRADED, ACTIVE, ACTIVE).reason("AccessDenied")));
+    ExpectedEvent.assertEvents(
+        events, List.of(ev(MONITORING_DEGRADED, ACTIVE, ACTIVE).reason("AccessDenied")));
     assertThat(events.get(0).at()).isEqualTo(first);
     assertThat(h.monitor.state(h.alias)).isEqualTo(ACTIVE);
     assertThat(h.byok.keys().stats().purges()).as("nothing purged").isZero();
@@ -254,14 +283,19 @@ class KeyStateMonitorTimelinesTest {
 
   @Test
   void aRetargetedAliasIsSeenWithinOneProbeNewBlobsUseTheNewArnAndTheOldArnStaysWatched() {
-    MonitorHarness h = MonitorHarness.started(fake, b -> b.dataKeyPolicy(
-        DataKeyPolicy.builder().maxAge(Duration.ofHours(1)).build()), m -> {});
+    MonitorHarness h =
+        MonitorHarness.started(
+            fake,
+            b -> b.dataKeyPolicy(DataKeyPolicy.builder().maxAge(Duration.ofHours(1)).build()),
+            m -> {});
     String oldArn = h.keyArn;
     byte[] old = h.encrypt(plaintext(1)); // not decrypted yet: no data key cached for it
 
     String newArn = h.api.createKey("rotated app key").arn();
     h.api.updateAlias("alias/app", newArn);
-    assertThat(slotArn(h.encrypt(plaintext(3)))).as("before the monitor notices: the active data key").isEqualTo(oldArn);
+    assertThat(slotArn(h.encrypt(plaintext(3))))
+        .as("before the monitor notices: the active data key")
+        .isEqualTo(oldArn);
 
     Instant probed = h.driveUntilProbed(LONGEST_PROBE_GAP);
     KeyEvent retargeted = h.only(KEY_RETARGETED);
@@ -276,7 +310,9 @@ class KeyStateMonitorTimelinesTest {
     assertThat(h.decrypt(fresh)).isEqualTo(plaintext(4));
     int oldArnDecrypts = h.calls("Decrypt", oldArn);
     assertThat(h.decrypt(old)).isEqualTo(plaintext(1));
-    assertThat(h.calls("Decrypt", oldArn)).as("old blob unwrapped with the old ARN").isEqualTo(oldArnDecrypts + 1);
+    assertThat(h.calls("Decrypt", oldArn))
+        .as("old blob unwrapped with the old ARN")
+        .isEqualTo(oldArnDecrypts + 1);
 
     // the old ARN is watched as long as data depends on it
     KeyRef oldRef = KeyRef.of(MonitorHarness.PROVIDER, oldArn);
@@ -284,13 +320,16 @@ class KeyStateMonitorTimelinesTest {
     int oldArnEncrypts = h.calls("Encrypt", oldArn);
     h.step();
     assertThat(h.calls("DescribeKey", oldArn)).as("the old ARN is probed").isEqualTo(1);
-    assertThat(h.calls("Encrypt", oldArn)).as("the alias's old canary is handed to the old ARN, not remade")
+    assertThat(h.calls("Encrypt", oldArn))
+        .as("the alias's old canary is handed to the old ARN, not remade")
         .isEqualTo(oldArnEncrypts);
     h.api.disableKey(oldArn);
     h.subject = oldRef;
     h.driveUntil(LOCKED_STATE, Duration.ofMinutes(7));
-    assertThat(h.drain()).allSatisfy(e -> assertThat(e.key()).isEqualTo(oldRef))
-        .extracting(KeyEvent::type).containsExactly(STATE_CHANGED, STATE_CHANGED, LOCKED);
+    assertThat(h.drain())
+        .allSatisfy(e -> assertThat(e.key()).isEqualTo(oldRef))
+        .extracting(KeyEvent::type)
+        .containsExactly(STATE_CHANGED, STATE_CHANGED, LOCKED);
     assertThat(h.monitor.state(h.alias)).isEqualTo(ACTIVE);
     h.assertDecryptRefusedLocally(old);
     assertThat(h.decrypt(fresh)).isEqualTo(plaintext(4));
@@ -299,7 +338,8 @@ class KeyStateMonitorTimelinesTest {
 
   @Test
   void inPlaceRotationIsInformationalOnly() {
-    MonitorHarness h = MonitorHarness.started(fake, b -> b.decryptCache(100, Duration.ofHours(1)), m -> {});
+    MonitorHarness h =
+        MonitorHarness.started(fake, b -> b.decryptCache(100, Duration.ofHours(1)), m -> {});
     byte[] blob = h.encrypt(plaintext(1));
     assertThat(h.decrypt(blob)).isEqualTo(plaintext(1));
     String before = h.api.describeKey(h.keyArn).currentKeyMaterialId();
@@ -310,7 +350,8 @@ class KeyStateMonitorTimelinesTest {
     h.drive(Duration.ofMinutes(15));
 
     List<KeyEvent> events = h.drain();
-    ExpectedEvent.assertEvents(events, List.of(ev(KEY_MATERIAL_ROTATED, ACTIVE, ACTIVE).reason(before + " -> " + after)));
+    ExpectedEvent.assertEvents(
+        events, List.of(ev(KEY_MATERIAL_ROTATED, ACTIVE, ACTIVE).reason(before + " -> " + after)));
     assertThat(events.get(0).keyArn()).isEqualTo(h.keyArn);
     assertThat(h.byok.keys().stats().purges()).isZero();
     long decrypts = h.byok.keys().stats().kmsCalls("decrypt");
@@ -329,7 +370,8 @@ class KeyStateMonitorTimelinesTest {
     List<KeyEvent> events = h.drain();
     assertThat(events).hasSize(4);
     ev(DELETION_SCHEDULED, ACTIVE, ACTIVE).check(events.get(0));
-    ExpectedEvent.assertEvents(events.subList(1, 4), ExpectedEvent.deniedThenLocked(GRACE, "PENDING_DELETION"));
+    ExpectedEvent.assertEvents(
+        events.subList(1, 4), ExpectedEvent.deniedThenLocked(GRACE, "PENDING_DELETION"));
     assertThat(events.get(0).deletionDate()).isEqualTo(schedule.deletionDate());
     assertThat(events.get(0).keyArn()).isEqualTo(h.keyArn);
     assertThat(events.get(0).reason()).contains(schedule.deletionDate().toString());
@@ -338,16 +380,18 @@ class KeyStateMonitorTimelinesTest {
     assertThat(h.api.describeKey(h.keyArn).keyState()).isEqualTo(dev.byok.spi.KeyState.DISABLED);
     int probes = h.api.calls("DescribeKey");
     h.drive(Duration.ofMinutes(15));
-    assertThat(h.api.calls("DescribeKey") - probes).as("probes while Disabled").isGreaterThanOrEqualTo(2);
+    assertThat(h.api.calls("DescribeKey") - probes)
+        .as("probes while Disabled")
+        .isGreaterThanOrEqualTo(2);
     assertThat(h.drain()).isEmpty();
     assertThat(h.monitor.state(h.alias)).isEqualTo(LOCKED_STATE);
     h.assertDecryptRefusedLocally(blob);
 
     h.api.enableKey(h.keyArn);
     h.driveUntil(ACTIVE, LONGEST_PROBE_GAP);
-    ExpectedEvent.assertEvents(h.drain(), List.of(
-        ev(STATE_CHANGED, LOCKED_STATE, ACTIVE),
-        ev(UNLOCKED, LOCKED_STATE, ACTIVE)));
+    ExpectedEvent.assertEvents(
+        h.drain(),
+        List.of(ev(STATE_CHANGED, LOCKED_STATE, ACTIVE), ev(UNLOCKED, LOCKED_STATE, ACTIVE)));
     assertThat(h.decrypt(blob)).isEqualTo(plaintext(1));
   }
 }

@@ -35,15 +35,17 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * One row per transition of the key state machine (docs/key-lifecycle.md, issue 5): from a
- * prepared state, one change at the KMS, then the monitor driven on the manual clock; the row
- * names the state reached and exactly the events emitted on the way.
+ * One row per transition of the key state machine (docs/key-lifecycle.md, issue 5): from a prepared
+ * state, one change at the KMS, then the monitor driven on the manual clock; the row names the
+ * state reached and exactly the events emitted on the way.
  */
 class KeyStateMonitorTransitionsTest {
   private static final KeyMonitorState LOCKED_STATE = KeyMonitorState.LOCKED;
   private static final Duration GRACE = Duration.ofSeconds(30);
+
   /** Longer than the longest jittered probe interval (5 min + 10 %). */
   private static final Duration ONE_PROBE = Duration.ofMinutes(6);
+
   /** Covers a probe interval plus the grace period: denial to LOCKED. */
   private static final Duration UNTIL_LOCKED = Duration.ofMinutes(7);
 
@@ -57,18 +59,30 @@ class KeyStateMonitorTransitionsTest {
    * @param expected the state reached
    * @param events exactly the events emitted after {@code prepare}
    */
-  record Row(Consumer<KeyStateMonitor.Builder> config, Consumer<MonitorHarness> prepare,
-      Consumer<MonitorHarness> act, Duration drive, KeyMonitorState expected, List<ExpectedEvent> events) {}
+  record Row(
+      Consumer<KeyStateMonitor.Builder> config,
+      Consumer<MonitorHarness> prepare,
+      Consumer<MonitorHarness> act,
+      Duration drive,
+      KeyMonitorState expected,
+      List<ExpectedEvent> events) {}
 
   private static final Consumer<KeyStateMonitor.Builder> DEFAULTS = m -> {};
   private static final Consumer<MonitorHarness> NOTHING = h -> {};
 
-  private static Named<Row> row(String name, Consumer<KeyStateMonitor.Builder> config, Consumer<MonitorHarness> prepare,
-      Consumer<MonitorHarness> act, Duration drive, KeyMonitorState expected, ExpectedEvent... events) {
+  private static Named<Row> row(
+      String name,
+      Consumer<KeyStateMonitor.Builder> config,
+      Consumer<MonitorHarness> prepare,
+      Consumer<MonitorHarness> act,
+      Duration drive,
+      KeyMonitorState expected,
+      ExpectedEvent... events) {
     return Named.of(name, new Row(config, prepare, act, drive, expected, List.of(events)));
   }
 
-  private static ExpectedEvent ev(dev.byok.monitor.KeyEvent.Type type, KeyMonitorState from, KeyMonitorState to) {
+  private static ExpectedEvent ev(
+      dev.byok.monitor.KeyEvent.Type type, KeyMonitorState from, KeyMonitorState to) {
     return ExpectedEvent.of(type, from, to);
   }
 
@@ -86,7 +100,8 @@ class KeyStateMonitorTransitionsTest {
     h.api.startOutage();
   }
 
-  private static Consumer<MonitorHarness> until(Consumer<MonitorHarness> change, KeyMonitorState state) {
+  private static Consumer<MonitorHarness> until(
+      Consumer<MonitorHarness> change, KeyMonitorState state) {
     return h -> {
       change.accept(h);
       h.driveUntil(state, UNTIL_LOCKED);
@@ -94,100 +109,199 @@ class KeyStateMonitorTransitionsTest {
   }
 
   /** Denied at the next probe, locked 30 s later. */
-  private static Named<Row> denial(String kind, Consumer<MonitorHarness> act, ExpectedEvent... before) {
-    ExpectedEvent[] events = Stream.concat(Stream.of(before), ExpectedEvent.deniedThenLocked(GRACE, kind).stream())
-        .toArray(ExpectedEvent[]::new);
-    return row("denial " + kind + ": ACTIVE -> SUSPECT -> LOCKED", DEFAULTS, NOTHING, act, UNTIL_LOCKED,
-        LOCKED_STATE, events);
+  private static Named<Row> denial(
+      String kind, Consumer<MonitorHarness> act, ExpectedEvent... before) {
+    ExpectedEvent[] events =
+        Stream.concat(Stream.of(before), ExpectedEvent.deniedThenLocked(GRACE, kind).stream())
+            .toArray(ExpectedEvent[]::new);
+    return row(
+        "denial " + kind + ": ACTIVE -> SUSPECT -> LOCKED",
+        DEFAULTS,
+        NOTHING,
+        act,
+        UNTIL_LOCKED,
+        LOCKED_STATE,
+        events);
   }
 
   static Stream<Named<Row>> rows() {
     Consumer<KeyStateMonitor.Builder> longGrace = m -> m.gracePeriod(Duration.ofHours(1));
     Consumer<KeyStateMonitor.Builder> manualUnlock = m -> m.autoUnlock(false);
     return Stream.of(
-        row("ACTIVE -> UNREACHABLE: KMS outage", DEFAULTS, NOTHING, KeyStateMonitorTransitionsTest::outage, ONE_PROBE,
+        row(
+            "ACTIVE -> UNREACHABLE: KMS outage",
+            DEFAULTS,
+            NOTHING,
+            KeyStateMonitorTransitionsTest::outage,
+            ONE_PROBE,
             UNREACHABLE,
             ev(STATE_CHANGED, ACTIVE, UNREACHABLE),
             ev(KMS_UNREACHABLE, ACTIVE, UNREACHABLE)),
-        row("UNREACHABLE -> ACTIVE: KMS answers again", DEFAULTS, until(KeyStateMonitorTransitionsTest::outage, UNREACHABLE),
-            h -> h.api.endOutage(), ONE_PROBE, ACTIVE,
+        row(
+            "UNREACHABLE -> ACTIVE: KMS answers again",
+            DEFAULTS,
+            until(KeyStateMonitorTransitionsTest::outage, UNREACHABLE),
+            h -> h.api.endOutage(),
+            ONE_PROBE,
+            ACTIVE,
             ev(STATE_CHANGED, UNREACHABLE, ACTIVE),
             ev(KMS_REACHABLE, UNREACHABLE, ACTIVE)),
-        row("ACTIVE -> SUSPECT: the canary is refused", longGrace, NOTHING,
-            KeyStateMonitorTransitionsTest::disable, ONE_PROBE, SUSPECT,
+        row(
+            "ACTIVE -> SUSPECT: the canary is refused",
+            longGrace,
+            NOTHING,
+            KeyStateMonitorTransitionsTest::disable,
+            ONE_PROBE,
+            SUSPECT,
             ev(STATE_CHANGED, ACTIVE, SUSPECT).lockAfter(Duration.ofHours(1)).reason("DISABLED")),
-        row("ACTIVE -> SUSPECT: a data-path call is refused", DEFAULTS, NOTHING,
+        row(
+            "ACTIVE -> SUSPECT: a data-path call is refused",
+            DEFAULTS,
+            NOTHING,
             h -> {
               byte[] blob = h.encrypt(MonitorHarness.plaintext(1));
               disable(h);
               assertThatThrownBy(() -> h.decrypt(blob)).isInstanceOf(KeyUnusableException.class);
             },
-            Duration.ZERO, SUSPECT,
+            Duration.ZERO,
+            SUSPECT,
             ev(STATE_CHANGED, ACTIVE, SUSPECT).lockAfter(GRACE).reason("data-path decrypt")),
-        row("SUSPECT -> ACTIVE: the key answers within the grace period", longGrace,
-            until(KeyStateMonitorTransitionsTest::disable, SUSPECT), KeyStateMonitorTransitionsTest::enable,
-            Duration.ofSeconds(15), ACTIVE,
+        row(
+            "SUSPECT -> ACTIVE: the key answers within the grace period",
+            longGrace,
+            until(KeyStateMonitorTransitionsTest::disable, SUSPECT),
+            KeyStateMonitorTransitionsTest::enable,
+            Duration.ofSeconds(15),
+            ACTIVE,
             ev(STATE_CHANGED, SUSPECT, ACTIVE)),
-        row("SUSPECT -> LOCKED: still denied when the grace period ends", DEFAULTS,
-            until(KeyStateMonitorTransitionsTest::disable, SUSPECT), NOTHING, GRACE, LOCKED_STATE,
+        row(
+            "SUSPECT -> LOCKED: still denied when the grace period ends",
+            DEFAULTS,
+            until(KeyStateMonitorTransitionsTest::disable, SUSPECT),
+            NOTHING,
+            GRACE,
+            LOCKED_STATE,
             ev(STATE_CHANGED, SUSPECT, LOCKED_STATE),
             ev(LOCKED, SUSPECT, LOCKED_STATE)),
-        row("SUSPECT -> LOCKED: denied, then unreachable past the grace period", DEFAULTS,
-            until(KeyStateMonitorTransitionsTest::disable, SUSPECT), KeyStateMonitorTransitionsTest::outage, GRACE,
+        row(
+            "SUSPECT -> LOCKED: denied, then unreachable past the grace period",
+            DEFAULTS,
+            until(KeyStateMonitorTransitionsTest::disable, SUSPECT),
+            KeyStateMonitorTransitionsTest::outage,
+            GRACE,
             LOCKED_STATE,
             ev(STATE_CHANGED, SUSPECT, LOCKED_STATE).reason("unreachable past the grace period"),
             ev(LOCKED, SUSPECT, LOCKED_STATE)),
-        row("SUSPECT stays SUSPECT: unreachable within the grace period", longGrace,
-            until(KeyStateMonitorTransitionsTest::disable, SUSPECT), KeyStateMonitorTransitionsTest::outage,
-            Duration.ofMinutes(10), SUSPECT),
-        row("LOCKED -> ACTIVE: the canary passes again (auto-unlock)", DEFAULTS,
-            until(KeyStateMonitorTransitionsTest::disable, LOCKED_STATE), KeyStateMonitorTransitionsTest::enable,
-            ONE_PROBE, ACTIVE,
+        row(
+            "SUSPECT stays SUSPECT: unreachable within the grace period",
+            longGrace,
+            until(KeyStateMonitorTransitionsTest::disable, SUSPECT),
+            KeyStateMonitorTransitionsTest::outage,
+            Duration.ofMinutes(10),
+            SUSPECT),
+        row(
+            "LOCKED -> ACTIVE: the canary passes again (auto-unlock)",
+            DEFAULTS,
+            until(KeyStateMonitorTransitionsTest::disable, LOCKED_STATE),
+            KeyStateMonitorTransitionsTest::enable,
+            ONE_PROBE,
+            ACTIVE,
             ev(STATE_CHANGED, LOCKED_STATE, ACTIVE),
             ev(UNLOCKED, LOCKED_STATE, ACTIVE)),
-        row("LOCKED stays LOCKED until acknowledged (auto-unlock off)", manualUnlock,
-            until(KeyStateMonitorTransitionsTest::disable, LOCKED_STATE), KeyStateMonitorTransitionsTest::enable,
-            ONE_PROBE.multipliedBy(2), LOCKED_STATE,
+        row(
+            "LOCKED stays LOCKED until acknowledged (auto-unlock off)",
+            manualUnlock,
+            until(KeyStateMonitorTransitionsTest::disable, LOCKED_STATE),
+            KeyStateMonitorTransitionsTest::enable,
+            ONE_PROBE.multipliedBy(2),
+            LOCKED_STATE,
             ev(RESTORE_PENDING_ACKNOWLEDGEMENT, LOCKED_STATE, LOCKED_STATE)),
-        row("LOCKED -> ACTIVE: the host acknowledges the restore", manualUnlock,
-            until(KeyStateMonitorTransitionsTest::disable, LOCKED_STATE).andThen(h -> {
-              enable(h);
-              h.drive(ONE_PROBE);
-            }),
-            h -> assertThat(h.monitor.acknowledgeRestore(h.alias)).isTrue(), Duration.ZERO, ACTIVE,
+        row(
+            "LOCKED -> ACTIVE: the host acknowledges the restore",
+            manualUnlock,
+            until(KeyStateMonitorTransitionsTest::disable, LOCKED_STATE)
+                .andThen(
+                    h -> {
+                      enable(h);
+                      h.drive(ONE_PROBE);
+                    }),
+            h -> assertThat(h.monitor.acknowledgeRestore(h.alias)).isTrue(),
+            Duration.ZERO,
+            ACTIVE,
             ev(STATE_CHANGED, LOCKED_STATE, ACTIVE),
             ev(UNLOCKED, LOCKED_STATE, ACTIVE)),
-        row("UNREACHABLE stays UNREACHABLE: no lock by default", DEFAULTS,
-            until(KeyStateMonitorTransitionsTest::outage, UNREACHABLE), NOTHING, Duration.ofHours(2), UNREACHABLE),
-        row("UNREACHABLE -> LOCKED: opt-in lockWhenUnreachableFor(1 h)", m -> m.lockWhenUnreachableFor(Duration.ofHours(1)),
-            until(KeyStateMonitorTransitionsTest::outage, UNREACHABLE), NOTHING, Duration.ofHours(1), LOCKED_STATE,
+        row(
+            "UNREACHABLE stays UNREACHABLE: no lock by default",
+            DEFAULTS,
+            until(KeyStateMonitorTransitionsTest::outage, UNREACHABLE),
+            NOTHING,
+            Duration.ofHours(2),
+            UNREACHABLE),
+        row(
+            "UNREACHABLE -> LOCKED: opt-in lockWhenUnreachableFor(1 h)",
+            m -> m.lockWhenUnreachableFor(Duration.ofHours(1)),
+            until(KeyStateMonitorTransitionsTest::outage, UNREACHABLE),
+            NOTHING,
+            Duration.ofHours(1),
+            LOCKED_STATE,
             ev(STATE_CHANGED, UNREACHABLE, LOCKED_STATE).reason("opt-in"),
             ev(LOCKED, UNREACHABLE, LOCKED_STATE)),
         denial("DISABLED", KeyStateMonitorTransitionsTest::disable),
-        denial("PENDING_DELETION", h -> h.api.scheduleKeyDeletion(h.keyArn, 7),
+        denial(
+            "PENDING_DELETION",
+            h -> h.api.scheduleKeyDeletion(h.keyArn, 7),
             ev(DELETION_SCHEDULED, ACTIVE, ACTIVE)),
         denial("ACCESS_DENIED", h -> h.api.denyAccess(h.keyArn, true)),
-        denial("NOT_FOUND", h -> {
-          h.subject = KeyRef.of(MonitorHarness.PROVIDER,
-              "arn:aws:kms:us-east-1:111122223333:key/00000000-0000-4000-8000-000000000000");
-          h.monitor.watch(h.subject);
-        }),
+        denial(
+            "NOT_FOUND",
+            h -> {
+              h.subject =
+                  KeyRef.of(
+                      MonitorHarness.PROVIDER,
+                      "arn:aws:kms:us-east-1:111122223333:key/00000000-0000-4000-8000-000000000000");
+              h.monitor.watch(h.subject);
+            }),
         denial("PENDING_IMPORT", h -> h.api.forceKeyState(h.keyArn, KeyState.PENDING_IMPORT)),
         denial("UNAVAILABLE", h -> h.api.forceKeyState(h.keyArn, KeyState.UNAVAILABLE)),
-        row("informational: key material rotated in place", DEFAULTS, NOTHING,
-            h -> h.api.rotateKeyOnDemand(h.keyArn), ONE_PROBE, ACTIVE,
+        row(
+            "informational: key material rotated in place",
+            DEFAULTS,
+            NOTHING,
+            h -> h.api.rotateKeyOnDemand(h.keyArn),
+            ONE_PROBE,
+            ACTIVE,
             ev(KEY_MATERIAL_ROTATED, ACTIVE, ACTIVE)),
-        row("informational: alias retargeted", DEFAULTS, NOTHING,
-            h -> h.api.updateAlias("alias/app", h.api.createKey().arn()), ONE_PROBE, ACTIVE,
+        row(
+            "informational: alias retargeted",
+            DEFAULTS,
+            NOTHING,
+            h -> h.api.updateAlias("alias/app", h.api.createKey().arn()),
+            ONE_PROBE,
+            ACTIVE,
             ev(KEY_RETARGETED, ACTIVE, ACTIVE)),
-        row("informational: automatic rotation turned on", DEFAULTS, NOTHING,
-            h -> h.api.enableKeyRotation(h.keyArn, 365), Duration.ofHours(6).plus(ONE_PROBE), ACTIVE,
+        row(
+            "informational: automatic rotation turned on",
+            DEFAULTS,
+            NOTHING,
+            h -> h.api.enableKeyRotation(h.keyArn, 365),
+            Duration.ofHours(6).plus(ONE_PROBE),
+            ACTIVE,
             ev(ROTATION_STATUS_CHANGED, ACTIVE, ACTIVE)),
-        row("degraded: DescribeKey denied while the canary decrypts", DEFAULTS, NOTHING,
-            h -> h.api.failNext("DescribeKey", "AccessDeniedException"), ONE_PROBE, ACTIVE,
+        row(
+            "degraded: DescribeKey denied while the canary decrypts",
+            DEFAULTS,
+            NOTHING,
+            h -> h.api.failNext("DescribeKey", "AccessDeniedException"),
+            ONE_PROBE,
+            ACTIVE,
             ev(MONITORING_DEGRADED, ACTIVE, ACTIVE)),
-        row("ACTIVE -> UNREACHABLE: the canary is throttled", DEFAULTS, NOTHING,
-            h -> h.api.failNext("Decrypt", "ThrottlingException"), ONE_PROBE, UNREACHABLE,
+        row(
+            "ACTIVE -> UNREACHABLE: the canary is throttled",
+            DEFAULTS,
+            NOTHING,
+            h -> h.api.failNext("Decrypt", "ThrottlingException"),
+            ONE_PROBE,
+            UNREACHABLE,
             ev(THROTTLED, ACTIVE, ACTIVE),
             ev(STATE_CHANGED, ACTIVE, UNREACHABLE),
             ev(KMS_UNREACHABLE, ACTIVE, UNREACHABLE)));
@@ -210,7 +324,8 @@ class KeyStateMonitorTransitionsTest {
     assertThat(h.byok.keys().isLocked(h.subject.keyId())).as("manager locked").isEqualTo(locked);
     if (locked) {
       assertThatThrownBy(() -> h.monitor.checkUsable(h.subject))
-          .isInstanceOfSatisfying(KeyUnusableException.class,
+          .isInstanceOfSatisfying(
+              KeyUnusableException.class,
               e -> assertThat(e.reason()).isEqualTo(KeyUnusableException.Reason.LOCKED));
     } else {
       assertThatCode(() -> h.monitor.checkUsable(h.subject)).doesNotThrowAnyException();

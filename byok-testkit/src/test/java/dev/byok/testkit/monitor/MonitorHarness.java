@@ -48,20 +48,24 @@ final class MonitorHarness {
   final KeyRef alias = KeyRef.of(PROVIDER, "alias/app");
   final Byok byok;
   final KeyStateMonitor monitor;
+
   /** The key the assertions look at; the alias unless a test watches another one. */
   KeyRef subject = alias;
 
   private final List<KeyEvent> events = new CopyOnWriteArrayList<>();
   private int drained;
 
-  private MonitorHarness(FakeKmsExtension fake, Consumer<Byok.Builder> byokConfig,
+  private MonitorHarness(
+      FakeKmsExtension fake,
+      Consumer<Byok.Builder> byokConfig,
       Consumer<KeyStateMonitor.Builder> monitorConfig) {
     this.kms = fake.kms();
     this.api = fake.api();
     this.clock = fake.clock();
     this.keyArn = api.createKey("app key").arn();
     api.createAlias("alias/app", keyArn);
-    Byok.Builder b = Byok.builder().provider(kms).encryptUnder(alias).segmentSize(4096).clock(clock);
+    Byok.Builder b =
+        Byok.builder().provider(kms).encryptUnder(alias).segmentSize(4096).clock(clock);
     byokConfig.accept(b);
     this.byok = b.build();
     KeyStateMonitor.Builder m =
@@ -76,7 +80,9 @@ final class MonitorHarness {
     return started(fake, b -> {}, m -> {});
   }
 
-  static MonitorHarness started(FakeKmsExtension fake, Consumer<Byok.Builder> byokConfig,
+  static MonitorHarness started(
+      FakeKmsExtension fake,
+      Consumer<Byok.Builder> byokConfig,
       Consumer<KeyStateMonitor.Builder> monitorConfig) {
     MonitorHarness h = new MonitorHarness(fake, byokConfig, monitorConfig);
     h.monitor.watch(h.alias);
@@ -130,7 +136,9 @@ final class MonitorHarness {
 
   // ------------------------------------------------------------------ events
 
-  /** @return the events since the last call */
+  /**
+   * @return the events since the last call
+   */
   List<KeyEvent> drain() {
     List<KeyEvent> all = new ArrayList<>(events);
     List<KeyEvent> fresh = List.copyOf(all.subList(drained, all.size()));
@@ -138,12 +146,16 @@ final class MonitorHarness {
     return fresh;
   }
 
-  /** @return every event so far */
+  /**
+   * @return every event so far
+   */
   List<KeyEvent> all() {
     return List.copyOf(events);
   }
 
-  /** @return the only event of that type so far (fails if there are none or several) */
+  /**
+   * @return the only event of that type so far (fails if there are none or several)
+   */
   KeyEvent only(KeyEvent.Type type) {
     List<KeyEvent> of = events.stream().filter(e -> e.type() == type).toList();
     assertThat(of).as("events of type %s in %s", type, events).hasSize(1);
@@ -178,7 +190,9 @@ final class MonitorHarness {
     }
   }
 
-  /** @return the key ARN in the envelope's first (only) key slot */
+  /**
+   * @return the key ARN in the envelope's first (only) key slot
+   */
   static String slotArn(byte[] envelope) {
     try {
       return Byok.inspect(new ByteArrayInputStream(envelope)).keySlots().get(0).keyArn();
@@ -188,21 +202,25 @@ final class MonitorHarness {
   }
 
   /**
-   * Asserts that decrypting fails with {@code KeyUnusableException(LOCKED)} and that no KMS call
-   * is made for it.
+   * Asserts that decrypting fails with {@code KeyUnusableException(LOCKED)} and that no KMS call is
+   * made for it.
    */
   void assertDecryptRefusedLocally(byte[] envelope) {
     int calls = api.callLog().size();
     assertThatThrownBy(() -> decrypt(envelope))
-        .isInstanceOfSatisfying(KeyUnusableException.class,
+        .isInstanceOfSatisfying(
+            KeyUnusableException.class,
             e -> assertThat(e.reason()).isEqualTo(KeyUnusableException.Reason.LOCKED));
     assertThat(api.callLog()).as("KMS calls made by a refused decrypt").hasSize(calls);
   }
 
-  /** @return how many calls of {@code operation} named {@code keyId} */
+  /**
+   * @return how many calls of {@code operation} named {@code keyId}
+   */
   int calls(String operation, @Nullable String keyId) {
-    return (int) api.callLog().stream()
-        .filter(c -> c.operation().equals(operation) && Objects.equals(c.keyId(), keyId))
-        .count();
+    return (int)
+        api.callLog().stream()
+            .filter(c -> c.operation().equals(operation) && Objects.equals(c.keyId(), keyId))
+            .count();
   }
 }

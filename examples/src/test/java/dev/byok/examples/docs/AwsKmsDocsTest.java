@@ -62,7 +62,10 @@ class AwsKmsDocsTest {
     return new Setup(kms, byok);
   }
 
-  /** The caller-owned client of "Retries and time-outs" and the provider over it; closing closes both. */
+  /**
+   * The caller-owned client of "Retries and time-outs" and the provider over it; closing closes
+   * both.
+   */
   record Tuned(KmsClient client, AwsKmsProvider kms) implements AutoCloseable {
     @Override
     public void close() {
@@ -102,18 +105,24 @@ class AwsKmsDocsTest {
     String arn = fake.api().createKey().arn();
     fake.api().createAlias("alias/snapshots", arn);
     try (LocalKmsServer server = LocalKmsServer.start(fake)) {
-      byte[] blob = viaSdkDefaults(server, () -> {
-        try (Setup setup = setUpWithDefaultCredentials()) {
-          Byok byok = setup.byok();
-          byte[] envelope = encrypt(byok, "hello");
-          byok.keys().invalidate(arn); // the decryption below asks the KMS again
-          try (InputStream in = byok.newDecryptingStream(new ByteArrayInputStream(envelope), CTX)) {
-            assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("hello");
-          }
-          return envelope;
-        }
-      });
-      assertThat(Byok.inspect(new ByteArrayInputStream(blob)).keySlots()).singleElement()
+      byte[] blob =
+          viaSdkDefaults(
+              server,
+              () -> {
+                try (Setup setup = setUpWithDefaultCredentials()) {
+                  Byok byok = setup.byok();
+                  byte[] envelope = encrypt(byok, "hello");
+                  byok.keys().invalidate(arn); // the decryption below asks the KMS again
+                  try (InputStream in =
+                      byok.newDecryptingStream(new ByteArrayInputStream(envelope), CTX)) {
+                    assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8))
+                        .isEqualTo("hello");
+                  }
+                  return envelope;
+                }
+              });
+      assertThat(Byok.inspect(new ByteArrayInputStream(blob)).keySlots())
+          .singleElement()
           .satisfies(slot -> assertThat(slot.keyArn()).isEqualTo(arn));
       assertThat(server.requests("GenerateDataKey")).isEqualTo(1);
       assertThat(server.requests("Decrypt")).isEqualTo(1);
@@ -126,15 +135,20 @@ class AwsKmsDocsTest {
     String arn = fake.api().createKey().arn();
     try (LocalKmsServer server = LocalKmsServer.start(fake)) {
       server.serviceUnavailable(5);
-      viaSdkDefaults(server, () -> {
-        try (Tuned tuned = tunedClient()) {
-          AwsKmsProvider kms = tuned.kms();
-          assertThatThrownBy(() -> kms.generateDataKey(arn, CTX)).isInstanceOf(KmsUnavailableException.class);
-          assertThat(server.requests("GenerateDataKey")).as("the SDK's default is 3 attempts").isEqualTo(5);
-          assertThat(kms.generateDataKey(arn, CTX).keyArn()).isEqualTo(arn);
-        }
-        return null;
-      });
+      viaSdkDefaults(
+          server,
+          () -> {
+            try (Tuned tuned = tunedClient()) {
+              AwsKmsProvider kms = tuned.kms();
+              assertThatThrownBy(() -> kms.generateDataKey(arn, CTX))
+                  .isInstanceOf(KmsUnavailableException.class);
+              assertThat(server.requests("GenerateDataKey"))
+                  .as("the SDK's default is 3 attempts")
+                  .isEqualTo(5);
+              assertThat(kms.generateDataKey(arn, CTX).keyArn()).isEqualTo(arn);
+            }
+            return null;
+          });
     }
   }
 
@@ -144,26 +158,38 @@ class AwsKmsDocsTest {
     // Regions: this runs the sample's wiring, one server per Region, and sees where it goes.
     try (LocalKmsServer eu = LocalKmsServer.start(FakeKms.builder().region("eu-west-1").build());
         LocalKmsServer us = LocalKmsServer.start(FakeKms.builder().region("us-east-1").build())) {
-      Map<Region, URI> endpoints = Map.of(Region.EU_WEST_1, eu.endpoint(), Region.US_EAST_1, us.endpoint());
-      try (AwsKmsProvider kms = AwsKmsProvider.builder()
-              .clientFactory(region -> KmsClient.builder()
-                  .region(region)
-                  .endpointOverride(endpoints.get(region))
-                  .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test")))
-                  .httpClient(UrlConnectionHttpClient.create())
-                  .build())
-              .build();
+      Map<Region, URI> endpoints =
+          Map.of(Region.EU_WEST_1, eu.endpoint(), Region.US_EAST_1, us.endpoint());
+      try (AwsKmsProvider kms =
+              AwsKmsProvider.builder()
+                  .clientFactory(
+                      region ->
+                          KmsClient.builder()
+                              .region(region)
+                              .endpointOverride(endpoints.get(region))
+                              .credentialsProvider(
+                                  StaticCredentialsProvider.create(
+                                      AwsBasicCredentials.create("test", "test")))
+                              .httpClient(UrlConnectionHttpClient.create())
+                              .build())
+                  .build();
           Byok byok = multiRegion(kms)) {
-        assertThat(byok.encryptionKeys()).containsExactly(
-            KeyRef.parse("aws-kms://arn:aws:kms:eu-west-1:111122223333:key/mrk-1234"),
-            KeyRef.parse("aws-kms://arn:aws:kms:us-east-1:111122223333:key/mrk-1234"));
+        assertThat(byok.encryptionKeys())
+            .containsExactly(
+                KeyRef.parse("aws-kms://arn:aws:kms:eu-west-1:111122223333:key/mrk-1234"),
+                KeyRef.parse("aws-kms://arn:aws:kms:us-east-1:111122223333:key/mrk-1234"));
         assertThatThrownBy(() -> encrypt(byok, "hello"))
-            .isInstanceOfSatisfying(KeyUnusableException.class,
+            .isInstanceOfSatisfying(
+                KeyUnusableException.class,
                 e -> assertThat(e.reason()).isEqualTo(KeyUnusableException.Reason.NOT_FOUND));
-        assertThat(eu.api().callLog()).singleElement().satisfies(call -> {
-          assertThat(call.operation()).isEqualTo("GenerateDataKey");
-          assertThat(call.keyId()).isEqualTo("arn:aws:kms:eu-west-1:111122223333:key/mrk-1234");
-        });
+        assertThat(eu.api().callLog())
+            .singleElement()
+            .satisfies(
+                call -> {
+                  assertThat(call.operation()).isEqualTo("GenerateDataKey");
+                  assertThat(call.keyId())
+                      .isEqualTo("arn:aws:kms:eu-west-1:111122223333:key/mrk-1234");
+                });
         assertThat(us.requests()).isEmpty();
       }
     }
@@ -221,14 +247,15 @@ class AwsKmsDocsTest {
   }
 
   /**
-   * Runs {@code body} with the SDK's KMS endpoint and default credentials pointed at {@code
-   * server} through the SDK's system properties, and restores them afterwards.
+   * Runs {@code body} with the SDK's KMS endpoint and default credentials pointed at {@code server}
+   * through the SDK's system properties, and restores them afterwards.
    */
   private static <T> T viaSdkDefaults(LocalKmsServer server, Body<T> body) throws Exception {
-    Map<String, String> settings = Map.of(
-        "aws.endpointUrlKms", server.endpoint().toString(),
-        "aws.accessKeyId", "test",
-        "aws.secretAccessKey", "test");
+    Map<String, String> settings =
+        Map.of(
+            "aws.endpointUrlKms", server.endpoint().toString(),
+            "aws.accessKeyId", "test",
+            "aws.secretAccessKey", "test");
     Map<String, String> before = new HashMap<>();
     for (String name : settings.keySet()) {
       before.put(name, System.getProperty(name));

@@ -27,9 +27,9 @@ import org.junit.jupiter.api.Test;
  * Keeps README.md and docs/*.md honest:
  *
  * <ul>
- *   <li>every {@code ```java} block appears verbatim (common indentation and trailing blanks
- *       aside) between {@code // docs:begin <name>} and {@code // docs:end <name>} in a compiled
- *       source under {@code examples/src}, so it compiles against today's API (and most run);
+ *   <li>every {@code ```java} block appears verbatim (common indentation and trailing blanks aside)
+ *       between {@code // docs:begin <name>} and {@code // docs:end <name>} in a compiled source
+ *       under {@code examples/src}, so it compiles against today's API (and most run);
  *   <li>every marked region is shown by some doc, so no stale copy lingers in the sources;
  *   <li>every relative link resolves to a file, and every {@code #anchor} to a heading;
  *   <li>docs/README.md, the index, links every page in docs/.
@@ -47,28 +47,37 @@ class DocsTest {
   private static final Path ROOT = repositoryRoot();
   private static final Path SOURCES = ROOT.resolve("examples/src");
 
-  /** An opening code fence: group 1 the fence, group 2 the language. Backtick fences' info has no backtick. */
+  /**
+   * An opening code fence: group 1 the fence, group 2 the language. Backtick fences' info has no
+   * backtick.
+   */
   private static final Pattern FENCE = Pattern.compile("^\\s*(`{3,}(?=[^`]*$)|~{3,})\\s*(\\S*).*$");
-  private static final Pattern OPT_OUT = Pattern.compile("^\\s*<!--\\s*not compiled:\\s*(\\S.*?)\\s*-->\\s*$");
+
+  private static final Pattern OPT_OUT =
+      Pattern.compile("^\\s*<!--\\s*not compiled:\\s*(\\S.*?)\\s*-->\\s*$");
   private static final Pattern MARKER = Pattern.compile("^\\s*//\\s*docs\\s*:.*$");
-  private static final Pattern VALID_MARKER = Pattern.compile("^\\s*// docs:(begin|end) ([A-Za-z0-9._-]+)$");
+  private static final Pattern VALID_MARKER =
+      Pattern.compile("^\\s*// docs:(begin|end) ([A-Za-z0-9._-]+)$");
   private static final Pattern INLINE_LINK =
       Pattern.compile("!?\\[[^\\]]*\\]\\(\\s*<?([^)\\s>]*)>?(?:\\s+\"[^\"]*\")?\\s*\\)");
-  private static final Pattern REFERENCE_LINK = Pattern.compile("^\\s{0,3}\\[[^\\]]+\\]:\\s*<?(\\S+?)>?(?:\\s+.*)?$");
+  private static final Pattern REFERENCE_LINK =
+      Pattern.compile("^\\s{0,3}\\[[^\\]]+\\]:\\s*<?(\\S+?)>?(?:\\s+.*)?$");
   private static final Pattern HTML_LINK = Pattern.compile("(?:href|src)=\"([^\"]*)\"");
   private static final Pattern HTML_ANCHOR = Pattern.compile("<a\\s+(?:name|id)=\"([^\"]+)\"");
   private static final Pattern HEADING = Pattern.compile("^ {0,3}(#{1,6})\\s+(.*?)\\s*#*\\s*$");
   private static final Pattern SCHEME = Pattern.compile("^[A-Za-z][A-Za-z0-9+.-]*:.*");
   private static final Pattern MODULE = Pattern.compile("<module>\\s*([^<\\s]+)\\s*</module>");
   private static final Pattern DOC_PREFIX = Pattern.compile("^\\s*\\*");
-  private static final Pattern SAMPLE_OPEN = Pattern.compile("^\\s*(?:/\\*\\*|\\*).*?<pre>\\s*\\{@code(.*)$");
+  private static final Pattern SAMPLE_OPEN =
+      Pattern.compile("^\\s*(?:/\\*\\*|\\*).*?<pre>\\s*\\{@code(.*)$");
   private static final Pattern SAMPLE_CLOSE = Pattern.compile("^(.*)}\\s*</pre>.*$");
+
   /** Escapes that {@code {@code ...}} shows as written instead of turning back into a character. */
   private static final Pattern ESCAPE = Pattern.compile("\\{@literal|&#?[A-Za-z0-9]+;");
 
   /**
-   * A fenced block of a markdown file, or a {@code <pre>{@code ...}</pre>} sample of a Java source's javadoc;
-   * {@code line} is the fence's or the {@code <pre>}'s line, 1-based.
+   * A fenced block of a markdown file, or a {@code <pre>{@code ...}</pre>} sample of a Java
+   * source's javadoc; {@code line} is the fence's or the {@code <pre>}'s line, 1-based.
    */
   record Block(Path doc, int line, String language, List<String> lines, String optOut) {
     String where() {
@@ -80,7 +89,11 @@ class DocsTest {
     }
 
     String firstLine() {
-      return lines.stream().filter(l -> !l.isBlank()).findFirst().map(String::strip).orElse("(empty)");
+      return lines.stream()
+          .filter(l -> !l.isBlank())
+          .findFirst()
+          .map(String::strip)
+          .orElse("(empty)");
     }
   }
 
@@ -95,12 +108,14 @@ class DocsTest {
   void everyJavaBlockIsCompiledSource() {
     List<Block> blocks = javaBlocks();
     assertThat(blocks).as("```java blocks in README.md and docs/").isNotEmpty();
-    assertThat(notCompiled(blocks)).as("```java blocks that no compiled source holds. To fix one, copy it"
-        + " verbatim into a source file under examples/src (main or test) between '// docs:begin <name>' and"
+    assertThat(notCompiled(blocks))
+        .as(
+            "```java blocks that no compiled source holds. To fix one, copy it"
+                + " verbatim into a source file under examples/src (main or test) between '// docs:begin <name>' and"
         + " '// docs:end <name>' and make it compile against the real API (wrap a fragment in a method that"
-        + " declares what it uses); if the API differs, fix the doc to match the compiled version. Only a block"
-        + " that truly cannot compile may opt out, with '<!-- not compiled: <reason> -->' on the line right"
-        + " before its fence")
+                + " declares what it uses); if the API differs, fix the doc to match the compiled version. Only a block"
+                + " that truly cannot compile may opt out, with '<!-- not compiled: <reason> -->' on the line right"
+                + " before its fence")
         .isEmpty();
   }
 
@@ -110,27 +125,37 @@ class DocsTest {
     List<Block> samples = javadocSamples(failures);
     assertThat(samples).as("<pre>{@code} samples in the modules' src/main/java").isNotEmpty();
     failures.addAll(notCompiled(samples));
-    assertThat(failures).as("javadoc <pre>{@code} samples that no compiled source holds. To fix"
-        + " one, copy its lines (without the ' * ' prefix) verbatim into a source file under examples/src"
-        + " between '// docs:begin <name>' and '// docs:end <name>', for example in"
-        + " dev.byok.examples.docs.JavadocSamplesDocsTest, and make it compile (and, where cheap, run) against"
-        + " the real API; if the API differs, fix the javadoc to match the compiled version. Only a sample"
-        + " that truly cannot compile may opt out, with ' * <!-- not compiled: <reason> -->' on the line right"
-        + " before its '<pre>{@code'; a shell or other non-Java sample belongs in a plain <pre>")
+    assertThat(failures)
+        .as(
+            "javadoc <pre>{@code} samples that no compiled source holds. To fix"
+                + " one, copy its lines (without the ' * ' prefix) verbatim into a source file under examples/src"
+                + " between '// docs:begin <name>' and '// docs:end <name>', for example in"
+                + " dev.byok.examples.docs.JavadocSamplesDocsTest, and make it compile (and, where cheap, run) against"
+                + " the real API; if the API differs, fix the javadoc to match the compiled version. Only a sample"
+                + " that truly cannot compile may opt out, with ' * <!-- not compiled: <reason> -->' on the line right"
+                + " before its '<pre>{@code'; a shell or other non-Java sample belongs in a plain <pre>")
         .isEmpty();
   }
 
   @Test
   void everyMarkedRegionIsShownInTheDocs() {
-    Set<List<String>> shown = Stream.concat(javaBlocks().stream(), javadocSamples(new ArrayList<>()).stream())
-        .map(b -> normalize(b.lines()))
-        .collect(Collectors.toSet());
-    List<String> orphans = regions().values().stream()
-        .filter(r -> !shown.contains(normalize(r.lines())))
-        .map(r -> "region '" + r.name() + "' at " + r.where() + " matches no ```java block in README.md or"
-            + " docs/ and no javadoc <pre>{@code} sample: copy it into its doc, or if the doc changed on"
-            + " purpose, update the region to match")
-        .toList();
+    Set<List<String>> shown =
+        Stream.concat(javaBlocks().stream(), javadocSamples(new ArrayList<>()).stream())
+            .map(b -> normalize(b.lines()))
+            .collect(Collectors.toSet());
+    List<String> orphans =
+        regions().values().stream()
+            .filter(r -> !shown.contains(normalize(r.lines())))
+            .map(
+                r ->
+                    "region '"
+                        + r.name()
+                        + "' at "
+                        + r.where()
+                        + " matches no ```java block in README.md or"
+                        + " docs/ and no javadoc <pre>{@code} sample: copy it into its doc, or if the doc changed on"
+                        + " purpose, update the region to match")
+            .toList();
     assertThat(orphans).isEmpty();
   }
 
@@ -166,11 +191,16 @@ class DocsTest {
         }
       }
     }
-    List<String> missing = markdownFiles().stream()
-        .filter(p -> p.getParent().equals(index.getParent()) && !p.equals(index))
-        .filter(p -> !linked.contains(p))
-        .map(p -> "docs/README.md does not link " + ROOT.relativize(p) + ": add a row with a one-line description")
-        .toList();
+    List<String> missing =
+        markdownFiles().stream()
+            .filter(p -> p.getParent().equals(index.getParent()) && !p.equals(index))
+            .filter(p -> !linked.contains(p))
+            .map(
+                p ->
+                    "docs/README.md does not link "
+                        + ROOT.relativize(p)
+                        + ": add a row with a one-line description")
+            .toList();
     assertThat(missing).isEmpty();
   }
 
@@ -189,49 +219,65 @@ class DocsTest {
   void javadocSamplesAreReadAsJavadocShowsThem() {
     Path source = ROOT.resolve("byok-core/src/main/java/dev/byok/Example.java");
     List<String> malformed = new ArrayList<>();
-    List<Block> samples = javadocSamples(source, List.of(
-        "/**",
-        " * Prose, then a sample:",
-        " *",
-        " * <pre>{@code",
-        " * @Test void run() {",
-        " *",
-        " *   use(List.<String>of());",
-        " * }",
-        " * }</pre>",
-        " *",
-        " * <!-- not compiled: needs a live KMS -->",
-        "  *  <pre> {@code call(kms);",
-        "  *   more(); }</pre>",
-        " * <pre>",
-        " *   A --> B   (not code)",
-        " * </pre>",
-        " * <pre>{@code",
-        " * Set<String> s = ...; // &lt;String&gt; shows as written",
-        " * }</pre>",
-        " * <pre>{@code",
-        " */"), malformed);
+    List<Block> samples =
+        javadocSamples(
+            source,
+            List.of(
+                "/**",
+                " * Prose, then a sample:",
+                " *",
+                " * <pre>{@code",
+                " * @Test void run() {",
+                " *",
+                " *   use(List.<String>of());",
+                " * }",
+                " * }</pre>",
+                " *",
+                " * <!-- not compiled: needs a live KMS -->",
+                "  *  <pre> {@code call(kms);",
+                "  *   more(); }</pre>",
+                " * <pre>",
+                " *   A --> B   (not code)",
+                " * </pre>",
+                " * <pre>{@code",
+                " * Set<String> s = ...; // &lt;String&gt; shows as written",
+                " * }</pre>",
+                " * <pre>{@code",
+                " */"),
+            malformed);
 
     assertThat(samples).extracting(Block::line).containsExactly(4, 12, 17);
-    assertThat(normalize(samples.get(0).lines())).containsExactly("@Test void run() {", "", "  use(List.<String>of());", "}");
+    assertThat(normalize(samples.get(0).lines()))
+        .containsExactly("@Test void run() {", "", "  use(List.<String>of());", "}");
     assertThat(samples.get(0).optOut()).isNull();
     assertThat(normalize(samples.get(1).lines())).containsExactly("call(kms);", "  more();");
     assertThat(samples.get(1).optOut()).isEqualTo("needs a live KMS");
     assertThat(malformed).hasSize(2);
-    assertThat(malformed.get(0)).startsWith("byok-core/src/main/java/dev/byok/Example.java:18: ").contains("&lt;");
-    assertThat(malformed.get(1)).startsWith("byok-core/src/main/java/dev/byok/Example.java:20: ").contains("never closed");
+    assertThat(malformed.get(0))
+        .startsWith("byok-core/src/main/java/dev/byok/Example.java:18: ")
+        .contains("&lt;");
+    assertThat(malformed.get(1))
+        .startsWith("byok-core/src/main/java/dev/byok/Example.java:20: ")
+        .contains("never closed");
   }
 
   // ------------------------------------------------------------------ doc blocks
 
-  /** @return a failure for each block no marked region holds; lists the opt-outs on standard output */
+  /**
+   * @return a failure for each block no marked region holds; lists the opt-outs on standard output
+   */
   private static List<String> notCompiled(List<Block> blocks) {
     Map<String, Region> regions = regions();
     List<String> failures = new ArrayList<>();
     for (Block block : blocks) {
       if (block.optOut() != null) {
-        System.out.println("DocsTest: not compiled, by opt-out: " + block.where() + " (" + block.firstLine()
-            + "): " + block.optOut());
+        System.out.println(
+            "DocsTest: not compiled, by opt-out: "
+                + block.where()
+                + " ("
+                + block.firstLine()
+                + "): "
+                + block.optOut());
         continue;
       }
       List<String> shown = normalize(block.lines());
@@ -244,9 +290,14 @@ class DocsTest {
 
   /** Names the block and, if some region starts like it, where the two part. */
   private static String notCompiled(Block block, List<String> shown, Iterable<Region> regions) {
-    StringBuilder b = new StringBuilder()
-        .append(block.where()).append(": the ").append(block.kind()).append(" starting '").append(block.firstLine())
-        .append("' is in no docs:begin/docs:end region of examples/src");
+    StringBuilder b =
+        new StringBuilder()
+            .append(block.where())
+            .append(": the ")
+            .append(block.kind())
+            .append(" starting '")
+            .append(block.firstLine())
+            .append("' is in no docs:begin/docs:end region of examples/src");
     Region closest = null;
     int closestMatching = 0;
     for (Region r : regions) {
@@ -258,11 +309,17 @@ class DocsTest {
     }
     if (closest != null) {
       List<String> compiled = normalize(closest.lines());
-      b.append("\n    Closest: region '").append(closest.name()).append("' at ").append(closest.where())
-          .append(", which differs at block line ").append(closestMatching + 1).append(":\n      doc:    ")
+      b.append("\n    Closest: region '")
+          .append(closest.name())
+          .append("' at ")
+          .append(closest.where())
+          .append(", which differs at block line ")
+          .append(closestMatching + 1)
+          .append(":\n      doc:    ")
           .append(closestMatching < shown.size() ? shown.get(closestMatching) : "(block ends)")
           .append("\n      source: ")
-          .append(closestMatching < compiled.size() ? compiled.get(closestMatching) : "(region ends)");
+          .append(
+              closestMatching < compiled.size() ? compiled.get(closestMatching) : "(region ends)");
     }
     return b.toString();
   }
@@ -297,8 +354,13 @@ class DocsTest {
         body.add(lines.get(i));
       }
       Matcher optOut = start > 0 ? OPT_OUT.matcher(lines.get(start - 1)) : null;
-      blocks.add(new Block(doc, start + 1, open.group(2), body,
-          optOut != null && optOut.matches() ? optOut.group(1) : null));
+      blocks.add(
+          new Block(
+              doc,
+              start + 1,
+              open.group(2),
+              body,
+              optOut != null && optOut.matches() ? optOut.group(1) : null));
     }
     return blocks;
   }
@@ -310,15 +372,20 @@ class DocsTest {
 
   /** Trailing whitespace and leading/trailing blank lines dropped, common indentation stripped. */
   static List<String> normalize(List<String> lines) {
-    List<String> trimmed = lines.stream().map(String::stripTrailing).collect(Collectors.toCollection(ArrayList::new));
+    List<String> trimmed =
+        lines.stream().map(String::stripTrailing).collect(Collectors.toCollection(ArrayList::new));
     while (!trimmed.isEmpty() && trimmed.get(0).isEmpty()) {
       trimmed.remove(0);
     }
     while (!trimmed.isEmpty() && trimmed.get(trimmed.size() - 1).isEmpty()) {
       trimmed.remove(trimmed.size() - 1);
     }
-    int indent = trimmed.stream().filter(l -> !l.isEmpty())
-        .mapToInt(l -> l.length() - l.stripLeading().length()).min().orElse(0);
+    int indent =
+        trimmed.stream()
+            .filter(l -> !l.isEmpty())
+            .mapToInt(l -> l.length() - l.stripLeading().length())
+            .min()
+            .orElse(0);
     return trimmed.stream().map(l -> l.isEmpty() ? l : l.substring(indent)).toList();
   }
 
@@ -336,8 +403,8 @@ class DocsTest {
   /**
    * The {@code <pre>{@code ...}</pre>} samples of one source, each line as javadoc shows it: up to
    * the first {@code *} dropped. Inside {@code {@code}} javadoc shows {@code {@literal @}} and
-   * entities such as {@code &lt;} as written (and needs no escape, not even for a leading {@code @}),
-   * so a sample that holds them is reported in {@code malformed} rather than unescaped.
+   * entities such as {@code &lt;} as written (and needs no escape, not even for a leading
+   * {@code @}), so a sample that holds them is reported in {@code malformed} rather than unescaped.
    */
   static List<Block> javadocSamples(Path source, List<String> lines, List<String> malformed) {
     List<Block> samples = new ArrayList<>();
@@ -350,7 +417,7 @@ class DocsTest {
       String at = ROOT.relativize(source) + ":" + (start + 1);
       List<String> body = new ArrayList<>();
       String rest = open.group(1);
-      for (;;) {
+      for (; ; ) {
         Matcher close = SAMPLE_CLOSE.matcher(rest);
         if (close.matches()) {
           rest = close.group(1);
@@ -361,7 +428,8 @@ class DocsTest {
         if (close.matches()) {
           break;
         }
-        if (++i == lines.size() || lines.get(i).contains("*/") && !SAMPLE_CLOSE.matcher(lines.get(i)).matches()) {
+        if (++i == lines.size()
+            || lines.get(i).contains("*/") && !SAMPLE_CLOSE.matcher(lines.get(i)).matches()) {
           malformed.add(at + ": '<pre>{@code' is never closed by '}</pre>' within its comment");
           body = null;
           break;
@@ -374,15 +442,27 @@ class DocsTest {
       for (int j = 0; j < body.size(); j++) {
         Matcher escape = ESCAPE.matcher(body.get(j));
         if (escape.find()) {
-          malformed.add(ROOT.relativize(source) + ":" + (start + 1 + j + (open.group(1).isBlank() ? 1 : 0))
-              + ": javadoc shows '" + escape.group() + "' as written inside {@code ...}: write the character"
-              + " itself ({@code} needs only balanced braces)");
+          malformed.add(
+              ROOT.relativize(source)
+                  + ":"
+                  + (start + 1 + j + (open.group(1).isBlank() ? 1 : 0))
+                  + ": javadoc shows '"
+                  + escape.group()
+                  + "' as written inside {@code ...}: write the character"
+                  + " itself ({@code} needs only balanced braces)");
         }
       }
-      Matcher optOut = start > 0
-          ? OPT_OUT.matcher(DOC_PREFIX.matcher(lines.get(start - 1)).replaceFirst("")) : null;
-      samples.add(new Block(source, start + 1, "java", body,
-          optOut != null && optOut.matches() ? optOut.group(1) : null));
+      Matcher optOut =
+          start > 0
+              ? OPT_OUT.matcher(DOC_PREFIX.matcher(lines.get(start - 1)).replaceFirst(""))
+              : null;
+      samples.add(
+          new Block(
+              source,
+              start + 1,
+              "java",
+              body,
+              optOut != null && optOut.matches() ? optOut.group(1) : null));
     }
     return samples;
   }
@@ -422,12 +502,17 @@ class DocsTest {
         String at = ROOT.relativize(source) + ":" + (i + 1);
         Matcher m = VALID_MARKER.matcher(line.stripTrailing());
         if (!m.matches()) {
-          errors.add(at + ": malformed marker '" + line.strip()
-              + "'; write '// docs:begin <name>' or '// docs:end <name>'");
+          errors.add(
+              at
+                  + ": malformed marker '"
+                  + line.strip()
+                  + "'; write '// docs:begin <name>' or '// docs:end <name>'");
         } else if (m.group(1).equals("begin")) {
-          Region previous = done.containsKey(m.group(2)) ? done.get(m.group(2)) : open.get(m.group(2));
+          Region previous =
+              done.containsKey(m.group(2)) ? done.get(m.group(2)) : open.get(m.group(2));
           if (previous != null) {
-            errors.add(at + ": region '" + m.group(2) + "' is already defined at " + previous.where());
+            errors.add(
+                at + ": region '" + m.group(2) + "' is already defined at " + previous.where());
           } else {
             open.put(m.group(2), new Region(m.group(2), source, i + 1, new ArrayList<>()));
           }
@@ -437,7 +522,8 @@ class DocsTest {
           errors.add(at + ": '// docs:end " + m.group(2) + "' without its begin marker");
         }
       }
-      open.values().forEach(r -> errors.add(r.where() + ": region '" + r.name() + "' is never ended"));
+      open.values()
+          .forEach(r -> errors.add(r.where() + ": region '" + r.name() + "' is never ended"));
     }
     assertThat(errors).as("docs markers in examples/src").isEmpty();
     return done;
@@ -445,7 +531,10 @@ class DocsTest {
 
   private static List<Path> javaSources() {
     try (Stream<Path> files = Files.walk(SOURCES)) {
-      return files.filter(p -> p.toString().endsWith(".java") && p.toString().contains("/java/")).sorted().toList();
+      return files
+          .filter(p -> p.toString().endsWith(".java") && p.toString().contains("/java/"))
+          .sorted()
+          .toList();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -485,7 +574,9 @@ class DocsTest {
     return targets;
   }
 
-  /** @return why a link from {@code doc} is dead, or {@code null} if it resolves */
+  /**
+   * @return why a link from {@code doc} is dead, or {@code null} if it resolves
+   */
   private static String problem(Path doc, String target) {
     if (target.isEmpty()) {
       return "empty target";
@@ -502,13 +593,20 @@ class DocsTest {
       return ROOT.relativize(file) + " does not exist";
     }
     if (parts.length == 2 && file.toString().endsWith(".md") && !anchors(file).contains(parts[1])) {
-      return "no heading in " + ROOT.relativize(file) + " has the anchor #" + parts[1] + " (have "
-          + new TreeSet<>(anchors(file)) + ")";
+      return "no heading in "
+          + ROOT.relativize(file)
+          + " has the anchor #"
+          + parts[1]
+          + " (have "
+          + new TreeSet<>(anchors(file))
+          + ")";
     }
     return null;
   }
 
-  /** GitHub's heading anchors (with -1, -2 for repeats) and explicit {@code <a name|id>} anchors. */
+  /**
+   * GitHub's heading anchors (with -1, -2 for repeats) and explicit {@code <a name|id>} anchors.
+   */
   static Set<String> anchors(Path markdown) {
     Set<String> anchors = new HashSet<>();
     Map<String, Integer> seen = new HashMap<>();
@@ -541,11 +639,14 @@ class DocsTest {
 
   /** GitHub's slug: the rendered text, lower case, punctuation dropped, spaces to hyphens. */
   static String slug(String heading) {
-    String text = heading
-        .replaceAll("!?\\[([^\\]]*)\\]\\([^)]*\\)", "$1") // links: their text
-        .replaceAll("<[^>]+>", "")                         // inline HTML
-        .replaceAll("[`*~]", "");
-    return text.toLowerCase(Locale.ROOT).replaceAll("[^\\p{L}\\p{N}\\p{Mn}\\p{Pc} -]", "").replace(' ', '-');
+    String text =
+        heading
+            .replaceAll("!?\\[([^\\]]*)\\]\\([^)]*\\)", "$1") // links: their text
+            .replaceAll("<[^>]+>", "") // inline HTML
+            .replaceAll("[`*~]", "");
+    return text.toLowerCase(Locale.ROOT)
+        .replaceAll("[^\\p{L}\\p{N}\\p{Mn}\\p{Pc} -]", "")
+        .replace(' ', '-');
   }
 
   private static String decode(String path) {
@@ -577,7 +678,8 @@ class DocsTest {
   /** The checkout: the nearest directory up from the working directory with README.md and docs/. */
   private static Path repositoryRoot() {
     for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
-      if (Files.isRegularFile(p.resolve("README.md")) && Files.isDirectory(p.resolve("docs"))
+      if (Files.isRegularFile(p.resolve("README.md"))
+          && Files.isDirectory(p.resolve("docs"))
           && Files.isDirectory(p.resolve("examples/src"))) {
         return p;
       }

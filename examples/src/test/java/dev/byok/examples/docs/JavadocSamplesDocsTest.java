@@ -41,10 +41,12 @@ import software.amazon.awssdk.services.kms.KmsClient;
  * and run; {@link DocsTest} keeps each one in step with its region here.
  */
 class JavadocSamplesDocsTest {
-  private static final byte[] DATA = "a blob of bytes".repeat(10_000).getBytes(StandardCharsets.UTF_8);
+  private static final byte[] DATA =
+      "a blob of bytes".repeat(10_000).getBytes(StandardCharsets.UTF_8);
 
   /** {@link Byok}'s class javadoc. */
-  static byte[] byok(KeyProvider kms, Path blob, EncryptionContext context, byte[] data) throws IOException {
+  static byte[] byok(KeyProvider kms, Path blob, EncryptionContext context, byte[] data)
+      throws IOException {
     // docs:begin javadoc-byok
     Byok byok = Byok.builder().provider(kms).encryptUnder("aws-kms://alias/snapshots").build();
     try (OutputStream out = byok.newEncryptingStream(Files.newOutputStream(blob), context)) {
@@ -69,15 +71,19 @@ class JavadocSamplesDocsTest {
 
     assertThat(byok(kms, blob, context, DATA)).isEqualTo(DATA);
     try (InputStream in = Files.newInputStream(blob)) {
-      assertThat(Byok.inspect(in).keySlots()).singleElement().satisfies(slot -> {
-        assertThat(slot.providerId()).isEqualTo("aws-kms");
-        assertThat(slot.keyArn()).isEqualTo(arn);
-      });
+      assertThat(Byok.inspect(in).keySlots())
+          .singleElement()
+          .satisfies(
+              slot -> {
+                assertThat(slot.providerId()).isEqualTo("aws-kms");
+                assertThat(slot.keyArn()).isEqualTo(arn);
+              });
     }
   }
 
   /** {@link EnvelopeEncryptor}'s class javadoc. */
-  static EnvelopeEncryptor envelopeEncryptor(DataKey dataKey, String keyArn, byte[] wrappedKey, Path path, byte[] data)
+  static EnvelopeEncryptor envelopeEncryptor(
+      DataKey dataKey, String keyArn, byte[] wrappedKey, Path path, byte[] data)
       throws IOException {
     // docs:begin javadoc-envelope-encryptor
     EnvelopeEncryptor enc = EnvelopeEncryptor.builder()
@@ -101,10 +107,13 @@ class JavadocSamplesDocsTest {
     EnvelopeEncryptor enc = envelopeEncryptor(dataKey, keyArn, new byte[] {1, 2, 3}, path, DATA);
 
     assertThat(Files.size(path)).isEqualTo(enc.ciphertextLength(DATA.length));
-    assertThat(enc.header().keySlots()).singleElement().satisfies(slot -> assertThat(slot.keyArn()).isEqualTo(keyArn));
+    assertThat(enc.header().keySlots())
+        .singleElement()
+        .satisfies(slot -> assertThat(slot.keyArn()).isEqualTo(keyArn));
     EnvelopeDecryptor decryptor = EnvelopeDecryptor.create(DataKeyResolver.of(dataKey));
-    try (InputStream in = decryptor.newDecryptingStream(
-        Files.newInputStream(path), EncryptionContext.of("repository", "snapshots"))) {
+    try (InputStream in =
+        decryptor.newDecryptingStream(
+            Files.newInputStream(path), EncryptionContext.of("repository", "snapshots"))) {
       assertThat(in.readAllBytes()).isEqualTo(DATA);
     }
   }
@@ -121,8 +130,11 @@ class JavadocSamplesDocsTest {
     // docs:end javadoc-fake-kms
 
     assertThat(dek.keyArn()).isEqualTo(arn);
-    assertThatThrownBy(() -> kms.decrypt(arn, dek.wrapped().ciphertext(), EncryptionContext.of("tenant", "t1")))
-        .isInstanceOfSatisfying(KeyUnusableException.class,
+    assertThatThrownBy(
+            () ->
+                kms.decrypt(arn, dek.wrapped().ciphertext(), EncryptionContext.of("tenant", "t1")))
+        .isInstanceOfSatisfying(
+            KeyUnusableException.class,
             e -> assertThat(e.reason()).isEqualTo(KeyUnusableException.Reason.DISABLED));
   }
 
@@ -156,14 +168,18 @@ class JavadocSamplesDocsTest {
     }
     // docs:end javadoc-local-kms-server
 
-    assertThat(kms.api().callLog()).singleElement().satisfies(call -> {
-      assertThat(call.operation()).isEqualTo("CreateKey");
-      assertThat(call.succeeded()).isTrue();
-    });
+    assertThat(kms.api().callLog())
+        .singleElement()
+        .satisfies(
+            call -> {
+              assertThat(call.operation()).isEqualTo("CreateKey");
+              assertThat(call.succeeded()).isTrue();
+            });
   }
 
   /** {@link TamperSuite}'s class javadoc. */
-  static void tamperSuite(byte[] envelope, byte[] plaintext, byte[] otherBlobSameKey, EnvelopeDecryptor decryptor) {
+  static void tamperSuite(
+      byte[] envelope, byte[] plaintext, byte[] otherBlobSameKey, EnvelopeDecryptor decryptor) {
     // docs:begin javadoc-tamper-suite
     // envelope: a valid envelope of plaintext, several segments long
     // otherBlobSameKey: another envelope under the same data key
@@ -175,13 +191,18 @@ class JavadocSamplesDocsTest {
   @Test
   void tamperSuiteFindsByoksStreamsClean() throws IOException {
     DataKey key = DataKey.generate();
-    EnvelopeEncryptor encryptor = EnvelopeEncryptor.builder()
-        .dataKey(key)
-        .keySlot(KeySlot.of("test", "arn:aws:kms:eu-west-1:111122223333:key/k1", new byte[] {1}))
-        .segmentSize(4096)
-        .build();
+    EnvelopeEncryptor encryptor =
+        EnvelopeEncryptor.builder()
+            .dataKey(key)
+            .keySlot(
+                KeySlot.of("test", "arn:aws:kms:eu-west-1:111122223333:key/k1", new byte[] {1}))
+            .segmentSize(4096)
+            .build();
     byte[] plaintext = new byte[2 * 4096 + 100];
-    tamperSuite(TamperSuiteDocsTest.encrypt(encryptor, plaintext), plaintext,
-        TamperSuiteDocsTest.encrypt(encryptor, plaintext), EnvelopeDecryptor.create(DataKeyResolver.of(key)));
+    tamperSuite(
+        TamperSuiteDocsTest.encrypt(encryptor, plaintext),
+        plaintext,
+        TamperSuiteDocsTest.encrypt(encryptor, plaintext),
+        EnvelopeDecryptor.create(DataKeyResolver.of(key)));
   }
 }

@@ -75,7 +75,8 @@ class KeyLifecycleDocsTest {
     String deletionDate = kms.api().scheduleKeyDeletion(arn, 7).deletionDate().toString();
 
     try (Wired wired = wire(kms, key)) {
-      String page = pages.poll(30, TimeUnit.SECONDS); // the first probe runs at once on the monitor's thread
+      String page =
+          pages.poll(30, TimeUnit.SECONDS); // the first probe runs at once on the monitor's thread
       assertThat(page).isEqualTo("key " + key + " deleted on " + deletionDate);
       assertThat(wired.monitor().state(key)).isEqualTo(KeyMonitorState.SUSPECT);
       assertThat(repository.isLocked()).as("locked only after the 30 s grace period").isFalse();

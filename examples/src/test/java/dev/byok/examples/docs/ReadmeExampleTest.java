@@ -28,6 +28,7 @@ class ReadmeExampleTest {
     byte[] back; try (InputStream in = byok.newDecryptingStream(Files.newInputStream(blob))) { back = in.readAllBytes(); }
     // docs:end readme
     assertThat(back).isEqualTo(data);
-    assertThat(Files.size(blob)).isEqualTo(byok.ciphertextLength(data.length, EncryptionContext.of("repo", "nightly")));
+    assertThat(Files.size(blob))
+        .isEqualTo(byok.ciphertextLength(data.length, EncryptionContext.of("repo", "nightly")));
   }
 }

@@ -16,7 +16,10 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The tamper-suite sample of docs/testing-with-the-testkit.md, run; {@link DocsTest} keeps the two in step. */
+/**
+ * The tamper-suite sample of docs/testing-with-the-testkit.md, run; {@link DocsTest} keeps the two
+ * in step.
+ */
 class TamperSuiteDocsTest {
   /** Stands in for a host's own read path, for example a blob store that decrypts on read. */
   static final class BlobStore {
