@@ -102,7 +102,7 @@ public final class DataKeyManager implements DataKeyResolver, AutoCloseable {
                 })
             .executor(Runnable::run) // zero on removal synchronously, not later on a pool
             .removalListener(
-                (SlotKey k, DataKey v, RemovalCause cause) -> {
+                (@Nullable SlotKey k, @Nullable DataKey v, RemovalCause cause) -> {
                   if (v != null) {
                     v.destroy();
                   }

@@ -69,6 +69,9 @@ public final class EnvelopeDecryptor {
         } // purged or evicted between resolve and use: resolve once more
       }
     }
+    if (key == null) {
+      throw new IllegalStateException("no data key resolved"); // unreachable: the loop sets both
+    }
     try {
       if (key.verifiedFor(header.immutableBytes())) {
         // this key's commitment was checked against these very header bytes before

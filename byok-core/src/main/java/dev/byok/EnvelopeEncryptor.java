@@ -47,9 +47,9 @@ public final class EnvelopeEncryptor {
   private final SegmentLayout layout;
 
   private EnvelopeEncryptor(Builder b) {
-    this.dataKey = b.dataKey;
+    this.dataKey = Objects.requireNonNull(b.dataKey, "dataKey");
     this.layout = new SegmentLayout(b.segmentSize);
-    this.header = EnvelopeHeader.create(b.segmentSize, b.dataKey, b.context, b.slots);
+    this.header = EnvelopeHeader.create(b.segmentSize, dataKey, b.context, b.slots);
     this.fixedHeader = header.toByteArray();
   }
 

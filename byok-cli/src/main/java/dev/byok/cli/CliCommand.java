@@ -11,9 +11,7 @@ import picocli.CommandLine.Spec;
  */
 @NullMarked
 abstract class CliCommand implements Callable<Integer> {
-  @Spec
-  @SuppressWarnings("NullAway.Init")
-  CommandSpec spec;
+  @Spec CommandSpec spec;
 
   /**
    * @return the streams and environment of this run

@@ -36,17 +36,11 @@ import picocli.CommandLine.Parameters;
       "A failed blob leaves no output file. To stdout, discard the output on a non-zero exit."
     })
 final class DecryptCommand extends CliCommand {
-  @Mixin
-  @SuppressWarnings("NullAway.Init")
-  ReadKeyOptions trust;
+  @Mixin ReadKeyOptions trust;
 
-  @Mixin
-  @SuppressWarnings("NullAway.Init")
-  RequiredContextOption context;
+  @Mixin RequiredContextOption context;
 
-  @Mixin
-  @SuppressWarnings("NullAway.Init")
-  OutputOptions out;
+  @Mixin OutputOptions out;
 
   @Parameters(
       paramLabel = "INPUT",
@@ -54,9 +48,7 @@ final class DecryptCommand extends CliCommand {
       description = "blobs or directories; '-' or none = stdin")
   List<Path> inputs = new ArrayList<>();
 
-  @Mixin
-  @SuppressWarnings("NullAway.Init")
-  KmsOptions kms;
+  @Mixin KmsOptions kms;
 
   @Override
   public Integer call() throws IOException {

@@ -435,7 +435,7 @@ final class DemoStory {
         "WARNING: key "
             + oldKey
             + " will be deleted on "
-            + date.atOffset(ZoneOffset.UTC).toLocalDate()
+            + r.deletionDate().atOffset(ZoneOffset.UTC).toLocalDate()
             + " (UTC); blobs still under it would become unreadable: "
             + left
             + " left"

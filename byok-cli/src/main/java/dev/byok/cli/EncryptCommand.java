@@ -55,9 +55,7 @@ final class EncryptCommand extends CliCommand {
       description = "plaintext segment size, 4096..8388608 (default 65536)")
   @Nullable Integer segmentSize;
 
-  @Mixin
-  @SuppressWarnings("NullAway.Init")
-  OutputOptions out;
+  @Mixin OutputOptions out;
 
   @Parameters(
       paramLabel = "INPUT",
@@ -65,9 +63,7 @@ final class EncryptCommand extends CliCommand {
       description = "files or directories; '-' or none = stdin")
   List<Path> inputs = new ArrayList<>();
 
-  @Mixin
-  @SuppressWarnings("NullAway.Init")
-  KmsOptions kms;
+  @Mixin KmsOptions kms;
 
   @Override
   public Integer call() throws IOException {

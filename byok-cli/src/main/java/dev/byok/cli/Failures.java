@@ -14,6 +14,7 @@ import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import org.jspecify.annotations.NullMarked;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Turns a failure into an exit code and one line a person can act on. Stateless. Library exceptions
@@ -57,13 +58,22 @@ final class Failures {
     return ExitCodes.FAILURE;
   }
 
+  /** The throwable's message, or its type's simple name when it has none (never "null"). */
+  static String messageOf(@Nullable Throwable t) {
+    if (t == null) {
+      return "no further detail";
+    }
+    String m = t.getMessage();
+    return m != null ? m : t.getClass().getSimpleName();
+  }
+
   /**
    * @return what went wrong and what to do about it, in one line
    */
   static String describe(Throwable t) {
     Throwable e = unwrap(t);
     if (e instanceof CliException) {
-      return e.getMessage();
+      return messageOf(e);
     }
     if (e instanceof InvalidCiphertextException ice) {
       return switch (ice.reason()) {
@@ -148,7 +158,7 @@ final class Failures {
       return "directory not empty: " + f.getFile();
     }
     if (e instanceof FileSystemException f) {
-      return f.getMessage();
+      return messageOf(f);
     }
     if (e instanceof InterruptedIOException || e instanceof InterruptedException) {
       return "interrupted; finished files are kept, unfinished ones were not written";
@@ -157,7 +167,7 @@ final class Failures {
       return "I/O error: " + e.getMessage();
     }
     if (e instanceof IllegalArgumentException || e instanceof ByokConfigurationException) {
-      return e.getMessage();
+      return messageOf(e);
     }
     return "unexpected error: " + e + " (run with --verbose for details)";
   }

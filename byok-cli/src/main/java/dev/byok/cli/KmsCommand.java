@@ -55,9 +55,7 @@ final class KmsCommand extends CliCommand {
 
   /** Shared by the admin subcommands: the KMS flags, one client per run, SDK errors translated. */
   abstract static class Admin extends CliCommand {
-    @Mixin
-    @SuppressWarnings("NullAway.Init")
-    KmsOptions kms;
+    @Mixin KmsOptions kms;
 
     /**
      * @return the key whose ARN decides the client's Region, or {@code null} for the default Region
@@ -118,7 +116,6 @@ final class KmsCommand extends CliCommand {
         index = "0",
         paramLabel = "KEY",
         description = "the key: aws-kms://ARN, an ARN, alias/NAME or a key id")
-    @SuppressWarnings("NullAway.Init")
     String keyArg;
 
     final String key() {
@@ -232,14 +229,12 @@ final class KmsCommand extends CliCommand {
       })
   static final class Alias extends Admin {
     @Parameters(index = "0", paramLabel = "alias/NAME", description = "the alias")
-    @SuppressWarnings("NullAway.Init")
     String aliasArg;
 
     @Parameters(
         index = "1",
         paramLabel = "KEY",
         description = "the key it should point at (ARN, key id or alias)")
-    @SuppressWarnings("NullAway.Init")
     String keyArg;
 
     @Override

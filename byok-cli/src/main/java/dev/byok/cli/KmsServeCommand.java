@@ -177,7 +177,7 @@ final class KmsServeCommand extends CliCommand {
             e);
       }
       throw new CliException(
-          ExitCodes.IO, e.getMessage() + " (" + e.getCause().getMessage() + ")", e);
+          ExitCodes.IO, e.getMessage() + " (" + Failures.messageOf(e.getCause()) + ")", e);
     }
     if (file != null) {
       try {
@@ -188,7 +188,7 @@ final class KmsServeCommand extends CliCommand {
             ExitCodes.IO,
             e.getMessage()
                 + " ("
-                + e.getCause().getMessage()
+                + Failures.messageOf(e.getCause())
                 + "); pass a writable --state FILE or --in-memory",
             e);
       }

@@ -49,9 +49,7 @@ final class MonitorCommand extends CliCommand {
       DateTimeFormatter.ofPattern("HH:mm:ss").withZone(ZoneId.systemDefault());
   private static final Duration SUSPECT_PROBE_MAX = Duration.ofSeconds(15);
 
-  @Mixin
-  @SuppressWarnings("NullAway.Init")
-  KmsOptions kms;
+  @Mixin KmsOptions kms;
 
   @Option(
       names = "--key",

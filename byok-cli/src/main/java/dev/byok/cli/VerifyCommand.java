@@ -29,13 +29,9 @@ import picocli.CommandLine.Parameters;
       "Prints OK or FAILED per blob; exits non-zero if any failed."
     })
 final class VerifyCommand extends CliCommand {
-  @Mixin
-  @SuppressWarnings("NullAway.Init")
-  ReadKeyOptions trust;
+  @Mixin ReadKeyOptions trust;
 
-  @Mixin
-  @SuppressWarnings("NullAway.Init")
-  RequiredContextOption context;
+  @Mixin RequiredContextOption context;
 
   @Parameters(
       paramLabel = "PATH",
@@ -43,9 +39,7 @@ final class VerifyCommand extends CliCommand {
       description = "blobs or directories (walked recursively)")
   List<Path> paths = new ArrayList<>();
 
-  @Mixin
-  @SuppressWarnings("NullAway.Init")
-  KmsOptions kms;
+  @Mixin KmsOptions kms;
 
   @Override
   public Integer call() throws IOException {

@@ -37,7 +37,7 @@ public final class DecryptingInputStream extends InputStream {
   private long segment;
   private boolean finished;
   private boolean closed;
-  private RuntimeException failure;
+  private @Nullable RuntimeException failure;
   // range mode (rangeLast >= 0)
   private final long rangeLast;
   private final long finalSegment;
@@ -97,9 +97,10 @@ public final class DecryptingInputStream extends InputStream {
 
   @Override
   public int read() throws IOException {
-    if (plainPos < plainLim && remaining > 0 && !closed && failure == null) {
+    byte[] buffered = plain;
+    if (buffered != null && plainPos < plainLim && remaining > 0 && !closed && failure == null) {
       remaining--;
-      return plain[plainPos++] & 0xff;
+      return buffered[plainPos++] & 0xff;
     }
     byte[] one = new byte[1];
     int n = read(one, 0, 1);

@@ -33,7 +33,7 @@ public final class EncryptingOutputStream extends OutputStream {
   private int pos;
   private long segment;
   private boolean closed;
-  private Throwable failure;
+  private @Nullable Throwable failure;
   private long plaintextBytes;
   private final LongConsumer onComplete;
 

@@ -385,10 +385,17 @@ public final class KeyStateMonitor implements AutoCloseable {
     return now.plusNanos((long) (probeInterval.toNanos() * factor));
   }
 
+  /** When the current run of denials began; SUSPECT always sets it, {@code now} otherwise. */
+  private static Instant firstDenial(Watched w, Instant now) {
+    Instant first = w.firstDenial;
+    return first != null ? first : now;
+  }
+
   // ------------------------------------------------------------------ probing
 
   private void probe(Watched w) {
-    KeyProvider p = providers.get(w.ref.providerId());
+    KeyProvider p =
+        Objects.requireNonNull(providers.get(w.ref.providerId()), "provider of a watched key");
     Instant started = clock.instant();
     KeyDescription description = null;
     ByokException describeFailure = null;
@@ -481,7 +488,7 @@ public final class KeyStateMonitor implements AutoCloseable {
           outcome = Outcome.OK;
           reason = "canary decrypts";
           boolean degradedNow = describeFailure instanceof KeyUnusableException;
-          if (degradedNow && !w.degraded) {
+          if (describeFailure instanceof KeyUnusableException && !w.degraded) {
             events.add(
                 event(
                     KeyEvent.Type.MONITORING_DEGRADED,
@@ -693,10 +700,13 @@ public final class KeyStateMonitor implements AutoCloseable {
                   null));
         } else if (s == KeyMonitorState.SUSPECT) {
           w.reason = reason;
-          if (!now.isBefore(w.firstDenial.plus(gracePeriod))) {
+          if (!now.isBefore(firstDenial(w, now).plus(gracePeriod))) {
             lock(
                 w,
-                "denied for " + Duration.between(w.firstDenial, now).toSeconds() + " s: " + reason,
+                "denied for "
+                    + Duration.between(firstDenial(w, now), now).toSeconds()
+                    + " s: "
+                    + reason,
                 now,
                 events);
           }
@@ -718,7 +728,8 @@ public final class KeyStateMonitor implements AutoCloseable {
                   s,
                   reason,
                   now)); // after the move: to() is UNREACHABLE
-        } else if (s == KeyMonitorState.SUSPECT && !now.isBefore(w.firstDenial.plus(gracePeriod))) {
+        } else if (s == KeyMonitorState.SUSPECT
+            && !now.isBefore(firstDenial(w, now).plus(gracePeriod))) {
           // the grace period is over and the last authoritative answer was a denial
           lock(w, "denied, then unreachable past the grace period: " + w.reason, now, events);
         }
