@@ -4,7 +4,6 @@
  * <p>Only API packages are exported; {@code dev.byok.internal} is an implementation detail.
  */
 module dev.byok.core {
-  requires com.google.crypto.tink;
   requires com.github.benmanes.caffeine;
   requires org.slf4j;
   requires static org.jspecify;
