@@ -56,23 +56,17 @@ public final class Byok implements AutoCloseable {
     this.decryptor = EnvelopeDecryptor.create(keys);
   }
 
-  /**
-   * @return a new builder
-   */
+  /** {@return a new builder} */
   public static Builder builder() {
     return new Builder();
   }
 
-  /**
-   * @return the data key manager (stats, invalidation)
-   */
+  /** {@return the data key manager (stats, invalidation)} */
   public DataKeyManager keys() {
     return keys;
   }
 
-  /**
-   * @return the KEKs new blobs are encrypted under, in slot order
-   */
+  /** {@return the KEKs new blobs are encrypted under, in slot order} */
   public List<KeyRef> encryptionKeys() {
     return keks;
   }
@@ -436,6 +430,8 @@ public final class Byok implements AutoCloseable {
     }
 
     /**
+     * Sets the ciphertext segment size of new blobs.
+     *
      * @param bytes ciphertext segment size (default {@value EnvelopeFormat#DEFAULT_SEGMENT_SIZE})
      * @return this builder
      */
@@ -445,6 +441,8 @@ public final class Byok implements AutoCloseable {
     }
 
     /**
+     * Sets when an encrypting data key is retired for a fresh one.
+     *
      * @param policy when an encrypting data key retires
      * @return this builder
      */
@@ -454,6 +452,8 @@ public final class Byok implements AutoCloseable {
     }
 
     /**
+     * Sizes the cache of unwrapped data keys used for decryption.
+     *
      * @param maxEntries most unwrapped data keys cached for decryption
      * @param ttl how long each stays cached
      * @return this builder
@@ -476,6 +476,8 @@ public final class Byok implements AutoCloseable {
     }
 
     /**
+     * Sets the order in which a header's key slots are tried when decrypting.
+     *
      * @param order the order a header's slots are tried in
      * @return this builder
      */
@@ -485,6 +487,8 @@ public final class Byok implements AutoCloseable {
     }
 
     /**
+     * Sets the time source (tests pass a manual clock).
+     *
      * @param clock time source for key age and cache expiry
      * @return this builder
      */
@@ -494,7 +498,8 @@ public final class Byok implements AutoCloseable {
     }
 
     /**
-     * @return the instance
+     * {@return the instance}
+     *
      * @throws IllegalStateException if no provider or no KEK is configured, or a KEK names a
      *     provider that is not registered
      */

@@ -78,16 +78,12 @@ public final class DataKey implements Destroyable {
     return new DataKey(id.clone(), material.clone());
   }
 
-  /**
-   * @return a copy of the public id
-   */
+  /** {@return a copy of the public id} */
   public byte[] id() {
     return id.clone();
   }
 
-  /**
-   * @return the id as lower-case hex
-   */
+  /** {@return the id as lower-case hex} */
   public String idHex() {
     return Hex.encode(id);
   }

@@ -113,9 +113,7 @@ public final class DataKeyManager implements DataKeyResolver, AutoCloseable {
             .build();
   }
 
-  /**
-   * @return a new builder
-   */
+  /** {@return a new builder} */
   public static Builder builder() {
     return new Builder();
   }
@@ -593,9 +591,7 @@ public final class DataKeyManager implements DataKeyResolver, AutoCloseable {
     return n;
   }
 
-  /**
-   * @return a snapshot of the counters
-   */
+  /** {@return a snapshot of the counters} */
   public KeyCacheStats stats() {
     Map<String, Long> calls = new LinkedHashMap<>();
     kmsCalls.forEach((k, v) -> calls.put(k, v.sum()));
@@ -603,9 +599,7 @@ public final class DataKeyManager implements DataKeyResolver, AutoCloseable {
         hits.sum(), misses.sum(), evictions.sum(), purges.sum(), generated.sum(), calls);
   }
 
-  /**
-   * @return the number of data keys cached for decryption (approximate)
-   */
+  /** {@return the number of data keys cached for decryption (approximate)} */
   public long cachedKeys() {
     return decryptCache.estimatedSize();
   }
@@ -750,6 +744,8 @@ public final class DataKeyManager implements DataKeyResolver, AutoCloseable {
   }
 
   /**
+   * Whether a KEK is locked by {@link #lock}: no data key under it is used until {@link #unlock}.
+   *
    * @param keyArn the resolved KEK identifier
    * @return whether the KEK is locked
    */
@@ -820,6 +816,8 @@ public final class DataKeyManager implements DataKeyResolver, AutoCloseable {
     }
 
     /**
+     * Sets when an encrypting data key is retired for a fresh one.
+     *
      * @param policy when an encrypting data key retires (default {@link DataKeyPolicy#defaults()})
      * @return this builder
      */
@@ -829,6 +827,8 @@ public final class DataKeyManager implements DataKeyResolver, AutoCloseable {
     }
 
     /**
+     * Sets how many unwrapped data keys are cached for decryption.
+     *
      * @param maxEntries most unwrapped data keys kept for decryption (default 1000; 0 disables the
      *     cache: every blob unwraps its data key through the KMS, and the key is zeroed after use)
      * @return this builder
@@ -842,6 +842,8 @@ public final class DataKeyManager implements DataKeyResolver, AutoCloseable {
     }
 
     /**
+     * Sets how long an unwrapped data key stays cached.
+     *
      * @param ttl how long an unwrapped data key stays cached (default 10 minutes)
      * @return this builder
      */
@@ -899,6 +901,8 @@ public final class DataKeyManager implements DataKeyResolver, AutoCloseable {
     }
 
     /**
+     * Sets the time source (tests pass a manual clock).
+     *
      * @param clock time source for key age and cache expiry (tests pass a manual clock)
      * @return this builder
      */
@@ -908,7 +912,8 @@ public final class DataKeyManager implements DataKeyResolver, AutoCloseable {
     }
 
     /**
-     * @return the manager
+     * {@return the manager}
+     *
      * @throws IllegalStateException if no provider is registered
      */
     public DataKeyManager build() {

@@ -33,51 +33,37 @@ public final class DataKeyPolicy {
     this.maxBytes = b.maxBytes;
   }
 
-  /**
-   * @return the defaults
-   */
+  /** {@return the defaults} */
   public static DataKeyPolicy defaults() {
     return DEFAULTS;
   }
 
-  /**
-   * @return a policy that uses every data key for exactly one blob
-   */
+  /** {@return a policy that uses every data key for exactly one blob} */
   public static DataKeyPolicy noReuse() {
     return builder().maxBlobs(1).build();
   }
 
-  /**
-   * @return a builder starting from the defaults
-   */
+  /** {@return a builder starting from the defaults} */
   public static Builder builder() {
     return new Builder();
   }
 
-  /**
-   * @return a builder starting from this policy
-   */
+  /** {@return a builder starting from this policy} */
   public Builder toBuilder() {
     return new Builder().maxAge(maxAge).maxBlobs(maxBlobs).maxBytes(maxBytes);
   }
 
-  /**
-   * @return how long a data key may encrypt new blobs
-   */
+  /** {@return how long a data key may encrypt new blobs} */
   public Duration maxAge() {
     return maxAge;
   }
 
-  /**
-   * @return how many blobs a data key may encrypt
-   */
+  /** {@return how many blobs a data key may encrypt} */
   public long maxBlobs() {
     return maxBlobs;
   }
 
-  /**
-   * @return how many plaintext bytes a data key may encrypt (a single larger blob is allowed)
-   */
+  /** {@return how many plaintext bytes a data key may encrypt (a single larger blob is allowed)} */
   public long maxBytes() {
     return maxBytes;
   }
@@ -102,6 +88,8 @@ public final class DataKeyPolicy {
     private Builder() {}
 
     /**
+     * Retires an encrypting data key once it is this old.
+     *
      * @param age positive duration
      * @return this builder
      */
@@ -115,6 +103,8 @@ public final class DataKeyPolicy {
     }
 
     /**
+     * Retires an encrypting data key after this many blobs.
+     *
      * @param blobs at least 1
      * @return this builder
      */
@@ -127,6 +117,8 @@ public final class DataKeyPolicy {
     }
 
     /**
+     * Retires an encrypting data key after this many plaintext bytes.
+     *
      * @param bytes at least 1
      * @return this builder
      */
@@ -138,9 +130,7 @@ public final class DataKeyPolicy {
       return this;
     }
 
-    /**
-     * @return the policy
-     */
+    /** {@return the policy} */
     public DataKeyPolicy build() {
       return new DataKeyPolicy(this);
     }

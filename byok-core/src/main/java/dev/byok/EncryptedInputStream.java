@@ -19,9 +19,7 @@ public final class EncryptedInputStream extends FilterInputStream {
     this.length = length;
   }
 
-  /**
-   * @return the exact number of bytes this stream yields
-   */
+  /** {@return the exact number of bytes this stream yields} */
   public long length() {
     return length;
   }

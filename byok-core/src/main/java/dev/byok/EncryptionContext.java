@@ -40,9 +40,7 @@ public final class EncryptionContext {
     this.entries = Collections.unmodifiableSortedMap(entries);
   }
 
-  /**
-   * @return the empty context
-   */
+  /** {@return the empty context} */
   public static EncryptionContext empty() {
     return EMPTY;
   }
@@ -123,16 +121,12 @@ public final class EncryptionContext {
     return b.length;
   }
 
-  /**
-   * @return the entries in canonical order; unmodifiable
-   */
+  /** {@return the entries in canonical order; unmodifiable} */
   public SortedMap<String, String> asMap() {
     return entries;
   }
 
-  /**
-   * @return whether there are no entries
-   */
+  /** {@return whether there are no entries} */
   public boolean isEmpty() {
     return entries.isEmpty();
   }

@@ -53,30 +53,22 @@ public final class EnvelopeEncryptor {
     this.fixedHeader = header.toByteArray();
   }
 
-  /**
-   * @return a new builder
-   */
+  /** {@return a new builder} */
   public static Builder builder() {
     return new Builder();
   }
 
-  /**
-   * @return the header every blob starts with, less its per-blob payload header
-   */
+  /** {@return the header every blob starts with, less its per-blob payload header} */
   public EnvelopeHeader header() {
     return header;
   }
 
-  /**
-   * @return the encryption context bound to every blob
-   */
+  /** {@return the encryption context bound to every blob} */
   public EncryptionContext encryptionContext() {
     return header.encryptionContext();
   }
 
-  /**
-   * @return the ciphertext segment size in bytes
-   */
+  /** {@return the ciphertext segment size in bytes} */
   public int segmentSize() {
     return layout.segmentSize();
   }

@@ -178,9 +178,7 @@ public final class EnvelopeHeader {
     out.write(payloadHeader);
   }
 
-  /**
-   * @return the encoded header, as {@link #writeTo} writes it
-   */
+  /** {@return the encoded header, as {@link #writeTo} writes it} */
   public byte[] toByteArray() {
     byte[] out = new byte[length()];
     System.arraycopy(immutable, 0, out, 0, immutable.length);
@@ -437,86 +435,62 @@ public final class EnvelopeHeader {
 
   // ---------------------------------------------------------------- facts
 
-  /**
-   * @return the format version (1)
-   */
+  /** {@return the format version (1)} */
   public int formatVersion() {
     return immutable[4] & 0xff;
   }
 
-  /**
-   * @return the algorithm suite id ({@link EnvelopeFormat#SUITE_AES256_GCM_HKDF_SHA256})
-   */
+  /** {@return the algorithm suite id ({@link EnvelopeFormat#SUITE_AES256_GCM_HKDF_SHA256})} */
   public int suiteId() {
     return immutable[5] & 0xff;
   }
 
-  /**
-   * @return the ciphertext segment size in bytes
-   */
+  /** {@return the ciphertext segment size in bytes} */
   public int segmentSize() {
     return segmentSize;
   }
 
-  /**
-   * @return a copy of the data key id
-   */
+  /** {@return a copy of the data key id} */
   public byte[] dekId() {
     return dekId.clone();
   }
 
-  /**
-   * @return the data key id as lower-case hex
-   */
+  /** {@return the data key id as lower-case hex} */
   public String dekIdHex() {
     return Hex.encode(dekId);
   }
 
-  /**
-   * @return the encryption context bound to the blob
-   */
+  /** {@return the encryption context bound to the blob} */
   public EncryptionContext encryptionContext() {
     return context;
   }
 
-  /**
-   * @return the key slots, in header order; unmodifiable
-   */
+  /** {@return the key slots, in header order; unmodifiable} */
   public List<KeySlot> keySlots() {
     return slots;
   }
 
-  /**
-   * @return a copy of the key commitment (public: it reveals nothing about the key)
-   */
+  /** {@return a copy of the key commitment (public: it reveals nothing about the key)} */
   public byte[] keyCommitment() {
     return commitment.clone();
   }
 
-  /**
-   * @return length of the immutable part, the payload's associated data
-   */
+  /** {@return length of the immutable part, the payload's associated data} */
   public int immutableLength() {
     return immutable.length;
   }
 
-  /**
-   * @return a copy of the immutable part: the associated data of the payload stream
-   */
+  /** {@return a copy of the immutable part: the associated data of the payload stream} */
   public byte[] associatedData() {
     return immutable.clone();
   }
 
-  /**
-   * @return total header length in bytes: where the first payload segment starts
-   */
+  /** {@return total header length in bytes: where the first payload segment starts} */
   public int length() {
     return immutable.length + slotSection.length + payloadHeader.length;
   }
 
-  /**
-   * @return offset of the Tink-compatible payload (its 40-byte header) in the envelope
-   */
+  /** {@return offset of the Tink-compatible payload (its 40-byte header) in the envelope} */
   public int payloadOffset() {
     return immutable.length + slotSection.length;
   }

@@ -39,6 +39,7 @@ public final class InvalidCiphertextException extends ByokException {
     WRAPPED_KEY_REJECTED
   }
 
+  /** Why the envelope was rejected. */
   private final Reason reason;
 
   /**
@@ -63,9 +64,7 @@ public final class InvalidCiphertextException extends ByokException {
     this(reason, message, null);
   }
 
-  /**
-   * @return why the input was rejected
-   */
+  /** {@return why the input was rejected} */
   public Reason reason() {
     return reason;
   }

@@ -32,37 +32,27 @@ public final class KeyCacheStats {
     this.kmsCalls = java.util.Collections.unmodifiableMap(new TreeMap<>(kmsCalls));
   }
 
-  /**
-   * @return decrypt-side lookups answered from the cache
-   */
+  /** {@return decrypt-side lookups answered from the cache} */
   public long hits() {
     return hits;
   }
 
-  /**
-   * @return decrypt-side lookups that needed the KMS
-   */
+  /** {@return decrypt-side lookups that needed the KMS} */
   public long misses() {
     return misses;
   }
 
-  /**
-   * @return cached data keys evicted by size or time (and zeroed)
-   */
+  /** {@return cached data keys evicted by size or time (and zeroed)} */
   public long evictions() {
     return evictions;
   }
 
-  /**
-   * @return cached data keys purged because their KEK became unusable (and zeroed)
-   */
+  /** {@return cached data keys purged because their KEK became unusable (and zeroed)} */
   public long purges() {
     return purges;
   }
 
-  /**
-   * @return data keys generated for encryption
-   */
+  /** {@return data keys generated for encryption} */
   public long dataKeysGenerated() {
     return dataKeysGenerated;
   }
@@ -79,6 +69,8 @@ public final class KeyCacheStats {
   }
 
   /**
+   * The number of KMS calls of one operation.
+   *
    * @param operation e.g. {@code decrypt}
    * @return calls of that operation, any outcome
    */

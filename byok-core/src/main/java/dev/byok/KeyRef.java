@@ -60,16 +60,12 @@ public final class KeyRef {
     return of(ref.substring(0, i), ref.substring(i + SEPARATOR.length()));
   }
 
-  /**
-   * @return the provider id (the scheme)
-   */
+  /** {@return the provider id (the scheme)} */
   public String providerId() {
     return providerId;
   }
 
-  /**
-   * @return the key id within the provider
-   */
+  /** {@return the key id within the provider} */
   public String keyId() {
     return keyId;
   }

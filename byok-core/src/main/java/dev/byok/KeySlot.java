@@ -82,30 +82,22 @@ public final class KeySlot {
     }
   }
 
-  /**
-   * @return the id of the provider that wrapped the data key
-   */
+  /** {@return the id of the provider that wrapped the data key} */
   public String providerId() {
     return providerId;
   }
 
-  /**
-   * @return the resolved key identifier (an ARN for AWS KMS)
-   */
+  /** {@return the resolved key identifier (an ARN for AWS KMS)} */
   public String keyArn() {
     return keyArn;
   }
 
-  /**
-   * @return a copy of the wrapped data key
-   */
+  /** {@return a copy of the wrapped data key} */
   public byte[] wrappedKey() {
     return wrappedKey.clone();
   }
 
-  /**
-   * @return the wrapped key's length in bytes
-   */
+  /** {@return the wrapped key's length in bytes} */
   public int wrappedKeyLength() {
     return wrappedKey.length;
   }

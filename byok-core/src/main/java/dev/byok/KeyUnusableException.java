@@ -49,7 +49,10 @@ public final class KeyUnusableException extends ByokException {
     }
   }
 
+  /** Why the key cannot be used. */
   private final Reason reason;
+
+  /** The key as the caller named it or the KMS resolved it; never key material. */
   private final String keyId;
 
   /**
@@ -67,16 +70,12 @@ public final class KeyUnusableException extends ByokException {
     this.keyId = Objects.requireNonNull(keyId, "keyId");
   }
 
-  /**
-   * @return why the key cannot be used
-   */
+  /** {@return why the key cannot be used} */
   public Reason reason() {
     return reason;
   }
 
-  /**
-   * @return the key concerned
-   */
+  /** {@return the key concerned} */
   public String keyId() {
     return keyId;
   }

@@ -12,6 +12,8 @@ import org.jspecify.annotations.Nullable;
 @FunctionalInterface
 public interface KmsCallObserver {
   /**
+   * Told about one KMS call, after it returned or failed.
+   *
    * @param operation e.g. {@code decrypt}, {@code generateDataKey}
    * @param keyId the key as named in the call (a resolved ARN, or a configured alias)
    * @param resolvedArn the key ARN the KMS answered with, or {@code null} if unknown (failures)

@@ -10,6 +10,7 @@ import org.jspecify.annotations.Nullable;
 public final class KmsUnavailableException extends ByokException {
   private static final long serialVersionUID = 1L;
 
+  /** Whether the KMS throttled the call (as opposed to an outage or network failure). */
   private final boolean throttled;
 
   /**
@@ -32,9 +33,7 @@ public final class KmsUnavailableException extends ByokException {
     return true;
   }
 
-  /**
-   * @return whether the KMS throttled the call (as opposed to an outage or network failure)
-   */
+  /** {@return whether the KMS throttled the call (as opposed to an outage or network failure)} */
   public boolean throttled() {
     return throttled;
   }

@@ -69,58 +69,42 @@ public final class RangePlan {
     return new RangePlan(size, offset, len, first, last, count, start, end - start, (int) lastLen);
   }
 
-  /**
-   * @return the blob's total plaintext size
-   */
+  /** {@return the blob's total plaintext size} */
   public long plaintextSize() {
     return plaintextSize;
   }
 
-  /**
-   * @return first plaintext byte of the range
-   */
+  /** {@return first plaintext byte of the range} */
   public long plaintextOffset() {
     return plaintextOffset;
   }
 
-  /**
-   * @return plaintext bytes the range yields (clamped at the end of the blob)
-   */
+  /** {@return plaintext bytes the range yields (clamped at the end of the blob)} */
   public long plaintextLength() {
     return plaintextLength;
   }
 
-  /**
-   * @return first segment to fetch
-   */
+  /** {@return first segment to fetch} */
   public long firstSegment() {
     return firstSegment;
   }
 
-  /**
-   * @return last segment to fetch (inclusive); {@code firstSegment - 1} for an empty range
-   */
+  /** {@return last segment to fetch (inclusive); {@code firstSegment - 1} for an empty range} */
   public long lastSegment() {
     return lastSegment;
   }
 
-  /**
-   * @return number of segments in the whole blob
-   */
+  /** {@return number of segments in the whole blob} */
   public long segmentCount() {
     return segmentCount;
   }
 
-  /**
-   * @return envelope offset of the first byte to fetch
-   */
+  /** {@return envelope offset of the first byte to fetch} */
   public long ciphertextOffset() {
     return ciphertextOffset;
   }
 
-  /**
-   * @return number of envelope bytes to fetch (0 for an empty range)
-   */
+  /** {@return number of envelope bytes to fetch (0 for an empty range)} */
   public long ciphertextLength() {
     return ciphertextLength;
   }

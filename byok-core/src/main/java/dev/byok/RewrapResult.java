@@ -19,30 +19,22 @@ public final class RewrapResult {
     this.payloadBytesCopied = payloadBytesCopied;
   }
 
-  /**
-   * @return the slots the blob had
-   */
+  /** {@return the slots the blob had} */
   public List<KeySlot> oldSlots() {
     return oldSlots;
   }
 
-  /**
-   * @return the slots the blob has now
-   */
+  /** {@return the slots the blob has now} */
   public List<KeySlot> newSlots() {
     return newSlots;
   }
 
-  /**
-   * @return payload bytes copied unchanged
-   */
+  /** {@return payload bytes copied unchanged} */
   public long payloadBytesCopied() {
     return payloadBytesCopied;
   }
 
-  /**
-   * @return payload bytes re-encrypted: always 0, rewrap never touches the payload
-   */
+  /** {@return payload bytes re-encrypted: always 0, rewrap never touches the payload} */
   public long payloadBytesReencrypted() {
     return 0;
   }

@@ -1,5 +1,6 @@
 package dev.byok;
 
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -44,6 +45,29 @@ class ArchitectureTest {
         .dependOnClassesThat()
         .resideInAnyPackage("software.amazon..", "com.amazonaws..")
         .because("byok-core is vendor-neutral; AWS lives in byok-kms-aws")
+        .check(CORE);
+  }
+
+  /**
+   * The lean runtime closure: main classes use only the JDK, Caffeine, the SLF4J API and JSpecify
+   * (no Tink, protobuf or gson; HKDF is {@code javax.crypto.Mac}).
+   */
+  @Test
+  void theCoreUsesOnlyTheJdkCaffeineSlf4jAndJspecify() {
+    classes()
+        .that()
+        .resideInAPackage("dev.byok..")
+        .should()
+        .onlyDependOnClassesThat()
+        .resideInAnyPackage(
+            "java..",
+            "javax..",
+            "dev.byok..",
+            "com.github.benmanes.caffeine..",
+            "org.slf4j..",
+            "org.jspecify..",
+            "")
+        .because("byok-core's runtime closure is Caffeine, SLF4J API and JSpecify")
         .check(CORE);
   }
 

@@ -79,72 +79,54 @@ public final class KeyEvent {
     this.previousArn = previousArn;
   }
 
-  /**
-   * @return the kind of event
-   */
+  /** {@return the kind of event} */
   public Type type() {
     return type;
   }
 
-  /**
-   * @return the watched key as the host named it (an alias, or an ARN)
-   */
+  /** {@return the watched key as the host named it (an alias, or an ARN)} */
   public KeyRef key() {
     return key;
   }
 
-  /**
-   * @return the key ARN concerned, or {@code null} if not known yet
-   */
+  /** {@return the key ARN concerned, or {@code null} if not known yet} */
   public @Nullable String keyArn() {
     return keyArn;
   }
 
-  /**
-   * @return the state before
-   */
+  /** {@return the state before} */
   public KeyMonitorState from() {
     return from;
   }
 
-  /**
-   * @return the state after
-   */
+  /** {@return the state after} */
   public KeyMonitorState to() {
     return to;
   }
 
-  /**
-   * @return why, in plain words
-   */
+  /** {@return why, in plain words} */
   public String reason() {
     return reason;
   }
 
-  /**
-   * @return when the monitor learned it (monitor clock)
-   */
+  /** {@return when the monitor learned it (monitor clock)} */
   public Instant at() {
     return at;
   }
 
   /**
-   * @return for SUSPECT: when the key will be locked unless it answers again; else {@code null}
+   * {@return for SUSPECT: when the key will be locked unless it answers again; else {@code null}}
    */
   public @Nullable Instant lockAt() {
     return lockAt;
   }
 
-  /**
-   * @return for DELETION_SCHEDULED: the deletion date; else {@code null}
-   */
+  /** {@return for DELETION_SCHEDULED: the deletion date; else {@code null}} */
   public @Nullable Instant deletionDate() {
     return deletionDate;
   }
 
-  /**
-   * @return for KEY_RETARGETED: the ARN the alias pointed at before; else {@code null}
-   */
+  /** {@return for KEY_RETARGETED: the ARN the alias pointed at before; else {@code null}} */
   public @Nullable String previousArn() {
     return previousArn;
   }

@@ -11,6 +11,8 @@ package dev.byok.monitor;
 @FunctionalInterface
 public interface KeyStateListener {
   /**
+   * Receives one key event.
+   *
    * @param event what happened
    */
   void onEvent(KeyEvent event);

@@ -110,9 +110,7 @@ public final class KeyStateMonitor implements AutoCloseable {
     }
   }
 
-  /**
-   * @return a new builder
-   */
+  /** {@return a new builder} */
   public static Builder builder() {
     return new Builder();
   }
@@ -207,9 +205,7 @@ public final class KeyStateMonitor implements AutoCloseable {
     watched.remove(key);
   }
 
-  /**
-   * @return the keys watched, with their states; a snapshot
-   */
+  /** {@return the keys watched, with their states; a snapshot} */
   public synchronized Map<KeyRef, KeyMonitorState> states() {
     Map<KeyRef, KeyMonitorState> m = new LinkedHashMap<>();
     watched.forEach((k, w) -> m.put(k, w.state));
@@ -217,6 +213,8 @@ public final class KeyStateMonitor implements AutoCloseable {
   }
 
   /**
+   * The current state of a watched key.
+   *
    * @param key a watched key
    * @return its state
    * @throws IllegalArgumentException if the key is not watched
@@ -226,6 +224,8 @@ public final class KeyStateMonitor implements AutoCloseable {
   }
 
   /**
+   * The key ARN a watched key reference resolves to.
+   *
    * @param key a watched key
    * @return the key ARN it resolves to, or {@code null} before the first successful probe
    */
@@ -269,6 +269,8 @@ public final class KeyStateMonitor implements AutoCloseable {
   }
 
   /**
+   * Registers a listener for key events.
+   *
    * @param listener receives every event from now on
    */
   public void addListener(KeyStateListener listener) {
@@ -276,6 +278,8 @@ public final class KeyStateMonitor implements AutoCloseable {
   }
 
   /**
+   * Unregisters a listener.
+   *
    * @param listener a registered listener
    */
   public void removeListener(KeyStateListener listener) {
@@ -915,6 +919,8 @@ public final class KeyStateMonitor implements AutoCloseable {
     private Builder() {}
 
     /**
+     * Adds a provider whose keys may be watched.
+     *
      * @param provider a provider whose keys may be watched
      * @return this builder
      */
@@ -938,6 +944,8 @@ public final class KeyStateMonitor implements AutoCloseable {
     }
 
     /**
+     * Sets the time source (tests pass a manual clock).
+     *
      * @param clock time source (tests pass a manual clock)
      * @return this builder
      */
@@ -947,6 +955,8 @@ public final class KeyStateMonitor implements AutoCloseable {
     }
 
     /**
+     * Sets the time between probes of a healthy key.
+     *
      * @param interval time between probes of a healthy key (default 5 min)
      * @return this builder
      */
@@ -956,6 +966,8 @@ public final class KeyStateMonitor implements AutoCloseable {
     }
 
     /**
+     * Sets the random spread of probe intervals.
+     *
      * @param fraction each probe interval is multiplied by a random factor in {@code 1 ± fraction}
      *     (default 0.1; 0 to 0.5)
      * @return this builder
@@ -969,6 +981,8 @@ public final class KeyStateMonitor implements AutoCloseable {
     }
 
     /**
+     * Sets the time between probes of a SUSPECT key.
+     *
      * @param interval time between probes of a SUSPECT key (default 15 s)
      * @return this builder
      */
@@ -978,6 +992,8 @@ public final class KeyStateMonitor implements AutoCloseable {
     }
 
     /**
+     * Sets how long a key must stay denied before it is LOCKED.
+     *
      * @param grace how long a key must stay denied before it is LOCKED (default 30 s): absorbs KMS
      *     eventual consistency
      * @return this builder
@@ -992,8 +1008,9 @@ public final class KeyStateMonitor implements AutoCloseable {
     }
 
     /**
+     * {@return this builder}
+     *
      * @param interval time between rotation-status checks (default 6 h)
-     * @return this builder
      */
     public Builder rotationCheckInterval(Duration interval) {
       this.rotationCheckInterval = positive(interval, "rotationCheckInterval");
@@ -1014,9 +1031,10 @@ public final class KeyStateMonitor implements AutoCloseable {
     }
 
     /**
+     * {@return this builder}
+     *
      * @param auto unlock as soon as the canary passes again (default true); false waits for {@link
      *     KeyStateMonitor#acknowledgeRestore}
-     * @return this builder
      */
     public Builder autoUnlock(boolean auto) {
       this.autoUnlock = auto;
@@ -1024,8 +1042,9 @@ public final class KeyStateMonitor implements AutoCloseable {
     }
 
     /**
+     * {@return this builder}
+     *
      * @param rate most probes per second across all keys (default 10)
-     * @return this builder
      */
     public Builder maxProbesPerSecond(double rate) {
       if (!(rate > 0)) {
@@ -1036,8 +1055,9 @@ public final class KeyStateMonitor implements AutoCloseable {
     }
 
     /**
+     * {@return this builder}
+     *
      * @param tick how often the scheduler runs a round (default 1 s)
-     * @return this builder
      */
     public Builder tick(Duration tick) {
       this.tick = positive(tick, "tick");
@@ -1045,9 +1065,10 @@ public final class KeyStateMonitor implements AutoCloseable {
     }
 
     /**
+     * {@return this builder}
+     *
      * @param scheduler the host's scheduler (never shut down by the monitor); default: an owned
      *     daemon thread
-     * @return this builder
      */
     public Builder scheduler(ScheduledExecutorService scheduler) {
       this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
@@ -1055,8 +1076,9 @@ public final class KeyStateMonitor implements AutoCloseable {
     }
 
     /**
+     * {@return this builder}
+     *
      * @param seed seed for the jitter (tests); default: a secure random
-     * @return this builder
      */
     public Builder seed(long seed) {
       this.seed = seed;
@@ -1072,8 +1094,9 @@ public final class KeyStateMonitor implements AutoCloseable {
     }
 
     /**
-     * @return the monitor (not started: call {@link KeyStateMonitor#start()} or drive {@link
-     *     KeyStateMonitor#runDueProbes()})
+     * {@return the monitor (not started: call {@link KeyStateMonitor#start()} or drive {@link
+     * KeyStateMonitor#runDueProbes()})}
+     *
      * @throws IllegalStateException if no provider is registered
      */
     public KeyStateMonitor build() {

@@ -34,7 +34,8 @@ public final class GeneratedDataKey implements Destroyable {
   }
 
   /**
-   * @return a copy of the plaintext data key; the caller wipes it
+   * {@return a copy of the plaintext data key; the caller wipes it}
+   *
    * @throws IllegalStateException if destroyed
    */
   public byte[] copyPlaintextKey() {
@@ -46,23 +47,17 @@ public final class GeneratedDataKey implements Destroyable {
     return copy;
   }
 
-  /**
-   * @return the wrapped key and resolved KEK
-   */
+  /** {@return the wrapped key and resolved KEK} */
   public WrappedKey wrapped() {
     return wrapped;
   }
 
-  /**
-   * @return the resolved KEK (never an alias)
-   */
+  /** {@return the resolved KEK (never an alias)} */
   public String keyArn() {
     return wrapped.keyArn();
   }
 
-  /**
-   * @return the KMS's id of the key material that wrapped it, or {@code null} if not reported
-   */
+  /** {@return the KMS's id of the key material that wrapped it, or {@code null} if not reported} */
   public @Nullable String keyMaterialId() {
     return wrapped.keyMaterialId();
   }

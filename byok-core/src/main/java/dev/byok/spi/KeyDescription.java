@@ -35,30 +35,22 @@ public final class KeyDescription {
     this.currentKeyMaterialId = currentKeyMaterialId;
   }
 
-  /**
-   * @return the resolved key identifier
-   */
+  /** {@return the resolved key identifier} */
   public String keyArn() {
     return keyArn;
   }
 
-  /**
-   * @return the state
-   */
+  /** {@return the state} */
   public KeyState state() {
     return state;
   }
 
-  /**
-   * @return the scheduled deletion date, or {@code null}
-   */
+  /** {@return the scheduled deletion date, or {@code null}} */
   public @Nullable Instant deletionDate() {
     return deletionDate;
   }
 
-  /**
-   * @return the current key material id, or {@code null}
-   */
+  /** {@return the current key material id, or {@code null}} */
   public @Nullable String currentKeyMaterialId() {
     return currentKeyMaterialId;
   }

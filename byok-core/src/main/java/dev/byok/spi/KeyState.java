@@ -21,9 +21,7 @@ public enum KeyState {
   /** A state this version of byok does not know. */
   UNKNOWN;
 
-  /**
-   * @return whether the key can wrap and unwrap in this state
-   */
+  /** {@return whether the key can wrap and unwrap in this state} */
   public boolean usable() {
     return this == ENABLED;
   }

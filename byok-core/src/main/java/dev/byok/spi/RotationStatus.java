@@ -27,23 +27,17 @@ public final class RotationStatus {
     this.nextRotation = nextRotation;
   }
 
-  /**
-   * @return whether automatic rotation is on
-   */
+  /** {@return whether automatic rotation is on} */
   public boolean enabled() {
     return enabled;
   }
 
-  /**
-   * @return the rotation period in days, or {@code null}
-   */
+  /** {@return the rotation period in days, or {@code null}} */
   public @Nullable Integer periodDays() {
     return periodDays;
   }
 
-  /**
-   * @return the next scheduled rotation, or {@code null}
-   */
+  /** {@return the next scheduled rotation, or {@code null}} */
   public @Nullable Instant nextRotation() {
     return nextRotation;
   }

@@ -30,23 +30,17 @@ public final class WrappedKey {
     }
   }
 
-  /**
-   * @return the resolved KEK identifier
-   */
+  /** {@return the resolved KEK identifier} */
   public String keyArn() {
     return keyArn;
   }
 
-  /**
-   * @return a copy of the wrapped key
-   */
+  /** {@return a copy of the wrapped key} */
   public byte[] ciphertext() {
     return ciphertext.clone();
   }
 
-  /**
-   * @return the key material id, or {@code null}
-   */
+  /** {@return the key material id, or {@code null}} */
   public @Nullable String keyMaterialId() {
     return keyMaterialId;
   }

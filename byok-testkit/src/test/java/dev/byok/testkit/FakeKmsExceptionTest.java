@@ -4,11 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -16,7 +17,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Error codes, HTTP statuses and operation names agree with the AWS KMS model in shared/reference.
+ * Error codes, HTTP statuses and operation names agree with the AWS KMS model (a copy of its wire
+ * shapes in the test resources, {@code reference/kms-wire-shapes.json}).
  */
 class FakeKmsExceptionTest {
   /** AWS-wide errors that the KMS service model does not list; AWS answers each with 400. */
@@ -29,12 +31,13 @@ class FakeKmsExceptionTest {
 
   @BeforeAll
   static void readReference() throws IOException {
-    Path file =
-        Path.of(
-            System.getProperty("byok.shared.dir", "../../shared"),
-            "reference",
-            "kms-wire-shapes.json");
-    String json = Files.readString(file);
+    String file = "/reference/kms-wire-shapes.json";
+    String json;
+    try (InputStream in =
+        Objects.requireNonNull(
+            FakeKmsExceptionTest.class.getResourceAsStream(file), "test resource " + file)) {
+      json = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
     Matcher errors =
         Pattern.compile(
                 "\"(\\w+)\":\\s*\\{\\s*\"fault\":\\s*\"(\\w+)\",\\s*\"httpStatus\":\\s*(\\d+)")

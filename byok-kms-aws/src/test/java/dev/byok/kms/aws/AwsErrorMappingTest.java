@@ -14,12 +14,15 @@ import dev.byok.spi.GeneratedDataKey;
 import dev.byok.testkit.FakeKmsException;
 import dev.byok.testkit.LocalKmsServer;
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -51,12 +54,15 @@ class AwsErrorMappingTest {
   static void readDocAndReference() throws IOException {
     documented =
         documentedRows(Path.of(System.getProperty("basedir", ".")).resolve("../docs/aws-kms.md"));
-    Path shapes =
-        Path.of(System.getProperty("byok.shared.dir"), "reference", "kms-wire-shapes.json");
-    referenceErrors =
-        JsonParser.parseString(Files.readString(shapes))
-            .getAsJsonObject()
-            .getAsJsonObject("errors");
+    String shapes = "/reference/kms-wire-shapes.json"; // the AWS KMS model, in the test resources
+    try (InputStream in =
+        Objects.requireNonNull(
+            AwsErrorMappingTest.class.getResourceAsStream(shapes), "test resource " + shapes)) {
+      referenceErrors =
+          JsonParser.parseString(new String(in.readAllBytes(), StandardCharsets.UTF_8))
+              .getAsJsonObject()
+              .getAsJsonObject("errors");
+    }
   }
 
   @BeforeEach
