@@ -70,7 +70,13 @@ class LocalKmsExceptionTest {
 
   @Test
   void theFakeImplementsExactlyTheOperationsOfTheReference() {
-    assertThat(InMemoryKms.OPERATIONS).containsExactlyInAnyOrderElementsOf(REFERENCE_OPERATIONS);
+    // the key-policy operations are not in the reference extract; their shapes are tested in
+    // KeyPolicyTest against the AWS API reference
+    Set<String> policyOperations = Set.of("PutKeyPolicy", "GetKeyPolicy");
+    assertThat(InMemoryKms.OPERATIONS)
+        .containsAll(policyOperations)
+        .filteredOn(op -> !policyOperations.contains(op))
+        .containsExactlyInAnyOrderElementsOf(REFERENCE_OPERATIONS);
   }
 
   @Test

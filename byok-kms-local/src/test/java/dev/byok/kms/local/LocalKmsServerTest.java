@@ -50,6 +50,13 @@ class LocalKmsServerTest {
   }
 
   static Answer post(URI endpoint, String target, String json, boolean signed) throws IOException {
+    return post(endpoint, target, json, signed ? "AKIDEXAMPLE" : null);
+  }
+
+  /** A request signed (with a dummy signature) by {@code accessKeyId}, or unsigned if null. */
+  static Answer post(URI endpoint, String target, String json, String accessKeyId)
+      throws IOException {
+    boolean signed = accessKeyId != null;
     HttpURLConnection c = (HttpURLConnection) endpoint.resolve("/").toURL().openConnection();
     c.setRequestMethod("POST");
     c.setDoOutput(true);
@@ -60,7 +67,9 @@ class LocalKmsServerTest {
     if (signed) {
       c.setRequestProperty(
           "Authorization",
-          "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20300101/us-east-1/kms/"
+          "AWS4-HMAC-SHA256 Credential="
+              + accessKeyId
+              + "/20300101/us-east-1/kms/"
               + "aws4_request, SignedHeaders=host, Signature=0000");
     }
     byte[] body = json.getBytes(StandardCharsets.UTF_8);
