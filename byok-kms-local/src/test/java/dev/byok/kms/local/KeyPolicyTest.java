@@ -214,6 +214,43 @@ class KeyPolicyTest {
   }
 
   @Test
+  void aCallInFlightWhenThePolicyChangesIsJudgedByThePolicyAtItsTurn() throws Exception {
+    String arn = kms().createKey().arn();
+    InMemoryKms host = kms().asCaller("arn:aws:iam::111122223333:role/host");
+    byte[] blob = host.encrypt(arn, new byte[] {1}, ACME).ciphertextBlob();
+    java.util.concurrent.CountDownLatch waiting = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    // the decrypt's injected latency is served before it takes the KMS's lock: block it there
+    kms()
+        .injectLatency(
+            Duration.ofMillis(1),
+            d -> {
+              waiting.countDown();
+              release.await();
+            });
+    java.util.concurrent.ExecutorService pool =
+        java.util.concurrent.Executors.newSingleThreadExecutor();
+    try {
+      java.util.concurrent.Future<?> decrypt = pool.submit(() -> host.decrypt(blob, ACME, arn));
+      assertThat(waiting.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+      kms().injectLatency(Duration.ZERO, d -> {});
+      kms().asCaller(ADMIN).putKeyPolicy(arn, policy(), false); // the host is revoked meanwhile
+      release.countDown();
+
+      org.assertj.core.api.Assertions.assertThatThrownBy(decrypt::get)
+          .hasCauseInstanceOf(LocalKmsException.class)
+          .cause()
+          .satisfies(
+              e ->
+                  assertThat(((LocalKmsException) e).errorCode())
+                      .isEqualTo(LocalKmsException.ACCESS_DENIED));
+    } finally {
+      release.countDown();
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
   void overTheWireTheCallerIsTheAccessKeyIdsPrincipalAndThePolicyIsKept(@TempDir Path dir)
       throws Exception {
     Path state = dir.resolve("kms.json");
