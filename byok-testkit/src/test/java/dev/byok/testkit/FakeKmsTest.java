@@ -191,7 +191,8 @@ class FakeKmsTest {
           Map.entry("InvalidAliasNameException", FakeKmsTest::callerBug),
           Map.entry("AlreadyExistsException", FakeKmsTest::callerBug),
           Map.entry("UnsupportedOperationException", FakeKmsTest::callerBug),
-          Map.entry("LimitExceededException", FakeKmsTest::callerBug));
+          Map.entry("LimitExceededException", FakeKmsTest::callerBug),
+          Map.entry("MalformedPolicyDocumentException", FakeKmsTest::callerBug));
 
   private static Consumer<Throwable> transient_(boolean throttled) {
     return e -> {

@@ -38,7 +38,8 @@ import org.jspecify.annotations.Nullable;
  * }</pre>
  *
  * <p><b>Thread-safety:</b> thread-safe. Every operation runs under one lock (injected latency is
- * served outside it, so slow calls overlap).
+ * served outside it, so slow calls overlap); the views {@link #asCaller} returns share it, so a
+ * call is authorized against the key policy in force when it runs, not when it was made.
  *
  * <p><b>Nullness:</b> parameters and results are non-null unless marked {@code @Nullable}. A
  * missing or empty value where AWS requires one is answered like AWS, with a {@link

@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.NullMarked;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A parsed key policy and the subset of AWS policy evaluation the local KMS models (documented in
@@ -265,7 +266,7 @@ final class KeyPolicy {
     return out;
   }
 
-  private static List<String> principals(JsonElement p, JsonObject o) {
+  private static List<String> principals(@Nullable JsonElement p, JsonObject o) {
     if (p == null) {
       throw malformed("every statement needs a Principal (" + sid(o) + ")");
     }
@@ -287,7 +288,7 @@ final class KeyPolicy {
     return out;
   }
 
-  private static List<String> strings(JsonElement e, String what, JsonObject o) {
+  private static List<String> strings(@Nullable JsonElement e, String what, JsonObject o) {
     List<String> out = new ArrayList<>();
     if (e != null && e.isJsonPrimitive() && e.getAsJsonPrimitive().isString()) {
       out.add(e.getAsString());
