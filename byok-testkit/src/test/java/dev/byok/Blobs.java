@@ -1,6 +1,6 @@
 package dev.byok;
 
-import dev.byok.testkit.FakeKmsApi;
+import dev.byok.kms.local.InMemoryKms;
 import dev.byok.testkit.FakeKmsExtension;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -86,7 +86,7 @@ final class Blobs {
   }
 
   /** Calls that handle data keys: GenerateDataKey, Encrypt, Decrypt, ReEncrypt. */
-  static int dataKeyCalls(FakeKmsApi api) {
+  static int dataKeyCalls(InMemoryKms api) {
     return api.calls("GenerateDataKey")
         + api.calls("Encrypt")
         + api.calls("Decrypt")
@@ -94,10 +94,10 @@ final class Blobs {
   }
 
   /** The key ids named by logged calls of one operation, in order. */
-  static List<String> keysCalled(FakeKmsApi api, String operation) {
+  static List<String> keysCalled(InMemoryKms api, String operation) {
     return api.callLog().stream()
         .filter(c -> c.operation().equals(operation))
-        .map(FakeKmsApi.Call::keyId)
+        .map(InMemoryKms.Call::keyId)
         .collect(Collectors.toList());
   }
 }

@@ -10,8 +10,8 @@ import static dev.byok.Blobs.plaintext;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.byok.kms.local.InMemoryKms;
 import dev.byok.testkit.FakeKms;
-import dev.byok.testkit.FakeKmsApi;
 import dev.byok.testkit.FakeKmsExtension;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -40,7 +40,7 @@ class ByokApiTest {
   private String arn;
   private Byok byok;
 
-  private FakeKmsApi api() {
+  private InMemoryKms api() {
     return fake.api();
   }
 

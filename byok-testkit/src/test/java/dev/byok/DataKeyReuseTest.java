@@ -7,7 +7,7 @@ import static dev.byok.Blobs.encrypt;
 import static dev.byok.Blobs.plaintext;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.byok.testkit.FakeKmsApi;
+import dev.byok.kms.local.InMemoryKms;
 import dev.byok.testkit.FakeKmsExtension;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -26,7 +26,7 @@ class DataKeyReuseTest {
 
   private String arn;
 
-  private FakeKmsApi api() {
+  private InMemoryKms api() {
     return fake.api();
   }
 

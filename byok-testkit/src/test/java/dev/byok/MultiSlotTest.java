@@ -8,7 +8,7 @@ import static dev.byok.Blobs.plaintext;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.byok.testkit.FakeKmsApi;
+import dev.byok.kms.local.InMemoryKms;
 import dev.byok.testkit.FakeKmsExtension;
 import java.util.Comparator;
 import org.junit.jupiter.api.BeforeEach;
@@ -24,7 +24,7 @@ class MultiSlotTest {
   private byte[] blob;
   private final byte[] plain = plaintext(5000, 3);
 
-  private FakeKmsApi api() {
+  private InMemoryKms api() {
     return fake.api();
   }
 

@@ -8,7 +8,7 @@ import static dev.byok.Blobs.plaintext;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.byok.testkit.FakeKmsApi;
+import dev.byok.kms.local.InMemoryKms;
 import dev.byok.testkit.FakeKmsExtension;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -18,7 +18,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class RevocationTest {
   @RegisterExtension final FakeKmsExtension fake = FakeKmsExtension.create();
 
-  private FakeKmsApi api() {
+  private InMemoryKms api() {
     return fake.api();
   }
 

@@ -11,14 +11,14 @@ import static dev.byok.Blobs.plaintext;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.byok.kms.local.InMemoryKms;
+import dev.byok.kms.local.LocalKmsException;
 import dev.byok.spi.GeneratedDataKey;
 import dev.byok.spi.KeyDescription;
 import dev.byok.spi.KeyProvider;
 import dev.byok.spi.RotationStatus;
 import dev.byok.spi.WrappedKey;
 import dev.byok.testkit.FakeKms;
-import dev.byok.testkit.FakeKmsApi;
-import dev.byok.testkit.FakeKmsException;
 import dev.byok.testkit.FakeKmsExtension;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -41,7 +41,7 @@ class RewrapTest {
   private String newKek;
   private Path src;
 
-  private FakeKmsApi api() {
+  private InMemoryKms api() {
     return fake.api();
   }
 
@@ -82,7 +82,7 @@ class RewrapTest {
     fake.clock().advance(Duration.ofDays(7).plusSeconds(1));
     assertThatThrownBy(() -> api().describeKey(oldKek))
         .isInstanceOfSatisfying(
-            FakeKmsException.class, e -> assertThat(e.errorCode()).isEqualTo("NotFoundException"));
+            LocalKmsException.class, e -> assertThat(e.errorCode()).isEqualTo("NotFoundException"));
 
     Byok reader = byok(fake, newKek).build(); // trusts only the new KEK
     assertThat(decrypt(reader, after)).isEqualTo(plain);

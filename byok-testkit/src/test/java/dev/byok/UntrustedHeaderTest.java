@@ -12,7 +12,7 @@ import static dev.byok.Blobs.withSlots;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.byok.testkit.FakeKmsApi;
+import dev.byok.kms.local.InMemoryKms;
 import dev.byok.testkit.FakeKmsExtension;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -36,7 +36,7 @@ class UntrustedHeaderTest {
   private byte[] otherBlob;
   private final byte[] plain = plaintext(100, 5);
 
-  private FakeKmsApi api() {
+  private InMemoryKms api() {
     return fake.api();
   }
 

@@ -8,11 +8,11 @@ import dev.byok.KeySlot;
 import dev.byok.KeyUnusableException;
 import dev.byok.RewrapResult;
 import dev.byok.kms.aws.AwsKmsProvider;
+import dev.byok.kms.local.LocalKmsServer;
 import dev.byok.monitor.KeyEvent;
 import dev.byok.monitor.KeyMonitorState;
 import dev.byok.monitor.KeyStateListener;
 import dev.byok.monitor.KeyStateMonitor;
-import dev.byok.testkit.LocalKmsServer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -126,7 +126,7 @@ final class DemoStory {
       onStart.accept(server);
       KmsOptions kms = new KmsOptions();
       kms.endpoint = server.endpoint();
-      kms.region = server.api().region();
+      kms.region = server.kms().region();
       try (AwsKmsProvider provider = kms.provider(io);
           KmsClient admin = kms.client(io, Region.of(kms.region));
           Byok byok =

@@ -1,6 +1,6 @@
 package dev.byok.cli;
 
-import dev.byok.testkit.LocalKmsServer;
+import dev.byok.kms.local.LocalKmsServer;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -15,12 +15,12 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code byok kms serve}: the testkit's {@link LocalKmsServer} on loopback, so the CLI (and any AWS
- * SDK) can be tried without an AWS account. Keys and aliases are kept in a state file, by default
- * {@code ~/.byok/local-kms.json}: the issue's promise is that keys survive restarts, and blobs
- * written under a local key stay readable across them, so persistence is the default; the file
- * lives in the user's home (owner-only permissions), away from project directories where it could
- * be committed by mistake. {@code --in-memory} keeps nothing.
+ * {@code byok kms serve}: byok-kms-local's {@link LocalKmsServer} on loopback, so the CLI (and any
+ * AWS SDK) can be tried without an AWS account. Keys and aliases are kept in a state file, by
+ * default {@code ~/.byok/local-kms.json}: the issue's promise is that keys survive restarts, and
+ * blobs written under a local key stay readable across them, so persistence is the default; the
+ * file lives in the user's home (owner-only permissions), away from project directories where it
+ * could be committed by mistake. {@code --in-memory} keeps nothing.
  *
  * <p>Runs until Ctrl-C (a shutdown hook stops the server and saves its state) or until the running
  * thread is interrupted (tests), which exits with {@link ExitCodes#INTERRUPTED}.
@@ -93,9 +93,9 @@ final class KmsServeCommand extends CliCommand {
           "byok local KMS listening on "
               + server.endpoint()
               + " (region "
-              + server.api().region()
+              + server.kms().region()
               + ", account "
-              + server.api().accountId()
+              + server.kms().accountId()
               + ")");
       out.println(
           file == null

@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.byok.Byok;
 import dev.byok.EnvelopeHeader;
 import dev.byok.KeySlot;
-import dev.byok.testkit.FakeKmsException;
+import dev.byok.kms.local.LocalKmsException;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -143,7 +143,7 @@ class DemoCommandTest {
                     io,
                     dir,
                     "test",
-                    server -> server.api().failNext("UpdateAlias", FakeKmsException.NOT_FOUND)))
+                    server -> server.kms().failNext("UpdateAlias", LocalKmsException.NOT_FOUND)))
         .isInstanceOfSatisfying(
             CliException.class,
             e -> {

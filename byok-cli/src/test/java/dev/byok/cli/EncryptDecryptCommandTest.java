@@ -20,7 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * encrypt, decrypt, inspect and verify through {@link ByokCli#run}, with the real AWS SDK talking
- * over loopback to the testkit's LocalKmsServer.
+ * over loopback to byok-kms-local's LocalKmsServer.
  */
 class EncryptDecryptCommandTest {
   @RegisterExtension static final LocalKmsExtension KMS = new LocalKmsExtension();

@@ -2,9 +2,9 @@ package dev.byok.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.byok.kms.local.InMemoryKms;
+import dev.byok.kms.local.LocalKmsServer;
 import dev.byok.spi.KeyState;
-import dev.byok.testkit.FakeKmsApi;
-import dev.byok.testkit.LocalKmsServer;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -42,13 +42,13 @@ class KmsCommandTest {
       Pattern.compile("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ");
 
   private LocalKmsServer server;
-  private FakeKmsApi api;
+  private InMemoryKms api;
   private Cli cli;
 
   @BeforeEach
   void start() {
     server = LocalKmsServer.builder().start();
-    api = server.api();
+    api = server.kms();
     cli = Cli.withEndpoint(server.endpoint());
   }
 
@@ -74,7 +74,7 @@ class KmsCommandTest {
 
     String arn = r.stdout().strip();
     assertThat(r.stdout()).isEqualTo(arn + System.lineSeparator());
-    FakeKmsApi.KeyMetadata m = api.describeKey("alias/orders");
+    InMemoryKms.KeyMetadata m = api.describeKey("alias/orders");
     assertThat(m.arn()).isEqualTo(arn);
     assertThat(m.description()).isEqualTo("orders table");
     assertThat(m.keyState()).isEqualTo(KeyState.ENABLED);
@@ -155,7 +155,7 @@ class KmsCommandTest {
         .isBetween(
             before.plus(Duration.ofDays(days)).minusSeconds(2),
             Instant.now().plus(Duration.ofDays(days)).plusSeconds(1));
-    FakeKmsApi.KeyMetadata meta = api.describeKey(arn);
+    InMemoryKms.KeyMetadata meta = api.describeKey(arn);
     assertThat(meta.keyState()).isEqualTo(KeyState.PENDING_DELETION);
     assertThat(Duration.between(meta.deletionDate(), printed).abs())
         .isLessThan(Duration.ofSeconds(1));

@@ -1,7 +1,7 @@
 package dev.byok.cli;
 
-import dev.byok.testkit.FakeKmsApi;
-import dev.byok.testkit.LocalKmsServer;
+import dev.byok.kms.local.InMemoryKms;
+import dev.byok.kms.local.LocalKmsServer;
 import java.net.URI;
 import java.util.Objects;
 import org.junit.jupiter.api.extension.AfterAllCallback;
@@ -29,8 +29,8 @@ final class LocalKmsExtension implements BeforeAllCallback, AfterAllCallback {
     return Objects.requireNonNull(server, "register the extension on a static field");
   }
 
-  FakeKmsApi api() {
-    return server().api();
+  InMemoryKms api() {
+    return server().kms();
   }
 
   URI endpoint() {

@@ -3,8 +3,8 @@ package dev.byok.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.byok.testkit.FakeKmsApi;
-import dev.byok.testkit.LocalKmsServer;
+import dev.byok.kms.local.InMemoryKms;
+import dev.byok.kms.local.LocalKmsServer;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -31,12 +31,12 @@ class MonitorCommandTest {
   private static final String TIME = "^\\d\\d:\\d\\d:\\d\\d ";
 
   private LocalKmsServer server;
-  private FakeKmsApi api;
+  private InMemoryKms api;
 
   @BeforeEach
   void start() {
     server = LocalKmsServer.builder().start();
-    api = server.api();
+    api = server.kms();
   }
 
   @AfterEach

@@ -10,7 +10,7 @@ import dev.byok.EncryptionContext;
 import dev.byok.EnvelopeHeader;
 import dev.byok.KeySlot;
 import dev.byok.kms.aws.AwsKmsProvider;
-import dev.byok.testkit.LocalKmsServer;
+import dev.byok.kms.local.LocalKmsServer;
 import java.io.BufferedReader;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -77,9 +77,9 @@ class RewrapCommandTest {
     self[0] = server;
     server.slowResponses(
         Duration.ofNanos(1)); // the "wait" is onRequest: it never sleeps, it injects faults
-    a = server.api().createKey("old").arn();
-    b = server.api().createKey("new").arn();
-    c = server.api().createKey("unrelated").arn();
+    a = server.kms().createKey("old").arn();
+    b = server.kms().createKey("new").arn();
+    c = server.kms().createKey("unrelated").arn();
     provider =
         AwsKmsProvider.builder()
             .region("us-east-1")
@@ -100,7 +100,7 @@ class RewrapCommandTest {
       return;
     }
     if (fault == Fault.OUTAGE_AFTER_REENCRYPTS) {
-      s.api().startOutage(); // every call from now on: 500 KMSInternalException
+      s.kms().startOutage(); // every call from now on: 500 KMSInternalException
     } else if (!unblock.await(30, TimeUnit.SECONDS)) { // BLOCK: the client hangs in this request
       throw new InterruptedException("never unblocked");
     }
@@ -144,7 +144,7 @@ class RewrapCommandTest {
 
   @Test
   void addingAReplicaGivesTwoSlotsEitherOfWhichDecrypts() throws IOException {
-    server.api().createAlias("alias/replica", b);
+    server.kms().createAlias("alias/replica", b);
     Map<Path, String> payloads = payloads();
 
     Cli.Result r =
@@ -233,7 +233,7 @@ class RewrapCommandTest {
     EnvelopeHeader h = header(f);
     byte[] other = new byte[32];
     new Random(7).nextBytes(other);
-    byte[] forged = server.api().encrypt(a, other, h.encryptionContext().asMap()).ciphertextBlob();
+    byte[] forged = server.kms().encrypt(a, other, h.encryptionContext().asMap()).ciphertextBlob();
     EnvelopeHeader planted =
         h.withKeySlots(
             List.of(KeySlot.of(AwsKmsProvider.PROVIDER_ID, a, forged), h.keySlots().get(0)));
@@ -287,7 +287,7 @@ class RewrapCommandTest {
 
   @Test
   void aDisabledTargetKeyIsRefusedBeforeAnyBlobIsTouched() throws IOException {
-    server.api().disableKey(b);
+    server.kms().disableKey(b);
     Map<Path, String> before = contents();
 
     Cli.Result r = cli.run("rewrap", "--key", a, "--to", b, data.toString());
@@ -312,7 +312,7 @@ class RewrapCommandTest {
     assertThat(first.stdout()).contains("2 blob(s) rewrapped, 0 already on target keys, 1 failed");
     assertThat(first.stderr()).contains("run the same command again to finish");
     fault = Fault.NONE;
-    server.api().endOutage(); // the KMS is back: check the files with it, then resume
+    server.kms().endOutage(); // the KMS is back: check the files with it, then resume
     assertEachBlobOldOrNew(payloads);
     assertThat(slots(data.resolve("a.byok"))).containsExactly(b);
     assertThat(slots(data.resolve("sub/d.byok"))).containsExactly(a);

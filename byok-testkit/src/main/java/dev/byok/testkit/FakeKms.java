@@ -7,6 +7,8 @@ import dev.byok.InvalidCiphertextException;
 import dev.byok.KeyRef;
 import dev.byok.KeyUnusableException;
 import dev.byok.KmsUnavailableException;
+import dev.byok.kms.local.InMemoryKms;
+import dev.byok.kms.local.LocalKmsException;
 import dev.byok.spi.GeneratedDataKey;
 import dev.byok.spi.KeyDescription;
 import dev.byok.spi.KeyProvider;
@@ -23,8 +25,10 @@ import org.jspecify.annotations.NullMarked;
 
 /**
  * A strict in-memory KMS with AWS KMS semantics, for tests: a {@link KeyProvider} to hand to byok,
- * over an {@link FakeKmsApi AWS-semantics layer} ({@link #api()}) that creates keys and aliases,
- * changes key states, rotates, injects faults and logs calls.
+ * over byok-kms-local's {@link InMemoryKms} ({@link #api()}), which creates keys and aliases,
+ * changes key states, rotates, sets key policies, injects faults and logs calls. To reach the same
+ * keys over the AWS KMS protocol, serve {@link #api()} with {@code
+ * dev.byok.kms.local.LocalKmsServer.start(kms.api())}.
  *
  * <pre>{@code
  * ManualClock clock = new ManualClock();
@@ -41,7 +45,7 @@ import org.jspecify.annotations.NullMarked;
  *
  * <h2>Errors</h2>
  *
- * <p>Every {@link FakeKmsException} is translated through one table, the way a real AWS provider
+ * <p>Every {@link LocalKmsException} is translated through one table, the way a real AWS provider
  * must translate the SDK's exceptions: {@code ThrottlingException}, {@code KMSInternalException},
  * {@code DependencyTimeoutException}, {@code KeyUnavailableException} → {@link
  * KmsUnavailableException}; {@code DisabledException}, {@code KMSInvalidStateException} (reason by
@@ -49,7 +53,7 @@ import org.jspecify.annotations.NullMarked;
  * KeyUnusableException}; {@code InvalidCiphertextException} → {@link InvalidCiphertextException}
  * ({@code WRAPPED_KEY_REJECTED}); everything else ({@code IncorrectKeyException}, {@code
  * InvalidKeyUsageException}, {@code InvalidArnException}, {@code ValidationException}, ...) →
- * {@link ByokConfigurationException}. The {@code FakeKmsException} is the cause.
+ * {@link ByokConfigurationException}. The {@code LocalKmsException} is the cause.
  */
 @NullMarked
 public final class FakeKms implements KeyProvider {
@@ -68,37 +72,38 @@ public final class FakeKms implements KeyProvider {
     CALLER_BUG
   }
 
-  /** The one translation table; it covers every code in {@link FakeKmsException#errorCodes()}. */
+  /** The one translation table; it covers every code in {@link LocalKmsException#errorCodes()}. */
   private static final Map<String, Kind> KINDS =
       Map.ofEntries(
-          Map.entry(FakeKmsException.THROTTLING, Kind.THROTTLED),
-          Map.entry(FakeKmsException.INTERNAL, Kind.TRANSIENT),
-          Map.entry(FakeKmsException.DEPENDENCY_TIMEOUT, Kind.TRANSIENT),
-          Map.entry(FakeKmsException.KEY_UNAVAILABLE, Kind.TRANSIENT),
-          Map.entry(FakeKmsException.DISABLED, Kind.DISABLED),
-          Map.entry(FakeKmsException.INVALID_STATE, Kind.INVALID_STATE),
-          Map.entry(FakeKmsException.NOT_FOUND, Kind.NOT_FOUND),
-          Map.entry(FakeKmsException.ACCESS_DENIED, Kind.ACCESS_DENIED),
-          Map.entry(FakeKmsException.INVALID_CIPHERTEXT, Kind.CORRUPT),
-          Map.entry(FakeKmsException.INCORRECT_KEY, Kind.CALLER_BUG),
-          Map.entry(FakeKmsException.INVALID_KEY_USAGE, Kind.CALLER_BUG),
-          Map.entry(FakeKmsException.INVALID_ARN, Kind.CALLER_BUG),
-          Map.entry(FakeKmsException.VALIDATION, Kind.CALLER_BUG),
-          Map.entry(FakeKmsException.INVALID_ALIAS_NAME, Kind.CALLER_BUG),
-          Map.entry(FakeKmsException.ALREADY_EXISTS, Kind.CALLER_BUG),
-          Map.entry(FakeKmsException.UNSUPPORTED_OPERATION, Kind.CALLER_BUG),
-          Map.entry(FakeKmsException.LIMIT_EXCEEDED, Kind.CALLER_BUG));
+          Map.entry(LocalKmsException.THROTTLING, Kind.THROTTLED),
+          Map.entry(LocalKmsException.INTERNAL, Kind.TRANSIENT),
+          Map.entry(LocalKmsException.DEPENDENCY_TIMEOUT, Kind.TRANSIENT),
+          Map.entry(LocalKmsException.KEY_UNAVAILABLE, Kind.TRANSIENT),
+          Map.entry(LocalKmsException.DISABLED, Kind.DISABLED),
+          Map.entry(LocalKmsException.INVALID_STATE, Kind.INVALID_STATE),
+          Map.entry(LocalKmsException.NOT_FOUND, Kind.NOT_FOUND),
+          Map.entry(LocalKmsException.ACCESS_DENIED, Kind.ACCESS_DENIED),
+          Map.entry(LocalKmsException.INVALID_CIPHERTEXT, Kind.CORRUPT),
+          Map.entry(LocalKmsException.INCORRECT_KEY, Kind.CALLER_BUG),
+          Map.entry(LocalKmsException.INVALID_KEY_USAGE, Kind.CALLER_BUG),
+          Map.entry(LocalKmsException.INVALID_ARN, Kind.CALLER_BUG),
+          Map.entry(LocalKmsException.VALIDATION, Kind.CALLER_BUG),
+          Map.entry(LocalKmsException.INVALID_ALIAS_NAME, Kind.CALLER_BUG),
+          Map.entry(LocalKmsException.ALREADY_EXISTS, Kind.CALLER_BUG),
+          Map.entry(LocalKmsException.UNSUPPORTED_OPERATION, Kind.CALLER_BUG),
+          Map.entry(LocalKmsException.LIMIT_EXCEEDED, Kind.CALLER_BUG),
+          Map.entry(LocalKmsException.MALFORMED_POLICY_DOCUMENT, Kind.CALLER_BUG));
 
   private static final int DATA_KEY_BYTES = 32;
   private static final Pattern ALIAS_ARN =
       Pattern.compile("arn:aws[a-z-]*:kms:[^:]*:[^:]*:alias/.*");
 
   private final String providerId;
-  private final FakeKmsApi api;
+  private final InMemoryKms api;
 
   private FakeKms(Builder b) {
     this.providerId = b.providerId;
-    this.api = new FakeKmsApi(b.clock, b.region, b.accountId);
+    this.api = InMemoryKms.builder().clock(b.clock).region(b.region).accountId(b.accountId).build();
   }
 
   /**
@@ -118,7 +123,7 @@ public final class FakeKms implements KeyProvider {
   /**
    * @return the AWS-semantics layer: key administration, fault injection, call log
    */
-  public FakeKmsApi api() {
+  public InMemoryKms api() {
     return api;
   }
 
@@ -134,7 +139,7 @@ public final class FakeKms implements KeyProvider {
     return translating(
         keyId,
         () -> {
-          FakeKmsApi.CiphertextResult r = api.generateDataKey(keyId, ctx, DATA_KEY_BYTES);
+          InMemoryKms.CiphertextResult r = api.generateDataKey(keyId, ctx, DATA_KEY_BYTES);
           byte[] plaintext = Objects.requireNonNull(r.plaintext());
           try {
             return new GeneratedDataKey(
@@ -153,7 +158,7 @@ public final class FakeKms implements KeyProvider {
     return translating(
         keyId,
         () -> {
-          FakeKmsApi.CiphertextResult r = api.encrypt(keyId, plaintextKey, ctx);
+          InMemoryKms.CiphertextResult r = api.encrypt(keyId, plaintextKey, ctx);
           return new WrappedKey(r.keyId(), r.ciphertextBlob(), r.keyMaterialId());
         });
   }
@@ -173,7 +178,7 @@ public final class FakeKms implements KeyProvider {
     return translating(
         keyArn,
         () -> {
-          FakeKmsApi.DecryptResult r = api.decrypt(wrappedKey, ctx, keyArn);
+          InMemoryKms.DecryptResult r = api.decrypt(wrappedKey, ctx, keyArn);
           byte[] plaintext = r.plaintext();
           if (!r.keyId().equals(keyArn)) {
             Arrays.fill(plaintext, (byte) 0);
@@ -201,7 +206,7 @@ public final class FakeKms implements KeyProvider {
     return translating(
         sourceKeyArn,
         () -> {
-          FakeKmsApi.ReEncryptResult r =
+          InMemoryKms.ReEncryptResult r =
               api.reEncrypt(wrappedKey, ctx, sourceKeyArn, destinationKeyId, ctx);
           if (!r.sourceKeyId().equals(sourceKeyArn)) {
             throw answeredByOtherKey(sourceKeyArn, r.sourceKeyId());
@@ -216,7 +221,7 @@ public final class FakeKms implements KeyProvider {
     return translating(
         keyId,
         () -> {
-          FakeKmsApi.KeyMetadata m = api.describeKey(keyId);
+          InMemoryKms.KeyMetadata m = api.describeKey(keyId);
           return new KeyDescription(
               m.arn(), m.keyState(), m.deletionDate(), m.currentKeyMaterialId());
         });
@@ -236,7 +241,7 @@ public final class FakeKms implements KeyProvider {
         () -> {
           boolean alias = keyId.startsWith("alias/") || ALIAS_ARN.matcher(keyId).matches();
           String arn = alias ? api.describeKey(keyId).arn() : keyId;
-          FakeKmsApi.KeyRotationStatus s = api.getKeyRotationStatus(arn);
+          InMemoryKms.KeyRotationStatus s = api.getKeyRotationStatus(arn);
           return new RotationStatus(
               s.keyRotationEnabled(), s.rotationPeriodInDays(), s.nextRotationDate());
         });
@@ -259,7 +264,7 @@ public final class FakeKms implements KeyProvider {
   private <T> T translating(String keyId, Supplier<T> call) {
     try {
       return call.get();
-    } catch (FakeKmsException e) {
+    } catch (LocalKmsException e) {
       throw translate(e, keyId);
     }
   }
@@ -271,7 +276,7 @@ public final class FakeKms implements KeyProvider {
    * @param keyId the key the caller named, used when the error names none
    * @return the byok exception, with {@code e} as its cause
    */
-  ByokException translate(FakeKmsException e, String keyId) {
+  ByokException translate(LocalKmsException e, String keyId) {
     String key = e.keyArn() != null ? e.keyArn() : keyId;
     String message = e.getMessage();
     switch (KINDS.get(e.errorCode())) {

@@ -1,5 +1,6 @@
 package dev.byok.testkit;
 
+import dev.byok.kms.local.InMemoryKms;
 import java.util.Objects;
 import java.util.function.Consumer;
 import org.jspecify.annotations.NullMarked;
@@ -12,7 +13,7 @@ import org.junit.jupiter.api.extension.ParameterResolver;
 
 /**
  * JUnit 5 extension giving each test a fresh {@link FakeKms} on a fresh {@link ManualClock}, and
- * failing a test that passed but left scripted faults ({@link FakeKmsApi#failNext}) unconsumed —
+ * failing a test that passed but left scripted faults ({@link InMemoryKms#failNext}) unconsumed —
  * the call the test scripted a failure for never happened.
  *
  * <pre>{@code
@@ -27,7 +28,7 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  * }
  * }</pre>
  *
- * <p>Test methods may also declare parameters of type {@link FakeKms}, {@link FakeKmsApi} and
+ * <p>Test methods may also declare parameters of type {@link FakeKms}, {@link InMemoryKms} and
  * {@link ManualClock}. Needs {@code org.junit.jupiter:junit-jupiter-api} on the test class path (an
  * optional dependency of byok-testkit).
  *
@@ -75,7 +76,7 @@ public final class FakeKmsExtension
   /**
    * @return this test's fake's AWS-semantics layer
    */
-  public FakeKmsApi api() {
+  public InMemoryKms api() {
     return kms().api();
   }
 
@@ -127,7 +128,7 @@ public final class FakeKmsExtension
   public boolean supportsParameter(
       ParameterContext parameterContext, ExtensionContext extensionContext) {
     Class<?> type = parameterContext.getParameter().getType();
-    return type == FakeKms.class || type == FakeKmsApi.class || type == ManualClock.class;
+    return type == FakeKms.class || type == InMemoryKms.class || type == ManualClock.class;
   }
 
   @Override
@@ -137,6 +138,6 @@ public final class FakeKmsExtension
     if (type == ManualClock.class) {
       return clock();
     }
-    return type == FakeKmsApi.class ? api() : kms();
+    return type == InMemoryKms.class ? api() : kms();
   }
 }

@@ -3,6 +3,8 @@ package dev.byok.testkit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
 
+import dev.byok.kms.local.InMemoryKms;
+import dev.byok.kms.local.LocalKmsException;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -36,7 +38,7 @@ class FakeKmsExtensionTest {
   }
 
   @Test
-  void injectsTheSameInstancesAsParameters(FakeKms kms, FakeKmsApi api, ManualClock clock) {
+  void injectsTheSameInstancesAsParameters(FakeKms kms, InMemoryKms api, ManualClock clock) {
     assertThat(kms).isSameAs(fake.kms());
     assertThat(api).isSameAs(fake.api());
     assertThat(clock).isSameAs(fake.clock());
@@ -75,7 +77,7 @@ class FakeKmsExtensionTest {
 
   @Test
   void theLeakCheckItselfThrowsAnAssertionError() {
-    fake.api().failNext("Encrypt", FakeKmsException.INTERNAL);
+    fake.api().failNext("Encrypt", LocalKmsException.INTERNAL);
 
     org.assertj.core.api.Assertions.assertThatThrownBy(
             () -> FakeKmsExtension.verifyNoLeaks(fake.kms()))
@@ -99,7 +101,7 @@ class FakeKmsExtensionTest {
 
     @Test
     void scriptsAFailureButNeverDecrypts() {
-      fake.api().failNext("Decrypt", FakeKmsException.DISABLED);
+      fake.api().failNext("Decrypt", LocalKmsException.DISABLED);
       fake.api().createKey();
     }
   }
@@ -109,13 +111,13 @@ class FakeKmsExtensionTest {
 
     @Test
     void consumesItsScriptedFailure() {
-      fake.api().failNext("CreateKey", FakeKmsException.THROTTLING);
+      fake.api().failNext("CreateKey", LocalKmsException.THROTTLING);
       try {
         fake.api().createKey();
-      } catch (FakeKmsException expected) {
+      } catch (LocalKmsException expected) {
         // consumed
       }
-      assertThat(fake.api().calls("CreateKey", FakeKmsException.THROTTLING)).isEqualTo(1);
+      assertThat(fake.api().calls("CreateKey", LocalKmsException.THROTTLING)).isEqualTo(1);
     }
   }
 
@@ -137,7 +139,7 @@ class FakeKmsExtensionTest {
 
     @Test
     void failsOnItsOwn() {
-      fake.api().failNext("Decrypt", FakeKmsException.DISABLED);
+      fake.api().failNext("Decrypt", LocalKmsException.DISABLED);
       throw new AssertionError("the test's own failure");
     }
   }

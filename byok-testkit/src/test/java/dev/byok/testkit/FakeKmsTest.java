@@ -9,6 +9,8 @@ import dev.byok.EncryptionContext;
 import dev.byok.InvalidCiphertextException;
 import dev.byok.KeyUnusableException;
 import dev.byok.KmsUnavailableException;
+import dev.byok.kms.local.InMemoryKms;
+import dev.byok.kms.local.LocalKmsException;
 import dev.byok.spi.GeneratedDataKey;
 import dev.byok.spi.KeyDescription;
 import dev.byok.spi.KeyProvider;
@@ -72,7 +74,7 @@ class FakeKmsTest {
     assertThat(kms().decrypt(arn, dek.wrapped().ciphertext(), CTX))
         .isEqualTo(dek.copyPlaintextKey());
     assertThat(fake.api().callLog())
-        .extracting(FakeKmsApi.Call::operation)
+        .extracting(InMemoryKms.Call::operation)
         .containsSubsequence("GenerateDataKey", "Decrypt");
   }
 
@@ -189,7 +191,8 @@ class FakeKmsTest {
           Map.entry("InvalidAliasNameException", FakeKmsTest::callerBug),
           Map.entry("AlreadyExistsException", FakeKmsTest::callerBug),
           Map.entry("UnsupportedOperationException", FakeKmsTest::callerBug),
-          Map.entry("LimitExceededException", FakeKmsTest::callerBug));
+          Map.entry("LimitExceededException", FakeKmsTest::callerBug),
+          Map.entry("MalformedPolicyDocumentException", FakeKmsTest::callerBug));
 
   private static Consumer<Throwable> transient_(boolean throttled) {
     return e -> {
@@ -219,7 +222,7 @@ class FakeKmsTest {
 
   static Stream<Arguments> everyCodeOnEveryProviderCall() {
     List<Arguments> out = new ArrayList<>();
-    for (String code : FakeKmsException.errorCodes()) {
+    for (String code : LocalKmsException.errorCodes()) {
       for (String operation :
           List.of(
               "GenerateDataKey",
@@ -252,8 +255,8 @@ class FakeKmsTest {
     assertThat(EXPECTED).as("expected translation for %s", code).containsKey(code);
     assertThatThrownBy(calls.get(operation))
         .satisfies(EXPECTED.get(code)::accept)
-        .satisfies(e -> assertThat(e.getCause()).isInstanceOf(FakeKmsException.class))
-        .satisfies(e -> assertThat(((FakeKmsException) e.getCause()).errorCode()).isEqualTo(code));
+        .satisfies(e -> assertThat(e.getCause()).isInstanceOf(LocalKmsException.class))
+        .satisfies(e -> assertThat(((LocalKmsException) e.getCause()).errorCode()).isEqualTo(code));
   }
 
   @Test
@@ -288,7 +291,7 @@ class FakeKmsTest {
   void scriptedInvalidStateTakesItsReasonFromTheKeysState() {
     String arn = newKey();
     fake.api().scheduleKeyDeletion(arn, 7);
-    fake.api().failNext("DescribeKey", FakeKmsException.INVALID_STATE);
+    fake.api().failNext("DescribeKey", LocalKmsException.INVALID_STATE);
 
     assertUnusable(() -> kms().describeKey(arn), KeyUnusableException.Reason.PENDING_DELETION, arn);
   }
@@ -321,7 +324,7 @@ class FakeKmsTest {
     fake.api().throttle(1, 7);
     assertThatThrownBy(() -> kms().generateDataKey(arn, CTX)).satisfies(transient_(true)::accept);
     fake.api().throttle(0, 7);
-    fake.api().startOutage(FakeKmsException.DEPENDENCY_TIMEOUT);
+    fake.api().startOutage(LocalKmsException.DEPENDENCY_TIMEOUT);
     assertThatThrownBy(() -> kms().describeKey(arn)).satisfies(transient_(false)::accept);
     fake.api().endOutage();
     assertThat(kms().describeKey(arn).state()).isEqualTo(KeyState.ENABLED);
@@ -371,8 +374,8 @@ class FakeKmsTest {
     } finally {
       pool.shutdownNow();
     }
-    assertThat(fake.api().calls("GenerateDataKey", FakeKmsApi.OK)).isEqualTo(threads * rounds);
-    assertThat(fake.api().calls("Decrypt", FakeKmsApi.OK)).isEqualTo(threads * rounds);
+    assertThat(fake.api().calls("GenerateDataKey", InMemoryKms.OK)).isEqualTo(threads * rounds);
+    assertThat(fake.api().calls("Decrypt", InMemoryKms.OK)).isEqualTo(threads * rounds);
     assertThat(fake.api().callLog()).hasSize(2 + 2 * threads * rounds);
   }
 }

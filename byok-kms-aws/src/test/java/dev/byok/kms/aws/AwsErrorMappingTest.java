@@ -10,9 +10,9 @@ import dev.byok.EncryptionContext;
 import dev.byok.InvalidCiphertextException;
 import dev.byok.KeyUnusableException;
 import dev.byok.KmsUnavailableException;
+import dev.byok.kms.local.LocalKmsException;
+import dev.byok.kms.local.LocalKmsServer;
 import dev.byok.spi.GeneratedDataKey;
-import dev.byok.testkit.FakeKmsException;
-import dev.byok.testkit.LocalKmsServer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -93,7 +93,7 @@ class AwsErrorMappingTest {
     assertThat(doc).as("docs/aws-kms.md row for %s", code).isNotNull();
     int status = statusOf(code);
     for (int i = 0; i < LocalKms.MAX_ATTEMPTS; i++) { // enough for every attempt the SDK makes
-      if (FakeKmsException.errorCodes().contains(code)) {
+      if (LocalKmsException.errorCodes().contains(code)) {
         kms.api().failNext("Decrypt", code);
       } else {
         kms.server.failNextRequest(code, status, "scripted " + code);
@@ -155,9 +155,9 @@ class AwsErrorMappingTest {
   /** The status the server answers a code with is the one in the KMS reference model. */
   @Test
   void theServerAnswersEveryFakeCodeWithTheReferenceStatus() {
-    for (String code : FakeKmsException.errorCodes()) {
+    for (String code : LocalKmsException.errorCodes()) {
       if (referenceErrors.has(code)) {
-        assertThat(FakeKmsException.httpStatus(code))
+        assertThat(LocalKmsException.httpStatus(code))
             .as(code)
             .isEqualTo(referenceErrors.getAsJsonObject(code).get("httpStatus").getAsInt());
       }
@@ -165,8 +165,8 @@ class AwsErrorMappingTest {
   }
 
   private static int statusOf(String code) {
-    if (FakeKmsException.errorCodes().contains(code)) {
-      return FakeKmsException.httpStatus(code);
+    if (LocalKmsException.errorCodes().contains(code)) {
+      return LocalKmsException.httpStatus(code);
     }
     if (referenceErrors.has(code)) {
       return referenceErrors.getAsJsonObject(code).get("httpStatus").getAsInt();

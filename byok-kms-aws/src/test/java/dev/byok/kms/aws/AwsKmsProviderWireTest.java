@@ -7,9 +7,9 @@ import dev.byok.Byok;
 import dev.byok.ByokConfigurationException;
 import dev.byok.EncryptionContext;
 import dev.byok.KmsUnavailableException;
+import dev.byok.kms.local.InMemoryKms;
+import dev.byok.kms.local.LocalKmsServer;
 import dev.byok.spi.GeneratedDataKey;
-import dev.byok.testkit.FakeKmsApi;
-import dev.byok.testkit.LocalKmsServer;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.file.Path;
@@ -73,7 +73,7 @@ class AwsKmsProviderWireTest {
     assertThat(decrypt(dek)).isEqualTo(dek.copyPlaintextKey());
     assertThat(kms.server.requests())
         .extracting(LocalKmsServer.WireCall::outcome)
-        .containsExactly(LocalKmsServer.DROPPED, FakeKmsApi.OK);
+        .containsExactly(LocalKmsServer.DROPPED, InMemoryKms.OK);
 
     kms.server.resetRequestLog();
     kms.server.dropConnections(LocalKms.MAX_ATTEMPTS);
@@ -133,7 +133,7 @@ class AwsKmsProviderWireTest {
     GeneratedDataKey dek = dataKey();
     assertThat(decrypt(dek)).isEqualTo(dek.copyPlaintextKey());
     assertThat(kms.api().callLog())
-        .containsExactly(new FakeKmsApi.Call("Decrypt", dek.keyArn(), FakeKmsApi.OK));
+        .containsExactly(new InMemoryKms.Call("Decrypt", dek.keyArn(), InMemoryKms.OK));
 
     kms.server.rewriteNextResponse("Decrypt", json -> json.replace(dek.keyArn(), other));
     assertThatThrownBy(() -> decrypt(dek))
@@ -164,8 +164,8 @@ class AwsKmsProviderWireTest {
     }
     assertThat(kms.api().callLog())
         .containsExactly(
-            new FakeKmsApi.Call("Decrypt", first, FakeKmsApi.OK),
-            new FakeKmsApi.Call("Decrypt", second, FakeKmsApi.OK));
+            new InMemoryKms.Call("Decrypt", first, InMemoryKms.OK),
+            new InMemoryKms.Call("Decrypt", second, InMemoryKms.OK));
   }
 
   @Test

@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.byok.Byok;
 import dev.byok.KeySlot;
 import dev.byok.RewrapResult;
+import dev.byok.kms.local.InMemoryKms;
+import dev.byok.kms.local.LocalKmsServer;
 import dev.byok.testkit.FakeKms;
-import dev.byok.testkit.FakeKmsApi;
-import dev.byok.testkit.LocalKmsServer;
 import dev.byok.testkit.ManualClock;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -27,8 +27,8 @@ class AwsMultiRegionTest {
   private final ManualClock clock = new ManualClock();
   private final FakeKms east = FakeKms.builder().clock(clock).region("us-east-1").build();
   private final FakeKms west = FakeKms.builder().clock(clock).region("eu-west-1").build();
-  private final LocalKmsServer eastServer = LocalKmsServer.start(east);
-  private final LocalKmsServer westServer = LocalKmsServer.start(west);
+  private final LocalKmsServer eastServer = LocalKmsServer.start(east.api());
+  private final LocalKmsServer westServer = LocalKmsServer.start(west.api());
   private final Map<Region, LocalKmsServer> servers =
       Map.of(Region.US_EAST_1, eastServer, Region.EU_WEST_1, westServer);
   private final AwsKmsProvider provider =
@@ -76,7 +76,7 @@ class AwsMultiRegionTest {
     }
     assertThat(westServer.requests("Decrypt")).isEqualTo(LocalKms.MAX_ATTEMPTS);
     assertThat(east.api().callLog())
-        .contains(new FakeKmsApi.Call("Decrypt", eastArn, FakeKmsApi.OK));
+        .contains(new InMemoryKms.Call("Decrypt", eastArn, InMemoryKms.OK));
   }
 
   @Test

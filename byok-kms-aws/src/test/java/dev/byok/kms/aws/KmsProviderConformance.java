@@ -9,13 +9,13 @@ import dev.byok.EncryptionContext;
 import dev.byok.InvalidCiphertextException;
 import dev.byok.KeyUnusableException;
 import dev.byok.KmsUnavailableException;
+import dev.byok.kms.local.InMemoryKms;
 import dev.byok.spi.GeneratedDataKey;
 import dev.byok.spi.KeyDescription;
 import dev.byok.spi.KeyProvider;
 import dev.byok.spi.KeyState;
 import dev.byok.spi.RotationStatus;
 import dev.byok.spi.WrappedKey;
-import dev.byok.testkit.FakeKmsApi;
 import java.io.IOException;
 import java.time.Duration;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
@@ -35,7 +35,7 @@ abstract class KmsProviderConformance {
 
   LocalKms world;
   KeyProvider provider;
-  FakeKmsApi api;
+  InMemoryKms api;
 
   /**
    * @return the provider under test over {@code world}
@@ -71,7 +71,7 @@ abstract class KmsProviderConformance {
     api.resetCallLog();
     assertThat(provider.decrypt(arn, dek.wrapped().ciphertext(), CTX))
         .isEqualTo(dek.copyPlaintextKey());
-    assertThat(api.callLog()).containsExactly(new FakeKmsApi.Call("Decrypt", arn, FakeKmsApi.OK));
+    assertThat(api.callLog()).containsExactly(new InMemoryKms.Call("Decrypt", arn, InMemoryKms.OK));
   }
 
   @Test

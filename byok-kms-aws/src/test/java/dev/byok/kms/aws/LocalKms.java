@@ -4,10 +4,10 @@ import dev.byok.Byok;
 import dev.byok.DataKeyPolicy;
 import dev.byok.EncryptionContext;
 import dev.byok.KeySlot;
+import dev.byok.kms.local.InMemoryKms;
+import dev.byok.kms.local.LocalKmsServer;
 import dev.byok.spi.KeyProvider;
 import dev.byok.testkit.FakeKms;
-import dev.byok.testkit.FakeKmsApi;
-import dev.byok.testkit.LocalKmsServer;
 import dev.byok.testkit.ManualClock;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -55,12 +55,12 @@ final class LocalKms implements AutoCloseable {
    */
   LocalKms(String fakeProviderId) {
     kms = FakeKms.builder().clock(clock).providerId(fakeProviderId).build();
-    server = LocalKmsServer.start(kms);
+    server = LocalKmsServer.start(kms.api());
     client = client(server.endpoint(), fastRetries());
     provider = AwsKmsProvider.builder().client(client).build();
   }
 
-  FakeKmsApi api() {
+  InMemoryKms api() {
     return kms.api();
   }
 

@@ -8,9 +8,9 @@ import dev.byok.EncryptionContext;
 import dev.byok.InvalidCiphertextException;
 import dev.byok.KeyUnusableException;
 import dev.byok.KmsUnavailableException;
+import dev.byok.kms.local.LocalKmsException;
 import dev.byok.spi.GeneratedDataKey;
 import dev.byok.spi.KeyProvider;
-import dev.byok.testkit.FakeKmsException;
 import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -49,7 +49,7 @@ class ProvidersAgreeTest {
 
     Map<String, String> viaFake = new LinkedHashMap<>();
     Map<String, String> viaAws = new LinkedHashMap<>();
-    for (String code : FakeKmsException.errorCodes()) {
+    for (String code : LocalKmsException.errorCodes()) {
       calls.forEach(
           (operation, call) -> {
             String row = operation + " " + code;

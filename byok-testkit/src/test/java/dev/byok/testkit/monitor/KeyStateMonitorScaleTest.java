@@ -3,9 +3,9 @@ package dev.byok.testkit.monitor;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.byok.KeyRef;
+import dev.byok.kms.local.InMemoryKms;
 import dev.byok.monitor.KeyMonitorState;
 import dev.byok.monitor.KeyStateMonitor;
-import dev.byok.testkit.FakeKmsApi;
 import dev.byok.testkit.FakeKmsExtension;
 import java.time.Duration;
 import java.util.HashMap;
@@ -31,7 +31,7 @@ class KeyStateMonitorScaleTest {
    * @return DescribeKey calls per second (index = seconds since the start) and per key ARN
    */
   private Probes run(Consumer<KeyStateMonitor.Builder> config, int seconds) {
-    FakeKmsApi api = fake.api();
+    InMemoryKms api = fake.api();
     KeyStateMonitor.Builder b =
         KeyStateMonitor.builder().provider(fake.kms()).clock(fake.clock()).seed(42);
     config.accept(b);
@@ -43,7 +43,7 @@ class KeyStateMonitorScaleTest {
     for (int s = 0; s < seconds; s++) {
       api.resetCallLog();
       int probed = monitor.runDueProbes();
-      for (FakeKmsApi.Call c : api.callLog()) {
+      for (InMemoryKms.Call c : api.callLog()) {
         if (c.operation().equals("DescribeKey")) {
           p.perSecond[s]++;
           p.perKey.merge(c.keyId(), 1, Integer::sum);

@@ -21,9 +21,9 @@ import dev.byok.DataKeyPolicy;
 import dev.byok.KeyRef;
 import dev.byok.KeyUnusableException;
 import dev.byok.KmsUnavailableException;
+import dev.byok.kms.local.InMemoryKms;
 import dev.byok.monitor.KeyEvent;
 import dev.byok.monitor.KeyMonitorState;
-import dev.byok.testkit.FakeKmsApi;
 import dev.byok.testkit.FakeKmsExtension;
 import java.time.Duration;
 import java.time.Instant;
@@ -363,7 +363,7 @@ class KeyStateMonitorTimelinesTest {
   void deletionScheduledIsAnnouncedWithItsDateCancelledLeavesTheKeyDisabledAndLockedUntilEnabled() {
     MonitorHarness h = MonitorHarness.started(fake);
     byte[] blob = h.encrypt(plaintext(1));
-    FakeKmsApi.DeletionSchedule schedule = h.api.scheduleKeyDeletion(h.keyArn, 7);
+    InMemoryKms.DeletionSchedule schedule = h.api.scheduleKeyDeletion(h.keyArn, 7);
 
     h.driveUntil(LOCKED_STATE, Duration.ofMinutes(7));
     h.drive(Duration.ofMinutes(15)); // more probes: announced once

@@ -8,11 +8,11 @@ import dev.byok.Byok;
 import dev.byok.EncryptionContext;
 import dev.byok.KeyRef;
 import dev.byok.KeyUnusableException;
+import dev.byok.kms.local.InMemoryKms;
 import dev.byok.monitor.KeyEvent;
 import dev.byok.monitor.KeyMonitorState;
 import dev.byok.monitor.KeyStateMonitor;
 import dev.byok.testkit.FakeKms;
-import dev.byok.testkit.FakeKmsApi;
 import dev.byok.testkit.FakeKmsExtension;
 import dev.byok.testkit.ManualClock;
 import java.io.ByteArrayInputStream;
@@ -42,7 +42,7 @@ final class MonitorHarness {
   static final Duration TICK = Duration.ofSeconds(1);
 
   final FakeKms kms;
-  final FakeKmsApi api;
+  final InMemoryKms api;
   final ManualClock clock;
   final String keyArn;
   final KeyRef alias = KeyRef.of(PROVIDER, "alias/app");

@@ -9,8 +9,9 @@ import dev.byok.KeyRef;
 import dev.byok.KeyUnusableException;
 import dev.byok.KmsUnavailableException;
 import dev.byok.kms.aws.AwsKmsProvider;
+import dev.byok.kms.local.InMemoryKms;
+import dev.byok.kms.local.LocalKmsServer;
 import dev.byok.testkit.FakeKms;
-import dev.byok.testkit.LocalKmsServer;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -104,7 +105,7 @@ class AwsKmsDocsTest {
     FakeKms fake = FakeKms.builder().region("eu-west-1").build();
     String arn = fake.api().createKey().arn();
     fake.api().createAlias("alias/snapshots", arn);
-    try (LocalKmsServer server = LocalKmsServer.start(fake)) {
+    try (LocalKmsServer server = LocalKmsServer.start(fake.api())) {
       byte[] blob =
           viaSdkDefaults(
               server,
@@ -133,7 +134,7 @@ class AwsKmsDocsTest {
   void theTunedClientMakesFiveAttempts() throws Exception {
     FakeKms fake = FakeKms.builder().region("eu-west-1").build();
     String arn = fake.api().createKey().arn();
-    try (LocalKmsServer server = LocalKmsServer.start(fake)) {
+    try (LocalKmsServer server = LocalKmsServer.start(fake.api())) {
       server.serviceUnavailable(5);
       viaSdkDefaults(
           server,
@@ -154,10 +155,12 @@ class AwsKmsDocsTest {
 
   @Test
   void theMultiRegionSampleAsksTheFirstKeysRegion() throws Exception {
-    // FakeKms has no multi-Region keys (its key ids are UUIDs), so mrk-1234 is unknown in both
+    // InMemoryKms has no multi-Region keys (its key ids are UUIDs), so mrk-1234 is unknown in both
     // Regions: this runs the sample's wiring, one server per Region, and sees where it goes.
-    try (LocalKmsServer eu = LocalKmsServer.start(FakeKms.builder().region("eu-west-1").build());
-        LocalKmsServer us = LocalKmsServer.start(FakeKms.builder().region("us-east-1").build())) {
+    try (LocalKmsServer eu =
+            LocalKmsServer.start(InMemoryKms.builder().region("eu-west-1").build());
+        LocalKmsServer us =
+            LocalKmsServer.start(InMemoryKms.builder().region("us-east-1").build())) {
       Map<Region, URI> endpoints =
           Map.of(Region.EU_WEST_1, eu.endpoint(), Region.US_EAST_1, us.endpoint());
       try (AwsKmsProvider kms =
@@ -182,7 +185,7 @@ class AwsKmsDocsTest {
             .isInstanceOfSatisfying(
                 KeyUnusableException.class,
                 e -> assertThat(e.reason()).isEqualTo(KeyUnusableException.Reason.NOT_FOUND));
-        assertThat(eu.api().callLog())
+        assertThat(eu.kms().callLog())
             .singleElement()
             .satisfies(
                 call -> {
@@ -198,7 +201,7 @@ class AwsKmsDocsTest {
   @Test
   void hostTestsItsAwsSetupAgainstALocalKms() throws Exception {
     // docs:begin aws-kms-local-server
-    FakeKms kms = FakeKms.create();
+    InMemoryKms kms = InMemoryKms.create();
     try (LocalKmsServer server = LocalKmsServer.start(kms);              // 127.0.0.1, a free port
         AwsKmsProvider aws = AwsKmsProvider.builder()
             .endpoint(server.endpoint())
@@ -210,8 +213,8 @@ class AwsKmsDocsTest {
             .encryptUnder("aws-kms://alias/snapshots")
             .allowDecryptWith("arn:aws:kms:us-east-1:111122223333:key/*")
             .build()) {
-      String arn = kms.api().createKey().arn();                         // set up keys like an admin would
-      kms.api().createAlias("alias/snapshots", arn);
+      String arn = kms.createKey().arn();                               // set up keys like an admin would
+      kms.createAlias("alias/snapshots", arn);
       EncryptionContext ctx = EncryptionContext.of("repository", "r1");
 
       ByteArrayOutputStream blob = new ByteArrayOutputStream();
@@ -222,14 +225,14 @@ class AwsKmsDocsTest {
           .isEqualTo(arn);                                              // the slot records the ARN, not the alias
 
       byok.keys().invalidate(arn);                                      // forget the cached data key
-      kms.api().disableKey(arn);                                        // the customer disables the key
+      kms.disableKey(arn);                                              // the customer disables the key
       assertThatThrownBy(() -> {
         try (InputStream in = byok.newDecryptingStream(new ByteArrayInputStream(blob.toByteArray()), ctx)) {
           in.readAllBytes();
         }
       }).isInstanceOfSatisfying(KeyUnusableException.class,
           e -> assertThat(e.reason()).isEqualTo(KeyUnusableException.Reason.DISABLED));
-      assertThat(kms.api().calls("Decrypt", "DisabledException")).isEqualTo(1); // it went over the wire
+      assertThat(kms.calls("Decrypt", "DisabledException")).isEqualTo(1); // it went over the wire
     }
     // docs:end aws-kms-local-server
   }

@@ -14,11 +14,12 @@ import dev.byok.EnvelopeEncryptor;
 import dev.byok.KeySlot;
 import dev.byok.KeyUnusableException;
 import dev.byok.KmsUnavailableException;
+import dev.byok.kms.local.InMemoryKms;
+import dev.byok.kms.local.LocalKmsServer;
 import dev.byok.spi.GeneratedDataKey;
 import dev.byok.spi.KeyProvider;
 import dev.byok.testkit.FakeKms;
 import dev.byok.testkit.FakeKmsExtension;
-import dev.byok.testkit.LocalKmsServer;
 import dev.byok.testkit.ManualClock;
 import dev.byok.testkit.TamperSuite;
 import java.io.IOException;
@@ -27,6 +28,7 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -37,8 +39,8 @@ import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.kms.KmsClient;
 
 /**
- * The {@code <pre>{@code ...}</pre>} samples in the javadoc of byok-core and byok-testkit, compiled
- * and run; {@link DocsTest} keeps each one in step with its region here.
+ * The {@code <pre>{@code ...}</pre>} samples in the javadoc of byok-core, byok-kms-local and
+ * byok-testkit, compiled and run; {@link DocsTest} keeps each one in step with its region here.
  */
 class JavadocSamplesDocsTest {
   private static final byte[] DATA =
@@ -155,9 +157,22 @@ class JavadocSamplesDocsTest {
   }
 
   @Test
+  void inMemoryKmsEncryptsUnderAKey() {
+    byte[] plaintext = {1, 2, 3};
+    // docs:begin javadoc-in-memory-kms
+    InMemoryKms kms = InMemoryKms.builder().region("eu-west-1").build();
+    String arn = kms.createKey("snapshots").arn();
+    byte[] blob = kms.encrypt(arn, plaintext, Map.of("tenant", "t1")).ciphertextBlob();
+    // docs:end javadoc-in-memory-kms
+
+    assertThat(arn).startsWith("arn:aws:kms:eu-west-1:111122223333:key/");
+    assertThat(kms.decrypt(blob, Map.of("tenant", "t1"), arn).plaintext()).containsExactly(1, 2, 3);
+  }
+
+  @Test
   void localKmsServerServesAnSdkClient() {
     // docs:begin javadoc-local-kms-server
-    FakeKms kms = FakeKms.create();
+    InMemoryKms kms = InMemoryKms.create();
     try (LocalKmsServer server = LocalKmsServer.start(kms)) {
       KmsClient client = KmsClient.builder()
           .endpointOverride(server.endpoint())
@@ -168,7 +183,7 @@ class JavadocSamplesDocsTest {
     }
     // docs:end javadoc-local-kms-server
 
-    assertThat(kms.api().callLog())
+    assertThat(kms.callLog())
         .singleElement()
         .satisfies(
             call -> {

@@ -1,4 +1,4 @@
-package dev.byok.testkit;
+package dev.byok.kms.local;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
@@ -151,7 +151,8 @@ final class CiphertextBlob {
 
   private static void writeU16(ByteArrayOutputStream out, int v) {
     if (v > 0xffff) {
-      throw new FakeKmsException(FakeKmsException.VALIDATION, "encryption context entry too long");
+      throw new LocalKmsException(
+          LocalKmsException.VALIDATION, "encryption context entry too long");
     }
     out.write(v >>> 8);
     out.write(v);

@@ -1,4 +1,4 @@
-package dev.byok.testkit;
+package dev.byok.kms.local;
 
 import java.time.Instant;
 import java.util.ArrayList;
@@ -8,7 +8,7 @@ import org.jspecify.annotations.NullMarked;
 /**
  * A value with its recent history, for eventual consistency: a change made at {@code t} is seen by
  * readers only from {@code t + delay} on; before that they see the previous value. The first value
- * is seen at once. Not thread-safe: {@link FakeKmsApi} guards it with its lock.
+ * is seen at once. Not thread-safe: {@link InMemoryKms} guards it with its lock.
  */
 @NullMarked
 final class Versioned<T> {

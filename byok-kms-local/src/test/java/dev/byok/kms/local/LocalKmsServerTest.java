@@ -1,4 +1,4 @@
-package dev.byok.testkit;
+package dev.byok.kms.local;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -33,8 +33,8 @@ import org.junit.jupiter.api.io.TempDir;
  * byok-kms-aws tests the same server with the real AWS SDK client.
  */
 class LocalKmsServerTest {
-  private final ManualClock clock = new ManualClock();
-  private final FakeKms kms = FakeKms.builder().clock(clock).build();
+  private final TestClock clock = new TestClock();
+  private final InMemoryKms kms = InMemoryKms.builder().clock(clock).build();
   private final LocalKmsServer server = LocalKmsServer.start(kms);
 
   @AfterEach
@@ -50,6 +50,13 @@ class LocalKmsServerTest {
   }
 
   static Answer post(URI endpoint, String target, String json, boolean signed) throws IOException {
+    return post(endpoint, target, json, signed ? "AKIDEXAMPLE" : null);
+  }
+
+  /** A request signed (with a dummy signature) by {@code accessKeyId}, or unsigned if null. */
+  static Answer post(URI endpoint, String target, String json, String accessKeyId)
+      throws IOException {
+    boolean signed = accessKeyId != null;
     HttpURLConnection c = (HttpURLConnection) endpoint.resolve("/").toURL().openConnection();
     c.setRequestMethod("POST");
     c.setDoOutput(true);
@@ -60,7 +67,9 @@ class LocalKmsServerTest {
     if (signed) {
       c.setRequestProperty(
           "Authorization",
-          "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20300101/us-east-1/kms/"
+          "AWS4-HMAC-SHA256 Credential="
+              + accessKeyId
+              + "/20300101/us-east-1/kms/"
               + "aws4_request, SignedHeaders=host, Signature=0000");
     }
     byte[] body = json.getBytes(StandardCharsets.UTF_8);
@@ -123,12 +132,12 @@ class LocalKmsServerTest {
     assertThat(scheduled.body().get("DeletionDate").getAsBigDecimal().longValueExact())
         .isEqualTo(clock.instant().plus(Duration.ofDays(7)).getEpochSecond());
     assertThat(scheduled.body().get("KeyState").getAsString()).isEqualTo("PendingDeletion");
-    assertThat(kms.api().calls("Decrypt", FakeKmsApi.OK)).isEqualTo(1);
+    assertThat(kms.calls("Decrypt", InMemoryKms.OK)).isEqualTo(1);
   }
 
   @Test
   void rejectsRequestsTheWayKmsDoes() throws Exception {
-    String arn = kms.api().createKey().arn();
+    String arn = kms.createKey().arn();
     assertError(call("DescribeKey", "{}"), 400, "ValidationException", "keyId");
     assertError(
         call("GenerateDataKey", "{\"KeyId\":\"" + arn + "\"}"),
@@ -170,23 +179,21 @@ class LocalKmsServerTest {
         "Missing Authentication Token");
     assertError(
         call("DescribeKey", "{\"KeyId\":\"alias/none\"}"), 404, "NotFoundException", "alias/none");
-    assertThat(kms.api().calls("DescribeKey"))
-        .as("only the last request reached the fake")
-        .isEqualTo(1);
+    assertThat(kms.calls("DescribeKey")).as("only the last request reached the fake").isEqualTo(1);
   }
 
   @Test
   void theFakesFaultsGoOverTheWireWithAwsStatuses() throws Exception {
-    String arn = kms.api().createKey().arn();
-    for (String code : FakeKmsException.errorCodes()) {
-      kms.api().failNext("DescribeKey", code);
+    String arn = kms.createKey().arn();
+    for (String code : LocalKmsException.errorCodes()) {
+      kms.failNext("DescribeKey", code);
       assertError(
           call("DescribeKey", "{\"KeyId\":\"" + arn + "\"}"),
-          FakeKmsException.httpStatus(code),
+          LocalKmsException.httpStatus(code),
           code,
           "scripted failure");
     }
-    kms.api().startOutage("KeyUnavailableException");
+    kms.startOutage("KeyUnavailableException");
     assertError(
         call("DescribeKey", "{\"KeyId\":\"" + arn + "\"}"),
         500,
@@ -196,7 +203,7 @@ class LocalKmsServerTest {
 
   @Test
   void wireFaultsApplyBeforeTheFakeAndAreLogged() throws Exception {
-    String arn = kms.api().createKey().arn();
+    String arn = kms.createKey().arn();
     String describe = "{\"KeyId\":\"" + arn + "\"}";
     server.serviceUnavailable(2);
     assertError(call("DescribeKey", describe), 503, "ServiceUnavailableException", "503");
@@ -232,13 +239,11 @@ class LocalKmsServerTest {
         .containsExactly(
             "ServiceUnavailableException",
             "ServiceUnavailableException",
-            FakeKmsApi.OK,
+            InMemoryKms.OK,
             "ExpiredTokenException",
             LocalKmsServer.DROPPED,
-            FakeKmsApi.OK);
-    assertThat(kms.api().calls("DescribeKey"))
-        .as("faulted requests never reached the fake")
-        .isEqualTo(3);
+            InMemoryKms.OK);
+    assertThat(kms.calls("DescribeKey")).as("faulted requests never reached the fake").isEqualTo(3);
   }
 
   @Test
@@ -265,15 +270,15 @@ class LocalKmsServerTest {
     String arn;
     String blob;
     try (LocalKmsServer first = LocalKmsServer.builder().stateFile(state).start()) {
-      arn = first.api().createKey("kept").arn();
-      first.api().createAlias("alias/kept", arn);
-      first.api().rotateKeyOnDemand(arn);
-      first.api().disableKey(arn);
-      first.api().enableKey(arn);
+      arn = first.kms().createKey("kept").arn();
+      first.kms().createAlias("alias/kept", arn);
+      first.kms().rotateKeyOnDemand(arn);
+      first.kms().disableKey(arn);
+      first.kms().enableKey(arn);
       blob =
           b64(
               first
-                  .api()
+                  .kms()
                   .encrypt("alias/kept", new byte[] {7}, java.util.Map.of())
                   .ciphertextBlob());
     }
@@ -284,8 +289,8 @@ class LocalKmsServerTest {
           .isEqualTo("rw-------");
     }
     try (LocalKmsServer second = LocalKmsServer.builder().stateFile(state).start()) {
-      assertThat(second.api().describeKey("alias/kept").arn()).isEqualTo(arn);
-      assertThat(second.api().listKeyRotations(arn)).hasSize(1);
+      assertThat(second.kms().describeKey("alias/kept").arn()).isEqualTo(arn);
+      assertThat(second.kms().listKeyRotations(arn)).hasSize(1);
       Answer dec =
           post(
               second.endpoint(),

@@ -1,7 +1,7 @@
-package dev.byok.testkit;
+package dev.byok.kms.local;
 
-import static dev.byok.testkit.KmsAssertions.CTX;
-import static dev.byok.testkit.KmsAssertions.assertKmsError;
+import static dev.byok.kms.local.KmsAssertions.CTX;
+import static dev.byok.kms.local.KmsAssertions.assertKmsError;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.byok.spi.KeyState;
@@ -18,10 +18,10 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * The AWS-semantics layer: key ids, key states, aliases, rotation, ciphertext blobs, consistency.
  */
-class FakeKmsApiTest {
-  @RegisterExtension final FakeKmsExtension fake = FakeKmsExtension.create();
+class InMemoryKmsTest {
+  @RegisterExtension final KmsFixture fake = new KmsFixture();
 
-  private FakeKmsApi api() {
+  private InMemoryKms api() {
     return fake.api();
   }
 
@@ -35,7 +35,7 @@ class FakeKmsApiTest {
 
   @Test
   void createKeyReturnsAnAwsShapedArnAndEnabledMetadata() {
-    FakeKmsApi.KeyMetadata m = api().createKey("snapshots");
+    InMemoryKms.KeyMetadata m = api().createKey("snapshots");
 
     assertThat(m.keyId()).matches("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
     assertThat(m.arn()).isEqualTo("arn:aws:kms:us-east-1:111122223333:key/" + m.keyId());
@@ -50,19 +50,19 @@ class FakeKmsApiTest {
 
   @Test
   void regionAndAccountAreConfigurable() {
-    FakeKms kms = FakeKms.builder().region("eu-west-1").accountId("444455556666").build();
-    FakeKmsApi.KeyMetadata m = kms.api().createKey();
+    InMemoryKms kms = InMemoryKms.builder().region("eu-west-1").accountId("444455556666").build();
+    InMemoryKms.KeyMetadata m = kms.createKey();
 
     assertThat(m.arn()).isEqualTo("arn:aws:kms:eu-west-1:444455556666:key/" + m.keyId());
     assertThat(m.awsAccountId()).isEqualTo("444455556666");
     assertKmsError(
-        () -> kms.api().describeKey("arn:aws:kms:us-east-1:444455556666:key/" + m.keyId()),
-        FakeKmsException.NOT_FOUND);
+        () -> kms.describeKey("arn:aws:kms:us-east-1:444455556666:key/" + m.keyId()),
+        LocalKmsException.NOT_FOUND);
   }
 
   @Test
   void everyKeyIdFormResolvesToTheSameKey() {
-    FakeKmsApi.KeyMetadata m = api().createKey();
+    InMemoryKms.KeyMetadata m = api().createKey();
     api().createAlias("alias/app/snapshots", m.keyId());
 
     for (String id :
@@ -82,25 +82,25 @@ class FakeKmsApiTest {
 
     assertKmsError(
         () -> api().describeKey("arn:aws:kms:us-east-1:key/" + keyId),
-        FakeKmsException.INVALID_ARN);
-    assertKmsError(() -> api().describeKey("not-a-key"), FakeKmsException.NOT_FOUND);
+        LocalKmsException.INVALID_ARN);
+    assertKmsError(() -> api().describeKey("not-a-key"), LocalKmsException.NOT_FOUND);
     assertKmsError(
         () -> api().describeKey("00000000-0000-0000-0000-000000000000"),
-        FakeKmsException.NOT_FOUND);
-    assertKmsError(() -> api().describeKey("alias/none"), FakeKmsException.NOT_FOUND);
-    assertKmsError(() -> api().describeKey(""), FakeKmsException.VALIDATION);
-    assertKmsError(() -> api().describeKey(null), FakeKmsException.VALIDATION);
-    assertKmsError(() -> api().describeKey("x".repeat(2049)), FakeKmsException.VALIDATION);
+        LocalKmsException.NOT_FOUND);
+    assertKmsError(() -> api().describeKey("alias/none"), LocalKmsException.NOT_FOUND);
+    assertKmsError(() -> api().describeKey(""), LocalKmsException.VALIDATION);
+    assertKmsError(() -> api().describeKey(null), LocalKmsException.VALIDATION);
+    assertKmsError(() -> api().describeKey("x".repeat(2049)), LocalKmsException.VALIDATION);
   }
 
   @Test
   void lifecycleOperationsDoNotAcceptAliases() {
     api().createAlias("alias/a", newKey());
 
-    assertKmsError(() -> api().disableKey("alias/a"), FakeKmsException.NOT_FOUND);
-    assertKmsError(() -> api().scheduleKeyDeletion("alias/a", 7), FakeKmsException.NOT_FOUND);
-    assertKmsError(() -> api().rotateKeyOnDemand("alias/a"), FakeKmsException.NOT_FOUND);
-    assertKmsError(() -> api().getKeyRotationStatus("alias/a"), FakeKmsException.NOT_FOUND);
+    assertKmsError(() -> api().disableKey("alias/a"), LocalKmsException.NOT_FOUND);
+    assertKmsError(() -> api().scheduleKeyDeletion("alias/a", 7), LocalKmsException.NOT_FOUND);
+    assertKmsError(() -> api().rotateKeyOnDemand("alias/a"), LocalKmsException.NOT_FOUND);
+    assertKmsError(() -> api().getKeyRotationStatus("alias/a"), LocalKmsException.NOT_FOUND);
   }
 
   @Test
@@ -112,9 +112,9 @@ class FakeKmsApiTest {
     api().disableKey(arn);
     assertThat(api().describeKey(arn).keyState()).isEqualTo(KeyState.DISABLED);
     assertThat(api().describeKey(arn).enabled()).isFalse();
-    assertKmsError(() -> api().generateDataKey(arn, CTX, 32), FakeKmsException.DISABLED);
-    assertKmsError(() -> api().encrypt(arn, new byte[] {1}, CTX), FakeKmsException.DISABLED);
-    assertKmsError(() -> api().decrypt(blob, CTX, null), FakeKmsException.DISABLED);
+    assertKmsError(() -> api().generateDataKey(arn, CTX, 32), LocalKmsException.DISABLED);
+    assertKmsError(() -> api().encrypt(arn, new byte[] {1}, CTX), LocalKmsException.DISABLED);
+    assertKmsError(() -> api().decrypt(blob, CTX, null), LocalKmsException.DISABLED);
 
     api().enableKey(arn);
     api().enableKey(arn);
@@ -128,28 +128,28 @@ class FakeKmsApiTest {
     byte[] blob = blob(arn);
     Instant now = fake.clock().instant();
 
-    FakeKmsApi.DeletionSchedule s = api().scheduleKeyDeletion(arn, 7);
+    InMemoryKms.DeletionSchedule s = api().scheduleKeyDeletion(arn, 7);
 
     assertThat(s.deletionDate()).isEqualTo(now.plus(Duration.ofDays(7)));
     assertThat(s.keyState()).isEqualTo(KeyState.PENDING_DELETION);
-    FakeKmsApi.KeyMetadata m = api().describeKey(arn);
+    InMemoryKms.KeyMetadata m = api().describeKey(arn);
     assertThat(m.keyStateName()).isEqualTo("PendingDeletion");
     assertThat(m.deletionDate()).isEqualTo(now.plus(Duration.ofDays(7)));
     assertThat(m.pendingDeletionWindowInDays()).isEqualTo(7);
-    assertKmsError(() -> api().decrypt(blob, CTX, null), FakeKmsException.INVALID_STATE);
+    assertKmsError(() -> api().decrypt(blob, CTX, null), LocalKmsException.INVALID_STATE);
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> api().generateDataKey(arn, CTX, 32))
         .hasMessage("KMSInvalidStateException: " + arn + " is pending deletion.");
-    assertKmsError(() -> api().enableKey(arn), FakeKmsException.INVALID_STATE);
-    assertKmsError(() -> api().disableKey(arn), FakeKmsException.INVALID_STATE);
-    assertKmsError(() -> api().scheduleKeyDeletion(arn, 7), FakeKmsException.INVALID_STATE);
-    assertKmsError(() -> api().rotateKeyOnDemand(arn), FakeKmsException.INVALID_STATE);
+    assertKmsError(() -> api().enableKey(arn), LocalKmsException.INVALID_STATE);
+    assertKmsError(() -> api().disableKey(arn), LocalKmsException.INVALID_STATE);
+    assertKmsError(() -> api().scheduleKeyDeletion(arn, 7), LocalKmsException.INVALID_STATE);
+    assertKmsError(() -> api().rotateKeyOnDemand(arn), LocalKmsException.INVALID_STATE);
 
     assertThat(api().cancelKeyDeletion(arn)).isEqualTo(arn);
 
     m = api().describeKey(arn);
     assertThat(m.keyState()).isEqualTo(KeyState.DISABLED);
     assertThat(m.deletionDate()).isNull();
-    assertKmsError(() -> api().cancelKeyDeletion(arn), FakeKmsException.INVALID_STATE);
+    assertKmsError(() -> api().cancelKeyDeletion(arn), LocalKmsException.INVALID_STATE);
     api().enableKey(arn);
     assertThat(api().decrypt(blob, CTX, arn).keyId()).isEqualTo(arn);
   }
@@ -159,7 +159,7 @@ class FakeKmsApiTest {
   void deletionWindowOutside7To30DaysIsRejected(int days) {
     String arn = newKey();
 
-    assertKmsError(() -> api().scheduleKeyDeletion(arn, days), FakeKmsException.VALIDATION);
+    assertKmsError(() -> api().scheduleKeyDeletion(arn, days), LocalKmsException.VALIDATION);
     assertThat(api().describeKey(arn).keyState()).isEqualTo(KeyState.ENABLED);
   }
 
@@ -182,36 +182,36 @@ class FakeKmsApiTest {
     assertThat(api().describeKey(arn).keyState()).isEqualTo(KeyState.PENDING_DELETION);
 
     fake.clock().advance(Duration.ofSeconds(1));
-    assertKmsError(() -> api().describeKey(arn), FakeKmsException.NOT_FOUND);
-    assertKmsError(() -> api().decrypt(blob, CTX, null), FakeKmsException.NOT_FOUND);
-    assertKmsError(() -> api().cancelKeyDeletion(arn), FakeKmsException.NOT_FOUND);
-    assertKmsError(() -> api().describeKey("alias/doomed"), FakeKmsException.NOT_FOUND);
+    assertKmsError(() -> api().describeKey(arn), LocalKmsException.NOT_FOUND);
+    assertKmsError(() -> api().decrypt(blob, CTX, null), LocalKmsException.NOT_FOUND);
+    assertKmsError(() -> api().cancelKeyDeletion(arn), LocalKmsException.NOT_FOUND);
+    assertKmsError(() -> api().describeKey("alias/doomed"), LocalKmsException.NOT_FOUND);
     assertThat(api().listAliases(null)).isEmpty();
   }
 
   @Test
   void aliasesCanBeCreatedRetargetedListedAndDeleted() {
-    FakeKmsApi.KeyMetadata k1 = api().createKey();
-    FakeKmsApi.KeyMetadata k2 = api().createKey();
+    InMemoryKms.KeyMetadata k1 = api().createKey();
+    InMemoryKms.KeyMetadata k2 = api().createKey();
     api().createAlias("alias/app", k1.arn());
     byte[] oldBlob = blob("alias/app");
 
     api().updateAlias("alias/app", k2.keyId());
 
-    FakeKmsApi.CiphertextResult fresh = api().generateDataKey("alias/app", CTX, 32);
+    InMemoryKms.CiphertextResult fresh = api().generateDataKey("alias/app", CTX, 32);
     assertThat(fresh.keyId()).isEqualTo(k2.arn());
     assertThat(api().decrypt(oldBlob, CTX, null).keyId()).isEqualTo(k1.arn());
     assertThat(api().decrypt(fresh.ciphertextBlob(), CTX, "alias/app").plaintext())
         .isEqualTo(fresh.plaintext());
     assertThat(api().listAliases(k2.arn()))
         .containsExactly(
-            new FakeKmsApi.AliasEntry(
+            new InMemoryKms.AliasEntry(
                 "alias/app", "arn:aws:kms:us-east-1:111122223333:alias/app", k2.keyId()));
     assertThat(api().listAliases(k1.keyId())).isEmpty();
 
     api().deleteAlias("alias/app");
-    assertKmsError(() -> api().generateDataKey("alias/app", CTX, 32), FakeKmsException.NOT_FOUND);
-    assertKmsError(() -> api().deleteAlias("alias/app"), FakeKmsException.NOT_FOUND);
+    assertKmsError(() -> api().generateDataKey("alias/app", CTX, 32), LocalKmsException.NOT_FOUND);
+    assertKmsError(() -> api().deleteAlias("alias/app"), LocalKmsException.NOT_FOUND);
     api().createAlias("alias/app", k1.arn());
     assertThat(api().describeKey("alias/app").arn()).isEqualTo(k1.arn());
   }
@@ -221,57 +221,57 @@ class FakeKmsApiTest {
     String arn = newKey();
     api().createAlias("alias/taken", arn);
 
-    assertKmsError(() -> api().createAlias("alias/taken", arn), FakeKmsException.ALREADY_EXISTS);
-    assertKmsError(() -> api().createAlias("app", arn), FakeKmsException.INVALID_ALIAS_NAME);
+    assertKmsError(() -> api().createAlias("alias/taken", arn), LocalKmsException.ALREADY_EXISTS);
+    assertKmsError(() -> api().createAlias("app", arn), LocalKmsException.INVALID_ALIAS_NAME);
     assertKmsError(
-        () -> api().createAlias("alias/aws/s3", arn), FakeKmsException.INVALID_ALIAS_NAME);
+        () -> api().createAlias("alias/aws/s3", arn), LocalKmsException.INVALID_ALIAS_NAME);
     assertKmsError(
-        () -> api().createAlias("alias/has space", arn), FakeKmsException.INVALID_ALIAS_NAME);
+        () -> api().createAlias("alias/has space", arn), LocalKmsException.INVALID_ALIAS_NAME);
     assertKmsError(
-        () -> api().createAlias("alias/other", "alias/taken"), FakeKmsException.NOT_FOUND);
-    assertKmsError(() -> api().updateAlias("alias/missing", arn), FakeKmsException.NOT_FOUND);
+        () -> api().createAlias("alias/other", "alias/taken"), LocalKmsException.NOT_FOUND);
+    assertKmsError(() -> api().updateAlias("alias/missing", arn), LocalKmsException.NOT_FOUND);
     api().scheduleKeyDeletion(arn, 7);
-    assertKmsError(() -> api().createAlias("alias/late", arn), FakeKmsException.INVALID_STATE);
-    assertThat(FakeKmsException.httpStatus(FakeKmsException.ALREADY_EXISTS)).isEqualTo(409);
+    assertKmsError(() -> api().createAlias("alias/late", arn), LocalKmsException.INVALID_STATE);
+    assertThat(LocalKmsException.httpStatus(LocalKmsException.ALREADY_EXISTS)).isEqualTo(409);
   }
 
   @Test
   void onDemandRotationAddsMaterialAndOldCiphertextsStillDecrypt() {
     String arn = newKey();
     String before = api().describeKey(arn).currentKeyMaterialId();
-    FakeKmsApi.CiphertextResult old = api().generateDataKey(arn, CTX, 32);
+    InMemoryKms.CiphertextResult old = api().generateDataKey(arn, CTX, 32);
     assertThat(old.keyMaterialId()).isEqualTo(before);
 
     assertThat(api().rotateKeyOnDemand(arn)).isEqualTo(arn);
 
     String after = api().describeKey(arn).currentKeyMaterialId();
     assertThat(after).isNotEqualTo(before).matches("[0-9a-f]{64}");
-    FakeKmsApi.DecryptResult decrypted = api().decrypt(old.ciphertextBlob(), CTX, arn);
+    InMemoryKms.DecryptResult decrypted = api().decrypt(old.ciphertextBlob(), CTX, arn);
     assertThat(decrypted.plaintext()).isEqualTo(old.plaintext());
     assertThat(decrypted.keyMaterialId()).isEqualTo(before);
-    FakeKmsApi.CiphertextResult fresh = api().generateDataKey(arn, CTX, 32);
+    InMemoryKms.CiphertextResult fresh = api().generateDataKey(arn, CTX, 32);
     assertThat(fresh.keyMaterialId()).isEqualTo(after);
     assertThat(api().decrypt(fresh.ciphertextBlob(), CTX, arn).keyMaterialId()).isEqualTo(after);
     assertThat(api().listKeyRotations(arn))
         .containsExactly(
-            new FakeKmsApi.RotationEntry(arn, after, fake.clock().instant(), "ON_DEMAND", true));
+            new InMemoryKms.RotationEntry(arn, after, fake.clock().instant(), "ON_DEMAND", true));
   }
 
   @Test
   void onDemandRotationNeedsAnEnabledKeyAndIsLimitedTo25() {
     String arn = newKey();
     api().disableKey(arn);
-    assertKmsError(() -> api().rotateKeyOnDemand(arn), FakeKmsException.DISABLED);
+    assertKmsError(() -> api().rotateKeyOnDemand(arn), LocalKmsException.DISABLED);
     api().enableKey(arn);
 
     for (int i = 0; i < 25; i++) {
       api().rotateKeyOnDemand(arn);
     }
 
-    assertKmsError(() -> api().rotateKeyOnDemand(arn), FakeKmsException.LIMIT_EXCEEDED);
+    assertKmsError(() -> api().rotateKeyOnDemand(arn), LocalKmsException.LIMIT_EXCEEDED);
     assertThat(api().listKeyRotations(arn))
         .hasSize(25)
-        .filteredOn(FakeKmsApi.RotationEntry::current)
+        .filteredOn(InMemoryKms.RotationEntry::current)
         .hasSize(1);
   }
 
@@ -283,7 +283,7 @@ class FakeKmsApiTest {
 
     api().enableKeyRotation(arn, 90);
 
-    FakeKmsApi.KeyRotationStatus s = api().getKeyRotationStatus(arn);
+    InMemoryKms.KeyRotationStatus s = api().getKeyRotationStatus(arn);
     assertThat(s.keyRotationEnabled()).isTrue();
     assertThat(s.rotationPeriodInDays()).isEqualTo(90);
     assertThat(s.nextRotationDate()).isEqualTo(start.plus(Duration.ofDays(90)));
@@ -304,9 +304,9 @@ class FakeKmsApiTest {
     assertThat(api().getKeyRotationStatus(arn).keyRotationEnabled()).isTrue();
     api().disableKeyRotation(arn);
     assertThat(api().getKeyRotationStatus(arn).keyRotationEnabled()).isFalse();
-    assertKmsError(() -> api().enableKeyRotation(arn, 89), FakeKmsException.VALIDATION);
+    assertKmsError(() -> api().enableKeyRotation(arn, 89), LocalKmsException.VALIDATION);
     api().disableKey(arn);
-    assertKmsError(() -> api().enableKeyRotation(arn, null), FakeKmsException.DISABLED);
+    assertKmsError(() -> api().enableKeyRotation(arn, null), LocalKmsException.DISABLED);
   }
 
   @Test
@@ -320,11 +320,11 @@ class FakeKmsApiTest {
     assertThat(api().decrypt(blob, new TreeMap<>(reordered), arn).plaintext()).hasSize(32);
     assertKmsError(
         () -> api().decrypt(blob, Map.of("tenant", "t2", "repository", "snapshots"), arn),
-        FakeKmsException.INVALID_CIPHERTEXT);
+        LocalKmsException.INVALID_CIPHERTEXT);
     assertKmsError(
         () -> api().decrypt(blob, Map.of("tenant", "t1"), arn),
-        FakeKmsException.INVALID_CIPHERTEXT);
-    assertKmsError(() -> api().decrypt(blob, Map.of(), arn), FakeKmsException.INVALID_CIPHERTEXT);
+        LocalKmsException.INVALID_CIPHERTEXT);
+    assertKmsError(() -> api().decrypt(blob, Map.of(), arn), LocalKmsException.INVALID_CIPHERTEXT);
   }
 
   @Test
@@ -333,9 +333,9 @@ class FakeKmsApiTest {
     String other = newKey();
     byte[] blob = blob(owner);
 
-    assertKmsError(() -> api().decrypt(blob, CTX, other), FakeKmsException.INCORRECT_KEY);
+    assertKmsError(() -> api().decrypt(blob, CTX, other), LocalKmsException.INCORRECT_KEY);
     assertKmsError(
-        () -> api().reEncrypt(blob, CTX, other, other, CTX), FakeKmsException.INCORRECT_KEY);
+        () -> api().reEncrypt(blob, CTX, other, other, CTX), LocalKmsException.INCORRECT_KEY);
     assertThat(api().decrypt(blob, CTX, owner).keyId()).isEqualTo(owner);
   }
 
@@ -347,16 +347,17 @@ class FakeKmsApiTest {
     for (int i = 0; i < blob.length; i++) {
       byte[] tampered = blob.clone();
       tampered[i] ^= 0x01;
-      assertKmsError(() -> api().decrypt(tampered, CTX, null), FakeKmsException.INVALID_CIPHERTEXT);
+      assertKmsError(
+          () -> api().decrypt(tampered, CTX, null), LocalKmsException.INVALID_CIPHERTEXT);
     }
     assertKmsError(
         () -> api().decrypt(java.util.Arrays.copyOf(blob, blob.length - 1), CTX, null),
-        FakeKmsException.INVALID_CIPHERTEXT);
+        LocalKmsException.INVALID_CIPHERTEXT);
     assertKmsError(
         () -> api().decrypt(java.util.Arrays.copyOf(blob, blob.length + 1), CTX, null),
-        FakeKmsException.INVALID_CIPHERTEXT);
-    assertKmsError(() -> api().decrypt(new byte[0], CTX, null), FakeKmsException.VALIDATION);
-    assertKmsError(() -> api().decrypt(new byte[6145], CTX, null), FakeKmsException.VALIDATION);
+        LocalKmsException.INVALID_CIPHERTEXT);
+    assertKmsError(() -> api().decrypt(new byte[0], CTX, null), LocalKmsException.VALIDATION);
+    assertKmsError(() -> api().decrypt(new byte[6145], CTX, null), LocalKmsException.VALIDATION);
   }
 
   @Test
@@ -367,12 +368,12 @@ class FakeKmsApiTest {
 
     api().denyAccess("alias/denied", true);
 
-    assertKmsError(() -> api().describeKey(arn), FakeKmsException.ACCESS_DENIED);
+    assertKmsError(() -> api().describeKey(arn), LocalKmsException.ACCESS_DENIED);
     assertKmsError(
-        () -> api().generateDataKey("alias/denied", CTX, 32), FakeKmsException.ACCESS_DENIED);
-    assertKmsError(() -> api().decrypt(blob, CTX, null), FakeKmsException.ACCESS_DENIED);
-    assertKmsError(() -> api().disableKey(arn), FakeKmsException.ACCESS_DENIED);
-    assertThat(FakeKmsException.httpStatus(FakeKmsException.ACCESS_DENIED)).isEqualTo(400);
+        () -> api().generateDataKey("alias/denied", CTX, 32), LocalKmsException.ACCESS_DENIED);
+    assertKmsError(() -> api().decrypt(blob, CTX, null), LocalKmsException.ACCESS_DENIED);
+    assertKmsError(() -> api().disableKey(arn), LocalKmsException.ACCESS_DENIED);
+    assertThat(LocalKmsException.httpStatus(LocalKmsException.ACCESS_DENIED)).isEqualTo(400);
 
     api().denyAccess(arn, false);
     assertThat(api().decrypt(blob, CTX, null).keyId()).isEqualTo(arn);
@@ -390,13 +391,13 @@ class FakeKmsApiTest {
     fake.clock().advance(Duration.ofSeconds(29));
     api().generateDataKey(arn, CTX, 32);
     fake.clock().advance(Duration.ofSeconds(1));
-    assertKmsError(() -> api().generateDataKey(arn, CTX, 32), FakeKmsException.DISABLED);
+    assertKmsError(() -> api().generateDataKey(arn, CTX, 32), LocalKmsException.DISABLED);
 
     api().enableKey(arn);
     api().denyAccess(arn, true);
-    assertKmsError(() -> api().generateDataKey(arn, CTX, 32), FakeKmsException.DISABLED);
+    assertKmsError(() -> api().generateDataKey(arn, CTX, 32), LocalKmsException.DISABLED);
     fake.clock().advance(Duration.ofSeconds(30));
-    assertKmsError(() -> api().generateDataKey(arn, CTX, 32), FakeKmsException.ACCESS_DENIED);
+    assertKmsError(() -> api().generateDataKey(arn, CTX, 32), LocalKmsException.ACCESS_DENIED);
   }
 
   @Test
@@ -411,7 +412,7 @@ class FakeKmsApiTest {
 
     assertThat(api().describeKey("alias/app").arn()).isEqualTo(k1);
     assertThat(api().describeKey(k1).keyState()).isEqualTo(KeyState.ENABLED);
-    assertKmsError(() -> api().scheduleKeyDeletion(k1, 7), FakeKmsException.INVALID_STATE);
+    assertKmsError(() -> api().scheduleKeyDeletion(k1, 7), LocalKmsException.INVALID_STATE);
     fake.clock().advance(Duration.ofMinutes(1));
     assertThat(api().describeKey("alias/app").arn()).isEqualTo(k2);
     assertThat(api().describeKey(k1).keyState()).isEqualTo(KeyState.PENDING_DELETION);
@@ -421,9 +422,9 @@ class FakeKmsApiTest {
   void generateDataKeyVariantsAndEncryptRoundTrip() {
     String arn = newKey();
 
-    FakeKmsApi.CiphertextResult withPlaintext = api().generateDataKey(arn, CTX, 64);
-    FakeKmsApi.CiphertextResult without = api().generateDataKeyWithoutPlaintext(arn, CTX, 32);
-    FakeKmsApi.CiphertextResult encrypted = api().encrypt(arn, new byte[] {7, 8, 9}, CTX);
+    InMemoryKms.CiphertextResult withPlaintext = api().generateDataKey(arn, CTX, 64);
+    InMemoryKms.CiphertextResult without = api().generateDataKeyWithoutPlaintext(arn, CTX, 32);
+    InMemoryKms.CiphertextResult encrypted = api().encrypt(arn, new byte[] {7, 8, 9}, CTX);
 
     assertThat(withPlaintext.plaintext()).hasSize(64);
     assertThat(api().decrypt(withPlaintext.ciphertextBlob(), CTX, null).plaintext())
@@ -433,20 +434,20 @@ class FakeKmsApiTest {
     assertThat(api().decrypt(encrypted.ciphertextBlob(), CTX, null).plaintext())
         .containsExactly(7, 8, 9);
     assertThat(withPlaintext.toString()).contains("<redacted>").contains(arn);
-    assertKmsError(() -> api().generateDataKey(arn, CTX, 0), FakeKmsException.VALIDATION);
-    assertKmsError(() -> api().generateDataKey(arn, CTX, 1025), FakeKmsException.VALIDATION);
-    assertKmsError(() -> api().encrypt(arn, new byte[4097], CTX), FakeKmsException.VALIDATION);
-    assertKmsError(() -> api().encrypt(arn, new byte[0], CTX), FakeKmsException.VALIDATION);
+    assertKmsError(() -> api().generateDataKey(arn, CTX, 0), LocalKmsException.VALIDATION);
+    assertKmsError(() -> api().generateDataKey(arn, CTX, 1025), LocalKmsException.VALIDATION);
+    assertKmsError(() -> api().encrypt(arn, new byte[4097], CTX), LocalKmsException.VALIDATION);
+    assertKmsError(() -> api().encrypt(arn, new byte[0], CTX), LocalKmsException.VALIDATION);
   }
 
   @Test
   void reEncryptMovesTheBlobToAnotherKey() {
     String source = newKey();
     String destination = newKey();
-    FakeKmsApi.CiphertextResult original = api().generateDataKey(source, CTX, 32);
+    InMemoryKms.CiphertextResult original = api().generateDataKey(source, CTX, 32);
     Map<String, String> newContext = Map.of("tenant", "t2");
 
-    FakeKmsApi.ReEncryptResult r =
+    InMemoryKms.ReEncryptResult r =
         api().reEncrypt(original.ciphertextBlob(), CTX, source, destination, newContext);
 
     assertThat(r.sourceKeyId()).isEqualTo(source);
@@ -458,7 +459,7 @@ class FakeKmsApiTest {
     api().disableKey(destination);
     assertKmsError(
         () -> api().reEncrypt(original.ciphertextBlob(), CTX, null, destination, CTX),
-        FakeKmsException.DISABLED);
+        LocalKmsException.DISABLED);
   }
 
   @Test
@@ -466,8 +467,8 @@ class FakeKmsApiTest {
     String arn = newKey();
 
     api().forceKeyState(arn, KeyState.PENDING_IMPORT);
-    assertKmsError(() -> api().generateDataKey(arn, CTX, 32), FakeKmsException.INVALID_STATE);
-    assertKmsError(() -> api().enableKey(arn), FakeKmsException.INVALID_STATE);
+    assertKmsError(() -> api().generateDataKey(arn, CTX, 32), LocalKmsException.INVALID_STATE);
+    assertKmsError(() -> api().enableKey(arn), LocalKmsException.INVALID_STATE);
     api().forceKeyState(arn, KeyState.UNAVAILABLE);
     assertThat(api().describeKey(arn).keyStateName()).isEqualTo("Unavailable");
     api().forceKeyState(arn, KeyState.ENABLED);

@@ -1,4 +1,4 @@
-package dev.byok.testkit;
+package dev.byok.kms.local;
 
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
@@ -26,7 +26,7 @@ import org.jspecify.annotations.NullMarked;
 import org.jspecify.annotations.Nullable;
 
 /**
- * {@link LocalKmsServer}'s state file: the {@link FakeKmsApi.State} as JSON. It holds the key
+ * {@link LocalKmsServer}'s state file: the {@link InMemoryKms.State} as JSON. It holds the key
  * material <b>in clear</b> — test material only. Written atomically (temporary file, then move),
  * owner-readable only where the file system has POSIX permissions. Stateless.
  */
@@ -46,10 +46,10 @@ final class KmsStateFile {
     return new String[] {string(root, "region"), string(root, "accountId")};
   }
 
-  static void load(Path file, FakeKmsApi api) {
+  static void load(Path file, InMemoryKms api) {
     JsonObject root = parse(file);
     try {
-      List<FakeKey> keys = new ArrayList<>();
+      List<KmsKey> keys = new ArrayList<>();
       for (JsonElement e : root.getAsJsonArray("keys")) {
         keys.add(key(e.getAsJsonObject()));
       }
@@ -62,15 +62,15 @@ final class KmsStateFile {
           .entrySet()
           .forEach(e -> aliases.put(e.getKey(), e.getValue().getAsString()));
       api.importState(
-          new FakeKmsApi.State(
+          new InMemoryKms.State(
               string(root, "region"), string(root, "accountId"), keys, deleted, aliases));
     } catch (RuntimeException e) {
       throw invalid(file, e);
     }
   }
 
-  static void save(Path file, FakeKmsApi api) {
-    FakeKmsApi.State state = api.exportState();
+  static void save(Path file, InMemoryKms api) {
+    InMemoryKms.State state = api.exportState();
     JsonObject root = new JsonObject();
     root.addProperty("warning", WARNING);
     root.addProperty("version", VERSION);
@@ -119,22 +119,25 @@ final class KmsStateFile {
     }
   }
 
-  private static JsonObject json(FakeKey k) {
-    FakeKey.Status s = k.status.latest();
+  private static JsonObject json(KmsKey k) {
+    KmsKey.Status s = k.status.latest();
     JsonObject o = new JsonObject();
     o.addProperty("keyId", k.keyId);
     o.addProperty("arn", k.arn);
     o.addProperty("creationDate", k.creationDate.toString());
     o.addProperty("description", k.description);
-    o.addProperty("keyState", FakeKmsApi.awsKeyState(s.state));
+    o.addProperty("keyState", InMemoryKms.awsKeyState(s.state));
     o.addProperty("deletionDate", s.deletionDate == null ? null : s.deletionDate.toString());
     o.addProperty("pendingWindowInDays", s.pendingWindowDays);
     o.addProperty("accessDenied", s.denied);
+    if (s.policy != null) {
+      o.addProperty("keyPolicy", s.policy.text());
+    }
     o.addProperty("rotationEnabled", k.rotationEnabled);
     o.addProperty("rotationPeriodInDays", k.rotationPeriodDays);
     o.addProperty("nextRotationDate", k.nextRotation == null ? null : k.nextRotation.toString());
     JsonArray materials = new JsonArray();
-    for (FakeKey.Material m : k.materials) {
+    for (KmsKey.Material m : k.materials) {
       JsonObject mo = new JsonObject();
       mo.addProperty("id", m.id);
       mo.addProperty("key", Base64.getEncoder().encodeToString(m.key)); // test material, in clear
@@ -146,26 +149,29 @@ final class KmsStateFile {
     return o;
   }
 
-  private static FakeKey key(JsonObject o) {
+  private static KmsKey key(JsonObject o) {
     String stateName = string(o, "keyState");
     KeyState state = null;
     for (KeyState candidate : KeyState.values()) {
-      if (FakeKmsApi.awsKeyState(candidate).equals(stateName)) {
+      if (InMemoryKms.awsKeyState(candidate).equals(stateName)) {
         state = candidate;
       }
     }
     if (state == null) {
       throw new IllegalArgumentException("unknown keyState '" + stateName + "'");
     }
-    FakeKey.Status status =
-        new FakeKey.Status(
+    KmsKey.Status status =
+        new KmsKey.Status(
             state,
             instant(o, "deletionDate"),
             o.has("pendingWindowInDays") && !o.get("pendingWindowInDays").isJsonNull()
                 ? o.get("pendingWindowInDays").getAsInt()
                 : null,
-            o.get("accessDenied").getAsBoolean());
-    List<FakeKey.Material> materials = new ArrayList<>();
+            o.get("accessDenied").getAsBoolean(),
+            o.has("keyPolicy") && !o.get("keyPolicy").isJsonNull()
+                ? KeyPolicy.parse(o.get("keyPolicy").getAsString())
+                : null);
+    List<KmsKey.Material> materials = new ArrayList<>();
     for (JsonElement e : o.getAsJsonArray("materials")) {
       JsonObject m = e.getAsJsonObject();
       byte[] id = HexFormat.of().parseHex(string(m, "id"));
@@ -176,13 +182,13 @@ final class KmsStateFile {
       }
       JsonElement type = m.get("rotationType");
       materials.add(
-          new FakeKey.Material(
+          new KmsKey.Material(
               id,
               key,
               Instant.parse(string(m, "created")),
               type == null || type.isJsonNull() ? null : type.getAsString()));
     }
-    return new FakeKey(
+    return new KmsKey(
         string(o, "keyId"),
         string(o, "arn"),
         Instant.parse(string(o, "creationDate")),

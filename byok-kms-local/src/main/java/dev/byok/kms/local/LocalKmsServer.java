@@ -1,4 +1,4 @@
-package dev.byok.testkit;
+package dev.byok.kms.local;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
@@ -36,15 +36,17 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.jspecify.annotations.NullMarked;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A loopback HTTP server speaking the AWS KMS JSON 1.1 protocol in front of a {@link FakeKms}, so a
- * real AWS SDK client (any language) can be pointed at the fake with an endpoint override:
+ * A loopback HTTP server speaking the AWS KMS JSON 1.1 protocol in front of an {@link InMemoryKms},
+ * so a real AWS SDK client (any language) can be pointed at it with an endpoint override:
  *
  * <pre>{@code
- * FakeKms kms = FakeKms.create();
+ * InMemoryKms kms = InMemoryKms.create();
  * try (LocalKmsServer server = LocalKmsServer.start(kms)) {
  *   KmsClient client = KmsClient.builder()
  *       .endpointOverride(server.endpoint())
@@ -60,10 +62,10 @@ import org.jspecify.annotations.Nullable;
  * <p>{@code POST /} with {@code X-Amz-Target: TrentService.<Operation>} and {@code Content-Type:
  * application/x-amz-json-1.1}; blobs are base64, timestamps epoch seconds; errors are {@code
  * {"__type": "<code>", "message": "..."}} with the HTTP status AWS uses ({@link
- * FakeKmsException#httpStatus()}: 5xx for {@code KMSInternalException}, {@code
+ * LocalKmsException#httpStatus()}: 5xx for {@code KMSInternalException}, {@code
  * DependencyTimeoutException}, {@code KeyUnavailableException}, so SDKs retry them). The operations
- * are {@link FakeKmsApi#OPERATIONS}; every one is delegated to the fake's {@link FakeKms#api()}, so
- * its fault injection, clock and call log apply over the wire too. Requests are validated like KMS
+ * are {@link InMemoryKms#OPERATIONS}; every one is delegated to the {@link InMemoryKms}, so its
+ * fault injection, clock and call log apply over the wire too. Requests are validated like KMS
  * does: a missing or out-of-range member is {@code ValidationException}, a malformed body or a
  * wrongly typed member {@code SerializationException}, an unknown target {@code
  * UnknownOperationException} (all 400). Not modelled (answered with {@code
@@ -72,7 +74,10 @@ import org.jspecify.annotations.Nullable;
  *
  * <p><b>Not a security boundary.</b> The server binds loopback addresses only (the builder refuses
  * any other). It requires an {@code Authorization} header but does <b>not</b> verify SigV4
- * signatures: any credentials work.
+ * signatures: any credentials work. For key policies ({@link InMemoryKms#putKeyPolicy}) it
+ * identifies the caller by the access key id of the SigV4 {@code Credential}: mapped to a principal
+ * ARN with {@link Builder#principal}, else {@code arn:aws:iam::<account>:user/<access key id>}; a
+ * request naming no credential runs as the account root.
  *
  * <h2>Wire faults</h2>
  *
@@ -85,9 +90,10 @@ import org.jspecify.annotations.Nullable;
  *
  * <h2>Standalone</h2>
  *
- * <p>{@code java -cp <testkit classpath> dev.byok.testkit.LocalKmsServer [port [state-file]]}
- * serves until killed; see {@link #main}. With a state file, keys, key material and aliases are
- * kept across restarts — <b>in clear</b>: the file is test material, never use it for real data.
+ * <p>{@code java -cp <byok-kms-local classpath> dev.byok.kms.local.LocalKmsServer [port
+ * [state-file]]} serves until killed; see {@link #main}. With a state file, keys, key material and
+ * aliases are kept across restarts — <b>in clear</b>: the file is test material, never use it for
+ * real data.
  *
  * <p>Loading this class sets the system property {@code sun.net.httpserver.nodelay} to {@code true}
  * unless it is set, so that answers are not delayed by Nagle's algorithm.
@@ -101,6 +107,11 @@ public final class LocalKmsServer implements AutoCloseable {
 
   private static final String TARGET_PREFIX = "TrentService.";
   private static final String SYMMETRIC_DEFAULT = "SYMMETRIC_DEFAULT";
+  private static final String DEFAULT_POLICY_NAME = "default";
+
+  /** The access key id in {@code Authorization: AWS4-HMAC-SHA256 Credential=<id>/<scope>, ...}. */
+  private static final Pattern CREDENTIAL =
+      Pattern.compile("Credential=([A-Za-z0-9_+=.@-]{1,128})/");
 
   /** Operations after which the state file is written. */
   private static final Set<String> MUTATING =
@@ -115,7 +126,8 @@ public final class LocalKmsServer implements AutoCloseable {
           "CancelKeyDeletion",
           "EnableKeyRotation",
           "DisableKeyRotation",
-          "RotateKeyOnDemand");
+          "RotateKeyOnDemand",
+          "PutKeyPolicy");
 
   private static final Map<String, Integer> DATA_KEY_SPECS = Map.of("AES_256", 32, "AES_128", 16);
 
@@ -124,7 +136,7 @@ public final class LocalKmsServer implements AutoCloseable {
    *
    * @param operation the operation named by {@code X-Amz-Target}, or the raw header (empty if none)
    * @param httpStatus the status answered, or 0 when the connection was dropped
-   * @param outcome {@link FakeKmsApi#OK}, the error code answered, or {@code ConnectionDropped}
+   * @param outcome {@link InMemoryKms#OK}, the error code answered, or {@code ConnectionDropped}
    */
   public record WireCall(String operation, int httpStatus, String outcome) {}
 
@@ -140,13 +152,13 @@ public final class LocalKmsServer implements AutoCloseable {
   /** The outcome logged for a request whose connection was dropped. */
   public static final String DROPPED = "ConnectionDropped";
 
-  private final FakeKms kms;
-  private final FakeKmsApi api;
+  private final InMemoryKms api;
   private final HttpServer http;
   private final ExecutorService executor;
   private final URI endpoint;
   private final @Nullable Path stateFile;
-  private final FakeKmsApi.Sleeper sleeper;
+  private final Map<String, String> principals;
+  private final InMemoryKms.Sleeper sleeper;
   private final Object lock = new Object();
   private final List<WireCall> log = new ArrayList<>();
   private final List<ScriptedError> scriptedErrors = new ArrayList<>();
@@ -171,10 +183,10 @@ public final class LocalKmsServer implements AutoCloseable {
     }
   }
 
-  private LocalKmsServer(Builder b, FakeKms kms) throws IOException {
-    this.kms = kms;
-    this.api = kms.api();
+  private LocalKmsServer(Builder b, InMemoryKms kms) throws IOException {
+    this.api = kms;
     this.stateFile = b.stateFile;
+    this.principals = Map.copyOf(b.principals);
     this.sleeper = b.sleeper;
     if (stateFile != null && Files.exists(stateFile)) {
       KmsStateFile.load(stateFile, api);
@@ -214,12 +226,12 @@ public final class LocalKmsServer implements AutoCloseable {
    * @param kms the fake to serve
    * @return the running server
    */
-  public static LocalKmsServer start(FakeKms kms) {
+  public static LocalKmsServer start(InMemoryKms kms) {
     return builder().kms(kms).start();
   }
 
   /**
-   * @return a builder: loopback, ephemeral port, a new {@link FakeKms}, no state file
+   * @return a builder: loopback, ephemeral port, a new {@link InMemoryKms}, no state file
    */
   public static Builder builder() {
     return new Builder();
@@ -240,16 +252,9 @@ public final class LocalKmsServer implements AutoCloseable {
   }
 
   /**
-   * @return the fake behind the server
+   * @return the KMS behind the server: keys, policies, faults and its call log
    */
-  public FakeKms kms() {
-    return kms;
-  }
-
-  /**
-   * @return the fake's AWS-semantics layer: keys, faults and its call log
-   */
-  public FakeKmsApi api() {
+  public InMemoryKms kms() {
     return api;
   }
 
@@ -297,7 +302,7 @@ public final class LocalKmsServer implements AutoCloseable {
 
   /**
    * Answers the next request (whatever its operation) with this error, without reaching the fake;
-   * several queue up. Unlike {@link FakeKmsApi#failNext} any code works, for example the AWS-wide
+   * several queue up. Unlike {@link InMemoryKms#failNext} any code works, for example the AWS-wide
    * {@code ExpiredTokenException}.
    *
    * @param errorCode the {@code __type}
@@ -319,12 +324,12 @@ public final class LocalKmsServer implements AutoCloseable {
    * Rewrites the JSON body of the next successful answer to {@code operation}, for example to
    * answer Decrypt with another key's ARN; several queue up.
    *
-   * @param operation one of {@link FakeKmsApi#OPERATIONS}
+   * @param operation one of {@link InMemoryKms#OPERATIONS}
    * @param rewrite the JSON text in, the JSON text to send out
    */
   public void rewriteNextResponse(String operation, UnaryOperator<String> rewrite) {
     Objects.requireNonNull(rewrite, "rewrite");
-    if (!FakeKmsApi.OPERATIONS.contains(Objects.requireNonNull(operation, "operation"))) {
+    if (!InMemoryKms.OPERATIONS.contains(Objects.requireNonNull(operation, "operation"))) {
       throw new IllegalArgumentException("unknown KMS operation '" + operation + "'");
     }
     synchronized (lock) {
@@ -332,7 +337,7 @@ public final class LocalKmsServer implements AutoCloseable {
     }
   }
 
-  /** Turns every wire fault off (the fake's own faults stay: {@link FakeKmsApi#clearFaults()}). */
+  /** Turns every wire fault off (the fake's own faults stay: {@link InMemoryKms#clearFaults()}). */
   public void clearWireFaults() {
     synchronized (lock) {
       drops = 0;
@@ -406,7 +411,7 @@ public final class LocalKmsServer implements AutoCloseable {
 
   @Override
   public String toString() {
-    return "LocalKmsServer[" + endpoint + ", " + kms + "]";
+    return "LocalKmsServer[" + endpoint + ", " + api + "]";
   }
 
   private static int checkCount(int requests) {
@@ -472,12 +477,12 @@ public final class LocalKmsServer implements AutoCloseable {
       }
       body = dispatch(ex, target, operation, requestBody);
       status = 200;
-      outcome = FakeKmsApi.OK;
+      outcome = InMemoryKms.OK;
       UnaryOperator<String> rewrite = nextRewrite(operation);
       if (rewrite != null) {
         body = rewrite.apply(body);
       }
-    } catch (FakeKmsException e) {
+    } catch (LocalKmsException e) {
       status = e.httpStatus();
       outcome = e.errorCode();
       body = errorBody(e.errorCode(), stripCode(e));
@@ -531,7 +536,7 @@ public final class LocalKmsServer implements AutoCloseable {
       throw new WireError(
           "MissingAuthenticationTokenException", 400, "Missing Authentication Token");
     }
-    if (!target.startsWith(TARGET_PREFIX) || !FakeKmsApi.OPERATIONS.contains(operation)) {
+    if (!target.startsWith(TARGET_PREFIX) || !InMemoryKms.OPERATIONS.contains(operation)) {
       throw new WireError(
           "UnknownOperationException", 400, "Unknown operation: X-Amz-Target '" + target + "'");
     }
@@ -544,15 +549,30 @@ public final class LocalKmsServer implements AutoCloseable {
           "Content-Type must be " + CONTENT_TYPE + ", was '" + contentType + "'");
     }
     Request r = Request.parse(requestBody);
-    JsonObject out = invoke(operation, r);
+    JsonObject out = invoke(operation, r, api.asCaller(callerOf(auth)));
     if (stateFile != null && MUTATING.contains(operation)) {
       KmsStateFile.save(stateFile, api);
     }
     return out.toString();
   }
 
-  /** One operation: validates the request, calls the fake, shapes the answer. */
-  private JsonObject invoke(String operation, Request r) {
+  /**
+   * The caller's principal ARN: the one {@link Builder#principal} maps the SigV4 credential's
+   * access key id to, else {@code arn:aws:iam::<account>:user/<access key id>}; a request whose
+   * {@code Authorization} header names no credential is served as the account root.
+   */
+  private String callerOf(String authorization) {
+    Matcher m = CREDENTIAL.matcher(authorization);
+    if (!m.find()) {
+      return api.caller();
+    }
+    String accessKeyId = m.group(1);
+    String mapped = principals.get(accessKeyId);
+    return mapped != null ? mapped : "arn:aws:iam::" + api.accountId() + ":user/" + accessKeyId;
+  }
+
+  /** One operation: validates the request, calls the KMS as the caller, shapes the answer. */
+  private JsonObject invoke(String operation, Request r, InMemoryKms api) {
     JsonObject out = new JsonObject();
     switch (operation) {
       case "CreateKey":
@@ -562,10 +582,10 @@ public final class LocalKmsServer implements AutoCloseable {
           r.oneOf("KeySpec", SYMMETRIC_DEFAULT);
           r.oneOf("CustomerMasterKeySpec", SYMMETRIC_DEFAULT);
           r.oneOf("Origin", "AWS_KMS");
-          r.string("Policy", false, 1, 131072);
+          String policy = r.string("Policy", false, 1, 32768);
           r.string("CustomKeyStoreId", false, 1, 64);
           r.string("XksKeyId", false, 1, 128);
-          r.bool("BypassPolicyLockoutSafetyCheck");
+          Boolean bypass = r.bool("BypassPolicyLockoutSafetyCheck");
           r.list("Tags");
           r.check();
           if (Boolean.TRUE.equals(r.bool("MultiRegion"))
@@ -573,7 +593,34 @@ public final class LocalKmsServer implements AutoCloseable {
               || r.has("XksKeyId")) {
             throw unsupported("multi-Region keys and custom key stores");
           }
-          out.add("KeyMetadata", metadata(api.createKey(description == null ? "" : description)));
+          out.add(
+              "KeyMetadata",
+              metadata(
+                  api.createKey(
+                      description == null ? "" : description,
+                      policy,
+                      Boolean.TRUE.equals(bypass))));
+          return out;
+        }
+      case "PutKeyPolicy":
+        {
+          String keyId = r.keyId("KeyId", true);
+          String policyName = r.string("PolicyName", false, 1, 128);
+          String policy = r.string("Policy", true, 1, 32768);
+          Boolean bypass = r.bool("BypassPolicyLockoutSafetyCheck");
+          r.check();
+          checkPolicyName(policyName);
+          api.putKeyPolicy(keyId, policy, Boolean.TRUE.equals(bypass));
+          return out;
+        }
+      case "GetKeyPolicy":
+        {
+          String keyId = r.keyId("KeyId", true);
+          String policyName = r.string("PolicyName", false, 1, 128);
+          r.check();
+          checkPolicyName(policyName);
+          out.addProperty("Policy", api.getKeyPolicy(keyId));
+          out.addProperty("PolicyName", DEFAULT_POLICY_NAME);
           return out;
         }
       case "DescribeKey":
@@ -609,7 +656,7 @@ public final class LocalKmsServer implements AutoCloseable {
           String keyId = r.keyId("KeyId", false);
           r.listing();
           JsonArray aliases = new JsonArray();
-          for (FakeKmsApi.AliasEntry a : api.listAliases(keyId)) {
+          for (InMemoryKms.AliasEntry a : api.listAliases(keyId)) {
             JsonObject o = new JsonObject();
             o.addProperty("AliasName", a.aliasName());
             o.addProperty("AliasArn", a.aliasArn());
@@ -637,7 +684,7 @@ public final class LocalKmsServer implements AutoCloseable {
                     : "Please specify either number of bytes or key spec, not both.");
           }
           int n = bytes != null ? bytes : DATA_KEY_SPECS.get(spec);
-          FakeKmsApi.CiphertextResult c =
+          InMemoryKms.CiphertextResult c =
               operation.equals("GenerateDataKey")
                   ? api.generateDataKey(keyId, context, n)
                   : api.generateDataKeyWithoutPlaintext(keyId, context, n);
@@ -660,7 +707,7 @@ public final class LocalKmsServer implements AutoCloseable {
           r.dataPlaneExtras();
           r.check();
           symmetricOnly(algorithm);
-          FakeKmsApi.CiphertextResult c = api.encrypt(keyId, plaintext, context);
+          InMemoryKms.CiphertextResult c = api.encrypt(keyId, plaintext, context);
           out.addProperty("CiphertextBlob", base64(c.ciphertextBlob()));
           out.addProperty("KeyId", c.keyId());
           out.addProperty("EncryptionAlgorithm", SYMMETRIC_DEFAULT);
@@ -676,7 +723,7 @@ public final class LocalKmsServer implements AutoCloseable {
           r.dataPlaneExtras();
           r.check();
           symmetricOnly(algorithm);
-          FakeKmsApi.DecryptResult d = api.decrypt(blob, context, keyId);
+          InMemoryKms.DecryptResult d = api.decrypt(blob, context, keyId);
           out.addProperty("KeyId", d.keyId());
           out.addProperty("Plaintext", base64(d.plaintext()));
           out.addProperty("EncryptionAlgorithm", SYMMETRIC_DEFAULT);
@@ -697,7 +744,7 @@ public final class LocalKmsServer implements AutoCloseable {
           r.check();
           symmetricOnly(sourceAlgorithm);
           symmetricOnly(destinationAlgorithm);
-          FakeKmsApi.ReEncryptResult e =
+          InMemoryKms.ReEncryptResult e =
               api.reEncrypt(blob, sourceContext, sourceKeyId, destinationKeyId, destinationContext);
           out.addProperty("CiphertextBlob", base64(e.ciphertextBlob()));
           out.addProperty("SourceKeyId", e.sourceKeyId());
@@ -728,10 +775,10 @@ public final class LocalKmsServer implements AutoCloseable {
           String keyId = r.keyId("KeyId", true);
           Integer days = r.integer("PendingWindowInDays", 1, 365);
           r.check();
-          FakeKmsApi.DeletionSchedule s = api.scheduleKeyDeletion(keyId, days);
+          InMemoryKms.DeletionSchedule s = api.scheduleKeyDeletion(keyId, days);
           out.addProperty("KeyId", s.keyId());
           out.add("DeletionDate", timestamp(s.deletionDate()));
-          out.addProperty("KeyState", FakeKmsApi.awsKeyState(s.keyState()));
+          out.addProperty("KeyState", InMemoryKms.awsKeyState(s.keyState()));
           out.addProperty("PendingWindowInDays", s.pendingWindowInDays());
           return out;
         }
@@ -754,7 +801,7 @@ public final class LocalKmsServer implements AutoCloseable {
         {
           String keyId = r.keyId("KeyId", true);
           r.check();
-          FakeKmsApi.KeyRotationStatus s = api.getKeyRotationStatus(keyId);
+          InMemoryKms.KeyRotationStatus s = api.getKeyRotationStatus(keyId);
           out.addProperty("KeyId", s.keyId());
           out.addProperty("KeyRotationEnabled", s.keyRotationEnabled());
           if (s.rotationPeriodInDays() != null) {
@@ -779,7 +826,7 @@ public final class LocalKmsServer implements AutoCloseable {
           r.oneOf("IncludeKeyMaterial", "ALL_KEY_MATERIAL", "ROTATIONS_ONLY");
           r.listing();
           JsonArray rotations = new JsonArray();
-          for (FakeKmsApi.RotationEntry e : api.listKeyRotations(keyId)) {
+          for (InMemoryKms.RotationEntry e : api.listKeyRotations(keyId)) {
             JsonObject o = new JsonObject();
             o.addProperty("KeyId", e.keyId());
             o.addProperty("KeyMaterialId", e.keyMaterialId());
@@ -797,15 +844,27 @@ public final class LocalKmsServer implements AutoCloseable {
     }
   }
 
+  /** A key has one policy, named {@code default}, as in AWS. */
+  private static void checkPolicyName(@Nullable String policyName) {
+    if (policyName != null && !policyName.equals(DEFAULT_POLICY_NAME)) {
+      throw new LocalKmsException(
+          LocalKmsException.NOT_FOUND,
+          "No such key policy '"
+              + policyName
+              + "'; the only policy name is "
+              + DEFAULT_POLICY_NAME);
+    }
+  }
+
   private static void symmetricOnly(@Nullable String algorithm) {
     if (algorithm != null && !algorithm.equals(SYMMETRIC_DEFAULT)) {
-      throw new FakeKmsException(
-          FakeKmsException.INVALID_KEY_USAGE,
+      throw new LocalKmsException(
+          LocalKmsException.INVALID_KEY_USAGE,
           "The encryption algorithm " + algorithm + " is not supported by a symmetric key");
     }
   }
 
-  private static JsonObject metadata(FakeKmsApi.KeyMetadata m) {
+  private static JsonObject metadata(InMemoryKms.KeyMetadata m) {
     JsonObject o = new JsonObject();
     o.addProperty("AWSAccountId", m.awsAccountId());
     o.addProperty("KeyId", m.keyId());
@@ -850,19 +909,19 @@ public final class LocalKmsServer implements AutoCloseable {
     return o.toString();
   }
 
-  private static String stripCode(FakeKmsException e) {
+  private static String stripCode(LocalKmsException e) {
     String m = Objects.requireNonNullElse(e.getMessage(), "");
     String prefix = e.errorCode() + ": ";
     return m.startsWith(prefix) ? m.substring(prefix.length()) : m;
   }
 
-  private static FakeKmsException unsupported(String what) {
-    return new FakeKmsException(
-        FakeKmsException.UNSUPPORTED_OPERATION, "LocalKmsServer does not model " + what);
+  private static LocalKmsException unsupported(String what) {
+    return new LocalKmsException(
+        LocalKmsException.UNSUPPORTED_OPERATION, "LocalKmsServer does not model " + what);
   }
 
-  private static FakeKmsException validation(String message) {
-    return new FakeKmsException(FakeKmsException.VALIDATION, message);
+  private static LocalKmsException validation(String message) {
+    return new LocalKmsException(LocalKmsException.VALIDATION, message);
   }
 
   /** A parsed request body: typed member access that collects KMS-style validation errors. */
@@ -1072,7 +1131,7 @@ public final class LocalKmsServer implements AutoCloseable {
     }
 
     /**
-     * @throws FakeKmsException ValidationException listing every violation so far
+     * @throws LocalKmsException ValidationException listing every violation so far
      */
     void check() {
       if (!violations.isEmpty()) {
@@ -1132,9 +1191,9 @@ public final class LocalKmsServer implements AutoCloseable {
         "LocalKmsServer listening on "
             + server.endpoint()
             + " (region "
-            + server.api().region()
+            + server.kms().region()
             + ", account "
-            + server.api().accountId()
+            + server.kms().accountId()
             + "; SigV4 signatures are not verified)");
     out.flush();
     stopped.await();
@@ -1163,20 +1222,45 @@ public final class LocalKmsServer implements AutoCloseable {
    * Configures a {@link LocalKmsServer}. Not thread-safe; setters fail fast naming the bad value.
    */
   public static final class Builder {
-    private @Nullable FakeKms kms;
+    private @Nullable InMemoryKms kms;
     private InetAddress bindAddress = InetAddress.getLoopbackAddress();
     private int port;
     private @Nullable Path stateFile;
-    private FakeKmsApi.Sleeper sleeper = FakeKmsApi.Sleeper.system();
+    private InMemoryKms.Sleeper sleeper = InMemoryKms.Sleeper.system();
+
+    private final Map<String, String> principals = new LinkedHashMap<>();
 
     private Builder() {}
+
+    /**
+     * Names the caller that signs with an access key id, for key policies: requests whose SigV4
+     * {@code Credential} carries {@code accessKeyId} are authorized as {@code principalArn}.
+     * Unmapped access key ids are {@code arn:aws:iam::<account>:user/<access key id>}. Signatures
+     * are still not verified: this identifies callers, it does not authenticate them.
+     *
+     * @param accessKeyId the access key id of the client's static credentials
+     * @param principalArn e.g. {@code arn:aws:iam::111122223333:role/storage-host}
+     * @return this
+     * @throws IllegalArgumentException naming a malformed access key id or principal ARN
+     */
+    public Builder principal(String accessKeyId, String principalArn) {
+      Objects.requireNonNull(accessKeyId, "accessKeyId");
+      Objects.requireNonNull(principalArn, "principalArn");
+      if (!accessKeyId.matches("[A-Za-z0-9_+=.@-]{1,128}")) {
+        throw new IllegalArgumentException(
+            "accessKeyId must be 1..128 of [A-Za-z0-9_+=.@-], was '" + accessKeyId + "'");
+      }
+      InMemoryKms.checkPrincipal(principalArn);
+      principals.put(accessKeyId, principalArn);
+      return this;
+    }
 
     /**
      * @param kms the fake to serve; default a new one (or, with a state file, one in the file's
      *     region and account)
      * @return this
      */
-    public Builder kms(FakeKms kms) {
+    public Builder kms(InMemoryKms kms) {
       this.kms = Objects.requireNonNull(kms, "kms");
       return this;
     }
@@ -1224,7 +1308,7 @@ public final class LocalKmsServer implements AutoCloseable {
      * @param sleeper how {@link LocalKmsServer#slowResponses} waits; default a real sleep
      * @return this
      */
-    public Builder sleeper(FakeKmsApi.Sleeper sleeper) {
+    public Builder sleeper(InMemoryKms.Sleeper sleeper) {
       this.sleeper = Objects.requireNonNull(sleeper, "sleeper");
       return this;
     }
@@ -1236,9 +1320,9 @@ public final class LocalKmsServer implements AutoCloseable {
      * @throws UncheckedIOException if the port cannot be bound
      */
     public LocalKmsServer start() {
-      FakeKms fake = kms;
+      InMemoryKms fake = kms;
       if (fake == null) {
-        FakeKms.Builder fb = FakeKms.builder();
+        InMemoryKms.Builder fb = InMemoryKms.builder();
         if (stateFile != null && Files.exists(stateFile)) {
           String[] ra = KmsStateFile.regionAndAccount(stateFile);
           fb.region(ra[0]).accountId(ra[1]);

@@ -1,4 +1,4 @@
-package dev.byok.testkit;
+package dev.byok.kms.local;
 
 import dev.byok.spi.KeyState;
 import java.util.Collections;
@@ -10,16 +10,16 @@ import org.jspecify.annotations.NullMarked;
 import org.jspecify.annotations.Nullable;
 
 /**
- * An error from {@link FakeKmsApi}, carrying the AWS KMS error code exactly as AWS sends it in the
+ * An error from {@link InMemoryKms}, carrying the AWS KMS error code exactly as AWS sends it in the
  * {@code __type} of a JSON 1.1 error body (for example {@code DisabledException}) and the HTTP
- * status AWS answers with. This is what the AWS-semantics layer throws; {@link FakeKms} translates
- * it into byok's exceptions.
+ * status AWS answers with. Every {@link InMemoryKms} operation throws it; byok-testkit's {@code
+ * FakeKms} translates it into byok's exceptions.
  *
  * <p>Immutable and thread-safe. {@link #keyArn()} and {@link #keyState()} are {@code null} when the
  * error does not concern one key (or was scripted without one).
  */
 @NullMarked
-public final class FakeKmsException extends RuntimeException {
+public final class LocalKmsException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
   /** Code: the key is disabled. */
@@ -72,6 +72,11 @@ public final class FakeKmsException extends RuntimeException {
   /** Code: the operation is not supported for this key. */
   public static final String UNSUPPORTED_OPERATION = "UnsupportedOperationException";
 
+  /**
+   * Code: a key policy is not valid JSON, breaks a rule, or uses what the local KMS does not model.
+   */
+  public static final String MALFORMED_POLICY_DOCUMENT = "MalformedPolicyDocumentException";
+
   /** Code: a quota was exceeded. */
   public static final String LIMIT_EXCEEDED = "LimitExceededException";
 
@@ -100,6 +105,7 @@ public final class FakeKmsException extends RuntimeException {
     m.put(ALREADY_EXISTS, 409);
     m.put(UNSUPPORTED_OPERATION, 400);
     m.put(LIMIT_EXCEEDED, 400);
+    m.put(MALFORMED_POLICY_DOCUMENT, 400);
     HTTP_STATUS = Collections.unmodifiableMap(m);
   }
 
@@ -125,11 +131,11 @@ public final class FakeKmsException extends RuntimeException {
    * @param message AWS-style message, without key material
    * @throws IllegalArgumentException if the code is unknown
    */
-  public FakeKmsException(String errorCode, String message) {
+  public LocalKmsException(String errorCode, String message) {
     this(errorCode, message, null, null);
   }
 
-  FakeKmsException(
+  LocalKmsException(
       String errorCode, String message, @Nullable String keyArn, @Nullable KeyState keyState) {
     super(errorCode + ": " + Objects.requireNonNull(message, "message"));
     this.errorCode = checkCode(errorCode);

@@ -1,7 +1,7 @@
-package dev.byok.testkit;
+package dev.byok.kms.local;
 
-import static dev.byok.testkit.KmsAssertions.CTX;
-import static dev.byok.testkit.KmsAssertions.assertKmsError;
+import static dev.byok.kms.local.KmsAssertions.CTX;
+import static dev.byok.kms.local.KmsAssertions.assertKmsError;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 
@@ -12,22 +12,22 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Fault injection and the call log. */
-class FakeKmsFaultsTest {
-  @RegisterExtension final FakeKmsExtension fake = FakeKmsExtension.create();
+class InMemoryKmsFaultsTest {
+  @RegisterExtension final KmsFixture fake = new KmsFixture();
 
   @Test
   void scriptedErrorsFailTheNextCallsOfTheirOperationInOrder() {
-    FakeKmsApi api = fake.api();
+    InMemoryKms api = fake.api();
     String arn = api.createKey().arn();
     byte[] blob = api.generateDataKeyWithoutPlaintext(arn, CTX, 32).ciphertextBlob();
-    api.failNext("Decrypt", FakeKmsException.DISABLED);
-    api.failNext("Decrypt", FakeKmsException.THROTTLING);
+    api.failNext("Decrypt", LocalKmsException.DISABLED);
+    api.failNext("Decrypt", LocalKmsException.THROTTLING);
 
     assertThat(api.unconsumedFaults())
         .containsExactly("Decrypt: DisabledException", "Decrypt: ThrottlingException");
     api.generateDataKey(arn, CTX, 32);
-    assertKmsError(() -> api.decrypt(blob, CTX, arn), FakeKmsException.DISABLED);
-    assertKmsError(() -> api.decrypt(blob, CTX, arn), FakeKmsException.THROTTLING);
+    assertKmsError(() -> api.decrypt(blob, CTX, arn), LocalKmsException.DISABLED);
+    assertKmsError(() -> api.decrypt(blob, CTX, arn), LocalKmsException.THROTTLING);
     assertThat(api.decrypt(blob, CTX, arn).plaintext()).hasSize(32);
     assertThat(api.unconsumedFaults()).isEmpty();
     api.checkNoUnconsumedFaults();
@@ -45,7 +45,7 @@ class FakeKmsFaultsTest {
 
   @Test
   void leftOverScriptedErrorsFailTheLeakCheckUntilCleared() {
-    fake.api().failNext("GenerateDataKey", FakeKmsException.INTERNAL);
+    fake.api().failNext("GenerateDataKey", LocalKmsException.INTERNAL);
 
     org.assertj.core.api.Assertions.assertThatIllegalStateException()
         .isThrownBy(() -> fake.api().checkNoUnconsumedFaults())
@@ -57,21 +57,21 @@ class FakeKmsFaultsTest {
 
   @Test
   void anOutageFailsEveryOperationUntilItEnds() {
-    FakeKmsApi api = fake.api();
+    InMemoryKms api = fake.api();
     String arn = api.createKey().arn();
 
     api.startOutage();
-    assertKmsError(api::createKey, FakeKmsException.INTERNAL);
-    assertKmsError(() -> api.describeKey(arn), FakeKmsException.INTERNAL);
-    assertKmsError(() -> api.generateDataKey(arn, CTX, 32), FakeKmsException.INTERNAL);
-    api.startOutage(FakeKmsException.DEPENDENCY_TIMEOUT);
-    assertKmsError(() -> api.disableKey(arn), FakeKmsException.DEPENDENCY_TIMEOUT);
-    assertThat(FakeKmsException.httpStatus(FakeKmsException.DEPENDENCY_TIMEOUT)).isEqualTo(503);
+    assertKmsError(api::createKey, LocalKmsException.INTERNAL);
+    assertKmsError(() -> api.describeKey(arn), LocalKmsException.INTERNAL);
+    assertKmsError(() -> api.generateDataKey(arn, CTX, 32), LocalKmsException.INTERNAL);
+    api.startOutage(LocalKmsException.DEPENDENCY_TIMEOUT);
+    assertKmsError(() -> api.disableKey(arn), LocalKmsException.DEPENDENCY_TIMEOUT);
+    assertThat(LocalKmsException.httpStatus(LocalKmsException.DEPENDENCY_TIMEOUT)).isEqualTo(503);
 
     api.endOutage();
     assertThat(api.describeKey(arn).enabled()).isTrue();
     assertThatIllegalArgumentException()
-        .isThrownBy(() -> api.startOutage(FakeKmsException.NOT_FOUND));
+        .isThrownBy(() -> api.startOutage(LocalKmsException.NOT_FOUND));
   }
 
   @Test
@@ -80,39 +80,39 @@ class FakeKmsFaultsTest {
     List<String> again = throttledOutcomes(0.25, 42, 400);
     List<String> otherSeed = throttledOutcomes(0.25, 43, 400);
 
-    long throttled = first.stream().filter(FakeKmsException.THROTTLING::equals).count();
+    long throttled = first.stream().filter(LocalKmsException.THROTTLING::equals).count();
     // binomial(400, 0.25): mean 100, sd 8.7; the bound is 4.5 sd either side
     assertThat(throttled).isBetween(61L, 139L);
-    assertThat(first).containsOnly(FakeKmsApi.OK, FakeKmsException.THROTTLING);
+    assertThat(first).containsOnly(InMemoryKms.OK, LocalKmsException.THROTTLING);
     assertThat(again).isEqualTo(first);
     assertThat(otherSeed).isNotEqualTo(first);
-    assertThat(throttledOutcomes(0, 1, 50)).containsOnly(FakeKmsApi.OK);
-    assertThat(throttledOutcomes(1, 1, 50)).containsOnly(FakeKmsException.THROTTLING);
+    assertThat(throttledOutcomes(0, 1, 50)).containsOnly(InMemoryKms.OK);
+    assertThat(throttledOutcomes(1, 1, 50)).containsOnly(LocalKmsException.THROTTLING);
     assertThatIllegalArgumentException().isThrownBy(() -> fake.api().throttle(1.5, 1));
   }
 
   private static List<String> throttledOutcomes(double rate, long seed, int calls) {
-    FakeKmsApi api = FakeKms.builder().clock(new ManualClock()).build().api();
+    InMemoryKms api = InMemoryKms.builder().clock(new TestClock()).build();
     String arn = api.createKey().arn();
     api.throttle(rate, seed);
     for (int i = 0; i < calls; i++) {
       try {
         api.describeKey(arn);
-      } catch (FakeKmsException e) {
-        assertThat(e.errorCode()).isEqualTo(FakeKmsException.THROTTLING);
+      } catch (LocalKmsException e) {
+        assertThat(e.errorCode()).isEqualTo(LocalKmsException.THROTTLING);
       }
     }
     List<String> outcomes = new ArrayList<>();
     api.callLog().stream().skip(1).forEach(c -> outcomes.add(c.outcome()));
-    assertThat(api.calls("DescribeKey", FakeKmsException.THROTTLING))
-        .isEqualTo((int) outcomes.stream().filter(FakeKmsException.THROTTLING::equals).count());
+    assertThat(api.calls("DescribeKey", LocalKmsException.THROTTLING))
+        .isEqualTo((int) outcomes.stream().filter(LocalKmsException.THROTTLING::equals).count());
     return outcomes;
   }
 
   @Test
   void latencyIsServedByThePluggableSleeper() {
-    FakeKmsApi api = fake.api();
-    api.injectLatency(Duration.ofMillis(250), FakeKmsApi.Sleeper.advancing(fake.clock()));
+    InMemoryKms api = fake.api();
+    api.injectLatency(Duration.ofMillis(250), fake.clock()::advance);
     var start = fake.clock().instant();
 
     String arn = api.createKey().arn();
@@ -127,39 +127,39 @@ class FakeKmsFaultsTest {
 
   @Test
   void anInterruptedWaitIsADependencyTimeout() {
-    FakeKmsApi api = fake.api();
+    InMemoryKms api = fake.api();
     api.injectLatency(
         Duration.ofSeconds(1),
         d -> {
           throw new InterruptedException("test");
         });
     try {
-      assertKmsError(api::createKey, FakeKmsException.DEPENDENCY_TIMEOUT);
+      assertKmsError(api::createKey, LocalKmsException.DEPENDENCY_TIMEOUT);
       assertThat(Thread.currentThread().isInterrupted()).isTrue();
     } finally {
       Thread.interrupted();
     }
-    assertThat(api.calls("CreateKey", FakeKmsException.DEPENDENCY_TIMEOUT)).isEqualTo(1);
+    assertThat(api.calls("CreateKey", LocalKmsException.DEPENDENCY_TIMEOUT)).isEqualTo(1);
   }
 
   @Test
   void theCallLogRecordsOperationKeyAndOutcome() {
-    FakeKmsApi api = fake.api();
+    InMemoryKms api = fake.api();
     String arn = api.createKey().arn();
     byte[] blob = api.generateDataKeyWithoutPlaintext(arn, CTX, 32).ciphertextBlob();
     api.decrypt(blob, CTX, arn);
     api.disableKey(arn);
-    assertKmsError(() -> api.decrypt(blob, CTX, null), FakeKmsException.DISABLED);
+    assertKmsError(() -> api.decrypt(blob, CTX, null), LocalKmsException.DISABLED);
 
     assertThat(api.callLog())
         .containsExactly(
-            new FakeKmsApi.Call("CreateKey", null, "OK"),
-            new FakeKmsApi.Call("GenerateDataKeyWithoutPlaintext", arn, "OK"),
-            new FakeKmsApi.Call("Decrypt", arn, "OK"),
-            new FakeKmsApi.Call("DisableKey", arn, "OK"),
-            new FakeKmsApi.Call("Decrypt", null, "DisabledException"));
+            new InMemoryKms.Call("CreateKey", null, "OK"),
+            new InMemoryKms.Call("GenerateDataKeyWithoutPlaintext", arn, "OK"),
+            new InMemoryKms.Call("Decrypt", arn, "OK"),
+            new InMemoryKms.Call("DisableKey", arn, "OK"),
+            new InMemoryKms.Call("Decrypt", null, "DisabledException"));
     assertThat(api.calls("Decrypt")).isEqualTo(2);
-    assertThat(api.calls("Decrypt", FakeKmsApi.OK)).isEqualTo(1);
+    assertThat(api.calls("Decrypt", InMemoryKms.OK)).isEqualTo(1);
     assertThat(api.calls("Encrypt")).isZero();
     assertThat(api.callLog().get(4).succeeded()).isFalse();
     assertThatIllegalArgumentException().isThrownBy(() -> api.calls("decrypt"));
@@ -171,7 +171,7 @@ class FakeKmsFaultsTest {
 
   @Test
   void testControlsAreNeitherLoggedNorFaulted() {
-    FakeKmsApi api = fake.api();
+    InMemoryKms api = fake.api();
     String arn = api.createKey().arn();
     api.resetCallLog();
     api.startOutage();

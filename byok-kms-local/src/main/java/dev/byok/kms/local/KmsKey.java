@@ -1,4 +1,4 @@
-package dev.byok.testkit;
+package dev.byok.kms.local;
 
 import dev.byok.spi.KeyState;
 import java.security.SecureRandom;
@@ -12,10 +12,10 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * One fake KMS key: identity, lifecycle status (versioned for eventual consistency), key material
- * per rotation and rotation schedule. Not thread-safe: {@link FakeKmsApi} guards it with its lock.
+ * per rotation and rotation schedule. Not thread-safe: {@link InMemoryKms} guards it with its lock.
  */
 @NullMarked
-final class FakeKey {
+final class KmsKey {
   /** What readers see about a key's lifecycle at one moment. */
   static final class Status {
     final KeyState state;
@@ -23,23 +23,32 @@ final class FakeKey {
     final @Nullable Integer pendingWindowDays;
     final boolean denied;
 
+    /** The key policy put with PutKeyPolicy, or {@code null} for the default policy. */
+    final @Nullable KeyPolicy policy;
+
     Status(
         KeyState state,
         @Nullable Instant deletionDate,
         @Nullable Integer pendingWindowDays,
-        boolean denied) {
+        boolean denied,
+        @Nullable KeyPolicy policy) {
       this.state = state;
       this.deletionDate = deletionDate;
       this.pendingWindowDays = pendingWindowDays;
       this.denied = denied;
+      this.policy = policy;
     }
 
     Status withState(KeyState newState) {
-      return new Status(newState, null, null, denied);
+      return new Status(newState, null, null, denied, policy);
     }
 
     Status withDenied(boolean newDenied) {
-      return new Status(state, deletionDate, pendingWindowDays, newDenied);
+      return new Status(state, deletionDate, pendingWindowDays, newDenied, policy);
+    }
+
+    Status withPolicy(KeyPolicy newPolicy) {
+      return new Status(state, deletionDate, pendingWindowDays, denied, newPolicy);
     }
   }
 
@@ -75,17 +84,24 @@ final class FakeKey {
   int rotationPeriodDays;
   @Nullable Instant nextRotation;
 
-  FakeKey(String keyId, String arn, Instant creationDate, String description, SecureRandom random) {
+  KmsKey(
+      String keyId,
+      String arn,
+      Instant creationDate,
+      String description,
+      @Nullable KeyPolicy policy,
+      SecureRandom random) {
     this.keyId = keyId;
     this.arn = arn;
     this.creationDate = creationDate;
     this.description = description;
-    this.status = new Versioned<>(creationDate, new Status(KeyState.ENABLED, null, null, false));
+    this.status =
+        new Versioned<>(creationDate, new Status(KeyState.ENABLED, null, null, false, policy));
     addMaterial(creationDate, null, random);
   }
 
   /** Restores a key from LocalKmsServer's state file, or copies one: the status has no history. */
-  FakeKey(
+  KmsKey(
       String keyId,
       String arn,
       Instant creationDate,
@@ -113,8 +129,8 @@ final class FakeKey {
    * @return an independent copy with the newest status (key material is never changed, so it is
    *     shared)
    */
-  FakeKey copy() {
-    return new FakeKey(
+  KmsKey copy() {
+    return new KmsKey(
         keyId,
         arn,
         creationDate,

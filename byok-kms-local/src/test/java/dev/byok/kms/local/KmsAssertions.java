@@ -1,4 +1,4 @@
-package dev.byok.testkit;
+package dev.byok.kms.local;
 
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -11,13 +11,13 @@ final class KmsAssertions {
 
   private KmsAssertions() {}
 
-  /** Asserts that the call fails with a {@link FakeKmsException} of exactly this AWS code. */
+  /** Asserts that the call fails with a {@link LocalKmsException} of exactly this AWS code. */
   static void assertKmsError(ThrowingCallable call, String errorCode) {
     assertThatThrownBy(call)
-        .isInstanceOf(FakeKmsException.class)
+        .isInstanceOf(LocalKmsException.class)
         .satisfies(
             e ->
-                org.assertj.core.api.Assertions.assertThat(((FakeKmsException) e).errorCode())
+                org.assertj.core.api.Assertions.assertThat(((LocalKmsException) e).errorCode())
                     .as("AWS error code of %s", e.getMessage())
                     .isEqualTo(errorCode));
   }

@@ -1,4 +1,4 @@
-package dev.byok.testkit;
+package dev.byok.kms.local;
 
 import dev.byok.spi.KeyState;
 import java.security.SecureRandom;
@@ -27,16 +27,23 @@ import org.jspecify.annotations.NullMarked;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The AWS-semantics layer of {@link FakeKms}: an in-memory KMS whose operations, key states, key-id
- * forms and error codes behave like AWS KMS, so code can be tested against it, directly or over the
- * KMS JSON 1.1 protocol through {@link LocalKmsServer}. Get one from {@link FakeKms#api()}.
+ * An in-memory KMS whose operations, key states, key-id forms, key policies and error codes behave
+ * like AWS KMS, so code can be run against it directly or over the KMS JSON 1.1 protocol through
+ * {@link LocalKmsServer}. byok-testkit's {@code FakeKms} adapts it to byok's {@code KeyProvider}.
+ *
+ * <pre>{@code
+ * InMemoryKms kms = InMemoryKms.builder().region("eu-west-1").build();
+ * String arn = kms.createKey("snapshots").arn();
+ * byte[] blob = kms.encrypt(arn, plaintext, Map.of("tenant", "t1")).ciphertextBlob();
+ * }</pre>
  *
  * <p><b>Thread-safety:</b> thread-safe. Every operation runs under one lock (injected latency is
- * served outside it, so slow calls overlap).
+ * served outside it, so slow calls overlap); the views {@link #asCaller} returns share it, so a
+ * call is authorized against the key policy in force when it runs, not when it was made.
  *
  * <p><b>Nullness:</b> parameters and results are non-null unless marked {@code @Nullable}. A
  * missing or empty value where AWS requires one is answered like AWS, with a {@link
- * FakeKmsException} {@code ValidationException}, not with a {@code NullPointerException}.
+ * LocalKmsException} {@code ValidationException}, not with a {@code NullPointerException}.
  *
  * <h2>Semantics</h2>
  *
@@ -63,8 +70,12 @@ import org.jspecify.annotations.Nullable;
  *       key state, access or alias target made at {@code t} is seen by describe, list and
  *       data-plane calls only from {@code t + delay} on (measured on the clock). Lifecycle and
  *       alias operations check their preconditions against the newest state.
- *   <li><b>Not modelled:</b> asymmetric and HMAC keys, grants, key policies (beyond the {@link
- *       #denyAccess} switch), tags, multi-Region keys, imported key material, pagination.
+ *   <li><b>Key policies:</b> {@link #putKeyPolicy} / {@link #getKeyPolicy} with a documented subset
+ *       of AWS evaluation (Allow/Deny, principals, actions, encryption-context conditions); without
+ *       a put policy a key has AWS's default policy, which allows every caller of the account.
+ *       Calls run as the account root unless made through {@link #asCaller}.
+ *   <li><b>Not modelled:</b> asymmetric and HMAC keys, grants, IAM policies, tags, multi-Region
+ *       keys, imported key material, pagination.
  * </ul>
  *
  * <h2>Test controls</h2>
@@ -77,7 +88,7 @@ import org.jspecify.annotations.Nullable;
  * error code) is logged.
  */
 @NullMarked
-public final class FakeKmsApi {
+public final class InMemoryKms {
   /** The operations this fake implements, by their AWS names. */
   public static final Set<String> OPERATIONS =
       Collections.unmodifiableSet(
@@ -102,7 +113,9 @@ public final class FakeKmsApi {
                   "DisableKeyRotation",
                   "GetKeyRotationStatus",
                   "RotateKeyOnDemand",
-                  "ListKeyRotations")));
+                  "ListKeyRotations",
+                  "PutKeyPolicy",
+                  "GetKeyPolicy")));
 
   /** The outcome recorded in the call log for a successful call. */
   public static final String OK = "OK";
@@ -112,7 +125,10 @@ public final class FakeKmsApi {
   private static final Pattern KMS_ARN =
       Pattern.compile("arn:aws[a-z-]*:kms:([a-z0-9-]+):([0-9]{12}):(key|alias)/(.+)");
   private static final Pattern ALIAS_NAME = Pattern.compile("alias/[a-zA-Z0-9/_-]{1,250}");
+  private static final Pattern PRINCIPAL =
+      Pattern.compile("arn:aws[a-z-]*:(iam|sts)::[0-9]{12}:[\\w+=,.@/-]+");
   private static final int MAX_KEY_ID_CHARS = 2048;
+  private static final int MAX_POLICY_CHARS = 32768;
   private static final int MAX_BLOB_BYTES = 6144;
   private static final int MAX_PLAINTEXT_BYTES = 4096;
   private static final int MAX_DATA_KEY_BYTES = 1024;
@@ -120,8 +136,8 @@ public final class FakeKmsApi {
   private static final Map<KeyState, String> AWS_STATE_NAMES = awsStateNames();
 
   /**
-   * Waits out injected latency. The default really sleeps; tests should use {@link
-   * #advancing(ManualClock)} (or no latency) so they never sleep.
+   * Waits out injected latency. The default really sleeps; tests should pass one that advances a
+   * manual clock instead (for example {@code manualClock::advance}) so they never sleep.
    */
   @FunctionalInterface
   public interface Sleeper {
@@ -139,15 +155,6 @@ public final class FakeKmsApi {
      */
     static Sleeper system() {
       return d -> Thread.sleep(d.toMillis(), d.toNanosPart() % 1_000_000);
-    }
-
-    /**
-     * @param clock the clock to move
-     * @return a sleeper that advances the manual clock instead of waiting
-     */
-    static Sleeper advancing(ManualClock clock) {
-      Objects.requireNonNull(clock, "clock");
-      return clock::advance;
     }
   }
 
@@ -385,22 +392,35 @@ public final class FakeKmsApi {
     }
   }
 
-  private final Object lock = new Object();
+  private final Object lock;
   private final Clock clock;
   private final String region;
   private final String accountId;
-  private final SecureRandom random = new SecureRandom();
-  private final Map<String, FakeKey> keys = new LinkedHashMap<>();
-  private final Set<String> deletedKeyIds = new HashSet<>();
-  private final Map<String, Versioned<Target>> aliases = new TreeMap<>();
-  private final List<Call> log = new ArrayList<>();
-  private final Map<String, Deque<String>> scripted = new LinkedHashMap<>();
-  private Duration consistencyDelay = Duration.ZERO;
-  private Duration latency = Duration.ZERO;
-  private Sleeper sleeper = Sleeper.system();
-  private @Nullable String outageCode;
-  private double throttleRate;
-  private Random throttleRandom = new Random(0);
+  private final SecureRandom random;
+  private final Map<String, KmsKey> keys;
+  private final Set<String> deletedKeyIds;
+  private final Map<String, Versioned<Target>> aliases;
+  private final List<Call> log;
+  private final Map<String, Deque<String>> scripted;
+  private final Shared shared;
+  private final String caller;
+  private final KeyPolicy defaultPolicy;
+
+  /**
+   * Mutable settings every view ({@link #asCaller}) of one KMS shares; read and written under the
+   * lock.
+   */
+  private static final class Shared {
+    Duration consistencyDelay = Duration.ZERO;
+    Duration latency = Duration.ZERO;
+    Sleeper sleeper = Sleeper.system();
+    @Nullable String outageCode;
+    double throttleRate;
+    Random throttleRandom = new Random(0);
+
+    /** The operation being served, for authorization; set by {@code call} under the lock. */
+    String operation = "";
+  }
 
   /** An alias target at one moment: a key id, or {@code null} when the alias does not exist. */
   private static final class Target {
@@ -411,10 +431,88 @@ public final class FakeKmsApi {
     }
   }
 
-  FakeKmsApi(Clock clock, String region, String accountId) {
-    this.clock = clock;
-    this.region = region;
-    this.accountId = accountId;
+  private InMemoryKms(Builder b) {
+    this.lock = new Object();
+    this.random = new SecureRandom();
+    this.keys = new LinkedHashMap<>();
+    this.deletedKeyIds = new HashSet<>();
+    this.aliases = new TreeMap<>();
+    this.log = new ArrayList<>();
+    this.scripted = new LinkedHashMap<>();
+    this.clock = b.clock;
+    this.region = b.region;
+    this.accountId = b.accountId;
+    this.shared = new Shared();
+    this.caller = "arn:aws:iam::" + accountId + ":root";
+    this.defaultPolicy = KeyPolicy.defaultPolicy(accountId);
+  }
+
+  /** A view of {@code base}'s keys, faults and call log, acting as {@code caller}. */
+  private InMemoryKms(InMemoryKms base, String caller) {
+    this.lock = base.lock;
+    this.clock = base.clock;
+    this.region = base.region;
+    this.accountId = base.accountId;
+    this.random = base.random;
+    this.keys = base.keys;
+    this.deletedKeyIds = base.deletedKeyIds;
+    this.aliases = base.aliases;
+    this.log = base.log;
+    this.scripted = base.scripted;
+    this.shared = base.shared;
+    this.caller = caller;
+    this.defaultPolicy = base.defaultPolicy;
+  }
+
+  /**
+   * The same KMS (keys, policies, faults, call log) as seen by another caller: every operation of
+   * the returned view is authorized against key policies as {@code principalArn}. This object acts
+   * as the account root, {@code arn:aws:iam::<account>:root}. {@link LocalKmsServer} serves each
+   * request through the view of the caller it identifies.
+   *
+   * @param principalArn an IAM principal ARN, e.g. {@code
+   *     arn:aws:iam::111122223333:role/storage-host}
+   * @return a view sharing everything with this KMS but the caller
+   * @throws IllegalArgumentException if it is not an IAM or STS principal ARN
+   */
+  public InMemoryKms asCaller(String principalArn) {
+    checkPrincipal(principalArn);
+    return principalArn.equals(caller) ? this : new InMemoryKms(this, principalArn);
+  }
+
+  /**
+   * @throws IllegalArgumentException if {@code principalArn} is not an IAM or STS principal ARN
+   */
+  static void checkPrincipal(String principalArn) {
+    Objects.requireNonNull(principalArn, "principalArn");
+    if (!PRINCIPAL.matcher(principalArn).matches()) {
+      throw new IllegalArgumentException(
+          "principalArn must look like arn:aws:iam::111122223333:role/name, was '"
+              + principalArn
+              + "'");
+    }
+  }
+
+  /**
+   * @return the principal ARN this view's calls are authorized as
+   */
+  public String caller() {
+    return caller;
+  }
+
+  /**
+   * @return a KMS with the defaults: system UTC clock, {@code us-east-1}, account {@code
+   *     111122223333}
+   */
+  public static InMemoryKms create() {
+    return builder().build();
+  }
+
+  /**
+   * @return a builder with the defaults
+   */
+  public static Builder builder() {
+    return new Builder();
   }
 
   /**
@@ -464,15 +562,31 @@ public final class FakeKmsApi {
    * @return its metadata
    */
   public KeyMetadata createKey(String description) {
+    return createKey(description, null, false);
+  }
+
+  /**
+   * CreateKey with a description and a key policy.
+   *
+   * @param description free text, at most 8192 characters
+   * @param policy the key policy (see {@link #putKeyPolicy}), or {@code null} for the default
+   * @param bypassPolicyLockoutSafetyCheck as for {@link #putKeyPolicy}
+   * @return its metadata
+   */
+  public KeyMetadata createKey(
+      String description, @Nullable String policy, boolean bypassPolicyLockoutSafetyCheck) {
     return call(
         "CreateKey",
         null,
         () -> {
           if (description == null || description.length() > 8192) {
-            throw error(FakeKmsException.VALIDATION, "Description must be 0..8192 characters");
+            throw error(LocalKmsException.VALIDATION, "Description must be 0..8192 characters");
           }
+          KeyPolicy parsed =
+              policy == null ? null : parsePolicy(policy, bypassPolicyLockoutSafetyCheck);
           String id = UUID.randomUUID().toString();
-          FakeKey key = new FakeKey(id, arnPrefix() + "key/" + id, now(), description, random);
+          KmsKey key =
+              new KmsKey(id, arnPrefix() + "key/" + id, now(), description, parsed, random);
           keys.put(id, key);
           return metadata(key, key.status.latest());
         });
@@ -489,8 +603,8 @@ public final class FakeKmsApi {
         "DescribeKey",
         keyId,
         () -> {
-          FakeKey key = resolve(keyId, true);
-          FakeKey.Status s = visible(key);
+          KmsKey key = resolve(keyId, true);
+          KmsKey.Status s = visible(key);
           checkAccess(key, s);
           return metadata(key, s);
         });
@@ -507,7 +621,7 @@ public final class FakeKmsApi {
         "EnableKey",
         keyId,
         () -> {
-          FakeKey key = lifecycleTarget(keyId);
+          KmsKey key = lifecycleTarget(keyId);
           change(key, key.status.latest().withState(KeyState.ENABLED));
           return null;
         });
@@ -523,7 +637,7 @@ public final class FakeKmsApi {
         "DisableKey",
         keyId,
         () -> {
-          FakeKey key = lifecycleTarget(keyId);
+          KmsKey key = lifecycleTarget(keyId);
           change(key, key.status.latest().withState(KeyState.DISABLED));
           return null;
         });
@@ -545,16 +659,19 @@ public final class FakeKmsApi {
           int days = pendingWindowInDays == null ? 30 : pendingWindowInDays;
           if (days < 7 || days > 30) {
             throw error(
-                FakeKmsException.VALIDATION, "PendingWindowInDays must be 7..30, was " + days);
+                LocalKmsException.VALIDATION, "PendingWindowInDays must be 7..30, was " + days);
           }
-          FakeKey key = resolve(keyId, false);
+          KmsKey key = resolve(keyId, false);
           checkAccess(key, visible(key));
-          FakeKey.Status latest = key.status.latest();
+          KmsKey.Status latest = key.status.latest();
           if (latest.state == KeyState.PENDING_DELETION) {
             throw stateError(key, latest.state);
           }
           Instant date = now().plus(Duration.ofDays(days));
-          change(key, new FakeKey.Status(KeyState.PENDING_DELETION, date, days, latest.denied));
+          change(
+              key,
+              new KmsKey.Status(
+                  KeyState.PENDING_DELETION, date, days, latest.denied, latest.policy));
           return new DeletionSchedule(key.arn, date, KeyState.PENDING_DELETION, days);
         });
   }
@@ -570,9 +687,9 @@ public final class FakeKmsApi {
         "CancelKeyDeletion",
         keyId,
         () -> {
-          FakeKey key = resolve(keyId, false);
+          KmsKey key = resolve(keyId, false);
           checkAccess(key, visible(key));
-          FakeKey.Status latest = key.status.latest();
+          KmsKey.Status latest = key.status.latest();
           if (latest.state != KeyState.PENDING_DELETION) {
             throw stateError(key, latest.state);
           }
@@ -598,10 +715,10 @@ public final class FakeKmsApi {
           Versioned<Target> alias = aliases.get(aliasName);
           if (alias != null && alias.latest().keyId != null) {
             throw error(
-                FakeKmsException.ALREADY_EXISTS,
+                LocalKmsException.ALREADY_EXISTS,
                 "An alias with the name " + aliasArn(aliasName) + " already exists");
           }
-          FakeKey target = aliasTarget(targetKeyId);
+          KmsKey target = aliasTarget(targetKeyId);
           if (alias == null) {
             aliases.put(aliasName, new Versioned<>(now(), new Target(target.keyId)));
           } else {
@@ -623,7 +740,7 @@ public final class FakeKmsApi {
         targetKeyId,
         () -> {
           Versioned<Target> alias = existingAlias(aliasName);
-          FakeKey target = aliasTarget(targetKeyId);
+          KmsKey target = aliasTarget(targetKeyId);
           alias.set(now(), new Target(target.keyId), cutoff());
           return null;
         });
@@ -655,7 +772,7 @@ public final class FakeKmsApi {
         "ListAliases",
         keyId,
         () -> {
-          FakeKey filter = keyId == null ? null : resolve(keyId, false);
+          KmsKey filter = keyId == null ? null : resolve(keyId, false);
           List<AliasEntry> out = new ArrayList<>();
           for (Map.Entry<String, Versioned<Target>> e : aliases.entrySet()) {
             String target = e.getValue().visible(cutoff()).keyId;
@@ -717,10 +834,10 @@ public final class FakeKmsApi {
               || plaintext.length == 0
               || plaintext.length > MAX_PLAINTEXT_BYTES) {
             throw error(
-                FakeKmsException.VALIDATION,
+                LocalKmsException.VALIDATION,
                 "Plaintext must be 1.." + MAX_PLAINTEXT_BYTES + " bytes");
           }
-          FakeKey key = usableKey(keyId);
+          KmsKey key = usableKey(keyId, encryptionContext);
           return seal(key, plaintext, encryptionContext, false);
         });
   }
@@ -771,7 +888,7 @@ public final class FakeKmsApi {
         () -> {
           Opened o = open(ciphertextBlob, sourceEncryptionContext, sourceKeyId);
           try {
-            FakeKey destination = usableKey(destinationKeyId);
+            KmsKey destination = usableKey(destinationKeyId, destinationEncryptionContext);
             CiphertextResult r =
                 seal(destination, o.plaintext, destinationEncryptionContext, false);
             return new ReEncryptResult(
@@ -798,9 +915,9 @@ public final class FakeKmsApi {
           int days = rotationPeriodInDays == null ? 365 : rotationPeriodInDays;
           if (days < 90 || days > 2560) {
             throw error(
-                FakeKmsException.VALIDATION, "RotationPeriodInDays must be 90..2560, was " + days);
+                LocalKmsException.VALIDATION, "RotationPeriodInDays must be 90..2560, was " + days);
           }
-          FakeKey key = rotationTarget(keyId);
+          KmsKey key = rotationTarget(keyId);
           key.rotationEnabled = true;
           key.rotationPeriodDays = days;
           key.nextRotation = now().plus(Duration.ofDays(days));
@@ -818,7 +935,7 @@ public final class FakeKmsApi {
         "DisableKeyRotation",
         keyId,
         () -> {
-          FakeKey key = rotationTarget(keyId);
+          KmsKey key = rotationTarget(keyId);
           key.rotationEnabled = false;
           key.nextRotation = null;
           return null;
@@ -837,8 +954,8 @@ public final class FakeKmsApi {
         "GetKeyRotationStatus",
         keyId,
         () -> {
-          FakeKey key = resolve(keyId, false);
-          FakeKey.Status s = visible(key);
+          KmsKey key = resolve(keyId, false);
+          KmsKey.Status s = visible(key);
           checkAccess(key, s);
           // AWS reports rotation off while the key is pending deletion, and restores it on cancel
           return key.rotationEnabled && s.state != KeyState.PENDING_DELETION
@@ -859,10 +976,11 @@ public final class FakeKmsApi {
         "RotateKeyOnDemand",
         keyId,
         () -> {
-          FakeKey key = rotationTarget(keyId);
+          KmsKey key = rotationTarget(keyId);
           if (key.onDemandRotations() >= MAX_ON_DEMAND_ROTATIONS) {
             throw error(
-                FakeKmsException.LIMIT_EXCEEDED, "on-demand rotation limit reached for " + key.arn);
+                LocalKmsException.LIMIT_EXCEEDED,
+                "on-demand rotation limit reached for " + key.arn);
           }
           key.addMaterial(now(), "ON_DEMAND", random);
           return key.arn;
@@ -880,17 +998,109 @@ public final class FakeKmsApi {
         "ListKeyRotations",
         keyId,
         () -> {
-          FakeKey key = resolve(keyId, false);
+          KmsKey key = resolve(keyId, false);
           checkAccess(key, visible(key));
           List<RotationEntry> out = new ArrayList<>();
-          FakeKey.Material current = key.current();
-          for (FakeKey.Material m : key.materials) {
+          KmsKey.Material current = key.current();
+          for (KmsKey.Material m : key.materials) {
             if (m.rotationType != null) {
               out.add(new RotationEntry(key.arn, m.id, m.created, m.rotationType, m == current));
             }
           }
           return List.copyOf(out);
         });
+  }
+
+  // ---------------------------------------------------------------- key policies
+
+  /**
+   * PutKeyPolicy: replaces the key's policy (the only policy name is {@code default}). Subject to
+   * {@link #eventualConsistency}, like every access change.
+   *
+   * <p><b>The modelled subset of key-policy evaluation.</b> A request is allowed when a statement
+   * with {@code "Effect": "Allow"} applies to it and no statement with {@code "Effect": "Deny"}
+   * does (an explicit Deny wins; no Allow is {@code AccessDeniedException}). A statement applies
+   * when all of these hold:
+   *
+   * <ul>
+   *   <li><b>Principal</b> — {@code "*"}, {@code {"AWS": "*"}}, or {@code {"AWS": <ARN or list>}}
+   *       naming the caller's principal ARN exactly ({@link #caller()}; see {@link #asCaller}). An
+   *       account root ({@code arn:aws:iam::<account>:root} or the 12-digit account id) matches
+   *       every caller of that account: IAM policies are not modelled and are taken to allow, which
+   *       is how the default key policy lets everyone in the account use the key.
+   *   <li><b>Action</b> — {@code kms:<Operation>}, {@code kms:*} or {@code *}, with {@code *} and
+   *       {@code ?} wildcards, case-insensitive. Each operation needs the permission of its name,
+   *       except ReEncrypt, which needs {@code kms:ReEncryptFrom} on the source key (with the
+   *       source encryption context) and {@code kms:ReEncryptTo} on the destination key (with the
+   *       destination context). CreateKey and ListAliases concern no existing key and are not
+   *       checked; alias operations check their target key.
+   *   <li><b>Resource</b> — required; in a key policy every value means this key.
+   *   <li><b>Condition</b> (every operator and key must hold; any listed value may match) — {@code
+   *       StringEquals} and {@code StringLike} ({@code *}, {@code ?}) on {@code
+   *       kms:EncryptionContext:<key>}: the request's encryption context has that key (the key name
+   *       compares case-insensitively, the value case-sensitively) with a matching value; a request
+   *       without that key, such as DescribeKey or GetKeyRotationStatus, which carry no encryption
+   *       context at all, does not match. {@code ForAllValues:StringEquals} on {@code
+   *       kms:EncryptionContextKeys}: every key of the request's context is listed (true for an
+   *       empty context, as in AWS).
+   * </ul>
+   *
+   * Any other element, principal type, operator or condition key (NotPrincipal, NotAction, {@code
+   * aws:*} keys, {@code ...IfExists}, grants) is refused with {@code
+   * MalformedPolicyDocumentException} rather than evaluated differently from AWS. The {@link
+   * #denyAccess} switch denies on top of any policy.
+   *
+   * @param keyId key id or key ARN
+   * @param policy the policy document, JSON, 1..32768 characters
+   * @param bypassPolicyLockoutSafetyCheck without it, a policy that would not let the caller put a
+   *     policy again is refused ({@code MalformedPolicyDocumentException}), as in AWS
+   */
+  public void putKeyPolicy(String keyId, String policy, boolean bypassPolicyLockoutSafetyCheck) {
+    call(
+        "PutKeyPolicy",
+        keyId,
+        () -> {
+          KeyPolicy parsed = parsePolicy(policy, bypassPolicyLockoutSafetyCheck);
+          KmsKey key = resolve(keyId, false);
+          checkAccess(key, visible(key));
+          change(key, key.status.latest().withPolicy(parsed));
+          return null;
+        });
+  }
+
+  /**
+   * GetKeyPolicy: the key's policy as it was put, or, for a key that never had one, the default key
+   * policy AWS gives a key (the account root may do everything).
+   *
+   * @param keyId key id or key ARN
+   * @return the policy document
+   */
+  public String getKeyPolicy(String keyId) {
+    return call(
+        "GetKeyPolicy",
+        keyId,
+        () -> {
+          KmsKey key = resolve(keyId, false);
+          KmsKey.Status s = visible(key);
+          checkAccess(key, s);
+          return (s.policy != null ? s.policy : defaultPolicy).text();
+        });
+  }
+
+  private KeyPolicy parsePolicy(@Nullable String policy, boolean bypassLockoutCheck) {
+    if (policy == null || policy.isEmpty() || policy.length() > MAX_POLICY_CHARS) {
+      throw error(
+          LocalKmsException.VALIDATION, "Policy must be 1.." + MAX_POLICY_CHARS + " characters");
+    }
+    KeyPolicy parsed = KeyPolicy.parse(policy);
+    if (!bypassLockoutCheck && !parsed.allows(caller, "kms:PutKeyPolicy", Map.of())) {
+      throw error(
+          LocalKmsException.MALFORMED_POLICY_DOCUMENT,
+          "The new key policy will not allow you to update the key policy in the future ("
+              + caller
+              + " would lose kms:PutKeyPolicy)");
+    }
+    return parsed;
   }
 
   // ---------------------------------------------------------------- test controls
@@ -906,7 +1116,7 @@ public final class FakeKmsApi {
   public void denyAccess(String keyId, boolean denied) {
     control(
         () -> {
-          FakeKey key = resolve(keyId, true);
+          KmsKey key = resolve(keyId, true);
           change(key, key.status.latest().withDenied(denied));
         });
   }
@@ -933,7 +1143,7 @@ public final class FakeKmsApi {
     }
     control(
         () -> {
-          FakeKey key = resolve(keyId, true);
+          KmsKey key = resolve(keyId, true);
           change(key, key.status.latest().withState(state));
         });
   }
@@ -950,7 +1160,7 @@ public final class FakeKmsApi {
       throw new IllegalArgumentException("delay must not be negative, was " + delay);
     }
     synchronized (lock) {
-      consistencyDelay = delay;
+      shared.consistencyDelay = delay;
     }
   }
 
@@ -958,12 +1168,12 @@ public final class FakeKmsApi {
    * Scripts the next call of an operation to fail; several calls queue up, first in first out.
    *
    * @param operation one of {@link #OPERATIONS}
-   * @param errorCode one of {@link FakeKmsException#errorCodes()}
+   * @param errorCode one of {@link LocalKmsException#errorCodes()}
    * @throws IllegalArgumentException naming an unknown operation or code
    */
   public void failNext(String operation, String errorCode) {
     checkOperation(operation);
-    FakeKmsException.checkCode(errorCode);
+    LocalKmsException.checkCode(errorCode);
     synchronized (lock) {
       scripted.computeIfAbsent(operation, k -> new ArrayDeque<>()).add(errorCode);
     }
@@ -974,7 +1184,7 @@ public final class FakeKmsApi {
    * #endOutage()}.
    */
   public void startOutage() {
-    startOutage(FakeKmsException.INTERNAL);
+    startOutage(LocalKmsException.INTERNAL);
   }
 
   /**
@@ -984,19 +1194,19 @@ public final class FakeKmsApi {
    *     KeyUnavailableException}
    */
   public void startOutage(String errorCode) {
-    FakeKmsException.checkCode(errorCode);
-    if (FakeKmsException.httpStatus(errorCode) < 500) {
+    LocalKmsException.checkCode(errorCode);
+    if (LocalKmsException.httpStatus(errorCode) < 500) {
       throw new IllegalArgumentException("an outage needs a server error (5xx), not " + errorCode);
     }
     synchronized (lock) {
-      outageCode = errorCode;
+      shared.outageCode = errorCode;
     }
   }
 
   /** Ends the outage, if any. */
   public void endOutage() {
     synchronized (lock) {
-      outageCode = null;
+      shared.outageCode = null;
     }
   }
 
@@ -1012,8 +1222,8 @@ public final class FakeKmsApi {
       throw new IllegalArgumentException("rate must be 0..1, was " + rate);
     }
     synchronized (lock) {
-      throttleRate = rate;
-      throttleRandom = new Random(seed);
+      shared.throttleRate = rate;
+      shared.throttleRandom = new Random(seed);
     }
   }
 
@@ -1021,7 +1231,7 @@ public final class FakeKmsApi {
    * Adds latency to every call, served by the sleeper outside the lock.
    *
    * @param latency zero (the default) for none
-   * @param sleeper how to wait, e.g. {@link Sleeper#advancing(ManualClock)}
+   * @param sleeper how to wait, e.g. one that advances a manual clock
    */
   public void injectLatency(Duration latency, Sleeper sleeper) {
     Objects.requireNonNull(latency, "latency");
@@ -1030,8 +1240,8 @@ public final class FakeKmsApi {
       throw new IllegalArgumentException("latency must not be negative, was " + latency);
     }
     synchronized (lock) {
-      this.latency = latency;
-      this.sleeper = sleeper;
+      shared.latency = latency;
+      shared.sleeper = sleeper;
     }
   }
 
@@ -1039,9 +1249,9 @@ public final class FakeKmsApi {
   public void clearFaults() {
     synchronized (lock) {
       scripted.clear();
-      outageCode = null;
-      throttleRate = 0;
-      latency = Duration.ZERO;
+      shared.outageCode = null;
+      shared.throttleRate = 0;
+      shared.latency = Duration.ZERO;
     }
   }
 
@@ -1112,18 +1322,20 @@ public final class FakeKmsApi {
   }
 
   /**
-   * The newest state of a key, for {@link FakeKms}'s error mapping: no log, no faults, no delay.
+   * The newest state of a key, for error mapping (byok-testkit's {@code FakeKms} uses it): not a
+   * KMS operation, so no log, no faults, no access check and no consistency delay.
    *
+   * @param keyId key id, key ARN, alias name or alias ARN, or {@code null}
    * @return the state, or {@code null} if the key cannot be resolved
    */
-  @Nullable KeyState peekState(@Nullable String keyId) {
+  public @Nullable KeyState peekState(@Nullable String keyId) {
     if (keyId == null) {
       return null;
     }
     synchronized (lock) {
       try {
         return resolve(keyId, true).status.latest().state;
-      } catch (FakeKmsException e) {
+      } catch (LocalKmsException e) {
         return null;
       }
     }
@@ -1140,7 +1352,7 @@ public final class FakeKmsApi {
   record State(
       String region,
       String accountId,
-      List<FakeKey> keys,
+      List<KmsKey> keys,
       List<String> deletedKeyIds,
       Map<String, String> aliases) {}
 
@@ -1161,7 +1373,7 @@ public final class FakeKmsApi {
       return new State(
           region,
           accountId,
-          keys.values().stream().map(FakeKey::copy).toList(),
+          keys.values().stream().map(KmsKey::copy).toList(),
           List.copyOf(deletedKeyIds),
           targets);
     }
@@ -1188,7 +1400,7 @@ public final class FakeKmsApi {
       keys.clear();
       deletedKeyIds.clear();
       aliases.clear();
-      for (FakeKey key : state.keys()) {
+      for (KmsKey key : state.keys()) {
         keys.put(key.keyId, key.copy());
       }
       deletedKeyIds.addAll(state.deletedKeyIds());
@@ -1205,16 +1417,16 @@ public final class FakeKmsApi {
     Duration wait;
     Sleeper s;
     synchronized (lock) {
-      wait = latency;
-      s = sleeper;
+      wait = shared.latency;
+      s = shared.sleeper;
     }
-    FakeKmsException interrupted = null;
+    LocalKmsException interrupted = null;
     if (!wait.isZero()) {
       try {
         s.sleep(wait);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        interrupted = error(FakeKmsException.DEPENDENCY_TIMEOUT, "interrupted while waiting");
+        interrupted = error(LocalKmsException.DEPENDENCY_TIMEOUT, "interrupted while waiting");
       }
     }
     synchronized (lock) {
@@ -1224,10 +1436,11 @@ public final class FakeKmsApi {
         }
         injectFaults(operation);
         sweep();
+        shared.operation = operation;
         T result = body.get();
         log.add(new Call(operation, keyId, OK));
         return result;
-      } catch (FakeKmsException e) {
+      } catch (LocalKmsException e) {
         log.add(new Call(operation, keyId, e.errorCode()));
         throw e;
       }
@@ -1250,11 +1463,11 @@ public final class FakeKmsApi {
       }
       throw error(code, "scripted failure of " + operation);
     }
-    if (outageCode != null) {
-      throw error(outageCode, "KMS is unavailable (simulated outage)");
+    if (shared.outageCode != null) {
+      throw error(shared.outageCode, "KMS is unavailable (simulated outage)");
     }
-    if (throttleRate > 0 && throttleRandom.nextDouble() < throttleRate) {
-      throw error(FakeKmsException.THROTTLING, "Rate exceeded");
+    if (shared.throttleRate > 0 && shared.throttleRandom.nextDouble() < shared.throttleRate) {
+      throw error(LocalKmsException.THROTTLING, "Rate exceeded");
     }
   }
 
@@ -1263,8 +1476,8 @@ public final class FakeKmsApi {
     Instant now = now();
     var it = keys.values().iterator();
     while (it.hasNext()) {
-      FakeKey key = it.next();
-      FakeKey.Status s = key.status.latest();
+      KmsKey key = it.next();
+      KmsKey.Status s = key.status.latest();
       if (s.state == KeyState.PENDING_DELETION
           && s.deletionDate != null
           && !now.isBefore(s.deletionDate)) {
@@ -1288,10 +1501,10 @@ public final class FakeKmsApi {
       String keyId, Map<String, String> context, int numberOfBytes, boolean withPlaintext) {
     if (numberOfBytes < 1 || numberOfBytes > MAX_DATA_KEY_BYTES) {
       throw error(
-          FakeKmsException.VALIDATION,
+          LocalKmsException.VALIDATION,
           "NumberOfBytes must be 1.." + MAX_DATA_KEY_BYTES + ", was " + numberOfBytes);
     }
-    FakeKey key = usableKey(keyId);
+    KmsKey key = usableKey(keyId, context);
     byte[] plaintext = new byte[numberOfBytes];
     random.nextBytes(plaintext);
     try {
@@ -1302,8 +1515,8 @@ public final class FakeKmsApi {
   }
 
   private CiphertextResult seal(
-      FakeKey key, byte[] plaintext, Map<String, String> context, boolean withPlaintext) {
-    FakeKey.Material m = key.current();
+      KmsKey key, byte[] plaintext, Map<String, String> context, boolean withPlaintext) {
+    KmsKey.Material m = key.current();
     byte[] blob =
         CiphertextBlob.seal(key.keyId, m.idBytes, m.key, plaintext, checkContext(context), random);
     return new CiphertextResult(key.arn, blob, withPlaintext ? plaintext : null, m.id);
@@ -1311,11 +1524,11 @@ public final class FakeKmsApi {
 
   /** A decrypted blob: the key and material that opened it and the plaintext (caller wipes it). */
   private static final class Opened {
-    final FakeKey key;
-    final FakeKey.Material material;
+    final KmsKey key;
+    final KmsKey.Material material;
     final byte[] plaintext;
 
-    Opened(FakeKey key, FakeKey.Material material, byte[] plaintext) {
+    Opened(KmsKey key, KmsKey.Material material, byte[] plaintext) {
       this.key = key;
       this.material = material;
       this.plaintext = plaintext;
@@ -1325,36 +1538,37 @@ public final class FakeKmsApi {
   private Opened open(byte[] blob, Map<String, String> context, @Nullable String keyId) {
     if (blob == null || blob.length == 0 || blob.length > MAX_BLOB_BYTES) {
       throw error(
-          FakeKmsException.VALIDATION, "CiphertextBlob must be 1.." + MAX_BLOB_BYTES + " bytes");
+          LocalKmsException.VALIDATION, "CiphertextBlob must be 1.." + MAX_BLOB_BYTES + " bytes");
     }
     Map<String, String> ctx = checkContext(context);
-    FakeKey requested = keyId == null ? null : resolve(keyId, true);
+    KmsKey requested = keyId == null ? null : resolve(keyId, true);
     CiphertextBlob.Parsed parsed = CiphertextBlob.parse(blob);
     if (parsed == null) {
-      throw error(FakeKmsException.INVALID_CIPHERTEXT, "the ciphertext is not valid");
+      throw error(LocalKmsException.INVALID_CIPHERTEXT, "the ciphertext is not valid");
     }
-    FakeKey owner = keys.get(parsed.keyId);
+    KmsKey owner = keys.get(parsed.keyId);
     if (owner == null) {
       if (deletedKeyIds.contains(parsed.keyId)) {
         throw error(
-            FakeKmsException.NOT_FOUND,
+            LocalKmsException.NOT_FOUND,
             "Key '" + arnPrefix() + "key/" + parsed.keyId + "' does not exist");
       }
-      throw error(FakeKmsException.INVALID_CIPHERTEXT, "the ciphertext refers to no key");
+      throw error(LocalKmsException.INVALID_CIPHERTEXT, "the ciphertext refers to no key");
     }
     if (requested != null && requested != owner) {
-      throw new FakeKmsException(
-          FakeKmsException.INCORRECT_KEY,
+      throw new LocalKmsException(
+          LocalKmsException.INCORRECT_KEY,
           "The key ID in the request does not identify a KMS key that can perform this operation",
           owner.arn,
           null);
     }
-    checkUsable(owner, visible(owner));
-    FakeKey.Material material = owner.material(parsed.materialId);
+    String action = shared.operation.equals("ReEncrypt") ? "kms:ReEncryptFrom" : "kms:Decrypt";
+    checkUsable(owner, visible(owner), action, ctx);
+    KmsKey.Material material = owner.material(parsed.materialId);
     byte[] plaintext = material == null ? null : CiphertextBlob.open(parsed, material.key, ctx);
     if (material == null || plaintext == null) {
       throw error(
-          FakeKmsException.INVALID_CIPHERTEXT,
+          LocalKmsException.INVALID_CIPHERTEXT,
           "the ciphertext or its encryption context is not valid");
     }
     return new Opened(owner, material, plaintext);
@@ -1367,7 +1581,7 @@ public final class FakeKmsApi {
     for (Map.Entry<String, String> e : context.entrySet()) {
       if (e.getKey() == null || e.getKey().isEmpty() || e.getValue() == null) {
         throw error(
-            FakeKmsException.VALIDATION,
+            LocalKmsException.VALIDATION,
             "EncryptionContext keys must be non-empty and values non-null");
       }
     }
@@ -1379,20 +1593,20 @@ public final class FakeKmsApi {
    *
    * @param aliasAllowed whether the operation accepts aliases, as in AWS
    */
-  private FakeKey resolve(@Nullable String keyId, boolean aliasAllowed) {
+  private KmsKey resolve(@Nullable String keyId, boolean aliasAllowed) {
     if (keyId == null || keyId.isEmpty() || keyId.length() > MAX_KEY_ID_CHARS) {
       throw error(
-          FakeKmsException.VALIDATION, "KeyId must be 1.." + MAX_KEY_ID_CHARS + " characters");
+          LocalKmsException.VALIDATION, "KeyId must be 1.." + MAX_KEY_ID_CHARS + " characters");
     }
     String id = keyId;
     String aliasName = null;
     if (keyId.startsWith("arn:")) {
       Matcher m = KMS_ARN.matcher(keyId);
       if (!m.matches()) {
-        throw error(FakeKmsException.INVALID_ARN, "Invalid arn " + keyId);
+        throw error(LocalKmsException.INVALID_ARN, "Invalid arn " + keyId);
       }
       if (!m.group(1).equals(region) || !m.group(2).equals(accountId)) {
-        throw error(FakeKmsException.NOT_FOUND, "Key '" + keyId + "' does not exist");
+        throw error(LocalKmsException.NOT_FOUND, "Key '" + keyId + "' does not exist");
       }
       if (m.group(3).equals("alias")) {
         aliasName = "alias/" + m.group(4);
@@ -1404,37 +1618,40 @@ public final class FakeKmsApi {
     }
     if (aliasName != null) {
       if (!aliasAllowed) {
-        throw error(FakeKmsException.NOT_FOUND, "Invalid keyId " + keyId);
+        throw error(LocalKmsException.NOT_FOUND, "Invalid keyId " + keyId);
       }
       Versioned<Target> alias = aliases.get(aliasName);
       String target = alias == null ? null : alias.visible(cutoff()).keyId;
       if (target == null) {
-        throw error(FakeKmsException.NOT_FOUND, "Alias " + aliasArn(aliasName) + " is not found.");
+        throw error(LocalKmsException.NOT_FOUND, "Alias " + aliasArn(aliasName) + " is not found.");
       }
       id = target;
     }
     if (!KEY_ID.matcher(id).matches()) {
-      throw error(FakeKmsException.NOT_FOUND, "Invalid keyId " + keyId);
+      throw error(LocalKmsException.NOT_FOUND, "Invalid keyId " + keyId);
     }
-    FakeKey key = keys.get(id);
+    KmsKey key = keys.get(id);
     if (key == null) {
       throw error(
-          FakeKmsException.NOT_FOUND, "Key '" + arnPrefix() + "key/" + id + "' does not exist");
+          LocalKmsException.NOT_FOUND, "Key '" + arnPrefix() + "key/" + id + "' does not exist");
     }
     return key;
   }
 
-  private FakeKey usableKey(String keyId) {
-    FakeKey key = resolve(keyId, true);
-    checkUsable(key, visible(key));
+  /** The key to encrypt under: GenerateDataKey*, Encrypt, or ReEncrypt's destination. */
+  private KmsKey usableKey(String keyId, Map<String, String> context) {
+    KmsKey key = resolve(keyId, true);
+    String action =
+        shared.operation.equals("ReEncrypt") ? "kms:ReEncryptTo" : "kms:" + shared.operation;
+    checkUsable(key, visible(key), action, checkContext(context));
     return key;
   }
 
   /**
    * Enable/DisableKey: key id or ARN; refused while pending deletion, pending import, unavailable.
    */
-  private FakeKey lifecycleTarget(String keyId) {
-    FakeKey key = resolve(keyId, false);
+  private KmsKey lifecycleTarget(String keyId) {
+    KmsKey key = resolve(keyId, false);
     checkAccess(key, visible(key));
     KeyState state = key.status.latest().state;
     if (state != KeyState.ENABLED && state != KeyState.DISABLED) {
@@ -1444,13 +1661,13 @@ public final class FakeKmsApi {
   }
 
   /** Rotation changes: key id or ARN; the key must be enabled. */
-  private FakeKey rotationTarget(String keyId) {
-    FakeKey key = resolve(keyId, false);
+  private KmsKey rotationTarget(String keyId) {
+    KmsKey key = resolve(keyId, false);
     checkAccess(key, visible(key));
     KeyState state = key.status.latest().state;
     if (state == KeyState.DISABLED) {
-      throw new FakeKmsException(
-          FakeKmsException.DISABLED, key.arn + " is disabled.", key.arn, state);
+      throw new LocalKmsException(
+          LocalKmsException.DISABLED, key.arn + " is disabled.", key.arn, state);
     }
     if (state != KeyState.ENABLED) {
       throw stateError(key, state);
@@ -1458,8 +1675,8 @@ public final class FakeKmsApi {
     return key;
   }
 
-  private FakeKey aliasTarget(String targetKeyId) {
-    FakeKey key = resolve(targetKeyId, false);
+  private KmsKey aliasTarget(String targetKeyId) {
+    KmsKey key = resolve(targetKeyId, false);
     checkAccess(key, visible(key));
     KeyState state = key.status.latest().state;
     if (state == KeyState.PENDING_DELETION) {
@@ -1472,7 +1689,7 @@ public final class FakeKmsApi {
     checkAliasName(aliasName);
     Versioned<Target> alias = aliases.get(aliasName);
     if (alias == null || alias.latest().keyId == null) {
-      throw error(FakeKmsException.NOT_FOUND, "Alias " + aliasArn(aliasName) + " is not found.");
+      throw error(LocalKmsException.NOT_FOUND, "Alias " + aliasArn(aliasName) + " is not found.");
     }
     return alias;
   }
@@ -1482,15 +1699,39 @@ public final class FakeKmsApi {
         || !ALIAS_NAME.matcher(aliasName).matches()
         || aliasName.startsWith("alias/aws/")) {
       throw error(
-          FakeKmsException.INVALID_ALIAS_NAME,
+          LocalKmsException.INVALID_ALIAS_NAME,
           "Alias must match alias/[a-zA-Z0-9/_-]+ and not start with alias/aws/: " + aliasName);
     }
   }
 
-  private static void checkAccess(FakeKey key, FakeKey.Status s) {
+  /** Authorizes the operation being served on {@code key}, with no encryption context. */
+  private void checkAccess(KmsKey key, KmsKey.Status s) {
+    checkAccess(key, s, "kms:" + shared.operation, Map.of());
+  }
+
+  /**
+   * Authorizes {@code action} by {@link #caller} on {@code key}: the deny switch, then the key
+   * policy visible now (or the default policy).
+   */
+  private void checkAccess(
+      KmsKey key, KmsKey.Status s, String action, Map<String, String> context) {
+    KeyPolicy policy = s.policy != null ? s.policy : defaultPolicy;
+    if (!s.denied && !policy.allows(caller, action, context)) {
+      throw new LocalKmsException(
+          LocalKmsException.ACCESS_DENIED,
+          "User: "
+              + caller
+              + " is not authorized to perform: "
+              + action
+              + " on resource: "
+              + key.arn
+              + " because the key policy does not allow it",
+          key.arn,
+          s.state);
+    }
     if (s.denied) {
-      throw new FakeKmsException(
-          FakeKmsException.ACCESS_DENIED,
+      throw new LocalKmsException(
+          LocalKmsException.ACCESS_DENIED,
           "User is not authorized to perform this operation on "
               + key.arn
               + " because no resource-based policy allows it",
@@ -1499,40 +1740,41 @@ public final class FakeKmsApi {
     }
   }
 
-  private static void checkUsable(FakeKey key, FakeKey.Status s) {
-    checkAccess(key, s);
+  private void checkUsable(
+      KmsKey key, KmsKey.Status s, String action, Map<String, String> context) {
+    checkAccess(key, s, action, context);
     if (s.state == KeyState.DISABLED) {
-      throw new FakeKmsException(
-          FakeKmsException.DISABLED, key.arn + " is disabled.", key.arn, s.state);
+      throw new LocalKmsException(
+          LocalKmsException.DISABLED, key.arn + " is disabled.", key.arn, s.state);
     }
     if (s.state != KeyState.ENABLED) {
       throw stateError(key, s.state);
     }
   }
 
-  private static FakeKmsException stateError(FakeKey key, KeyState state) {
+  private static LocalKmsException stateError(KmsKey key, KeyState state) {
     // worded like AWS ("... is pending deletion."), which clients such as byok-kms-aws read the
     // state from
-    return new FakeKmsException(
-        FakeKmsException.INVALID_STATE,
+    return new LocalKmsException(
+        LocalKmsException.INVALID_STATE,
         key.arn + " is " + state.name().toLowerCase(Locale.ROOT).replace('_', ' ') + ".",
         key.arn,
         state);
   }
 
-  private static FakeKmsException error(String code, String message) {
-    return new FakeKmsException(code, message);
+  private static LocalKmsException error(String code, String message) {
+    return new LocalKmsException(code, message);
   }
 
-  private void change(FakeKey key, FakeKey.Status status) {
+  private void change(KmsKey key, KmsKey.Status status) {
     key.status.set(now(), status, cutoff());
   }
 
-  private FakeKey.Status visible(FakeKey key) {
+  private KmsKey.Status visible(KmsKey key) {
     return key.status.visible(cutoff());
   }
 
-  private KeyMetadata metadata(FakeKey key, FakeKey.Status s) {
+  private KeyMetadata metadata(KmsKey key, KmsKey.Status s) {
     return new KeyMetadata(
         key.keyId,
         key.arn,
@@ -1551,7 +1793,7 @@ public final class FakeKmsApi {
   }
 
   private Instant cutoff() {
-    return now().minus(consistencyDelay);
+    return now().minus(shared.consistencyDelay);
   }
 
   private String arnPrefix() {
@@ -1581,5 +1823,63 @@ public final class FakeKmsApi {
     m.put(KeyState.UNAVAILABLE, "Unavailable");
     m.put(KeyState.UPDATING, "Updating");
     return Collections.unmodifiableMap(m);
+  }
+
+  /**
+   * Configures an {@link InMemoryKms}. Not thread-safe; each {@link #build()} makes an independent,
+   * empty KMS. Setters fail fast naming the bad value.
+   */
+  public static final class Builder {
+    private static final Pattern REGION = Pattern.compile("[a-z]{2}(-[a-z0-9]+)+");
+    private static final Pattern ACCOUNT = Pattern.compile("[0-9]{12}");
+
+    private Clock clock = Clock.systemUTC();
+    private String region = "us-east-1";
+    private String accountId = "111122223333";
+
+    private Builder() {}
+
+    /**
+     * @param clock where every date and delay is measured; default the system UTC clock, in tests a
+     *     manual clock
+     * @return this
+     */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /**
+     * @param region the region in key ARNs, e.g. {@code eu-west-1}; default {@code us-east-1}
+     * @return this
+     * @throws IllegalArgumentException naming a malformed region
+     */
+    public Builder region(String region) {
+      if (!REGION.matcher(Objects.requireNonNull(region, "region")).matches()) {
+        throw new IllegalArgumentException("region must look like eu-west-1, was '" + region + "'");
+      }
+      this.region = region;
+      return this;
+    }
+
+    /**
+     * @param accountId the 12-digit account in key ARNs; default {@code 111122223333}
+     * @return this
+     * @throws IllegalArgumentException naming a malformed account id
+     */
+    public Builder accountId(String accountId) {
+      if (!ACCOUNT.matcher(Objects.requireNonNull(accountId, "accountId")).matches()) {
+        throw new IllegalArgumentException("accountId must be 12 digits, was '" + accountId + "'");
+      }
+      this.accountId = accountId;
+      return this;
+    }
+
+    /**
+     * @return a new, empty KMS
+     */
+    public InMemoryKms build() {
+      return new InMemoryKms(this);
+    }
   }
 }
