@@ -10,6 +10,7 @@ module dev.byok.kms.aws {
   requires transitive software.amazon.awssdk.services.kms;
   requires transitive software.amazon.awssdk.auth;
   requires transitive software.amazon.awssdk.regions;
+  requires software.amazon.awssdk.awscore;
   requires software.amazon.awssdk.core;
   requires software.amazon.awssdk.http;
   requires software.amazon.awssdk.http.urlconnection;

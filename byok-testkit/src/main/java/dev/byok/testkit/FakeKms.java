@@ -278,8 +278,8 @@ public final class FakeKms implements KeyProvider {
    */
   ByokException translate(LocalKmsException e, String keyId) {
     String key = e.keyArn() != null ? e.keyArn() : keyId;
-    String message = e.getMessage();
-    switch (KINDS.get(e.errorCode())) {
+    String message = Objects.toString(e.getMessage(), e.errorCode());
+    switch (Objects.requireNonNull(KINDS.get(e.errorCode()), e.errorCode())) {
       case THROTTLED:
         return new KmsUnavailableException(message, true, e);
       case TRANSIENT:

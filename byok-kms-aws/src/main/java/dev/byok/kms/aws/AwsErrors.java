@@ -84,9 +84,7 @@ final class AwsErrors {
               + " (HTTP "
               + s.statusCode()
               + ")"
-              + (e instanceof KmsException && ((KmsException) e).awsErrorDetails() != null
-                  ? ": " + ((KmsException) e).awsErrorDetails().errorMessage()
-                  : "");
+              + awsMessage(e);
       switch (kindOf(code, s.statusCode())) {
         case TRANSIENT:
           return new KmsUnavailableException(
@@ -139,5 +137,16 @@ final class AwsErrors {
         }
         return KeyUnusableException.Reason.UNAVAILABLE;
     }
+  }
+
+  /** {@code ": " + AWS's message}, or nothing when AWS sent none (never {@code ": null"}). */
+  private static String awsMessage(SdkException e) {
+    if (e instanceof KmsException k && k.awsErrorDetails() != null) {
+      String m = k.awsErrorDetails().errorMessage();
+      if (m != null && !m.isBlank()) {
+        return ": " + m;
+      }
+    }
+    return "";
   }
 }

@@ -169,7 +169,7 @@ public final class LocalKmsException extends RuntimeException {
    * @return the HTTP status AWS KMS answers that error with
    */
   public static int httpStatus(String errorCode) {
-    return HTTP_STATUS.get(checkCode(errorCode));
+    return Objects.requireNonNull(HTTP_STATUS.get(checkCode(errorCode)), errorCode);
   }
 
   /**
@@ -183,7 +183,7 @@ public final class LocalKmsException extends RuntimeException {
    * @return the HTTP status AWS answers this error with
    */
   public int httpStatus() {
-    return HTTP_STATUS.get(errorCode);
+    return Objects.requireNonNull(HTTP_STATUS.get(errorCode), errorCode);
   }
 
   /**

@@ -489,7 +489,7 @@ public final class LocalKmsServer implements AutoCloseable {
     } catch (WireError e) {
       status = e.status;
       outcome = e.code;
-      body = errorBody(e.code, e.getMessage());
+      body = errorBody(e.code, Objects.toString(e.getMessage(), e.code));
     }
     logCall(operation, status, outcome);
     byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
@@ -610,7 +610,7 @@ public final class LocalKmsServer implements AutoCloseable {
           Boolean bypass = r.bool("BypassPolicyLockoutSafetyCheck");
           r.check();
           checkPolicyName(policyName);
-          api.putKeyPolicy(keyId, policy, Boolean.TRUE.equals(bypass));
+          api.putKeyPolicy(req(keyId), req(policy), Boolean.TRUE.equals(bypass));
           return out;
         }
       case "GetKeyPolicy":
@@ -619,7 +619,7 @@ public final class LocalKmsServer implements AutoCloseable {
           String policyName = r.string("PolicyName", false, 1, 128);
           r.check();
           checkPolicyName(policyName);
-          out.addProperty("Policy", api.getKeyPolicy(keyId));
+          out.addProperty("Policy", api.getKeyPolicy(req(keyId)));
           out.addProperty("PolicyName", DEFAULT_POLICY_NAME);
           return out;
         }
@@ -628,7 +628,7 @@ public final class LocalKmsServer implements AutoCloseable {
           String keyId = r.keyId("KeyId", true);
           r.list("GrantTokens");
           r.check();
-          out.add("KeyMetadata", metadata(api.describeKey(keyId)));
+          out.add("KeyMetadata", metadata(api.describeKey(req(keyId))));
           return out;
         }
       case "CreateAlias":
@@ -638,9 +638,9 @@ public final class LocalKmsServer implements AutoCloseable {
           String target = r.keyId("TargetKeyId", true);
           r.check();
           if (operation.equals("CreateAlias")) {
-            api.createAlias(alias, target);
+            api.createAlias(req(alias), req(target));
           } else {
-            api.updateAlias(alias, target);
+            api.updateAlias(req(alias), req(target));
           }
           return out;
         }
@@ -648,7 +648,7 @@ public final class LocalKmsServer implements AutoCloseable {
         {
           String alias = r.string("AliasName", true, 1, 256);
           r.check();
-          api.deleteAlias(alias);
+          api.deleteAlias(req(alias));
           return out;
         }
       case "ListAliases":
@@ -683,11 +683,11 @@ public final class LocalKmsServer implements AutoCloseable {
                     ? "Please specify either number of bytes or key spec."
                     : "Please specify either number of bytes or key spec, not both.");
           }
-          int n = bytes != null ? bytes : DATA_KEY_SPECS.get(spec);
+          int n = bytes != null ? bytes : req(DATA_KEY_SPECS.get(req(spec)));
           InMemoryKms.CiphertextResult c =
               operation.equals("GenerateDataKey")
-                  ? api.generateDataKey(keyId, context, n)
-                  : api.generateDataKeyWithoutPlaintext(keyId, context, n);
+                  ? api.generateDataKey(req(keyId), context, n)
+                  : api.generateDataKeyWithoutPlaintext(req(keyId), context, n);
           out.addProperty("CiphertextBlob", base64(c.ciphertextBlob()));
           byte[] plaintext = c.plaintext();
           if (plaintext != null) {
@@ -707,7 +707,7 @@ public final class LocalKmsServer implements AutoCloseable {
           r.dataPlaneExtras();
           r.check();
           symmetricOnly(algorithm);
-          InMemoryKms.CiphertextResult c = api.encrypt(keyId, plaintext, context);
+          InMemoryKms.CiphertextResult c = api.encrypt(req(keyId), req(plaintext), context);
           out.addProperty("CiphertextBlob", base64(c.ciphertextBlob()));
           out.addProperty("KeyId", c.keyId());
           out.addProperty("EncryptionAlgorithm", SYMMETRIC_DEFAULT);
@@ -723,7 +723,7 @@ public final class LocalKmsServer implements AutoCloseable {
           r.dataPlaneExtras();
           r.check();
           symmetricOnly(algorithm);
-          InMemoryKms.DecryptResult d = api.decrypt(blob, context, keyId);
+          InMemoryKms.DecryptResult d = api.decrypt(req(blob), context, keyId);
           out.addProperty("KeyId", d.keyId());
           out.addProperty("Plaintext", base64(d.plaintext()));
           out.addProperty("EncryptionAlgorithm", SYMMETRIC_DEFAULT);
@@ -745,7 +745,7 @@ public final class LocalKmsServer implements AutoCloseable {
           symmetricOnly(sourceAlgorithm);
           symmetricOnly(destinationAlgorithm);
           InMemoryKms.ReEncryptResult e =
-              api.reEncrypt(blob, sourceContext, sourceKeyId, destinationKeyId, destinationContext);
+              api.reEncrypt(req(blob), sourceContext, sourceKeyId, req(destinationKeyId), destinationContext);
           out.addProperty("CiphertextBlob", base64(e.ciphertextBlob()));
           out.addProperty("SourceKeyId", e.sourceKeyId());
           out.addProperty("KeyId", e.keyId());
@@ -762,11 +762,11 @@ public final class LocalKmsServer implements AutoCloseable {
           String keyId = r.keyId("KeyId", true);
           r.check();
           if (operation.equals("EnableKey")) {
-            api.enableKey(keyId);
+            api.enableKey(req(keyId));
           } else if (operation.equals("DisableKey")) {
-            api.disableKey(keyId);
+            api.disableKey(req(keyId));
           } else {
-            api.disableKeyRotation(keyId);
+            api.disableKeyRotation(req(keyId));
           }
           return out;
         }
@@ -775,7 +775,7 @@ public final class LocalKmsServer implements AutoCloseable {
           String keyId = r.keyId("KeyId", true);
           Integer days = r.integer("PendingWindowInDays", 1, 365);
           r.check();
-          InMemoryKms.DeletionSchedule s = api.scheduleKeyDeletion(keyId, days);
+          InMemoryKms.DeletionSchedule s = api.scheduleKeyDeletion(req(keyId), days);
           out.addProperty("KeyId", s.keyId());
           out.add("DeletionDate", timestamp(s.deletionDate()));
           out.addProperty("KeyState", InMemoryKms.awsKeyState(s.keyState()));
@@ -786,7 +786,7 @@ public final class LocalKmsServer implements AutoCloseable {
         {
           String keyId = r.keyId("KeyId", true);
           r.check();
-          out.addProperty("KeyId", api.cancelKeyDeletion(keyId));
+          out.addProperty("KeyId", api.cancelKeyDeletion(req(keyId)));
           return out;
         }
       case "EnableKeyRotation":
@@ -794,14 +794,14 @@ public final class LocalKmsServer implements AutoCloseable {
           String keyId = r.keyId("KeyId", true);
           Integer days = r.integer("RotationPeriodInDays", 90, 2560);
           r.check();
-          api.enableKeyRotation(keyId, days);
+          api.enableKeyRotation(req(keyId), days);
           return out;
         }
       case "GetKeyRotationStatus":
         {
           String keyId = r.keyId("KeyId", true);
           r.check();
-          InMemoryKms.KeyRotationStatus s = api.getKeyRotationStatus(keyId);
+          InMemoryKms.KeyRotationStatus s = api.getKeyRotationStatus(req(keyId));
           out.addProperty("KeyId", s.keyId());
           out.addProperty("KeyRotationEnabled", s.keyRotationEnabled());
           if (s.rotationPeriodInDays() != null) {
@@ -817,7 +817,7 @@ public final class LocalKmsServer implements AutoCloseable {
         {
           String keyId = r.keyId("KeyId", true);
           r.check();
-          out.addProperty("KeyId", api.rotateKeyOnDemand(keyId));
+          out.addProperty("KeyId", api.rotateKeyOnDemand(req(keyId)));
           return out;
         }
       case "ListKeyRotations":
@@ -826,7 +826,7 @@ public final class LocalKmsServer implements AutoCloseable {
           r.oneOf("IncludeKeyMaterial", "ALL_KEY_MATERIAL", "ROTATIONS_ONLY");
           r.listing();
           JsonArray rotations = new JsonArray();
-          for (InMemoryKms.RotationEntry e : api.listKeyRotations(keyId)) {
+          for (InMemoryKms.RotationEntry e : api.listKeyRotations(req(keyId))) {
             JsonObject o = new JsonObject();
             o.addProperty("KeyId", e.keyId());
             o.addProperty("KeyMaterialId", e.keyMaterialId());
@@ -845,6 +845,11 @@ public final class LocalKmsServer implements AutoCloseable {
   }
 
   /** A key has one policy, named {@code default}, as in AWS. */
+  /** A request field that {@code r.check()} has already found present. */
+  private static <T> T req(@Nullable T validated) {
+    return Objects.requireNonNull(validated, "a required field passed validation but is null");
+  }
+
   private static void checkPolicyName(@Nullable String policyName) {
     if (policyName != null && !policyName.equals(DEFAULT_POLICY_NAME)) {
       throw new LocalKmsException(

@@ -35,7 +35,7 @@ class LocalKmsExceptionTest {
     String json;
     try (InputStream in =
         Objects.requireNonNull(
-            FakeKmsExceptionTest.class.getResourceAsStream(file), "test resource " + file)) {
+            LocalKmsExceptionTest.class.getResourceAsStream(file), "test resource " + file)) {
       json = new String(in.readAllBytes(), StandardCharsets.UTF_8);
     }
     Matcher errors =
