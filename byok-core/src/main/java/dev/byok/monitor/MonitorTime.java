@@ -3,6 +3,7 @@ package dev.byok.monitor;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.function.LongSupplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The monitor's two clocks: a monotonic ticker for every duration (grace periods, probe intervals,
@@ -16,8 +17,7 @@ record MonitorTime(InstantSource wall, LongSupplier ticker) {
    * The system clocks, or, for an injected wall clock without a ticker, a ticker derived from that
    * clock (tests move one manual clock and both follow).
    */
-  static MonitorTime of(
-      InstantSource wall, @org.jspecify.annotations.Nullable LongSupplier ticker) {
+  static MonitorTime of(InstantSource wall, @Nullable LongSupplier ticker) {
     if (ticker != null) {
       return new MonitorTime(wall, ticker);
     }
