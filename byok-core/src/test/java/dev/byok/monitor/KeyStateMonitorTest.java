@@ -28,6 +28,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -400,6 +401,47 @@ class KeyStateMonitorTest {
         .isEqualTo(1);
     monitor.runDueProbes();
     assertThat(monitor.states()).as("c watched again on its next use").containsKey(ref(c));
+  }
+
+  /**
+   * Durations come from the monotonic ticker, not the wall clock: a wall clock stepped forward a
+   * day (NTP, a VM resumed) neither ends the grace period nor makes every probe due; only ticker
+   * time does. The wall clock still stamps the events.
+   */
+  @Test
+  void theGracePeriodAndTheScheduleFollowTheTickerNotTheWallClock() {
+    String arn = kms.createKey();
+    AtomicLong ticks = new AtomicLong();
+    List<KeyEvent> events = new CopyOnWriteArrayList<>();
+    KeyStateMonitor monitor =
+        closing(
+            KeyStateMonitor.builder()
+                .provider(kms)
+                .clock(clock)
+                .ticker(ticks::get)
+                .eventExecutor(Runnable::run)
+                .build());
+    monitor.watch(ref(arn)).addListener(events::add);
+    monitor.runDueProbes();
+    kms.setState(arn, KeyState.DISABLED);
+    monitor.probeNow(ref(arn));
+    assertThat(monitor.state(ref(arn))).isEqualTo(KeyMonitorState.SUSPECT);
+    int describes = kms.calls("DescribeKey");
+
+    clock.advance(Duration.ofDays(1)); // the wall clock jumps; no time passes on the ticker
+    assertThat(monitor.runDueProbes()).as("nothing is due").isZero();
+    monitor.probeNow(ref(arn));
+    assertThat(monitor.state(ref(arn)))
+        .as("the grace period has not run")
+        .isEqualTo(KeyMonitorState.SUSPECT);
+
+    ticks.addAndGet(Duration.ofSeconds(30).toNanos());
+    assertThat(monitor.runDueProbes()).isEqualTo(1);
+    assertThat(monitor.state(ref(arn))).isEqualTo(KeyMonitorState.LOCKED);
+    assertThat(kms.calls("DescribeKey") - describes).isEqualTo(2);
+    assertThat(events.get(events.size() - 1).at())
+        .as("events carry wall time")
+        .isEqualTo(clock.instant());
   }
 
   /** The builder fails fast, naming the bad value. */
