@@ -2,6 +2,7 @@ package dev.byok.monitor;
 
 import dev.byok.ByokException;
 import dev.byok.DataKeyManager;
+import dev.byok.InvalidCiphertextException;
 import dev.byok.KeyRef;
 import dev.byok.KeyUnusableException;
 import dev.byok.KmsCallObserver;
@@ -663,50 +664,17 @@ public final class KeyStateMonitor implements AutoCloseable {
 
   private void probeUnflushed(Watched w) {
     KeyProvider p = Objects.requireNonNull(providers.get(w.ref.providerId()));
-    long started = time.now().nanos();
-    KeyDescription description = null;
-    ByokException describeFailure = null;
-    try {
-      description = p.describeKey(w.ref.keyId());
-    } catch (ByokException e) {
-      describeFailure = e;
-    }
-    // a retargeted alias gets a fresh canary under the key it points at now
     Canary canary;
     String canaryKey;
-    synchronized (this) {
-      canary = w.canary;
-      if (canary != null
-          && description != null
-          && !description.keyArn().equals(canary.keyArn())
-          && !w.dependent) {
-        canary = null;
-      }
-      String arn = w.arn;
-      canaryKey = w.dependent && arn != null ? arn : w.ref.keyId();
-    }
-    ByokException canaryFailure = null;
-    boolean canaryOk = false;
-    try {
-      if (canary == null) {
-        canary = Canary.make(p, canaryKey);
-      }
-      canaryOk = canary.check(p);
-    } catch (ByokException e) {
-      canaryFailure = e;
-    }
-    RotationStatus rotation = null;
     boolean rotationDue;
     synchronized (this) {
-      rotationDue = w.nextRotationCheck - started <= 0;
+      canary = w.canary;
+      String arn = w.arn;
+      canaryKey = w.dependent && arn != null ? arn : w.ref.keyId();
+      rotationDue = w.nextRotationCheck - time.now().nanos() <= 0;
     }
-    if (rotationDue && description != null) {
-      try {
-        rotation = p.rotationStatus(w.ref.keyId());
-      } catch (ByokException e) {
-        LOG.debug("rotation status of {} unavailable: {}", w.ref, e.getMessage());
-      }
-    }
+    KeyProber.Result r =
+        KeyProber.probe(p, w.ref.keyId(), canary, canaryKey, w.dependent, rotationDue);
 
     synchronized (this) {
       MonitorTime.Now now = time.now();
@@ -717,26 +685,25 @@ public final class KeyStateMonitor implements AutoCloseable {
       if (rotationDue) {
         w.nextRotationCheck = now.nanos() + rotationCheckInterval.toNanos();
       }
+      KeyDescription description = r.description();
       if (description != null) {
         // first: on a retarget this hands the old canary to the old ARN's dependent watch
         learnDescription(w, description, now);
       }
-      if (canaryOk) {
-        w.canary = canary;
-      } else if (canaryFailure == null
-          || canaryFailure instanceof dev.byok.InvalidCiphertextException) {
+      if (r.canaryOk()) {
+        w.canary = r.canary();
+      } else if (r.canaryFailure() == null
+          || r.canaryFailure() instanceof InvalidCiphertextException) {
         w.canary = null; // a broken canary is remade next time
       }
+      RotationStatus rotation = r.rotation();
       if (rotation != null && !Objects.equals(w.rotationEnabled, rotation.enabled())) {
         if (w.rotationEnabled != null) {
           info(w, KeyEvent.Type.ROTATION_STATUS_CHANGED, "automatic rotation " + rotation, now);
         }
         w.rotationEnabled = rotation.enabled();
       }
-      apply(
-          w,
-          KeyStateMachine.classifyProbe(description, describeFailure, canaryOk, canaryFailure),
-          now);
+      apply(w, r.observation(), now);
       w.nextProbe = nextProbeAfterProbe(w, now.nanos());
     }
   }
