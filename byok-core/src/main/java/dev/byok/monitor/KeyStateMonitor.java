@@ -455,10 +455,11 @@ public final class KeyStateMonitor implements AutoCloseable {
   }
 
   private boolean forgettable(Watched w, long now) {
-    KeyMonitorState s = w.status.state();
+    // never in doubt (SUSPECT, LOCKED), nor during an outage, when cached data keys are all that
+    // serves (UNREACHABLE): forgetting purges them
     return w.auto
         && !w.inFlight
-        && (s == KeyMonitorState.ACTIVE || s == KeyMonitorState.UNREACHABLE)
+        && w.status.state() == KeyMonitorState.ACTIVE
         && now - w.lastUsed >= forgetUnusedAfter.toNanos();
   }
 
@@ -522,7 +523,13 @@ public final class KeyStateMonitor implements AutoCloseable {
         }
       }
       if (!matched && autoWatch && s.reachability == Verdict.OK && providers.size() == 1) {
-        KeyRef ref = KeyRef.of(providers.keySet().iterator().next(), keyId);
+        KeyRef ref;
+        try {
+          ref = KeyRef.of(providers.keySet().iterator().next(), keyId);
+        } catch (IllegalArgumentException notAKeyId) {
+          LOG.debug("not watching {}: {}", keyId, notAKeyId.getMessage());
+          continue;
+        }
         LOG.info("key {} used by the data path; watching it", ref);
         Watched w = new Watched(ref, false, true, now.nanos());
         watched.put(ref, w);
@@ -1027,8 +1034,9 @@ public final class KeyStateMonitor implements AutoCloseable {
 
     /**
      * @param idle how long an auto-watched key may go without a KMS call before the monitor forgets
-     *     it and purges the manager's cached data keys under it (default 1 h); explicitly watched,
-     *     SUSPECT and LOCKED keys are never forgotten
+     *     it and purges the manager's cached data keys under it (default 1 h); only ACTIVE
+     *     auto-watched keys are forgotten, never explicitly watched, UNREACHABLE, SUSPECT or LOCKED
+     *     ones
      * @return this builder
      */
     public Builder forgetUnusedAfter(Duration idle) {

@@ -4,6 +4,7 @@ import dev.byok.ByokException;
 import dev.byok.EncryptionContext;
 import dev.byok.InvalidCiphertextException;
 import dev.byok.KeyUnusableException;
+import dev.byok.KmsUnavailableException;
 import dev.byok.spi.GeneratedDataKey;
 import dev.byok.spi.KeyDescription;
 import dev.byok.spi.KeyProvider;
@@ -54,6 +55,7 @@ final class InMemoryKms implements KeyProvider {
   private final Map<String, Key> keys = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
   private final Map<String, Supplier<ByokException>> failNext = new ConcurrentHashMap<>();
+  private volatile boolean outage;
 
   @Override
   public String providerId() {
@@ -87,6 +89,11 @@ final class InMemoryKms implements KeyProvider {
     failNext.put(operation, failure);
   }
 
+  /** Every call fails as unreachable while on. */
+  void outage(boolean on) {
+    outage = on;
+  }
+
   int calls(String operation) {
     AtomicInteger n = calls.get(operation);
     return n == null ? 0 : n.get();
@@ -105,6 +112,9 @@ final class InMemoryKms implements KeyProvider {
     Supplier<ByokException> scripted = failNext.remove(operation);
     if (scripted != null) {
       throw scripted.get();
+    }
+    if (outage) {
+      throw new KmsUnavailableException("KMS unreachable (outage)", false, null);
     }
     Key k = keys.get(keyId);
     if (k == null) {

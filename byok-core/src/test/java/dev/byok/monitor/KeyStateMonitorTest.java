@@ -404,6 +404,52 @@ class KeyStateMonitorTest {
   }
 
   /**
+   * During a KMS outage an auto-watched key is UNREACHABLE and its cached data keys are all that
+   * serves: it is not forgotten (which would purge them), however long the outage.
+   */
+  @Test
+  void aKeyUnreachableDuringAnOutageIsNotForgottenAndItsCachedKeysKeepServing() {
+    String a = kms.createKey();
+    Byok host =
+        closing(
+            Byok.builder()
+                .provider(kms)
+                .encryptUnder(ref(a))
+                .clock(clock)
+                .decryptCache(100, Duration.ofDays(1))
+                .build());
+    KeyStateMonitor monitor =
+        closing(
+            KeyStateMonitor.builder()
+                .provider(kms)
+                .dataKeyManager(host.keys())
+                .clock(clock)
+                .forgetUnusedAfter(Duration.ofMinutes(20))
+                .eventExecutor(Runnable::run)
+                .build());
+    byte[] blob = encrypt(host, "cached");
+    assertThat(decrypt(host, blob)).isEqualTo("cached");
+    monitor.runDueProbes();
+    assertThat(monitor.states()).containsOnlyKeys(ref(a));
+
+    kms.outage(true);
+    for (int m = 0; m < 60; m++) {
+      clock.advance(Duration.ofMinutes(1));
+      monitor.runDueProbes();
+    }
+    assertThat(monitor.states()).containsEntry(ref(a), KeyMonitorState.UNREACHABLE);
+    assertThat(decrypt(host, blob)).as("served from the cache").isEqualTo("cached");
+
+    kms.outage(false);
+    clock.advance(Duration.ofMinutes(6));
+    monitor.runDueProbes();
+    assertThat(monitor.states()).containsEntry(ref(a), KeyMonitorState.ACTIVE);
+    clock.advance(Duration.ofMinutes(20));
+    monitor.runDueProbes();
+    assertThat(monitor.states()).as("forgotten once ACTIVE and unused").isEmpty();
+  }
+
+  /**
    * Durations come from the monotonic ticker, not the wall clock: a wall clock stepped forward a
    * day (NTP, a VM resumed) neither ends the grace period nor makes every probe due; only ticker
    * time does. The wall clock still stamps the events.
