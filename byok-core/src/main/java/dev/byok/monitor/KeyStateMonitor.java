@@ -22,7 +22,7 @@ import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Iterator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -100,6 +100,10 @@ public final class KeyStateMonitor implements AutoCloseable {
 
   // guarded by this
   private final Map<KeyRef, Watched> watched = new LinkedHashMap<>();
+
+  /** Watched keys by configured key id and by resolved ARN: data-path calls name either. */
+  private final Map<String, List<Watched>> byId = new HashMap<>();
+
   private final ArrayDeque<Object> effects = new ArrayDeque<>(); // Runnable or KeyEvent, in order
   private final ProbeRateLimiter limiter;
   private @Nullable ScheduledExecutorService ownedScheduler;
@@ -181,11 +185,6 @@ public final class KeyStateMonitor implements AutoCloseable {
         this.arn = ref.keyId();
       }
     }
-
-    boolean matches(String keyId, @Nullable String resolvedArn) {
-      return ref.keyId().equals(keyId)
-          || (arn != null && (arn.equals(keyId) || arn.equals(resolvedArn)));
-    }
   }
 
   /**
@@ -239,8 +238,7 @@ public final class KeyStateMonitor implements AutoCloseable {
               + ")");
     }
     synchronized (this) {
-      watched.computeIfAbsent(key, k -> new Watched(k, false, false, time.now().nanos())).auto =
-          false;
+      add(new Watched(key, false, false, time.now().nanos())).auto = false;
     }
     return this;
   }
@@ -253,7 +251,10 @@ public final class KeyStateMonitor implements AutoCloseable {
    */
   public void unwatch(KeyRef key) {
     synchronized (this) {
-      watched.remove(key);
+      Watched w = watched.get(key);
+      if (w != null) {
+        remove(w);
+      }
     }
     dispatcher.forget(key);
   }
@@ -413,11 +414,10 @@ public final class KeyStateMonitor implements AutoCloseable {
       MonitorTime.Now now = time.now();
       takeDataPathObservations(now);
       limiter.refill(now.nanos());
-      for (Iterator<Watched> it = watched.values().iterator(); it.hasNext(); ) {
-        Watched w = it.next();
+      for (Watched w : List.copyOf(watched.values())) {
         apply(w, new Observation.Tick(), now);
         if (forgettable(w, now.nanos())) {
-          it.remove();
+          remove(w);
           forget(w);
           continue;
         }
@@ -475,6 +475,63 @@ public final class KeyStateMonitor implements AutoCloseable {
     effects.add((Runnable) () -> dispatcher.forget(w.ref));
   }
 
+  // ------------------------------------------------------------------ the index (under the lock)
+
+  /**
+   * @return the watched entry for {@code w.ref}: {@code w}, added and indexed, or the one there
+   */
+  private Watched add(Watched w) {
+    Watched there = watched.get(w.ref);
+    if (there != null) {
+      return there;
+    }
+    watched.put(w.ref, w);
+    index(w.ref.keyId(), w);
+    String arn = w.arn;
+    if (arn != null) {
+      index(arn, w);
+    }
+    return w;
+  }
+
+  private void remove(Watched w) {
+    if (watched.remove(w.ref, w)) {
+      unindex(w.ref.keyId(), w);
+      String arn = w.arn;
+      if (arn != null) {
+        unindex(arn, w);
+      }
+    }
+  }
+
+  private void setArn(Watched w, String arn) {
+    String old = w.arn;
+    if (arn.equals(old)) {
+      return;
+    }
+    if (old != null && !old.equals(w.ref.keyId())) {
+      unindex(old, w);
+    }
+    w.arn = arn;
+    if (watched.get(w.ref) == w) {
+      index(arn, w);
+    }
+  }
+
+  private void index(String id, Watched w) {
+    List<Watched> l = byId.computeIfAbsent(id, k -> new ArrayList<>(1));
+    if (!l.contains(w)) {
+      l.add(w);
+    }
+  }
+
+  private void unindex(String id, Watched w) {
+    List<Watched> l = byId.get(id);
+    if (l != null && l.remove(w) && l.isEmpty()) {
+      byId.remove(id);
+    }
+  }
+
   // ------------------------------------------------------------------ the data path
 
   private void onKmsCall(
@@ -515,12 +572,18 @@ public final class KeyStateMonitor implements AutoCloseable {
       if (s == null) {
         continue;
       }
-      boolean matched = false;
-      for (Watched w : List.copyOf(watched.values())) {
-        if (w.matches(keyId, s.resolvedArn)) {
-          matched = true;
-          observe(w, s, now);
+      List<Watched> matching = new ArrayList<>(byId.getOrDefault(keyId, List.of()));
+      String resolved = s.resolvedArn;
+      if (resolved != null && !resolved.equals(keyId)) {
+        for (Watched w : byId.getOrDefault(resolved, List.of())) {
+          if (resolved.equals(w.arn) && !matching.contains(w)) {
+            matching.add(w);
+          }
         }
+      }
+      boolean matched = !matching.isEmpty();
+      for (Watched w : matching) {
+        observe(w, s, now);
       }
       if (!matched && autoWatch && s.reachability == Verdict.OK && providers.size() == 1) {
         KeyRef ref;
@@ -531,9 +594,7 @@ public final class KeyStateMonitor implements AutoCloseable {
           continue;
         }
         LOG.info("key {} used by the data path; watching it", ref);
-        Watched w = new Watched(ref, false, true, now.nanos());
-        watched.put(ref, w);
-        observe(w, s, now);
+        observe(add(new Watched(ref, false, true, now.nanos())), s, now);
       }
     }
   }
@@ -736,7 +797,7 @@ public final class KeyStateMonitor implements AutoCloseable {
     KeyMonitorState s = w.status.state();
     if (previous != null && !previous.equals(d.keyArn()) && !w.dependent) {
       String next = d.keyArn();
-      w.arn = next;
+      setArn(w, next);
       w.materialId = d.currentKeyMaterialId();
       effects.add(
           new KeyEvent(
@@ -764,14 +825,14 @@ public final class KeyStateMonitor implements AutoCloseable {
                 });
       }
       KeyRef old = KeyRef.of(w.ref.providerId(), previous);
-      Watched dep = watched.computeIfAbsent(old, k -> new Watched(k, true, false, now.nanos()));
+      Watched dep = add(new Watched(old, true, false, now.nanos()));
       Canary c = w.canary;
       if (dep.canary == null && c != null && c.keyArn().equals(previous)) {
         dep.canary = c; // the old canary keeps testing the old key
       }
       w.canary = null;
     } else {
-      w.arn = d.keyArn();
+      setArn(w, d.keyArn());
       String material = d.currentKeyMaterialId();
       if (w.materialId != null && material != null && !material.equals(w.materialId)) {
         info(
@@ -793,7 +854,7 @@ public final class KeyStateMonitor implements AutoCloseable {
       KeyRef same = KeyRef.of(w.ref.providerId(), d.keyArn());
       Watched dup = watched.get(same);
       if (dup != null && dup.auto && dup.status.state() == KeyMonitorState.ACTIVE) {
-        watched.remove(same);
+        remove(dup);
       }
     }
     Instant deletion = d.deletionDate();
