@@ -117,6 +117,8 @@ final class MonitorCommand extends CliCommand {
               .gracePeriod(grace)
               .suspectProbeInterval(suspect)
               .tick(tick)
+              // print events on the probing thread, in order with the command's own lines
+              .eventExecutor(Runnable::run)
               .build()) {
         monitor.addListener(e -> print(out, e));
         Thread hook =

@@ -10,9 +10,10 @@ public enum KeyMonitorState {
    */
   UNREACHABLE,
   /**
-   * The KMS denied the key authoritatively, but the grace period that absorbs KMS eventual
-   * consistency has not passed yet. Cached data keys for it are already purged. Recovers silently
-   * if the key answers again.
+   * A probe found the key denied (the canary refused, or DescribeKey reports it disabled or pending
+   * deletion), but the grace period that absorbs KMS eventual consistency has not passed yet.
+   * Cached data keys for it are already purged. Only a passing probe brings it back to ACTIVE; a
+   * successful data-path call does not.
    */
   SUSPECT,
   /** The denial is confirmed: cached data keys purged, wrap and unwrap refused; the host locks. */

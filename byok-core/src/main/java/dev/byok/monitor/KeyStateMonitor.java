@@ -2,34 +2,41 @@ package dev.byok.monitor;
 
 import dev.byok.ByokException;
 import dev.byok.DataKeyManager;
-import dev.byok.EncryptionContext;
 import dev.byok.InvalidCiphertextException;
 import dev.byok.KeyRef;
 import dev.byok.KeyUnusableException;
+import dev.byok.KmsCallObserver;
 import dev.byok.KmsUnavailableException;
+import dev.byok.monitor.KeyStateMachine.Action;
+import dev.byok.monitor.KeyStateMachine.Notice;
+import dev.byok.monitor.KeyStateMachine.Observation;
+import dev.byok.monitor.KeyStateMachine.Status;
+import dev.byok.monitor.KeyStateMachine.Verdict;
 import dev.byok.spi.KeyDescription;
 import dev.byok.spi.KeyProvider;
 import dev.byok.spi.KeyState;
 import dev.byok.spi.RotationStatus;
-import dev.byok.spi.WrappedKey;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Random;
-import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongSupplier;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,146 +44,186 @@ import org.slf4j.LoggerFactory;
 /**
  * Watches customer keys and tells the host when to lock and unlock the data that depends on them.
  *
+ * <p>One monitor serves every tenant: it watches the keys the host names ({@link #watch}) and, by
+ * default, every key a {@link DataKeyManager} successfully uses (auto-watch); it forgets an
+ * auto-watched key after {@link Builder#forgetUnusedAfter} without a KMS call for it (purging the
+ * manager's cached data keys under it, so the next use makes a KMS call and watches it again).
+ *
  * <p>Each watched key — the reference the host configured (alias or ARN) and every older key ARN
  * that stored data still depends on — is probed on a jittered schedule: {@code DescribeKey} (state,
  * ARN behind an alias, key material, deletion date), a real cryptographic canary (decrypt of a
- * small value wrapped once under the key), and rotation status at a slower cadence. The monitor
- * also learns passively from every KMS call a {@link DataKeyManager} makes.
+ * small value wrapped once under the key), and rotation status at a slower cadence. Data-path KMS
+ * calls are observed too, but are not authoritative: a denial (or, while SUSPECT, a success) only
+ * asks for an immediate probe. The state machine is {@link KeyStateMachine}; its table is in
+ * docs/key-lifecycle.md.
  *
  * <pre>
  *   ACTIVE --transient--> UNREACHABLE --ok--> ACTIVE          (never locks, unless opted in)
- *   ACTIVE/UNREACHABLE --denial--> SUSPECT --ok--> ACTIVE     (eventual consistency absorbed)
- *   SUSPECT --denied for >= grace--> LOCKED --canary ok--> ACTIVE (auto, or after acknowledgement)
+ *   ACTIVE/UNREACHABLE --probe denies--> SUSPECT --probe ok--> ACTIVE
+ *   SUSPECT --probe denies at >= grace--> LOCKED --probe ok--> ACTIVE (auto, or acknowledged)
  * </pre>
  *
- * <p>On LOCKED the manager purges and refuses the key and listeners get {@link
- * KeyEvent.Type#LOCKED}; on recovery {@link KeyEvent.Type#UNLOCKED}. The monitor never deletes
- * anything. Defaults and the worst-case arithmetic are in docs/key-lifecycle.md: with the defaults
- * a revoked key is LOCKED about 6 minutes after revocation with no traffic (6 min plus up to three
- * scheduler ticks and probe latency), and 30 s after the first denied data-path call when traffic
- * flows.
+ * <p><b>Events</b> go to listeners on the event executor ({@link Builder#eventExecutor}, default
+ * one daemon thread the monitor owns): never on a thread that called byok (a data-path thread only
+ * records what it saw; the monitor's round turns that into state), and never while byok holds a
+ * lock. Events of one key are delivered in the order of the state changes, one at a time; a LOCKED
+ * event is delivered after the data key manager already refuses the key.
  *
- * <p>Thread-safe. Time comes from the injected clock; {@link #runDueProbes()} runs one round and is
- * what the scheduler (owned or the host's) calls every tick — tests call it directly and never
- * sleep. Logs carry key ids and states, never key material.
+ * <p>Thread-safe. Durations use a monotonic ticker and event timestamps the wall clock ({@link
+ * Builder#clock}, {@link Builder#ticker}). {@link #runDueProbes()} runs one round and is what the
+ * scheduler (owned or the host's) calls every tick — tests call it directly and never sleep. Logs
+ * carry key ids and states, never key material.
  */
 public final class KeyStateMonitor implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(KeyStateMonitor.class);
-  static final EncryptionContext CANARY_CONTEXT = EncryptionContext.of("byok-canary", "v1");
 
   private final Map<String, KeyProvider> providers;
   private final @Nullable DataKeyManager keys;
-  private final InstantSource clock;
+  private final MonitorTime time;
+  private final KeyStateMachine machine;
   private final Duration probeInterval;
   private final double jitter;
   private final Duration suspectProbeInterval;
   private final Duration gracePeriod;
   private final Duration rotationCheckInterval;
-  private final @Nullable Duration lockWhenUnreachableFor;
-  private final boolean autoUnlock;
-  private final double maxProbesPerSecond;
   private final Duration tick;
+  private final boolean autoWatch;
+  private final Duration forgetUnusedAfter;
   private final @Nullable ScheduledExecutorService hostScheduler;
+  private final @Nullable ExecutorService ownedEventExecutor;
   private final Random random;
-  private final dev.byok.KmsCallObserver observer = this::onKmsCall;
+  private final EventDispatcher dispatcher;
+  private final KmsCallObserver observer = this::onKmsCall;
 
+  /** Data-path observations since the last round, by key id as the call named it. */
+  private final ConcurrentHashMap<String, Seen> seen = new ConcurrentHashMap<>();
+
+  // guarded by this
   private final Map<KeyRef, Watched> watched = new LinkedHashMap<>();
-  private final List<KeyStateListener> listeners = new CopyOnWriteArrayList<>();
-  private final Object dispatchLock = new Object();
-  private double tokens;
-  private @Nullable Instant lastRefill;
+
+  /** Watched keys by configured key id and by resolved ARN: data-path calls name either. */
+  private final Map<String, List<Watched>> byId = new HashMap<>();
+
+  private final ArrayDeque<Object> effects = new ArrayDeque<>(); // Runnable or KeyEvent, in order
+  private final ProbeRateLimiter limiter;
   private @Nullable ScheduledExecutorService ownedScheduler;
   private @Nullable ScheduledFuture<?> task;
   private boolean closed;
 
+  /** Applies effects in the order they were decided; never held while listeners run. */
+  private final ReentrantLock effectLock = new ReentrantLock();
+
   private KeyStateMonitor(Builder b) {
     this.providers = Map.copyOf(b.providers);
     this.keys = b.keys;
-    this.clock = b.clock;
+    this.time = MonitorTime.of(b.clock, b.ticker);
+    this.machine = new KeyStateMachine(b.gracePeriod, b.autoUnlock, b.lockWhenUnreachableFor);
     this.probeInterval = b.probeInterval;
     this.jitter = b.jitter;
     this.suspectProbeInterval = b.suspectProbeInterval;
     this.gracePeriod = b.gracePeriod;
     this.rotationCheckInterval = b.rotationCheckInterval;
-    this.lockWhenUnreachableFor = b.lockWhenUnreachableFor;
-    this.autoUnlock = b.autoUnlock;
-    this.maxProbesPerSecond = b.maxProbesPerSecond;
     this.tick = b.tick;
+    this.autoWatch = b.autoWatch && b.keys != null;
+    this.forgetUnusedAfter = b.forgetUnusedAfter;
     this.hostScheduler = b.scheduler;
     this.random = b.seed == null ? new SecureRandom() : new Random(b.seed);
-    this.tokens = Math.max(1, maxProbesPerSecond);
+    this.limiter = new ProbeRateLimiter(b.maxProbesPerSecond);
+    Executor events = b.eventExecutor;
+    if (events == null) {
+      ExecutorService owned =
+          Executors.newSingleThreadExecutor(
+              r -> {
+                Thread t = new Thread(r, "byok-key-events");
+                t.setDaemon(true);
+                return t;
+              });
+      this.ownedEventExecutor = owned;
+      events = owned;
+    } else {
+      this.ownedEventExecutor = null;
+    }
+    this.dispatcher = new EventDispatcher(events);
     if (keys != null) {
       keys.addObserver(observer);
     }
   }
 
-  /** {@return a new builder} */
+  /**
+   * @return a new builder
+   */
   public static Builder builder() {
     return new Builder();
   }
 
   // ------------------------------------------------------------------ per-key state
 
-  private static final class Canary {
-    final String keyArn;
-    final byte[] wrapped;
-    final byte[] digest;
-
-    Canary(String keyArn, byte[] wrapped, byte[] digest) {
-      this.keyArn = keyArn;
-      this.wrapped = wrapped;
-      this.digest = digest;
-    }
-  }
-
   private static final class Watched {
     final KeyRef ref;
     final boolean dependent; // an older ARN that stored data still depends on
+    boolean auto; // watched because the data path used it; forgotten when unused
     @Nullable String arn;
     @Nullable String materialId;
     @Nullable Canary canary;
-    KeyMonitorState state = KeyMonitorState.ACTIVE;
-    Instant nextProbe;
-    Instant nextRotationCheck;
+    Status status = Status.initial();
+    long nextProbe;
+    long nextRotationCheck;
+    long lastUsed;
+    @Nullable Long lastTriggeredProbe;
     boolean inFlight;
-    @Nullable Instant firstDenial;
-    @Nullable Instant unreachableSince;
-    String reason = "not probed yet";
     @Nullable Instant deletionNotified;
-    boolean degraded;
     @Nullable Boolean rotationEnabled;
-    boolean restorePending;
 
-    Watched(KeyRef ref, boolean dependent, Instant now) {
+    Watched(KeyRef ref, boolean dependent, boolean auto, long now) {
       this.ref = ref;
       this.dependent = dependent;
+      this.auto = auto;
       this.nextProbe = now;
       this.nextRotationCheck = now;
+      this.lastUsed = now;
       if (ref.keyId().startsWith("arn:") && !ref.keyId().contains(":alias/")) {
         this.arn = ref.keyId();
       }
     }
-
-    boolean matches(String keyId, @Nullable String resolvedArn) {
-      return ref.keyId().equals(keyId)
-          || (arn != null && (arn.equals(keyId) || arn.equals(resolvedArn)));
-    }
   }
 
-  /** Outcome of one observation. */
-  private enum Outcome {
-    OK,
-    DENIAL,
-    TRANSIENT
+  /**
+   * What the data path saw for one key id since the last round, merged.
+   *
+   * @param resolvedArn the ARN a successful call answered with
+   * @param reachability the last OK or TRANSIENT outcome, or {@code null}
+   * @param reachabilityReason its reason
+   * @param throttled a call was throttled
+   * @param denied a call was denied
+   * @param denialReason why
+   */
+  private record Seen(
+      @Nullable String resolvedArn,
+      @Nullable Verdict reachability,
+      String reachabilityReason,
+      boolean throttled,
+      boolean denied,
+      String denialReason) {
+    Seen merge(Seen later) {
+      return new Seen(
+          later.resolvedArn != null ? later.resolvedArn : resolvedArn,
+          later.reachability != null ? later.reachability : reachability,
+          later.reachability != null ? later.reachabilityReason : reachabilityReason,
+          throttled || later.throttled,
+          denied || later.denied,
+          later.denied ? later.denialReason : denialReason);
+    }
   }
 
   // ------------------------------------------------------------------ API
 
   /**
-   * Starts watching a key (idempotent). Its first probe is due at once.
+   * Starts watching a key (idempotent); a key already auto-watched becomes explicitly watched and
+   * is no longer forgotten when unused. Its first probe is due at once.
    *
    * @param key the key as the host configured it (alias or ARN); its provider must be registered
    * @return this monitor
+   * @throws IllegalArgumentException if no provider with the key's id is registered
    */
   public KeyStateMonitor watch(KeyRef key) {
     Objects.requireNonNull(key, "key");
@@ -191,43 +238,49 @@ public final class KeyStateMonitor implements AutoCloseable {
               + ")");
     }
     synchronized (this) {
-      watched.computeIfAbsent(key, k -> new Watched(k, false, clock.instant()));
+      add(new Watched(key, false, false, time.now().nanos())).auto = false;
     }
     return this;
   }
 
   /**
-   * Stops watching a key (for example an old ARN once no blob depends on it any more).
+   * Stops watching a key (for example an old ARN once no blob depends on it any more). A lock the
+   * monitor took stays in the data key manager until {@link DataKeyManager#unlock}.
    *
    * @param key the key
    */
-  public synchronized void unwatch(KeyRef key) {
-    watched.remove(key);
+  public void unwatch(KeyRef key) {
+    synchronized (this) {
+      Watched w = watched.get(key);
+      if (w != null) {
+        remove(w);
+      }
+    }
+    dispatcher.forget(key);
   }
 
-  /** {@return the keys watched, with their states; a snapshot} */
+  /**
+   * @return the keys watched (explicitly and automatically), with their states; a snapshot
+   */
   public synchronized Map<KeyRef, KeyMonitorState> states() {
     Map<KeyRef, KeyMonitorState> m = new LinkedHashMap<>();
-    watched.forEach((k, w) -> m.put(k, w.state));
+    watched.forEach((k, w) -> m.put(k, w.status.state()));
     return m;
   }
 
   /**
-   * The current state of a watched key.
-   *
    * @param key a watched key
    * @return its state
    * @throws IllegalArgumentException if the key is not watched
    */
   public synchronized KeyMonitorState state(KeyRef key) {
-    return get(key).state;
+    return get(key).status.state();
   }
 
   /**
-   * The key ARN a watched key reference resolves to.
-   *
    * @param key a watched key
    * @return the key ARN it resolves to, or {@code null} before the first successful probe
+   * @throws IllegalArgumentException if the key is not watched
    */
   public synchronized @Nullable String keyArn(KeyRef key) {
     return get(key).arn;
@@ -238,12 +291,13 @@ public final class KeyStateMonitor implements AutoCloseable {
    *
    * @param key a watched key
    * @throws KeyUnusableException with reason {@code LOCKED} if the key is locked
+   * @throws IllegalArgumentException if the key is not watched
    */
   public synchronized void checkUsable(KeyRef key) {
     Watched w = get(key);
-    if (w.state == KeyMonitorState.LOCKED) {
+    if (w.status.state() == KeyMonitorState.LOCKED) {
       throw new KeyUnusableException(
-          KeyUnusableException.Reason.LOCKED, key.toString(), w.reason, null);
+          KeyUnusableException.Reason.LOCKED, key.toString(), w.status.reason(), null);
     }
   }
 
@@ -253,37 +307,51 @@ public final class KeyStateMonitor implements AutoCloseable {
    *
    * @param key a watched key
    * @return whether the key was unlocked (false if no restore was pending)
+   * @throws IllegalArgumentException if the key is not watched
    */
   public boolean acknowledgeRestore(KeyRef key) {
-    List<KeyEvent> events = new ArrayList<>();
     boolean done;
     synchronized (this) {
       Watched w = get(key);
-      done = w.state == KeyMonitorState.LOCKED && w.restorePending;
-      if (done) {
-        unlock(w, "restore acknowledged by the host", clock.instant(), events);
-      }
+      done = w.status.state() == KeyMonitorState.LOCKED && w.status.restorePending();
+      apply(w, new Observation.Acknowledge(), time.now());
     }
-    dispatch(events);
+    flush();
     return done;
   }
 
   /**
-   * Registers a listener for key events.
+   * Registers a listener for the events of every key, delivered on the event executor.
    *
    * @param listener receives every event from now on
+   * @return this monitor
    */
-  public void addListener(KeyStateListener listener) {
-    listeners.add(Objects.requireNonNull(listener, "listener"));
+  public KeyStateMonitor addListener(KeyStateListener listener) {
+    dispatcher.addListener(null, listener);
+    return this;
   }
 
   /**
-   * Unregisters a listener.
+   * Registers a listener for one key's events only: events whose {@link KeyEvent#key()} is {@code
+   * key}, or whose {@link KeyEvent#keyArn()} is {@code key}'s key id (a key ARN watched through an
+   * alias). The key need not be watched yet.
+   *
+   * @param key the key (a tenant's KEK)
+   * @param listener receives that key's events from now on
+   * @return this monitor
+   */
+  public KeyStateMonitor addListener(KeyRef key, KeyStateListener listener) {
+    dispatcher.addListener(Objects.requireNonNull(key, "key"), listener);
+    return this;
+  }
+
+  /**
+   * Removes every registration of a listener.
    *
    * @param listener a registered listener
    */
   public void removeListener(KeyStateListener listener) {
-    listeners.remove(listener);
+    dispatcher.removeListener(listener);
   }
 
   private Watched get(KeyRef key) {
@@ -301,6 +369,7 @@ public final class KeyStateMonitor implements AutoCloseable {
    * monitor owns. Idempotent.
    *
    * @return this monitor
+   * @throws IllegalStateException if the monitor is closed
    */
   public synchronized KeyStateMonitor start() {
     if (closed) {
@@ -318,7 +387,7 @@ public final class KeyStateMonitor implements AutoCloseable {
                 });
         ownedScheduler = s;
       }
-      task = s.scheduleWithFixedDelay(this::runSafely, 0, tick.toMillis(), TimeUnit.MILLISECONDS);
+      task = s.scheduleWithFixedDelay(this::runSafely, 0, tick.toNanos(), TimeUnit.NANOSECONDS);
     }
     return this;
   }
@@ -332,28 +401,33 @@ public final class KeyStateMonitor implements AutoCloseable {
   }
 
   /**
-   * Runs one round: probes every key whose probe is due by the clock, within the rate limit, and
-   * applies timers (grace expiry, opt-in unreachable lock). The scheduler calls this every tick;
-   * tests call it after advancing a manual clock.
+   * Runs one round: turns what the data path saw since the last round into observations (and
+   * auto-watches keys used for the first time), applies timers, forgets unused auto-watched keys,
+   * and probes every key whose probe is due, within the rate limit. The scheduler calls this every
+   * tick; tests call it after advancing a manual clock.
    *
    * @return how many keys were probed
    */
   public int runDueProbes() {
     List<Watched> due = new ArrayList<>();
-    List<KeyEvent> events = new ArrayList<>();
     synchronized (this) {
-      Instant now = clock.instant();
-      refill(now);
-      for (Watched w : watched.values()) {
-        applyTimers(w, now, events);
-        if (!w.inFlight && !w.nextProbe.isAfter(now) && tokens >= 1) {
-          tokens -= 1;
+      MonitorTime.Now now = time.now();
+      takeDataPathObservations(now);
+      limiter.refill(now.nanos());
+      for (Watched w : List.copyOf(watched.values())) {
+        apply(w, new Observation.Tick(), now);
+        if (forgettable(w, now.nanos())) {
+          remove(w);
+          forget(w);
+          continue;
+        }
+        if (!w.inFlight && w.nextProbe - now.nanos() <= 0 && limiter.tryAcquire()) {
           w.inFlight = true;
           due.add(w);
         }
       }
     }
-    dispatch(events);
+    flush();
     for (Watched w : due) {
       probe(w);
     }
@@ -361,9 +435,10 @@ public final class KeyStateMonitor implements AutoCloseable {
   }
 
   /**
-   * Probes one key now, regardless of its schedule and the rate limit.
+   * Probes one key now, regardless of its schedule and the rate limit, on the calling thread.
    *
    * @param key a watched key
+   * @throws IllegalArgumentException if the key is not watched
    */
   public void probeNow(KeyRef key) {
     Watched w;
@@ -374,519 +449,459 @@ public final class KeyStateMonitor implements AutoCloseable {
     probe(w);
   }
 
-  private void refill(Instant now) {
-    if (lastRefill != null) {
-      double secs = Duration.between(lastRefill, now).toNanos() / 1e9;
-      tokens =
-          Math.min(
-              Math.max(1, maxProbesPerSecond), tokens + Math.max(0, secs) * maxProbesPerSecond);
-    }
-    lastRefill = now;
-  }
-
-  private Instant nextNormalProbe(Instant now) {
+  private long nextNormalProbe(long now) {
     double factor = 1 + jitter * (2 * random.nextDouble() - 1);
-    return now.plusNanos((long) (probeInterval.toNanos() * factor));
+    return now + (long) (probeInterval.toNanos() * factor);
   }
 
-  /** When the current run of denials began; SUSPECT always sets it, {@code now} otherwise. */
-  private static Instant firstDenial(Watched w, Instant now) {
-    Instant first = w.firstDenial;
-    return first != null ? first : now;
+  private boolean forgettable(Watched w, long now) {
+    // never in doubt (SUSPECT, LOCKED), nor during an outage, when cached data keys are all that
+    // serves (UNREACHABLE): forgetting purges them
+    return w.auto
+        && !w.inFlight
+        && w.status.state() == KeyMonitorState.ACTIVE
+        && now - w.lastUsed >= forgetUnusedAfter.toNanos();
   }
 
-  // ------------------------------------------------------------------ probing
-
-  private void probe(Watched w) {
-    KeyProvider p =
-        Objects.requireNonNull(providers.get(w.ref.providerId()), "provider of a watched key");
-    Instant started = clock.instant();
-    KeyDescription description = null;
-    ByokException describeFailure = null;
-    try {
-      description = p.describeKey(w.ref.keyId());
-    } catch (ByokException e) {
-      describeFailure = e;
+  /** Called under the lock for an auto-watched key removed as unused. */
+  private void forget(Watched w) {
+    LOG.info("key {} unused for {}; no longer watched", w.ref, forgetUnusedAfter);
+    DataKeyManager m = keys;
+    String arn = w.arn;
+    if (m != null) {
+      // nothing may be served under a key nobody watches: its next use makes a KMS call
+      effects.add((Runnable) () -> m.invalidate(arn != null ? arn : w.ref.keyId()));
     }
-    // a retargeted alias gets a fresh canary under the key it points at now
-    Canary canary;
-    synchronized (this) {
-      canary = w.canary;
-      if (canary != null
-          && description != null
-          && !description.keyArn().equals(canary.keyArn)
-          && !w.dependent) {
-        canary = null;
-      }
-    }
-    ByokException canaryFailure = null;
-    boolean canaryOk = false;
-    try {
-      if (canary == null) {
-        canary = makeCanary(p, w.dependent && w.arn != null ? w.arn : w.ref.keyId());
-      }
-      canaryOk = checkCanary(p, canary);
-      if (!canaryOk) {
-        canaryFailure =
-            new InvalidCiphertextException(
-                InvalidCiphertextException.Reason.WRAPPED_KEY_REJECTED,
-                "canary decrypted to the wrong value");
-      }
-    } catch (ByokException e) {
-      canaryFailure = e;
-    }
-    RotationStatus rotation = null;
-    boolean rotationDue;
-    synchronized (this) {
-      rotationDue = !w.nextRotationCheck.isAfter(started);
-    }
-    if (rotationDue && description != null) {
-      try {
-        rotation = p.rotationStatus(w.ref.keyId());
-      } catch (ByokException e) {
-        LOG.debug("rotation status of {} unavailable: {}", w.ref, e.getMessage());
-      }
-    }
-
-    List<KeyEvent> events = new ArrayList<>();
-    synchronized (this) {
-      Instant now = clock.instant();
-      w.inFlight = false;
-      if (watched.get(w.ref) != w) {
-        return; // unwatched meanwhile
-      }
-      if (rotationDue) {
-        w.nextRotationCheck = now.plus(rotationCheckInterval);
-      }
-      if (description != null) {
-        // first: on a retarget this hands the old canary to the old ARN's dependent watch
-        learnDescription(w, description, now, events);
-      }
-      if (canaryOk) {
-        w.canary = canary;
-      } else if (canaryFailure instanceof InvalidCiphertextException) {
-        w.canary = null; // a broken canary is remade next time
-      }
-      if (rotation != null && !Objects.equals(w.rotationEnabled, rotation.enabled())) {
-        if (w.rotationEnabled != null) {
-          events.add(
-              event(
-                  KeyEvent.Type.ROTATION_STATUS_CHANGED,
-                  w,
-                  w.state,
-                  "automatic rotation " + rotation,
-                  now));
-        }
-        w.rotationEnabled = rotation.enabled();
-      }
-
-      Outcome outcome;
-      String reason;
-      boolean throttled = false;
-      if (canaryOk) {
-        if (description != null && !description.state().usable()) {
-          outcome =
-              Outcome.DENIAL; // the KMS says so; the canary will follow (eventual consistency)
-          reason = "KMS reports the key " + description.state();
-        } else {
-          outcome = Outcome.OK;
-          reason = "canary decrypts";
-          boolean degradedNow = describeFailure instanceof KeyUnusableException;
-          if (describeFailure instanceof KeyUnusableException && !w.degraded) {
-            events.add(
-                event(
-                    KeyEvent.Type.MONITORING_DEGRADED,
-                    w,
-                    w.state,
-                    "DescribeKey fails ("
-                        + describeFailure.getMessage()
-                        + ") but the canary decrypts",
-                    now));
-          }
-          w.degraded = degradedNow;
-        }
-      } else if (canaryFailure instanceof KeyUnusableException) {
-        outcome = Outcome.DENIAL;
-        reason = "canary refused: " + ((KeyUnusableException) canaryFailure).reason();
-      } else if (description != null && !description.state().usable()) {
-        outcome = Outcome.DENIAL;
-        reason = "KMS reports the key " + description.state();
-      } else if (canaryFailure instanceof KmsUnavailableException) {
-        outcome = Outcome.TRANSIENT;
-        throttled = ((KmsUnavailableException) canaryFailure).throttled();
-        reason = "KMS unreachable: " + canaryFailure.getMessage();
-      } else {
-        outcome =
-            Outcome.TRANSIENT; // a configuration or canary problem says nothing about revocation
-        reason =
-            "probe failed: " + (canaryFailure == null ? "unknown" : canaryFailure.getMessage());
-      }
-      apply(w, outcome, reason, throttled, now, events);
-      w.nextProbe =
-          w.state == KeyMonitorState.SUSPECT
-              ? now.plus(suspectProbeInterval)
-              : nextNormalProbe(now);
-    }
-    dispatch(events);
+    effects.add((Runnable) () -> dispatcher.forget(w.ref));
   }
 
-  private Canary makeCanary(KeyProvider p, String keyId) {
-    byte[] value = new byte[32];
-    new SecureRandom().nextBytes(value);
-    try {
-      WrappedKey w = p.encrypt(keyId, value, CANARY_CONTEXT);
-      return new Canary(w.keyArn(), w.ciphertext(), sha256(value));
-    } finally {
-      Arrays.fill(value, (byte) 0);
+  // ------------------------------------------------------------------ the index (under the lock)
+
+  /**
+   * @return the watched entry for {@code w.ref}: {@code w}, added and indexed, or the one there
+   */
+  private Watched add(Watched w) {
+    Watched there = watched.get(w.ref);
+    if (there != null) {
+      return there;
+    }
+    watched.put(w.ref, w);
+    index(w.ref.keyId(), w);
+    String arn = w.arn;
+    if (arn != null) {
+      index(arn, w);
+    }
+    return w;
+  }
+
+  private void remove(Watched w) {
+    if (watched.remove(w.ref, w)) {
+      unindex(w.ref.keyId(), w);
+      String arn = w.arn;
+      if (arn != null) {
+        unindex(arn, w);
+      }
     }
   }
 
-  private static boolean checkCanary(KeyProvider p, Canary c) {
-    byte[] value = p.decrypt(c.keyArn, c.wrapped, CANARY_CONTEXT);
-    try {
-      return MessageDigest.isEqual(sha256(value), c.digest);
-    } finally {
-      Arrays.fill(value, (byte) 0);
+  private void setArn(Watched w, String arn) {
+    String old = w.arn;
+    if (arn.equals(old)) {
+      return;
+    }
+    if (old != null && !old.equals(w.ref.keyId())) {
+      unindex(old, w);
+    }
+    w.arn = arn;
+    if (watched.get(w.ref) == w) {
+      index(arn, w);
     }
   }
 
-  private static byte[] sha256(byte[] b) {
-    try {
-      return MessageDigest.getInstance("SHA-256").digest(b);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
+  private void index(String id, Watched w) {
+    List<Watched> l = byId.computeIfAbsent(id, k -> new ArrayList<>(1));
+    if (!l.contains(w)) {
+      l.add(w);
     }
   }
 
-  private void learnDescription(Watched w, KeyDescription d, Instant now, List<KeyEvent> events) {
-    String previous = w.arn;
-    if (previous != null && !previous.equals(d.keyArn()) && !w.dependent) {
-      w.arn = d.keyArn();
-      w.materialId = d.currentKeyMaterialId();
-      events.add(
-          new KeyEvent(
-              KeyEvent.Type.KEY_RETARGETED,
-              w.ref,
-              w.arn,
-              w.state,
-              w.state,
-              w.ref.keyId()
-                  + " now points at "
-                  + d.keyArn()
-                  + "; new blobs use it, old blobs keep "
-                  + previous,
-              now,
-              null,
-              null,
-              previous));
-      if (keys != null) {
-        keys.allowArn(d.keyArn());
-        keys.retireEncryptionKeys(previous); // new blobs get a data key under the new ARN
-      }
-      KeyRef old = KeyRef.of(w.ref.providerId(), previous);
-      Watched dep = watched.computeIfAbsent(old, k -> new Watched(k, true, now));
-      if (dep.canary == null && w.canary != null && w.canary.keyArn.equals(previous)) {
-        dep.canary = w.canary; // the old canary keeps testing the old key
-      }
-      w.canary = null;
-    } else {
-      w.arn = d.keyArn();
-      String material = d.currentKeyMaterialId();
-      if (w.materialId != null && material != null && !material.equals(w.materialId)) {
-        events.add(
-            event(
-                KeyEvent.Type.KEY_MATERIAL_ROTATED,
-                w,
-                w.state,
-                "key material rotated in place ("
-                    + w.materialId
-                    + " -> "
-                    + material
-                    + "); old blobs still decrypt",
-                now));
-      }
-      if (material != null) {
-        w.materialId = material;
-      }
-    }
-    if (d.state() == KeyState.PENDING_DELETION
-        && d.deletionDate() != null
-        && !d.deletionDate().equals(w.deletionNotified)) {
-      w.deletionNotified = d.deletionDate();
-      events.add(
-          new KeyEvent(
-              KeyEvent.Type.DELETION_SCHEDULED,
-              w.ref,
-              w.arn,
-              w.state,
-              w.state,
-              "key is scheduled for deletion; cancel before "
-                  + d.deletionDate()
-                  + " to keep the data",
-              now,
-              null,
-              d.deletionDate(),
-              null));
-    } else if (d.state() != KeyState.PENDING_DELETION) {
-      w.deletionNotified = null;
+  private void unindex(String id, Watched w) {
+    List<Watched> l = byId.get(id);
+    if (l != null && l.remove(w) && l.isEmpty()) {
+      byId.remove(id);
     }
   }
 
-  // ------------------------------------------------------------------ the state machine
-
-  private void apply(
-      Watched w,
-      Outcome outcome,
-      String reason,
-      boolean throttled,
-      Instant now,
-      List<KeyEvent> events) {
-    KeyMonitorState s = w.state;
-    switch (outcome) {
-      case OK:
-        w.firstDenial = null;
-        w.unreachableSince = null;
-        if (s == KeyMonitorState.UNREACHABLE) {
-          move(w, KeyMonitorState.ACTIVE, "KMS reachable again: " + reason, now, events);
-          events.add(
-              event(
-                  KeyEvent.Type.KMS_REACHABLE,
-                  w,
-                  s,
-                  reason,
-                  now)); // after the move: to() is ACTIVE
-        } else if (s == KeyMonitorState.SUSPECT) {
-          move(
-              w,
-              KeyMonitorState.ACTIVE,
-              "key answers again within the grace period: " + reason,
-              now,
-              events);
-        } else if (s == KeyMonitorState.LOCKED) {
-          if (autoUnlock) {
-            unlock(w, "key usable again: " + reason, now, events);
-          } else if (!w.restorePending) {
-            w.restorePending = true;
-            events.add(
-                event(
-                    KeyEvent.Type.RESTORE_PENDING_ACKNOWLEDGEMENT,
-                    w,
-                    s,
-                    "key usable again; waiting for the host to acknowledge",
-                    now));
-          }
-        } else {
-          w.reason = reason;
-        }
-        break;
-      case DENIAL:
-        w.unreachableSince = null;
-        w.restorePending = false;
-        if (s == KeyMonitorState.ACTIVE || s == KeyMonitorState.UNREACHABLE) {
-          w.firstDenial = now;
-          if (keys != null && w.arn != null) {
-            keys.invalidate(w.arn); // no cached data key is served while the key is in doubt
-          }
-          Instant lockAt = now.plus(gracePeriod);
-          w.state = KeyMonitorState.SUSPECT;
-          w.reason = reason;
-          events.add(
-              new KeyEvent(
-                  KeyEvent.Type.STATE_CHANGED,
-                  w.ref,
-                  w.arn,
-                  s,
-                  KeyMonitorState.SUSPECT,
-                  reason,
-                  now,
-                  lockAt,
-                  null,
-                  null));
-        } else if (s == KeyMonitorState.SUSPECT) {
-          w.reason = reason;
-          if (!now.isBefore(firstDenial(w, now).plus(gracePeriod))) {
-            lock(
-                w,
-                "denied for "
-                    + Duration.between(firstDenial(w, now), now).toSeconds()
-                    + " s: "
-                    + reason,
-                now,
-                events);
-          }
-        } else {
-          w.reason = reason;
-        }
-        break;
-      case TRANSIENT:
-        if (throttled) {
-          events.add(event(KeyEvent.Type.THROTTLED, w, s, reason, now));
-        }
-        if (s == KeyMonitorState.ACTIVE) {
-          w.unreachableSince = now;
-          move(w, KeyMonitorState.UNREACHABLE, reason, now, events);
-          events.add(
-              event(
-                  KeyEvent.Type.KMS_UNREACHABLE,
-                  w,
-                  s,
-                  reason,
-                  now)); // after the move: to() is UNREACHABLE
-        } else if (s == KeyMonitorState.SUSPECT
-            && !now.isBefore(firstDenial(w, now).plus(gracePeriod))) {
-          // the grace period is over and the last authoritative answer was a denial
-          lock(w, "denied, then unreachable past the grace period: " + w.reason, now, events);
-        }
-        applyTimers(w, now, events);
-        break;
-      default:
-        throw new AssertionError(outcome);
-    }
-  }
-
-  /** Time-driven transition: the opt-in lock after a long KMS outage. */
-  private void applyTimers(Watched w, Instant now, List<KeyEvent> events) {
-    if (w.state == KeyMonitorState.UNREACHABLE
-        && lockWhenUnreachableFor != null
-        && w.unreachableSince != null
-        && !now.isBefore(w.unreachableSince.plus(lockWhenUnreachableFor))) {
-      lock(
-          w,
-          "KMS unreachable for "
-              + Duration.between(w.unreachableSince, now).toMinutes()
-              + " min (opt-in policy)",
-          now,
-          events);
-    }
-  }
-
-  private void move(
-      Watched w, KeyMonitorState to, String reason, Instant now, List<KeyEvent> events) {
-    KeyMonitorState from = w.state;
-    w.state = to;
-    w.reason = reason;
-    if (from != to) {
-      events.add(event(KeyEvent.Type.STATE_CHANGED, w, from, reason, now));
-    }
-  }
-
-  private void lock(Watched w, String reason, Instant now, List<KeyEvent> events) {
-    KeyMonitorState from = w.state;
-    w.state = KeyMonitorState.LOCKED;
-    w.reason = reason;
-    w.restorePending = false;
-    if (keys != null) {
-      keys.lock(w.ref.keyId());
-      if (w.arn != null) {
-        keys.lock(w.arn);
-      }
-    }
-    LOG.warn("key {} LOCKED: {}", w.ref, reason);
-    events.add(event(KeyEvent.Type.STATE_CHANGED, w, from, reason, now));
-    events.add(event(KeyEvent.Type.LOCKED, w, from, reason, now));
-  }
-
-  private void unlock(Watched w, String reason, Instant now, List<KeyEvent> events) {
-    KeyMonitorState from = w.state;
-    w.state = KeyMonitorState.ACTIVE;
-    w.reason = reason;
-    w.restorePending = false;
-    w.firstDenial = null;
-    if (keys != null) {
-      keys.unlock(w.ref.keyId());
-      if (w.arn != null) {
-        keys.unlock(w.arn);
-      }
-    }
-    LOG.info("key {} unlocked: {}", w.ref, reason);
-    events.add(event(KeyEvent.Type.STATE_CHANGED, w, from, reason, now));
-    events.add(event(KeyEvent.Type.UNLOCKED, w, from, reason, now));
-  }
-
-  private static KeyEvent event(
-      KeyEvent.Type type, Watched w, KeyMonitorState from, String reason, Instant now) {
-    return new KeyEvent(type, w.ref, w.arn, from, w.state, reason, now, null, null, null);
-  }
-
-  // ------------------------------------------------------------------ passive learning
+  // ------------------------------------------------------------------ the data path
 
   private void onKmsCall(
       String operation,
       String keyId,
       @Nullable String resolvedArn,
       @Nullable ByokException failure) {
-    Outcome outcome;
-    boolean throttled = false;
+    Seen s;
     if (failure == null) {
-      outcome = Outcome.OK;
-    } else if (failure instanceof KeyUnusableException
-        && ((KeyUnusableException) failure).reason() != KeyUnusableException.Reason.LOCKED) {
-      outcome = Outcome.DENIAL;
-    } else if (failure instanceof KmsUnavailableException) {
-      outcome = Outcome.TRANSIENT;
-      throttled = ((KmsUnavailableException) failure).throttled();
+      s =
+          new Seen(
+              resolvedArn, Verdict.OK, "data-path " + operation + " succeeded", false, false, "");
+    } else if (failure instanceof KeyUnusableException denied
+        && denied.reason() != KeyUnusableException.Reason.LOCKED) {
+      s =
+          new Seen(
+              null, null, "", false, true, "data-path " + operation + ": " + denied.getMessage());
+    } else if (failure instanceof KmsUnavailableException down) {
+      s =
+          new Seen(
+              null,
+              Verdict.TRANSIENT,
+              "data-path " + operation + ": " + down.getMessage(),
+              down.throttled(),
+              false,
+              "");
     } else {
       return; // corrupt blobs and configuration errors say nothing about the key
     }
-    List<KeyEvent> events = new ArrayList<>();
-    synchronized (this) {
-      Instant now = clock.instant();
-      for (Watched w : watched.values()) {
-        if (w.matches(keyId, resolvedArn)) {
-          if (outcome == Outcome.OK && w.state == KeyMonitorState.LOCKED) {
-            continue; // only the canary lifts a lock
-          }
-          String reason =
-              "data-path "
-                  + operation
-                  + (failure == null ? " succeeded" : ": " + failure.getMessage());
-          apply(w, outcome, reason, throttled, now, events);
-          if (w.state == KeyMonitorState.SUSPECT
-              && w.nextProbe.isAfter(now.plus(suspectProbeInterval))) {
-            w.nextProbe = now.plus(suspectProbeInterval);
-          }
-        }
-      }
-    }
-    dispatch(events);
+    // the only work on the caller's thread: record it; the next round decides
+    seen.merge(keyId, s, Seen::merge);
   }
 
-  private void dispatch(List<KeyEvent> events) {
-    if (events.isEmpty()) {
-      return;
-    }
-    synchronized (dispatchLock) {
-      for (KeyEvent e : events) {
-        LOG.info("{}", e);
-        for (KeyStateListener l : listeners) {
-          try {
-            l.onEvent(e);
-          } catch (RuntimeException bug) {
-            LOG.warn("KeyStateListener {} threw; ignored", l.getClass().getName(), bug);
+  /** Called under the lock at the start of a round. */
+  private void takeDataPathObservations(MonitorTime.Now now) {
+    for (String keyId : seen.keySet()) {
+      Seen s = seen.remove(keyId);
+      if (s == null) {
+        continue;
+      }
+      List<Watched> matching = new ArrayList<>(byId.getOrDefault(keyId, List.of()));
+      String resolved = s.resolvedArn;
+      if (resolved != null && !resolved.equals(keyId)) {
+        for (Watched w : byId.getOrDefault(resolved, List.of())) {
+          if (resolved.equals(w.arn) && !matching.contains(w)) {
+            matching.add(w);
           }
         }
       }
+      boolean matched = !matching.isEmpty();
+      for (Watched w : matching) {
+        observe(w, s, now);
+      }
+      if (!matched && autoWatch && s.reachability == Verdict.OK && providers.size() == 1) {
+        KeyRef ref;
+        try {
+          ref = KeyRef.of(providers.keySet().iterator().next(), keyId);
+        } catch (IllegalArgumentException notAKeyId) {
+          LOG.debug("not watching {}: {}", keyId, notAKeyId.getMessage());
+          continue;
+        }
+        LOG.info("key {} used by the data path; watching it", ref);
+        observe(add(new Watched(ref, false, true, now.nanos())), s, now);
+      }
+    }
+  }
+
+  private void observe(Watched w, Seen s, MonitorTime.Now now) {
+    w.lastUsed = now.nanos();
+    if (s.reachability != null) {
+      apply(w, new Observation.DataPath(s.reachability, s.reachabilityReason, s.throttled), now);
+    }
+    if (s.denied) {
+      apply(w, new Observation.DataPath(Verdict.DENIAL, s.denialReason, false), now);
+    }
+  }
+
+  // ------------------------------------------------------------------ steps and effects
+
+  /** Called under the lock: one step of the machine, its effects queued in order. */
+  private void apply(Watched w, Observation o, MonitorTime.Now now) {
+    KeyStateMachine.Step step = machine.step(w.status, o, now.nanos());
+    w.status = step.status();
+    for (Notice n : step.notices()) {
+      effects.add(
+          new KeyEvent(
+              n.type(),
+              w.ref,
+              w.arn,
+              n.from(),
+              n.to(),
+              n.reason(),
+              now.wall(),
+              n.lockIn() == null ? null : now.wall().plus(n.lockIn()),
+              null,
+              null));
+    }
+    for (Action a : step.actions()) {
+      if (a == Action.PROBE_NOW) {
+        long earliest =
+            w.lastTriggeredProbe == null
+                ? now.nanos()
+                : Math.max(now.nanos(), w.lastTriggeredProbe + suspectProbeInterval.toNanos());
+        if (w.nextProbe - earliest > 0) {
+          w.nextProbe = earliest;
+          w.lastTriggeredProbe = earliest;
+        }
+      } else {
+        managerEffect(w, a);
+      }
+    }
+  }
+
+  private void managerEffect(Watched w, Action a) {
+    DataKeyManager m = keys;
+    if (m == null) {
+      return;
+    }
+    String configured = w.ref.keyId();
+    String arn = w.arn;
+    switch (a) {
+      case PURGE -> {
+        if (arn != null) {
+          effects.add((Runnable) () -> m.invalidate(arn));
+        }
+      }
+      case LOCK -> {
+        LOG.warn("key {} LOCKED: {}", w.ref, w.status.reason());
+        effects.add(
+            (Runnable)
+                () -> {
+                  m.lock(configured);
+                  if (arn != null) {
+                    m.lock(arn);
+                  }
+                });
+      }
+      case UNLOCK -> {
+        LOG.info("key {} unlocked: {}", w.ref, w.status.reason());
+        effects.add(
+            (Runnable)
+                () -> {
+                  m.unlock(configured);
+                  if (arn != null) {
+                    m.unlock(arn);
+                  }
+                });
+      }
+      default -> throw new AssertionError(a);
+    }
+  }
+
+  /**
+   * Applies queued effects to the data key manager in the order they were decided, then hands the
+   * events to the dispatcher. Called with the monitor's lock not held; listeners run after both
+   * locks are released.
+   */
+  private void flush() {
+    List<EventDispatcher.Queue> toStart = new ArrayList<>();
+    effectLock.lock();
+    try {
+      while (true) {
+        Object e;
+        synchronized (this) {
+          e = effects.poll();
+        }
+        if (e == null) {
+          break;
+        }
+        if (e instanceof KeyEvent event) {
+          EventDispatcher.Queue q = dispatcher.offer(event);
+          if (q != null) {
+            toStart.add(q);
+          }
+        } else {
+          try {
+            ((Runnable) e).run();
+          } catch (RuntimeException bug) {
+            LOG.warn("key monitor action failed", bug);
+          }
+        }
+      }
+    } finally {
+      effectLock.unlock();
+    }
+    dispatcher.deliver(toStart);
+  }
+
+  // ------------------------------------------------------------------ probing
+
+  private void probe(Watched w) {
+    try {
+      probeUnflushed(w);
+    } finally {
+      flush();
+    }
+  }
+
+  private void probeUnflushed(Watched w) {
+    KeyProvider p = Objects.requireNonNull(providers.get(w.ref.providerId()));
+    Canary canary;
+    String canaryKey;
+    boolean rotationDue;
+    synchronized (this) {
+      canary = w.canary;
+      String arn = w.arn;
+      canaryKey = w.dependent && arn != null ? arn : w.ref.keyId();
+      rotationDue = w.nextRotationCheck - time.now().nanos() <= 0;
+    }
+    KeyProber.Result r =
+        KeyProber.probe(p, w.ref.keyId(), canary, canaryKey, w.dependent, rotationDue);
+
+    synchronized (this) {
+      MonitorTime.Now now = time.now();
+      w.inFlight = false;
+      if (watched.get(w.ref) != w) {
+        return; // unwatched meanwhile
+      }
+      if (rotationDue) {
+        w.nextRotationCheck = now.nanos() + rotationCheckInterval.toNanos();
+      }
+      KeyDescription description = r.description();
+      if (description != null) {
+        // first: on a retarget this hands the old canary to the old ARN's dependent watch
+        learnDescription(w, description, now);
+      }
+      if (r.canaryOk()) {
+        w.canary = r.canary();
+      } else if (r.canaryFailure() == null
+          || r.canaryFailure() instanceof InvalidCiphertextException) {
+        w.canary = null; // a broken canary is remade next time
+      }
+      RotationStatus rotation = r.rotation();
+      if (rotation != null && !Objects.equals(w.rotationEnabled, rotation.enabled())) {
+        if (w.rotationEnabled != null) {
+          info(w, KeyEvent.Type.ROTATION_STATUS_CHANGED, "automatic rotation " + rotation, now);
+        }
+        w.rotationEnabled = rotation.enabled();
+      }
+      apply(w, r.observation(), now);
+      w.nextProbe = nextProbeAfterProbe(w, now.nanos());
+    }
+  }
+
+  private long nextProbeAfterProbe(Watched w, long now) {
+    Long first = w.status.firstDenialNanos();
+    if (w.status.state() != KeyMonitorState.SUSPECT || first == null) {
+      return nextNormalProbe(now);
+    }
+    long next = now + suspectProbeInterval.toNanos();
+    long graceEnds = first + gracePeriod.toNanos();
+    // a probe exactly when the grace period ends confirms the lock without waiting a full interval
+    return graceEnds - now > 0 && graceEnds - next < 0 ? graceEnds : next;
+  }
+
+  private void info(Watched w, KeyEvent.Type type, String reason, MonitorTime.Now now) {
+    KeyMonitorState s = w.status.state();
+    effects.add(new KeyEvent(type, w.ref, w.arn, s, s, reason, now.wall(), null, null, null));
+  }
+
+  private void learnDescription(Watched w, KeyDescription d, MonitorTime.Now now) {
+    String previous = w.arn;
+    KeyMonitorState s = w.status.state();
+    if (previous != null && !previous.equals(d.keyArn()) && !w.dependent) {
+      String next = d.keyArn();
+      setArn(w, next);
+      w.materialId = d.currentKeyMaterialId();
+      effects.add(
+          new KeyEvent(
+              KeyEvent.Type.KEY_RETARGETED,
+              w.ref,
+              next,
+              s,
+              s,
+              w.ref.keyId()
+                  + " now points at "
+                  + next
+                  + "; new blobs use it, old blobs keep "
+                  + previous,
+              now.wall(),
+              null,
+              null,
+              previous));
+      DataKeyManager m = keys;
+      if (m != null) {
+        effects.add(
+            (Runnable)
+                () -> {
+                  m.allowArn(next);
+                  m.retireEncryptionKeys(previous); // new blobs get a data key under the new ARN
+                });
+      }
+      KeyRef old = KeyRef.of(w.ref.providerId(), previous);
+      Watched dep = add(new Watched(old, true, false, now.nanos()));
+      Canary c = w.canary;
+      if (dep.canary == null && c != null && c.keyArn().equals(previous)) {
+        dep.canary = c; // the old canary keeps testing the old key
+      }
+      w.canary = null;
+    } else {
+      setArn(w, d.keyArn());
+      String material = d.currentKeyMaterialId();
+      if (w.materialId != null && material != null && !material.equals(w.materialId)) {
+        info(
+            w,
+            KeyEvent.Type.KEY_MATERIAL_ROTATED,
+            "key material rotated in place ("
+                + w.materialId
+                + " -> "
+                + material
+                + "); old blobs still decrypt",
+            now);
+      }
+      if (material != null) {
+        w.materialId = material;
+      }
+    }
+    if (!w.auto && !w.ref.keyId().equals(w.arn)) {
+      // an auto-watched entry for the ARN this alias resolves to is the same key: keep one
+      KeyRef same = KeyRef.of(w.ref.providerId(), d.keyArn());
+      Watched dup = watched.get(same);
+      if (dup != null && dup.auto && dup.status.state() == KeyMonitorState.ACTIVE) {
+        remove(dup);
+      }
+    }
+    Instant deletion = d.deletionDate();
+    if (d.state() == KeyState.PENDING_DELETION
+        && deletion != null
+        && !deletion.equals(w.deletionNotified)) {
+      w.deletionNotified = deletion;
+      effects.add(
+          new KeyEvent(
+              KeyEvent.Type.DELETION_SCHEDULED,
+              w.ref,
+              w.arn,
+              s,
+              s,
+              "key is scheduled for deletion; cancel before " + deletion + " to keep the data",
+              now.wall(),
+              null,
+              deletion,
+              null));
+    } else if (d.state() != KeyState.PENDING_DELETION) {
+      w.deletionNotified = null;
     }
   }
 
   /**
    * Stops probing and stops listening to the data key manager; shuts down an owned scheduler (a
-   * host's is left running). Locks already taken stay until {@link DataKeyManager#unlock}.
-   * Idempotent.
+   * host's is left running) and, once the events already queued are delivered, the owned event
+   * thread. Locks already taken stay until {@link DataKeyManager#unlock}. Idempotent.
    */
   @Override
-  public synchronized void close() {
-    closed = true;
+  public void close() {
+    synchronized (this) {
+      closed = true;
+      if (task != null) {
+        task.cancel(false);
+        task = null;
+      }
+      if (ownedScheduler != null) {
+        ownedScheduler.shutdownNow();
+        ownedScheduler = null;
+      }
+    }
     if (keys != null) {
       keys.removeObserver(observer);
     }
-    if (task != null) {
-      task.cancel(false);
-      task = null;
-    }
-    if (ownedScheduler != null) {
-      ownedScheduler.shutdownNow();
-      ownedScheduler = null;
+    if (ownedEventExecutor != null) {
+      ownedEventExecutor.shutdown();
     }
   }
 
@@ -898,12 +913,15 @@ public final class KeyStateMonitor implements AutoCloseable {
   /**
    * Builds a {@link KeyStateMonitor}. Defaults: probe every 5 min ±10 %, suspect keys every 15 s,
    * 30 s grace, rotation status every 6 h, never lock for unreachability, auto-unlock, at most 10
-   * probes per second, 1 s tick. Setters fail fast naming the bad value. Not thread-safe.
+   * probes per second, 1 s tick, auto-watch keys the data key manager uses and forget them after 1
+   * h unused, events on one owned daemon thread. Setters fail fast naming the bad value. Not
+   * thread-safe.
    */
   public static final class Builder {
     private final Map<String, KeyProvider> providers = new LinkedHashMap<>();
     private @Nullable DataKeyManager keys;
     private InstantSource clock = InstantSource.system();
+    private @Nullable LongSupplier ticker;
     private Duration probeInterval = Duration.ofMinutes(5);
     private double jitter = 0.1;
     private Duration suspectProbeInterval = Duration.ofSeconds(15);
@@ -913,16 +931,18 @@ public final class KeyStateMonitor implements AutoCloseable {
     private boolean autoUnlock = true;
     private double maxProbesPerSecond = 10;
     private Duration tick = Duration.ofSeconds(1);
+    private boolean autoWatch = true;
+    private Duration forgetUnusedAfter = Duration.ofHours(1);
     private @Nullable ScheduledExecutorService scheduler;
+    private @Nullable Executor eventExecutor;
     private @Nullable Long seed;
 
     private Builder() {}
 
     /**
-     * Adds a provider whose keys may be watched.
-     *
      * @param provider a provider whose keys may be watched
      * @return this builder
+     * @throws IllegalArgumentException if a provider with the same id is already registered
      */
     public Builder provider(KeyProvider provider) {
       Objects.requireNonNull(provider, "provider");
@@ -944,9 +964,8 @@ public final class KeyStateMonitor implements AutoCloseable {
     }
 
     /**
-     * Sets the time source (tests pass a manual clock).
-     *
-     * @param clock time source (tests pass a manual clock)
+     * @param clock wall clock for event timestamps; without a {@link #ticker}, durations follow it
+     *     too (tests pass one manual clock)
      * @return this builder
      */
     public Builder clock(InstantSource clock) {
@@ -955,8 +974,16 @@ public final class KeyStateMonitor implements AutoCloseable {
     }
 
     /**
-     * Sets the time between probes of a healthy key.
-     *
+     * @param nanos monotonic time source for every duration (default {@link System#nanoTime} with
+     *     the system clock, else derived from {@link #clock})
+     * @return this builder
+     */
+    public Builder ticker(LongSupplier nanos) {
+      this.ticker = Objects.requireNonNull(nanos, "ticker");
+      return this;
+    }
+
+    /**
      * @param interval time between probes of a healthy key (default 5 min)
      * @return this builder
      */
@@ -966,8 +993,6 @@ public final class KeyStateMonitor implements AutoCloseable {
     }
 
     /**
-     * Sets the random spread of probe intervals.
-     *
      * @param fraction each probe interval is multiplied by a random factor in {@code 1 ± fraction}
      *     (default 0.1; 0 to 0.5)
      * @return this builder
@@ -981,9 +1006,8 @@ public final class KeyStateMonitor implements AutoCloseable {
     }
 
     /**
-     * Sets the time between probes of a SUSPECT key.
-     *
-     * @param interval time between probes of a SUSPECT key (default 15 s)
+     * @param interval time between probes of a SUSPECT key, and the least time between two probes
+     *     of one key triggered by data-path results (default 15 s)
      * @return this builder
      */
     public Builder suspectProbeInterval(Duration interval) {
@@ -992,10 +1016,8 @@ public final class KeyStateMonitor implements AutoCloseable {
     }
 
     /**
-     * Sets how long a key must stay denied before it is LOCKED.
-     *
      * @param grace how long a key must stay denied before it is LOCKED (default 30 s): absorbs KMS
-     *     eventual consistency
+     *     eventual consistency; zero locks at the first denying probe
      * @return this builder
      */
     public Builder gracePeriod(Duration grace) {
@@ -1008,9 +1030,8 @@ public final class KeyStateMonitor implements AutoCloseable {
     }
 
     /**
-     * {@return this builder}
-     *
      * @param interval time between rotation-status checks (default 6 h)
+     * @return this builder
      */
     public Builder rotationCheckInterval(Duration interval) {
       this.rotationCheckInterval = positive(interval, "rotationCheckInterval");
@@ -1031,10 +1052,9 @@ public final class KeyStateMonitor implements AutoCloseable {
     }
 
     /**
-     * {@return this builder}
-     *
      * @param auto unlock as soon as the canary passes again (default true); false waits for {@link
      *     KeyStateMonitor#acknowledgeRestore}
+     * @return this builder
      */
     public Builder autoUnlock(boolean auto) {
       this.autoUnlock = auto;
@@ -1042,9 +1062,8 @@ public final class KeyStateMonitor implements AutoCloseable {
     }
 
     /**
-     * {@return this builder}
-     *
      * @param rate most probes per second across all keys (default 10)
+     * @return this builder
      */
     public Builder maxProbesPerSecond(double rate) {
       if (!(rate > 0)) {
@@ -1055,9 +1074,9 @@ public final class KeyStateMonitor implements AutoCloseable {
     }
 
     /**
-     * {@return this builder}
-     *
-     * @param tick how often the scheduler runs a round (default 1 s)
+     * @param tick how often the scheduler runs a round (default 1 s); data-path observations are
+     *     taken up at the next round
+     * @return this builder
      */
     public Builder tick(Duration tick) {
       this.tick = positive(tick, "tick");
@@ -1065,10 +1084,31 @@ public final class KeyStateMonitor implements AutoCloseable {
     }
 
     /**
-     * {@return this builder}
-     *
+     * @param auto watch every key the data key manager makes a successful KMS call with (default
+     *     true; needs {@link #dataKeyManager} and exactly one provider)
+     * @return this builder
+     */
+    public Builder autoWatch(boolean auto) {
+      this.autoWatch = auto;
+      return this;
+    }
+
+    /**
+     * @param idle how long an auto-watched key may go without a KMS call before the monitor forgets
+     *     it and purges the manager's cached data keys under it (default 1 h); only ACTIVE
+     *     auto-watched keys are forgotten, never explicitly watched, UNREACHABLE, SUSPECT or LOCKED
+     *     ones
+     * @return this builder
+     */
+    public Builder forgetUnusedAfter(Duration idle) {
+      this.forgetUnusedAfter = positive(idle, "forgetUnusedAfter");
+      return this;
+    }
+
+    /**
      * @param scheduler the host's scheduler (never shut down by the monitor); default: an owned
      *     daemon thread
+     * @return this builder
      */
     public Builder scheduler(ScheduledExecutorService scheduler) {
       this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
@@ -1076,9 +1116,20 @@ public final class KeyStateMonitor implements AutoCloseable {
     }
 
     /**
-     * {@return this builder}
-     *
+     * @param executor runs listener deliveries (never shut down by the monitor); default: one
+     *     daemon thread the monitor owns. With several threads, events of different keys may be
+     *     delivered concurrently; one key's events stay in order. A direct executor ({@code
+     *     Runnable::run}) delivers on the thread that ran the probe or round (never under a lock).
+     * @return this builder
+     */
+    public Builder eventExecutor(Executor executor) {
+      this.eventExecutor = Objects.requireNonNull(executor, "eventExecutor");
+      return this;
+    }
+
+    /**
      * @param seed seed for the jitter (tests); default: a secure random
+     * @return this builder
      */
     public Builder seed(long seed) {
       this.seed = seed;
@@ -1094,9 +1145,8 @@ public final class KeyStateMonitor implements AutoCloseable {
     }
 
     /**
-     * {@return the monitor (not started: call {@link KeyStateMonitor#start()} or drive {@link
-     * KeyStateMonitor#runDueProbes()})}
-     *
+     * @return the monitor (not started: call {@link KeyStateMonitor#start()} or drive {@link
+     *     KeyStateMonitor#runDueProbes()})
      * @throws IllegalStateException if no provider is registered
      */
     public KeyStateMonitor build() {

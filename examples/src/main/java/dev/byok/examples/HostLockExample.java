@@ -9,7 +9,10 @@ import dev.byok.testkit.FakeKms;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
@@ -17,6 +20,12 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * snapshot repository or an index) that refuses reads and writes while its customer's key is
  * locked, pauses its snapshot job, and pages a human when the key is scheduled for deletion. This
  * is the example docs/key-lifecycle.md points to; {@code HostLockExampleTest} runs it.
+ *
+ * <p>Why this cannot deadlock: every repository operation holds the read lock while it calls byok,
+ * and the LOCKED listener takes the write lock. The monitor never runs a listener on a thread that
+ * called byok, nor while byok holds a lock: a read whose KMS call is denied only records the denial
+ * and fails; the monitor's round confirms it with a probe and delivers LOCKED on its event thread,
+ * where the write lock waits for that read (and every other in flight) to finish.
  */
 public final class HostLockExample {
   private HostLockExample() {}
@@ -56,7 +65,10 @@ public final class HostLockExample {
       }
     }
 
-    /** Every read or write of the repository goes through here. */
+    /**
+     * Every read or write of the repository goes through here, holding the read lock for the whole
+     * operation (byok calls included).
+     */
     public <T> T withAccess(java.util.function.Supplier<T> operation) {
       lock.readLock().lock();
       try {
@@ -121,7 +133,7 @@ public final class HostLockExample {
   }
 
   /** A short run: watch a key, revoke it, see the repository lock; restore it, see it unlock. */
-  public static void main(String[] args) {
+  public static void main(String[] args) throws InterruptedException {
     FakeKms kms = FakeKms.create();
     String arn = kms.api().createKey().arn();
     KeyRef key = KeyRef.of(kms.providerId(), arn);
@@ -135,15 +147,28 @@ public final class HostLockExample {
                 .dataKeyManager(byok.keys())
                 .gracePeriod(Duration.ZERO)
                 .build()) {
-      monitor.watch(key).addListener(locks);
+      // events arrive on the monitor's event thread: this example waits for them
+      BlockingQueue<KeyEvent.Type> handled = new LinkedBlockingQueue<>();
+      monitor.watch(key).addListener(key, locks).addListener(key, e -> handled.add(e.type()));
       monitor.probeNow(key);
       kms.api().disableKey(arn);
-      monitor.probeNow(key); // SUSPECT
       monitor.probeNow(key); // LOCKED (grace period zero for the example)
+      awaitEvent(handled, KeyEvent.Type.LOCKED);
       System.out.println("after revocation: locked=" + repository.isLocked());
       kms.api().enableKey(arn);
       monitor.probeNow(key);
+      awaitEvent(handled, KeyEvent.Type.UNLOCKED);
       System.out.println("after restore: locked=" + repository.isLocked());
+    }
+  }
+
+  private static void awaitEvent(BlockingQueue<KeyEvent.Type> handled, KeyEvent.Type type)
+      throws InterruptedException {
+    for (KeyEvent.Type t = null; t != type; ) {
+      t = handled.poll(30, TimeUnit.SECONDS);
+      if (t == null) {
+        throw new IllegalStateException("no " + type + " event within 30 s");
+      }
     }
   }
 }

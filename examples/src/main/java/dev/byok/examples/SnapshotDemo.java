@@ -141,6 +141,7 @@ public final class SnapshotDemo {
               .provider(kms)
               .dataKeyManager(byok.keys())
               .gracePeriod(Duration.ZERO)
+              .eventExecutor(Runnable::run) // events print in the story's order, on this thread
               .build();
       KeyRef alias = KeyRef.parse("fake-kms://alias/snapshots");
       monitor

@@ -46,6 +46,8 @@ class MonitorOverTheWireTest {
                   .dataKeyManager(byok.keys())
                   .clock(local.clock)
                   .seed(7)
+                  // events on the round's thread: asserted right after the round, no waiting
+                  .eventExecutor(Runnable::run)
                   .build()) {
         List<KeyEvent> events = new CopyOnWriteArrayList<>();
         monitor.watch(alias).addListener(events::add);

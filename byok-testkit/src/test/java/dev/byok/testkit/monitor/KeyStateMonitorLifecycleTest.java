@@ -82,7 +82,12 @@ class KeyStateMonitorLifecycleTest {
   @Test
   void aThrowingListenerBreaksNeitherTheMonitorNorTheOtherListeners() {
     KeyStateMonitor monitor =
-        KeyStateMonitor.builder().provider(fake.kms()).clock(fake.clock()).seed(1).build();
+        KeyStateMonitor.builder()
+            .provider(fake.kms())
+            .clock(fake.clock())
+            .seed(1)
+            .eventExecutor(Runnable::run)
+            .build();
     AtomicInteger thrown = new AtomicInteger();
     List<KeyEvent> seen = new CopyOnWriteArrayList<>();
     monitor.addListener(

@@ -147,7 +147,11 @@ class KeyStateMonitorTimelinesTest {
       assertUnusable(call, KeyUnusableException.Reason.DISABLED);
       if (n == 0) {
         assertThat(h.monitor.state(h.alias))
-            .as("SUSPECT at the first denied call")
+            .as("a data-path denial by itself changes nothing")
+            .isEqualTo(ACTIVE);
+        h.monitor.runDueProbes(); // the round takes it up: an immediate probe confirms it
+        assertThat(h.monitor.state(h.alias))
+            .as("SUSPECT in the round after the first denied call")
             .isEqualTo(SUSPECT);
         assertThat(h.byok.keys().cachedKeys()).as("cached data keys purged").isZero();
       }
@@ -155,7 +159,7 @@ class KeyStateMonitorTimelinesTest {
       assertThat(i).as("seconds of traffic before LOCKED").isLessThanOrEqualTo(60);
     }
     List<KeyEvent> events = h.drain();
-    ExpectedEvent.assertEvents(events, ExpectedEvent.deniedThenLocked(GRACE, "data-path"));
+    ExpectedEvent.assertEvents(events, ExpectedEvent.deniedThenLocked(GRACE, "DISABLED"));
     assertThat(events.get(0).at()).isEqualTo(t0);
     assertThat(Duration.between(t0, events.get(2).at()))
         .as("first denial to LOCKED")
@@ -246,6 +250,7 @@ class KeyStateMonitorTimelinesTest {
 
     // a data-path call inside the window sees the key disabled
     assertUnusable(() -> h.decrypt(blob), KeyUnusableException.Reason.DISABLED);
+    h.monitor.runDueProbes(); // the denial triggers a probe, which sees the key disabled too
     assertThat(h.monitor.state(h.alias)).isEqualTo(SUSPECT);
     h.drive(Duration.ofMinutes(20));
 

@@ -155,17 +155,30 @@ class KeyStateMonitorTransitionsTest {
             SUSPECT,
             ev(STATE_CHANGED, ACTIVE, SUSPECT).lockAfter(Duration.ofHours(1)).reason("DISABLED")),
         row(
-            "ACTIVE -> SUSPECT: a data-path call is refused",
+            "ACTIVE -> SUSPECT: a data-path refusal triggers a probe, which is refused",
             DEFAULTS,
             NOTHING,
             h -> {
               byte[] blob = h.encrypt(MonitorHarness.plaintext(1));
               disable(h);
               assertThatThrownBy(() -> h.decrypt(blob)).isInstanceOf(KeyUnusableException.class);
+              assertThat(h.monitor.runDueProbes()).as("probed in the next round").isEqualTo(1);
             },
             Duration.ZERO,
             SUSPECT,
-            ev(STATE_CHANGED, ACTIVE, SUSPECT).lockAfter(GRACE).reason("data-path decrypt")),
+            ev(STATE_CHANGED, ACTIVE, SUSPECT).lockAfter(GRACE).reason("DISABLED")),
+        row(
+            "ACTIVE stays ACTIVE: a data-path refusal the probe does not confirm",
+            DEFAULTS,
+            NOTHING,
+            h -> {
+              byte[] blob = h.encrypt(MonitorHarness.plaintext(1));
+              h.api.failNext("Decrypt", "AccessDeniedException"); // e.g. a hostile header
+              assertThatThrownBy(() -> h.decrypt(blob)).isInstanceOf(KeyUnusableException.class);
+              assertThat(h.monitor.runDueProbes()).as("probed in the next round").isEqualTo(1);
+            },
+            Duration.ofMinutes(1),
+            ACTIVE),
         row(
             "SUSPECT -> ACTIVE: the key answers within the grace period",
             longGrace,

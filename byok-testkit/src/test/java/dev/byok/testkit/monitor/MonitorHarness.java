@@ -69,7 +69,12 @@ final class MonitorHarness {
     byokConfig.accept(b);
     this.byok = b.build();
     KeyStateMonitor.Builder m =
-        KeyStateMonitor.builder().provider(kms).dataKeyManager(byok.keys()).clock(clock).seed(7);
+        KeyStateMonitor.builder()
+            .provider(kms)
+            .dataKeyManager(byok.keys())
+            .clock(clock)
+            .seed(7)
+            .eventExecutor(Runnable::run); // events in order on the round's thread, no lock held
     monitorConfig.accept(m);
     this.monitor = m.build();
     monitor.addListener(events::add);

@@ -52,7 +52,7 @@ class KeyLifecycleDocsTest {
         .provider(kms)
         .dataKeyManager(byok.keys())      // locks purge and refuse there; data-path calls feed the monitor
         .build();
-    monitor.watch(key).addListener(event -> {
+    monitor.watch(key).addListener(key, event -> {   // this tenant's events, on the event thread
       switch (event.type()) {
         case LOCKED -> repositories(event.key()).forEach(r -> r.lockForKeyRevocation(event.reason()));
         case UNLOCKED -> repositories(event.key()).forEach(Repository::unlock);

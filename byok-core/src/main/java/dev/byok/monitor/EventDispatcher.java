@@ -1,0 +1,126 @@
+package dev.byok.monitor;
+
+import dev.byok.KeyRef;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Delivers events to listeners on an {@link Executor}, one serial queue per watched key: events of
+ * one key reach every listener in the order the monitor produced them, one at a time; events of
+ * different keys may be delivered concurrently if the executor has several threads.
+ *
+ * <p>{@link #offer} only queues (call it under the monitor's lock to fix the order); {@link
+ * #deliver} hands queues to the executor and must be called with no lock held. Listeners therefore
+ * never run under a byok lock and, unless the host supplies a direct executor, never on a thread
+ * that called byok.
+ *
+ * <p>Thread-safe.
+ */
+final class EventDispatcher {
+  private static final Logger LOG = LoggerFactory.getLogger(EventDispatcher.class);
+
+  private record Registration(@Nullable KeyRef key, KeyStateListener listener) {
+    boolean wants(KeyEvent e) {
+      return key == null || key.equals(e.key()) || key.keyId().equals(e.keyArn());
+    }
+  }
+
+  private final Executor executor;
+  private final List<Registration> listeners = new CopyOnWriteArrayList<>();
+  private final Map<KeyRef, Queue> queues = new ConcurrentHashMap<>();
+
+  EventDispatcher(Executor executor) {
+    this.executor = Objects.requireNonNull(executor, "executor");
+  }
+
+  void addListener(@Nullable KeyRef key, KeyStateListener listener) {
+    listeners.add(new Registration(key, Objects.requireNonNull(listener, "listener")));
+  }
+
+  void removeListener(KeyStateListener listener) {
+    listeners.removeIf(r -> r.listener == listener);
+  }
+
+  /**
+   * Queues an event on its key's queue.
+   *
+   * @return the queue if it must be handed to the executor by {@link #deliver}, else {@code null}
+   */
+  @Nullable Queue offer(KeyEvent event) {
+    Queue q = queues.computeIfAbsent(event.key(), k -> new Queue());
+    return q.add(event) ? q : null;
+  }
+
+  /** Hands queues that {@link #offer} returned to the executor. Call with no lock held. */
+  void deliver(List<Queue> toStart) {
+    for (Queue q : toStart) {
+      try {
+        executor.execute(q::drain);
+      } catch (RejectedExecutionException e) {
+        LOG.warn("key event executor refused delivery; {} event(s) dropped", q.clear());
+      }
+    }
+  }
+
+  /** Forgets a key's queue (after unwatch); events still queued are delivered. */
+  void forget(KeyRef key) {
+    queues.remove(key);
+  }
+
+  /** One key's events, delivered by at most one executor task at a time. */
+  final class Queue {
+    private final ArrayDeque<KeyEvent> pending = new ArrayDeque<>();
+    private boolean scheduled;
+
+    /**
+     * @return whether a drain must be started
+     */
+    synchronized boolean add(KeyEvent e) {
+      pending.add(e);
+      if (scheduled) {
+        return false;
+      }
+      scheduled = true;
+      return true;
+    }
+
+    synchronized int clear() {
+      int n = pending.size();
+      pending.clear();
+      scheduled = false;
+      return n;
+    }
+
+    private synchronized @Nullable KeyEvent next() {
+      KeyEvent e = pending.poll();
+      if (e == null) {
+        scheduled = false;
+      }
+      return e;
+    }
+
+    void drain() {
+      for (KeyEvent e = next(); e != null; e = next()) {
+        LOG.info("{}", e);
+        for (Registration r : listeners) {
+          if (r.wants(e)) {
+            try {
+              r.listener.onEvent(e);
+            } catch (RuntimeException bug) {
+              LOG.warn("KeyStateListener {} threw; ignored", r.listener.getClass().getName(), bug);
+            }
+          }
+        }
+      }
+    }
+  }
+}
