@@ -189,7 +189,7 @@ final class MonitorCommand extends CliCommand {
       }
       throw new CliException(
           ExitCodes.KMS_UNAVAILABLE,
-          KmsErrors.unreachable(kms, io()) + " (" + e.getMessage() + ")",
+          KmsErrors.unreachable(kms, io()) + " (" + Failures.message(e) + ")",
           e);
     } catch (KeyUnusableException e) {
       if (e.reason() == KeyUnusableException.Reason.NOT_FOUND) {
