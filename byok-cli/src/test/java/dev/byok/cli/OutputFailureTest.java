@@ -144,8 +144,10 @@ class OutputFailureTest {
 
   @Test
   void encryptFromAClosedStandardInputIsRefused() throws Exception {
+    int before = KMS.server().requests().size();
     Shell.Result r = shell.run("byok encrypt --key " + key + " -o x.byok <&-");
     failsWith6(r, "standard input is closed");
+    assertThat(KMS.server().requests()).as("no KMS call").hasSize(before);
     assertThat(dir.resolve("x.byok")).doesNotExist();
     assertThat(temporaryFiles(dir)).isEmpty();
   }
