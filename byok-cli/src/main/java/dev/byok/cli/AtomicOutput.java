@@ -125,9 +125,12 @@ final class AtomicOutput implements AutoCloseable {
   @Override
   public void close() throws IOException {
     if (!committed) {
-      channel.close();
-      Files.deleteIfExists(tmp);
-      PENDING.remove(tmp);
+      try {
+        channel.close();
+      } finally {
+        Files.deleteIfExists(tmp); // even when closing failed; else the shutdown hook retries
+        PENDING.remove(tmp);
+      }
     }
   }
 
