@@ -95,11 +95,12 @@ final class EncryptCommand extends CliCommand {
   private void encryptStdin(Byok byok, EncryptionContext ctx, CliIo io) throws IOException {
     if (out.toStdout()) {
       Streams.refuseBinaryToTerminal(io, "ciphertext");
-      OutputStream stdout = Streams.stdout(io);
-      InputStream in = out.progress.wrap(Streams.stdin(io), -1, "encrypt", io);
       // closing flushes and checks every write: a full disk or a broken pipe fails the run
-      try (OutputStream enc = byok.newEncryptingStream(stdout, ctx)) {
-        in.transferTo(enc);
+      try (OutputStream stdout = Streams.stdout(io)) {
+        InputStream in = out.progress.wrap(Streams.stdin(io), -1, "encrypt", io);
+        try (OutputStream enc = byok.newEncryptingStream(stdout, ctx)) {
+          in.transferTo(enc);
+        }
       }
       return;
     }
