@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.jspecify.annotations.NullMarked;
@@ -80,8 +81,17 @@ final class AtomicOutput implements AutoCloseable {
     return stream;
   }
 
-  /** Forces the bytes to disk and moves them over the target. */
+  /**
+   * Forces the bytes to disk and moves them over the target, then forces the directory entry. If
+   * any write, the flush, the fsync or the close fails, nothing is moved: the exception propagates
+   * and {@link #close()} deletes the temporary file. Call once.
+   *
+   * @throws IOException if the output could not be completed; the target is then untouched
+   */
   void commit() throws IOException {
+    if (committed) {
+      throw new IllegalStateException("already committed");
+    }
     stream.flush();
     channel.force(true);
     channel.close();
@@ -92,15 +102,35 @@ final class AtomicOutput implements AutoCloseable {
     }
     committed = true;
     PENDING.remove(tmp);
+    forceDirectory(Objects.requireNonNull(target.getParent()));
+  }
+
+  /**
+   * Makes the rename durable where the platform allows opening a directory (Linux, macOS); a
+   * platform that does not (Windows) keeps its own guarantees.
+   */
+  private static void forceDirectory(Path dir) throws IOException {
+    FileChannel d;
+    try {
+      d = FileChannel.open(dir, StandardOpenOption.READ);
+    } catch (IOException | UnsupportedOperationException e) {
+      return;
+    }
+    try (d) {
+      d.force(true);
+    }
   }
 
   /** Deletes the temporary file unless committed. Idempotent. */
   @Override
   public void close() throws IOException {
     if (!committed) {
-      channel.close();
-      Files.deleteIfExists(tmp);
-      PENDING.remove(tmp);
+      try {
+        channel.close();
+      } finally {
+        Files.deleteIfExists(tmp); // even when closing failed; else the shutdown hook retries
+        PENDING.remove(tmp);
+      }
     }
   }
 

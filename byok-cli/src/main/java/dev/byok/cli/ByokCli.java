@@ -51,8 +51,9 @@ import picocli.CommandLine.ScopeType;
       "3:input is not an authentic byok blob (tampered, truncated, wrong context)",
       "4:key unusable (disabled, pending deletion, not found, access denied, not allowed)",
       "5:KMS unreachable or throttling",
-      "6:file problem (missing input, output exists, cannot write)",
-      "130:interrupted (finished files are kept; an unfinished output is removed)"
+      "6:file problem (missing input, output exists, cannot write: disk full, closed stdout, broken pipe)",
+      "130:interrupted (finished files are kept; an unfinished output is removed)",
+      "143:stopped by SIGTERM (same cleanup as 130)"
     })
 public final class ByokCli {
   @Option(
@@ -88,7 +89,28 @@ public final class ByokCli {
    * @return the exit code (see {@code byok --help})
    */
   public static int run(CliIo io, String... args) {
-    return commandLine(io).execute(args);
+    CommandLine cl = commandLine(io);
+    int code = cl.execute(args);
+    cl.getOut().flush();
+    return outputChecked(io, code);
+  }
+
+  /**
+   * A run that could not write all of its standard output did not succeed: exit 6 with the reason,
+   * unless the run already failed for another reason (reported already).
+   */
+  private static int outputChecked(CliIo io, int code) {
+    try {
+      Streams.check(io.out(), "standard output");
+      return code;
+    } catch (StdioException e) {
+      if (code != ExitCodes.OK) {
+        return code;
+      }
+      io.err().println("byok: " + e.getMessage());
+      io.err().flush();
+      return ExitCodes.IO;
+    }
   }
 
   static CommandLine commandLine(CliIo io) {

@@ -40,18 +40,17 @@ public record CliIo(
   }
 
   /**
+   * The process's streams: standard output and error remember why a write failed (a plain {@code
+   * System.out} swallows it), and a standard stream the shell closed ({@code <&-}, {@code >&-}),
+   * whose number the JVM then reused for one of its own files, is replaced by one that refuses
+   * every read or write with that reason.
+   *
    * @return the process's streams and environment; {@code interactive} when standard error is a
    *     terminal, {@code stdoutIsTerminal} when standard output is
    */
   public static CliIo system() {
     boolean console = System.console() != null;
-    return new CliIo(
-        System.in,
-        System.out,
-        System.err,
-        isTerminal(2, console),
-        isTerminal(1, console),
-        System.getenv());
+    return StandardStreams.system(isTerminal(2, console), isTerminal(1, console));
   }
 
   /**

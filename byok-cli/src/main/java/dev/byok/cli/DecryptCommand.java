@@ -81,6 +81,7 @@ final class DecryptCommand extends CliCommand {
                     + " ("
                     + Files.size(job.target())
                     + " bytes)");
+        Streams.check(io.out(), "standard output"); // stop at once if the report is lost
       }
     }
     return ExitCodes.OK;
@@ -88,13 +89,16 @@ final class DecryptCommand extends CliCommand {
 
   private void decryptStdin(Readers readers, @Nullable EncryptionContext expected, CliIo io)
       throws IOException {
-    InputStream in = out.progress.wrap(io.in(), -1, "decrypt", io);
     if (out.toStdout()) {
       Streams.refuseBinaryToTerminal(io, "plaintext");
-      decrypt(readers, in, -1, io.out(), expected);
-      io.out().flush();
+      // closing flushes and checks every write: a full disk or a broken pipe fails the run
+      try (OutputStream stdout = Streams.stdout(io)) {
+        InputStream in = out.progress.wrap(Streams.stdin(io), -1, "decrypt", io);
+        decrypt(readers, in, -1, stdout, expected);
+      }
       return;
     }
+    InputStream in = out.progress.wrap(Streams.stdin(io), -1, "decrypt", io);
     try (AtomicOutput file = AtomicOutput.create(Objects.requireNonNull(out.output), out.force)) {
       decrypt(readers, in, -1, file.stream(), expected);
       file.commit();
@@ -124,6 +128,7 @@ final class DecryptCommand extends CliCommand {
     if (size >= 0) {
       header.plaintextLength(size);
     }
+    Readers.requireReadableSlot(header);
     Byok reader = readers.forHeader(header);
     InputStream whole = new SequenceInputStream(new ByteArrayInputStream(header.toByteArray()), in);
     try (InputStream plain = reader.newDecryptingStream(whole, expected)) {

@@ -127,7 +127,7 @@ final class DemoCommand extends CliCommand {
               "byok: warning: could not delete the demo's files in "
                   + work
                   + ": "
-                  + e.getMessage());
+                  + Failures.message(e));
     }
   }
 }

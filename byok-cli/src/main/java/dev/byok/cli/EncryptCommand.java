@@ -89,15 +89,18 @@ final class EncryptCommand extends CliCommand {
   }
 
   private void encryptStdin(Byok byok, EncryptionContext ctx, CliIo io) throws IOException {
-    InputStream in = out.progress.wrap(io.in(), -1, "encrypt", io);
     if (out.toStdout()) {
       Streams.refuseBinaryToTerminal(io, "ciphertext");
-      try (OutputStream enc = byok.newEncryptingStream(Streams.nonClosing(io.out()), ctx)) {
-        in.transferTo(enc);
+      // closing flushes and checks every write: a full disk or a broken pipe fails the run
+      try (OutputStream stdout = Streams.stdout(io)) {
+        InputStream in = out.progress.wrap(Streams.stdin(io), -1, "encrypt", io);
+        try (OutputStream enc = byok.newEncryptingStream(stdout, ctx)) {
+          in.transferTo(enc);
+        }
       }
-      io.out().flush();
       return;
     }
+    InputStream in = out.progress.wrap(Streams.stdin(io), -1, "encrypt", io);
     try (AtomicOutput file = AtomicOutput.create(Objects.requireNonNull(out.output), out.force)) {
       try (OutputStream enc = byok.newEncryptingStream(file.stream(), ctx)) {
         in.transferTo(enc);
@@ -136,5 +139,6 @@ final class EncryptCommand extends CliCommand {
                 + " -> "
                 + Files.size(target)
                 + " bytes)");
+    Streams.check(io.out(), "standard output"); // stop at once if the report cannot be written
   }
 }

@@ -20,11 +20,24 @@ final class ExitCodes {
   /** The KMS did not answer, or throttled us: check the endpoint or network and retry. */
   static final int KMS_UNAVAILABLE = 5;
 
-  /** A file problem: missing input, unwritable output, output already exists. */
+  /**
+   * A file problem: missing input, output already exists, an output that cannot be written (disk
+   * full, standard output closed or a broken pipe), standard input closed.
+   */
   static final int IO = 6;
 
-  /** Interrupted (Ctrl-C); work already finished is kept, nothing half-written looks valid. */
+  /**
+   * Interrupted (Ctrl-C, SIGINT: the JVM exits 128 + 2); work already finished is kept, nothing
+   * half-written looks valid.
+   */
   static final int INTERRUPTED = 130;
+
+  /**
+   * Stopped by SIGTERM (the JVM exits 128 + 15 after its shutdown hooks): as {@link #INTERRUPTED},
+   * finished files are kept and an unfinished output's temporary file is removed. Set by the JVM,
+   * not returned by byok; listed here for the documentation.
+   */
+  static final int TERMINATED = 143;
 
   private ExitCodes() {}
 }

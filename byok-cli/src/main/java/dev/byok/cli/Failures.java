@@ -1,6 +1,7 @@
 package dev.byok.cli;
 
 import dev.byok.ByokConfigurationException;
+import dev.byok.ByokException;
 import dev.byok.InvalidCiphertextException;
 import dev.byok.KeyUnusableException;
 import dev.byok.KmsUnavailableException;
@@ -38,9 +39,7 @@ final class Failures {
     if (e instanceof KeyUnusableException) {
       return ExitCodes.KEY_UNUSABLE;
     }
-    if (e instanceof ByokConfigurationException
-        && e.getMessage() != null
-        && e.getMessage().contains("allow-list")) {
+    if (e instanceof ByokConfigurationException && message(e).contains("allow-list")) {
       return ExitCodes.KEY_UNUSABLE;
     }
     if (e instanceof KmsUnavailableException) {
@@ -58,41 +57,31 @@ final class Failures {
     return ExitCodes.FAILURE;
   }
 
-  /** The throwable's message, or its type's simple name when it has none (never "null"). */
-  static String messageOf(@Nullable Throwable t) {
-    if (t == null) {
-      return "no further detail";
-    }
-    String m = t.getMessage();
-    return m != null ? m : t.getClass().getSimpleName();
-  }
-
   /**
    * @return what went wrong and what to do about it, in one line
    */
   static String describe(Throwable t) {
     Throwable e = unwrap(t);
-    if (e instanceof CliException) {
-      return messageOf(e);
+    if (e instanceof CliException || e instanceof StdioException) {
+      return message(e);
     }
     if (e instanceof InvalidCiphertextException ice) {
+      String why = reasonAndDetail(ice);
       return switch (ice.reason()) {
-        case NOT_AN_ENVELOPE -> "not a byok blob (" + ice.getMessage() + ")";
-        case UNSUPPORTED_VERSION -> "written by a newer byok or another tool: " + ice.getMessage();
-        case TRUNCATED ->
-            "the blob is truncated (" + ice.getMessage() + "); restore it from a good copy";
-        case TRAILING_DATA ->
-            "bytes follow the end of the blob (" + ice.getMessage() + "); it was appended to";
+        case NOT_AN_ENVELOPE -> "not a byok blob (" + why + ")";
+        case UNSUPPORTED_VERSION -> "written by a newer byok or another tool (" + why + ")";
+        case TRUNCATED -> "the blob is truncated (" + why + "); restore it from a good copy";
+        case TRAILING_DATA -> "bytes follow the end of the blob (" + why + "); it was appended to";
         case CONTEXT_MISMATCH ->
-            "the encryption context does not match: "
-                + ice.getMessage()
-                + "; pass the --context the blob was written with (see byok inspect)";
+            "the encryption context does not match ("
+                + why
+                + "); pass the --context the blob was written with (see byok inspect)";
         case KEY_COMMITMENT_MISMATCH,
             AUTHENTICATION_FAILED,
             MALFORMED_HEADER,
             WRAPPED_KEY_REJECTED ->
             "the blob failed authentication: it was modified or damaged ("
-                + ice.getMessage()
+                + why
                 + "); no plaintext was released";
       };
     }
@@ -130,16 +119,14 @@ final class Failures {
                 + "reads resume once the key is usable again";
       };
     }
-    if (e instanceof ByokConfigurationException
-        && e.getMessage() != null
-        && e.getMessage().contains("allow-list")) {
+    if (e instanceof ByokConfigurationException && message(e).contains("allow-list")) {
       return "wrong key: "
-          + e.getMessage()
+          + message(e)
           + "; pass --key with a key you trust for this data (see byok inspect)";
     }
     if (e instanceof KmsUnavailableException k) {
       return (k.throttled() ? "the KMS is throttling requests: " : "the KMS could not be reached: ")
-          + k.getMessage()
+          + message(k)
           + "; check --endpoint / --region and the network, then retry";
     }
     if (e instanceof NoSuchFileException f) {
@@ -158,25 +145,81 @@ final class Failures {
       return "directory not empty: " + f.getFile();
     }
     if (e instanceof FileSystemException f) {
-      return messageOf(f);
+      return message(f);
     }
     if (e instanceof InterruptedIOException || e instanceof InterruptedException) {
       return "interrupted; finished files are kept, unfinished ones were not written";
     }
     if (e instanceof IOException) {
-      return "I/O error: " + e.getMessage();
+      return "I/O error: " + message(e);
     }
     if (e instanceof IllegalArgumentException || e instanceof ByokConfigurationException) {
-      return messageOf(e);
+      return message(e);
     }
     return "unexpected error: " + e + " (run with --verbose for details)";
   }
 
+  /** {@link #message(Throwable)} of a cause that may be absent. */
+  static String messageOf(@Nullable Throwable t) {
+    return t == null ? "no further detail" : message(t);
+  }
+
+  /**
+   * A throwable's message for a person, never {@code null} or "...: null": without a message, what
+   * the AWS SDK reported (error code, HTTP status) or the exception's type stands in; a message
+   * ending in ": null" (a detail that was missing) loses that ending.
+   *
+   * @return a non-empty one-line description
+   */
+  static String message(Throwable t) {
+    @Nullable String m = t.getMessage();
+    if (m != null) {
+      m = m.strip();
+      while (m.endsWith(": null")) {
+        m = m.substring(0, m.length() - ": null".length()).strip();
+      }
+      int nl = m.indexOf('\n');
+      if (nl >= 0) {
+        m = m.substring(0, nl).strip();
+      }
+      if (!m.isEmpty() && !m.equals("null")) {
+        return m;
+      }
+    }
+    @Nullable String kms = KmsErrors.serviceError(t);
+    return kms != null ? kms : t.getClass().getSimpleName();
+  }
+
+  /**
+   * @return "REASON: detail": the library's reason code, then its detail
+   */
+  private static String reasonAndDetail(InvalidCiphertextException e) {
+    String reason = e.reason().name();
+    String m = message(e);
+    return m.startsWith(reason) ? m : reason + ": " + m;
+  }
+
+  /**
+   * The failure to report: wrappers are looked through — an unchecked wrapper of an I/O failure,
+   * and an {@link IOException} (such as a stream's read failure) whose cause is a byok or CLI
+   * failure, which is reported by that cause.
+   */
   private static Throwable unwrap(Throwable t) {
     Throwable e = t;
-    while ((e instanceof UncheckedIOException || e.getClass() == RuntimeException.class)
-        && e.getCause() != null) {
-      e = e.getCause();
+    for (int depth = 0; depth < 16; depth++) {
+      @Nullable Throwable cause = e.getCause();
+      if (cause == null || cause == e || e instanceof StdioException) {
+        return e;
+      }
+      boolean wrapper =
+          e instanceof UncheckedIOException
+              || e.getClass() == RuntimeException.class
+              || (e instanceof IOException
+                  && (cause instanceof ByokException || cause instanceof CliException));
+      if (!wrapper) {
+        return e;
+      }
+      e = cause;
     }
     return e;
   }

@@ -51,7 +51,7 @@ final class InspectCommand extends CliCommand {
     CliIo io = io();
     List<JsonObject> blobs = new ArrayList<>();
     if (Streams.isStdin(files)) {
-      blobs.add(describe("-", Byok.inspect(io.in()), -1));
+      blobs.add(describe("-", Byok.inspect(Streams.stdin(io)), -1));
     } else {
       for (BlobPaths.Entry e : BlobPaths.expand(files)) {
         EnvelopeHeader h;
@@ -109,7 +109,7 @@ final class InspectCommand extends CliCommand {
         long region = size - h.payloadOffset();
         o.addProperty("segments", (region + h.segmentSize() - 1) / h.segmentSize());
       } catch (InvalidCiphertextException e) {
-        o.addProperty("problem", "truncated or extended: " + e.getMessage());
+        o.addProperty("problem", "truncated or extended: " + Failures.message(e));
       }
     }
     return o;

@@ -23,7 +23,7 @@ final class KeyRefs {
       ref = v.contains("://") ? KeyRef.parse(v) : KeyRef.of(AwsKmsProvider.PROVIDER_ID, v);
     } catch (IllegalArgumentException e) {
       throw new CliException(
-          ExitCodes.USAGE, "bad key reference '" + s + "': " + e.getMessage(), e);
+          ExitCodes.USAGE, "bad key reference '" + s + "': " + Failures.message(e), e);
     }
     if (!ref.providerId().equals(AwsKmsProvider.PROVIDER_ID)) {
       throw new CliException(
@@ -50,7 +50,7 @@ final class KeyRefs {
     try {
       return pairs.isEmpty() ? EncryptionContext.empty() : EncryptionContext.of(pairs);
     } catch (IllegalArgumentException e) {
-      throw new CliException(ExitCodes.USAGE, "bad --context: " + e.getMessage(), e);
+      throw new CliException(ExitCodes.USAGE, "bad --context: " + Failures.message(e), e);
     }
   }
 }

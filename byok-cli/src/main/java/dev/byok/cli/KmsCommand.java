@@ -210,7 +210,7 @@ final class KmsCommand extends CliCommand {
         } catch (CliException e) {
           throw new CliException(
               e.exitCode(),
-              "created key " + m.arn() + ", but not its alias: " + e.getMessage(),
+              "created key " + m.arn() + ", but not its alias: " + Failures.message(e),
               e.getCause());
         }
         io().err().println(name + " -> " + m.arn());

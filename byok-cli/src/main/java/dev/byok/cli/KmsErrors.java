@@ -44,7 +44,7 @@ final class KmsErrors {
   static CliException translate(
       KmsOptions kms, CliIo io, String operation, String key, SdkException e) {
     if (!(e instanceof SdkServiceException s)) {
-      String m = String.valueOf(e.getMessage());
+      String m = Failures.message(e);
       if (m.contains("credentials")) {
         return new CliException(
             ExitCodes.KMS_UNAVAILABLE,
@@ -173,6 +173,20 @@ final class KmsErrors {
           + "`, then enable it";
     }
     return "key " + key + " is in a state that does not allow " + operation;
+  }
+
+  /**
+   * @return "CODE (HTTP n)" of the first AWS service error in {@code t}'s cause chain, or {@code
+   *     null} if there is none
+   */
+  static @Nullable String serviceError(Throwable t) {
+    @Nullable Throwable e = t;
+    for (int depth = 0; e != null && depth < 16; depth++, e = e.getCause()) {
+      if (e instanceof SdkServiceException s) {
+        return errorCode(s) + " (HTTP " + s.statusCode() + ")";
+      }
+    }
+    return null;
   }
 
   private static String errorCode(SdkServiceException s) {

@@ -85,7 +85,7 @@ final class MonitorCommand extends CliCommand {
   @Nullable Duration runFor;
 
   @Override
-  public Integer call() {
+  public Integer call() throws StdioException {
     if (interval.isZero()) {
       throw new CliException(ExitCodes.USAGE, "--interval must be more than 0");
     }
@@ -120,7 +120,13 @@ final class MonitorCommand extends CliCommand {
               // print events on the probing thread, in order with the command's own lines
               .eventExecutor(Runnable::run)
               .build()) {
-        monitor.addListener(e -> print(out, e));
+        monitor.addListener(
+            e -> {
+              print(out, e);
+              if (out.checkError()) {
+                stop.countDown(); // nobody reads the events any more (closed pipe, full disk)
+              }
+            });
         Thread hook =
             new Thread(
                 () -> {
@@ -169,7 +175,7 @@ final class MonitorCommand extends CliCommand {
         }
       }
     }
-    out.flush();
+    Streams.check(out, "standard output"); // a lost event line fails the run (exit 6)
     return ExitCodes.OK;
   }
 
@@ -189,7 +195,7 @@ final class MonitorCommand extends CliCommand {
       }
       throw new CliException(
           ExitCodes.KMS_UNAVAILABLE,
-          KmsErrors.unreachable(kms, io()) + " (" + e.getMessage() + ")",
+          KmsErrors.unreachable(kms, io()) + " (" + Failures.message(e) + ")",
           e);
     } catch (KeyUnusableException e) {
       if (e.reason() == KeyUnusableException.Reason.NOT_FOUND) {

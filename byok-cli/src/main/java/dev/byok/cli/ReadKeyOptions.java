@@ -4,6 +4,7 @@ import dev.byok.Byok;
 import dev.byok.EnvelopeHeader;
 import dev.byok.KeyRef;
 import dev.byok.KeySlot;
+import dev.byok.kms.aws.AwsKmsProvider;
 import dev.byok.spi.KeyProvider;
 import java.util.ArrayList;
 import java.util.List;
@@ -64,7 +65,12 @@ final class ReadKeyOptions {
     Byok.Builder b = Byok.builder().provider(provider);
     if (anyKey) {
       List<KeySlot> slots = header.keySlots();
-      KeySlot first = slots.get(0);
+      Readers.requireReadableSlot(header);
+      KeySlot first =
+          slots.stream()
+              .filter(s -> s.providerId().equals(AwsKmsProvider.PROVIDER_ID))
+              .findFirst()
+              .orElseThrow();
       b.encryptUnder(KeyRef.of(first.providerId(), first.keyArn()));
       b.allowDecryptWith(slots.stream().map(KeySlot::keyArn).toArray(String[]::new));
     } else {

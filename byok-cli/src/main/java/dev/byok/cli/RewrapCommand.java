@@ -157,6 +157,7 @@ final class RewrapCommand extends CliCommand {
 
     private void one(Path file) throws IOException {
       EnvelopeHeader h = BlobPaths.header(file);
+      Readers.requireReadableSlot(h);
       String from = arns(h.keySlots());
       if (onTarget(h.keySlots())) {
         done++;

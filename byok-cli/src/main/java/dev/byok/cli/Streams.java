@@ -1,8 +1,11 @@
 package dev.byok.cli;
 
+import java.io.BufferedOutputStream;
 import java.io.FilterOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -108,6 +111,72 @@ final class Streams {
       throw new CliException(
           ExitCodes.USAGE,
           "not writing " + what + " to a terminal: redirect stdout or pass -o FILE");
+    }
+  }
+
+  /**
+   * @return standard input, for a command that reads it
+   * @throws CliException (file problem) if the shell closed it ({@code <&-}): the descriptor may
+   *     then be a file of the JVM's own
+   */
+  static InputStream stdin(CliIo io) {
+    if (io.in() instanceof StandardStreams.Refused r) {
+      throw new CliException(
+          ExitCodes.IO, r.reason() + "; give the input as a file argument, or redirect it: < FILE");
+    }
+    return io.in();
+  }
+
+  /**
+   * Binary output to standard output: every write is checked (a full disk, a closed descriptor or a
+   * broken pipe fails at once with a {@link StdioException}); closing flushes and checks but leaves
+   * standard output open. Buffered; close it to flush.
+   *
+   * @throws CliException (file problem) if the shell closed standard output ({@code >&-})
+   */
+  static OutputStream stdout(CliIo io) {
+    PrintStream out = io.out();
+    if (out instanceof CheckedPrintStream c && c.unusable() != null) {
+      throw new CliException(ExitCodes.IO, c.unusable() + "; pass -o FILE, or redirect it: > FILE");
+    }
+    OutputStream checked =
+        new OutputStream() {
+          @Override
+          public void write(int b) throws IOException {
+            out.write(b);
+            check(out, "standard output");
+          }
+
+          @Override
+          public void write(byte[] b, int off, int len) throws IOException {
+            out.write(b, off, len);
+            check(out, "standard output");
+          }
+
+          @Override
+          public void flush() throws IOException {
+            check(out, "standard output");
+          }
+
+          @Override
+          public void close() throws IOException {
+            flush();
+          }
+        };
+    return new BufferedOutputStream(checked, 1 << 16);
+  }
+
+  /**
+   * Flushes {@code out} and fails if any write to it failed so far.
+   *
+   * @param name "standard output"
+   * @throws StdioException naming the failure (disk full, broken pipe, closed)
+   */
+  static void check(PrintStream out, String name) throws StdioException {
+    boolean error = out.checkError(); // flushes
+    @Nullable IOException cause = out instanceof CheckedPrintStream c ? c.failure() : null;
+    if (error || cause != null) {
+      throw StdioException.cannotWrite(name, cause);
     }
   }
 

@@ -65,6 +65,7 @@ final class VerifyCommand extends CliCommand {
             firstFailure = Failures.exitCode(ex);
           }
         }
+        Streams.check(io.out(), "standard output"); // a lost report line stops the run
       }
     }
     int failed = entries.size() - ok;

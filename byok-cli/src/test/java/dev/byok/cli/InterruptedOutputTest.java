@@ -16,8 +16,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A CLI process stopped (SIGTERM, as Ctrl-C stops it) in the middle of writing an output file
- * leaves neither the target nor its temporary file behind.
+ * A CLI process stopped (SIGTERM, as Ctrl-C stops it) in the middle of writing an output file exits
+ * 143 and leaves neither the target nor its temporary file behind.
  */
 class InterruptedOutputTest {
   @RegisterExtension static final LocalKmsExtension KMS = new LocalKmsExtension();
@@ -66,6 +66,9 @@ class InterruptedOutputTest {
       // close our end of stdin, and a CLI that saw end-of-input first would rightly finish the file
       p.toHandle().destroy();
       assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+      assertThat(p.exitValue())
+          .as("128 + SIGTERM, as docs/cli.md says")
+          .isEqualTo(ExitCodes.TERMINATED);
     } finally {
       p.destroyForcibly();
     }
