@@ -745,7 +745,8 @@ public final class LocalKmsServer implements AutoCloseable {
           symmetricOnly(sourceAlgorithm);
           symmetricOnly(destinationAlgorithm);
           InMemoryKms.ReEncryptResult e =
-              api.reEncrypt(req(blob), sourceContext, sourceKeyId, req(destinationKeyId), destinationContext);
+              api.reEncrypt(
+                  req(blob), sourceContext, sourceKeyId, req(destinationKeyId), destinationContext);
           out.addProperty("CiphertextBlob", base64(e.ciphertextBlob()));
           out.addProperty("SourceKeyId", e.sourceKeyId());
           out.addProperty("KeyId", e.keyId());
