@@ -78,15 +78,7 @@ public final class EnvelopeHeader {
     writeInt(b, segmentSize);
     byte[] id = key.id();
     b.writeBytes(id);
-    writeShort(b, context.asMap().size());
-    for (Map.Entry<String, String> e : context.asMap().entrySet()) {
-      byte[] k = Utf8.encode(e.getKey());
-      byte[] v = Utf8.encode(e.getValue());
-      writeShort(b, k.length);
-      b.writeBytes(k);
-      writeShort(b, v.length);
-      b.writeBytes(v);
-    }
+    b.writeBytes(context.toCanonicalBytes());
     int length = b.size() + Kdf.COMMITMENT_LENGTH;
     byte[] immutable = Arrays.copyOf(b.toByteArray(), length);
     immutable[6] = (byte) (length >>> 8);
@@ -572,22 +564,31 @@ public final class EnvelopeHeader {
   }
 
   /**
+   * The associated data of the payload stream (Tink's "associated data", the HKDF info of the
+   * payload key) for a blob written with {@code blobAssociatedData}: the immutable part followed by
+   * the per-blob associated data. With none it is exactly the immutable part, as for every blob
+   * written before per-blob associated data existed.
+   *
+   * @param blobAssociatedData the per-blob associated data the blob was written with; may be empty
+   * @return a new array
+   */
+  public byte[] payloadAssociatedData(byte[] blobAssociatedData) {
+    byte[] out = Arrays.copyOf(immutable, immutable.length + blobAssociatedData.length);
+    System.arraycopy(blobAssociatedData, 0, out, immutable.length, blobAssociatedData.length);
+    return out;
+  }
+
+  /**
    * The exact plaintext length of a blob with this header and total length.
    *
    * @param envelopeLength the envelope's total length in bytes
    * @return the plaintext length
-   * @throws InvalidCiphertextException with reason {@code TRUNCATED} if no plaintext encrypts to
-   *     that length (the blob was cut or extended)
+   * @throws InvalidCiphertextException by the length rule of {@code docs/format.md}: {@code
+   *     TRUNCATED} if no plaintext encrypts to that length (the blob was cut, or 1 to 16 bytes were
+   *     appended to a full final segment), {@code TRAILING_DATA} beyond 2^32 segments
    */
   public long plaintextLength(long envelopeLength) {
-    long p =
-        new SegmentLayout(segmentSize).plaintextLengthOrMinusOne(envelopeLength - payloadOffset());
-    if (p < 0) {
-      throw new InvalidCiphertextException(
-          TRUNCATED,
-          "an envelope of " + envelopeLength + " bytes is not a possible length for this header");
-    }
-    return p;
+    return new SegmentLayout(segmentSize).checkedPlaintextLength(envelopeLength - payloadOffset());
   }
 
   /**
