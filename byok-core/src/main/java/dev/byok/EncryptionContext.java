@@ -1,7 +1,6 @@
 package dev.byok;
 
 import dev.byok.internal.Utf8;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.Map;
@@ -30,8 +29,8 @@ public final class EncryptionContext {
   /** Largest encoded context (count plus length-prefixed entries), in bytes. */
   public static final int MAX_ENCODED_BYTES = 8192;
 
-  private static final Comparator<String> UTF8_ORDER =
-      (a, b) -> Arrays.compareUnsigned(Utf8.encode(a), Utf8.encode(b));
+  // UTF-8 byte order is code point order: compared without encoding (no allocation per compare)
+  private static final Comparator<String> UTF8_ORDER = Utf8::compare;
   private static final EncryptionContext EMPTY = new EncryptionContext(new TreeMap<>(UTF8_ORDER));
 
   private final SortedMap<String, String> entries;

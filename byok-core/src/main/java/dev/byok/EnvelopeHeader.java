@@ -306,16 +306,23 @@ public final class EnvelopeHeader {
               + EncryptionContext.MAX_ENTRIES);
     }
     Map<String, String> map = new LinkedHashMap<>();
-    byte[] previous = null;
+    int previous = -1; // offset and length of the previous key in the section
+    int previousLength = 0;
     for (int i = 0; i < count; i++) {
-      byte[] k = c.bytes(c.length(1, EncryptionContext.MAX_STRING_BYTES, "context key"));
-      byte[] v = c.bytes(c.length(0, EncryptionContext.MAX_STRING_BYTES, "context value"));
-      if (previous != null && Arrays.compareUnsigned(previous, k) >= 0) {
+      int kl = c.length(1, EncryptionContext.MAX_STRING_BYTES, "context key");
+      int at = c.pos;
+      String k = c.utf8(kl, "context key");
+      if (previous >= 0
+          && Arrays.compareUnsigned(c.b, previous, previous + previousLength, c.b, at, at + kl)
+              >= 0) {
         throw new InvalidCiphertextException(
             MALFORMED_HEADER, "encryption context keys are not in canonical order");
       }
-      previous = k;
-      map.put(c.utf8(k, "context key"), c.utf8(v, "context value"));
+      previous = at;
+      previousLength = kl;
+      String v =
+          c.utf8(c.length(0, EncryptionContext.MAX_STRING_BYTES, "context value"), "context value");
+      map.put(k, v);
     }
     try {
       return EncryptionContext.of(map);
@@ -339,11 +346,11 @@ public final class EnvelopeHeader {
         throw new InvalidCiphertextException(
             MALFORMED_HEADER, "key slot " + i + " provider id length " + pl);
       }
-      String provider = c.utf8(c.bytes(pl), "provider id");
-      String arn = c.utf8(c.bytes(c.length(1, KeySlot.MAX_KEY_ARN_BYTES, "key ARN")), "key ARN");
+      String provider = c.utf8(pl, "provider id");
+      String arn = c.utf8(c.length(1, KeySlot.MAX_KEY_ARN_BYTES, "key ARN"), "key ARN");
       byte[] wrapped = c.bytes(c.length(1, KeySlot.MAX_WRAPPED_KEY_BYTES, "wrapped key"));
       try {
-        slots.add(KeySlot.of(provider, arn, wrapped));
+        slots.add(KeySlot.parsed(provider, arn, wrapped));
       } catch (IllegalArgumentException e) {
         throw new InvalidCiphertextException(
             MALFORMED_HEADER, "key slot " + i + ": " + e.getMessage());
@@ -411,9 +418,13 @@ public final class EnvelopeHeader {
       return out;
     }
 
-    String utf8(byte[] v, String what) {
+    /** Decodes the next {@code n} bytes as well-formed UTF-8, copying nothing else. */
+    String utf8(int n, String what) {
+      need(n);
       try {
-        return Utf8.decodeStrict(v, 0, v.length);
+        String s = Utf8.decodeValid(b, pos, n);
+        pos += n;
+        return s;
       } catch (IllegalArgumentException e) {
         throw new InvalidCiphertextException(MALFORMED_HEADER, what + " is not valid UTF-8");
       }
