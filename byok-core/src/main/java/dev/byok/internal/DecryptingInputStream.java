@@ -25,7 +25,10 @@ import org.jspecify.annotations.Nullable;
  * InvalidCiphertextException}. A failure is sticky: every later read throws again. Not thread-safe.
  */
 public final class DecryptingInputStream extends InputStream {
-  /** First size of the ciphertext buffer; it grows to a segment (+1) when a segment needs it. */
+  /**
+   * First size of the ciphertext buffer; it grows to a segment plus the look-ahead when a segment
+   * needs it.
+   */
   static final int INITIAL_BUFFER = 4096;
 
   /**
@@ -132,8 +135,8 @@ public final class DecryptingInputStream extends InputStream {
         if (!finished && rangeLast >= 0) {
           authenticateRest(); // an empty range at the end: its final segment is still checked
         }
-        return -1; // range mode: the whole range was delivered, though its last segment may hold
-        // more
+        // range mode: the whole range was delivered, though its last segment may hold more
+        return -1;
       }
       while (plainPos == plainLim) {
         if (finished || remaining == 0) {
