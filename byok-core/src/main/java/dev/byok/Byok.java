@@ -97,6 +97,61 @@ public final class Byok implements AutoCloseable {
   }
 
   /**
+   * Push mode with per-blob associated data (for example a repository and an object name):
+   * authenticated with the payload, never stored in the blob, never sent to the KMS and not part of
+   * the data-key cache key, so any number of names under one context share one data key. Decrypt
+   * with {@link #newDecryptingStream(InputStream, EncryptionContext, byte[])} and the same bytes.
+   *
+   * @param sink receives the envelope
+   * @param context bound to the blob
+   * @param associatedData bound to the blob; may be empty (the same as none)
+   * @return the plaintext side; not thread-safe
+   * @throws IOException if writing the header fails
+   */
+  public OutputStream newEncryptingStream(
+      OutputStream sink, EncryptionContext context, byte[] associatedData) throws IOException {
+    Objects.requireNonNull(sink, "sink");
+    Objects.requireNonNull(associatedData, "associatedData");
+    DataKeyManager.Active a = keys.begin(keks, context);
+    try {
+      return a.encryptor(segmentSize).newEncryptingStream(sink, associatedData, a::addBytes);
+    } finally {
+      a.end();
+    }
+  }
+
+  /**
+   * Pull mode with a known plaintext length and per-blob associated data; see {@link
+   * #newEncryptingStream(OutputStream, EncryptionContext, byte[])}. The length does not depend on
+   * the associated data.
+   *
+   * @param source the plaintext; must yield exactly {@code plaintextLength} bytes
+   * @param plaintextLength bytes in {@code source}
+   * @param context bound to the blob
+   * @param associatedData bound to the blob; may be empty
+   * @return the envelope; closing it closes {@code source}
+   */
+  public EncryptedInputStream newEncryptingInputStream(
+      InputStream source, long plaintextLength, EncryptionContext context, byte[] associatedData) {
+    Objects.requireNonNull(source, "source");
+    Objects.requireNonNull(associatedData, "associatedData");
+    if (plaintextLength < 0) {
+      throw new IllegalArgumentException("plaintextLength must be >= 0, was " + plaintextLength);
+    }
+    DataKeyManager.Active a = keys.begin(keks, context);
+    try {
+      EnvelopeEncryptor enc = a.encryptor(segmentSize);
+      long length = enc.ciphertextLength(plaintextLength);
+      InputStream envelope =
+          enc.newEncryptingInputStream(
+              new ExactLengthInputStream(source, plaintextLength), associatedData, a::addBytes);
+      return new EncryptedInputStream(envelope, length);
+    } finally {
+      a.end();
+    }
+  }
+
+  /**
    * Pull mode with a known plaintext length: the returned stream's {@link
    * EncryptedInputStream#length()} is its exact length, for an upload's Content-Length.
    *
@@ -198,6 +253,38 @@ public final class Byok implements AutoCloseable {
   }
 
   /**
+   * Decrypts a stream written with per-blob associated data; see {@link
+   * EnvelopeDecryptor#newDecryptingStream(InputStream, EncryptionContext, byte[])}.
+   *
+   * @param source the envelope
+   * @param expected the required encryption context, or {@code null} for any
+   * @param associatedData the bytes the blob was written with; may be empty
+   * @return the plaintext; every byte returned has been authenticated
+   * @throws IOException if reading fails
+   */
+  public InputStream newDecryptingStream(
+      InputStream source, @Nullable EncryptionContext expected, byte[] associatedData)
+      throws IOException {
+    return decryptor.newDecryptingStream(source, expected, associatedData);
+  }
+
+  /**
+   * Random-access decryption of a blob written with per-blob associated data; see {@link
+   * EnvelopeDecryptor#newDecryptingChannel(SeekableByteChannel, EncryptionContext, byte[])}.
+   *
+   * @param source the envelope
+   * @param expected the required encryption context, or {@code null} for any
+   * @param associatedData the bytes the blob was written with; may be empty
+   * @return a read-only channel over the plaintext
+   * @throws IOException if reading fails
+   */
+  public SeekableByteChannel newDecryptingChannel(
+      SeekableByteChannel source, @Nullable EncryptionContext expected, byte[] associatedData)
+      throws IOException {
+    return decryptor.newDecryptingChannel(source, expected, associatedData);
+  }
+
+  /**
    * Decrypts a stream with any encryption context.
    *
    * @param source the envelope
@@ -288,6 +375,8 @@ public final class Byok implements AutoCloseable {
         // authenticate every segment before writing anything
       }
       Arrays.fill(sink, (byte) 0);
+    } catch (InvalidCiphertextIOException e) {
+      throw e.getCause(); // rewrap is a whole-file operation: it reports the rejection itself
     }
     EnvelopeHeader fresh = rewrapHeader(old);
     long[] copied = new long[1];

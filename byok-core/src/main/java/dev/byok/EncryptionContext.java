@@ -1,7 +1,6 @@
 package dev.byok;
 
 import dev.byok.internal.Utf8;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.Map;
@@ -30,8 +29,8 @@ public final class EncryptionContext {
   /** Largest encoded context (count plus length-prefixed entries), in bytes. */
   public static final int MAX_ENCODED_BYTES = 8192;
 
-  private static final Comparator<String> UTF8_ORDER =
-      (a, b) -> Arrays.compareUnsigned(Utf8.encode(a), Utf8.encode(b));
+  // UTF-8 byte order is code point order: compared without encoding (no allocation per compare)
+  private static final Comparator<String> UTF8_ORDER = Utf8::compare;
   private static final EncryptionContext EMPTY = new EncryptionContext(new TreeMap<>(UTF8_ORDER));
 
   private final SortedMap<String, String> entries;
@@ -119,6 +118,38 @@ public final class EncryptionContext {
               + MAX_STRING_BYTES);
     }
     return b.length;
+  }
+
+  /**
+   * The canonical encoding of this context: exactly the bytes byok writes into a header and binds
+   * into the payload's associated data and key commitment ({@code docs/format.md} section 1). A
+   * third-party {@code KeyProvider} that binds the context into its own wrapping (for example as
+   * the associated data of a local AEAD) should bind these bytes, so that it authenticates exactly
+   * what byok does.
+   *
+   * <p>Layout, big-endian: {@code u16 n}, then for each entry in canonical order (keys sorted by
+   * their UTF-8 bytes compared unsigned) {@code u16 key length, key (UTF-8), u16 value length,
+   * value (UTF-8)}. The empty context is the two bytes {@code 00 00}.
+   *
+   * @return a new array of at most {@value #MAX_ENCODED_BYTES} bytes
+   */
+  public byte[] toCanonicalBytes() {
+    java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream(64);
+    writeShort(b, entries.size());
+    for (Map.Entry<String, String> e : entries.entrySet()) {
+      byte[] k = Utf8.encode(e.getKey());
+      byte[] v = Utf8.encode(e.getValue());
+      writeShort(b, k.length);
+      b.writeBytes(k);
+      writeShort(b, v.length);
+      b.writeBytes(v);
+    }
+    return b.toByteArray();
+  }
+
+  private static void writeShort(java.io.ByteArrayOutputStream b, int v) {
+    b.write(v >>> 8);
+    b.write(v);
   }
 
   /** {@return the entries in canonical order; unmodifiable} */

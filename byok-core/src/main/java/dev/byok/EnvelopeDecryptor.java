@@ -46,7 +46,11 @@ public final class EnvelopeDecryptor {
     return new EnvelopeDecryptor(Objects.requireNonNull(resolver, "resolver"));
   }
 
-  private SegmentDecrypter open(EnvelopeHeader header, @Nullable EncryptionContext expected) {
+  private static final byte[] NO_ASSOCIATED_DATA = new byte[0];
+
+  private SegmentDecrypter open(
+      EnvelopeHeader header, @Nullable EncryptionContext expected, byte[] associatedData) {
+    Objects.requireNonNull(associatedData, "associatedData");
     if (expected != null) {
       header.requireContext(expected);
     }
@@ -84,7 +88,8 @@ public final class EnvelopeDecryptor {
                 + " modified) for dek "
                 + header.dekIdHex());
       }
-      byte[] derived = Kdf.hkdfSha256(dek, header.salt(), header.immutableBytes(), 32);
+      byte[] derived =
+          Kdf.hkdfSha256(dek, header.salt(), header.payloadAssociatedData(associatedData), 32);
       try {
         return new SegmentDecrypter(new SegmentCipher(derived, header.noncePrefix()));
       } finally {
@@ -119,9 +124,31 @@ public final class EnvelopeDecryptor {
    */
   public InputStream newDecryptingStream(InputStream source, @Nullable EncryptionContext expected)
       throws IOException {
+    return newDecryptingStream(source, expected, NO_ASSOCIATED_DATA);
+  }
+
+  /**
+   * Decrypts a stream written with per-blob associated data (see {@link
+   * EnvelopeEncryptor#newEncryptingStream(OutputStream, byte[])}). The associated data is not
+   * stored in the blob: pass exactly the bytes it was written with (empty for a blob written
+   * without). Other bytes fail as {@code AUTHENTICATION_FAILED} at the first segment, before any
+   * plaintext is released.
+   *
+   * @param source the envelope
+   * @param expected the required context, or {@code null} for any
+   * @param associatedData the blob's associated data; may be empty
+   * @return the plaintext; every byte it returns has been authenticated; its methods report a bad
+   *     blob as {@link InvalidCiphertextIOException}
+   * @throws InvalidCiphertextException if the header is bad, the context differs or the key does
+   *     not match
+   * @throws IOException if reading fails
+   */
+  public InputStream newDecryptingStream(
+      InputStream source, @Nullable EncryptionContext expected, byte[] associatedData)
+      throws IOException {
     Objects.requireNonNull(source, "source");
     EnvelopeHeader header = EnvelopeHeader.read(source);
-    SegmentDecrypter d = open(header, expected);
+    SegmentDecrypter d = open(header, expected, associatedData);
     return DecryptingInputStream.whole(source, d, new SegmentLayout(header.segmentSize()));
   }
 
@@ -139,10 +166,30 @@ public final class EnvelopeDecryptor {
    */
   public SeekableByteChannel newDecryptingChannel(
       SeekableByteChannel source, @Nullable EncryptionContext expected) throws IOException {
+    return newDecryptingChannel(source, expected, NO_ASSOCIATED_DATA);
+  }
+
+  /**
+   * Random-access decryption of a blob written with per-blob associated data; see {@link
+   * #newDecryptingChannel(SeekableByteChannel, EncryptionContext)} and {@link
+   * #newDecryptingStream(InputStream, EncryptionContext, byte[])}.
+   *
+   * @param source the envelope; its position is managed by the returned channel
+   * @param expected the required context, or {@code null} for any
+   * @param associatedData the blob's associated data; may be empty
+   * @return a read-only channel over the plaintext; its methods report a bad blob as {@link
+   *     InvalidCiphertextIOException}
+   * @throws InvalidCiphertextException if the header is bad, the context differs, the key does not
+   *     match, or the source length is impossible
+   * @throws IOException if reading fails
+   */
+  public SeekableByteChannel newDecryptingChannel(
+      SeekableByteChannel source, @Nullable EncryptionContext expected, byte[] associatedData)
+      throws IOException {
     Objects.requireNonNull(source, "source");
     source.position(0);
     EnvelopeHeader header = EnvelopeHeader.read(Channels.newInputStream(source));
-    SegmentDecrypter d = open(header, expected);
+    SegmentDecrypter d = open(header, expected, associatedData);
     return new DecryptingChannel(
         source, d, new SegmentLayout(header.segmentSize()), header.payloadOffset());
   }
@@ -177,9 +224,31 @@ public final class EnvelopeDecryptor {
       RangePlan plan,
       InputStream fetched,
       @Nullable EncryptionContext expected) {
+    return decryptRange(header, plan, fetched, expected, NO_ASSOCIATED_DATA);
+  }
+
+  /**
+   * {@link #decryptRange(EnvelopeHeader, RangePlan, InputStream, EncryptionContext)} for a blob
+   * written with per-blob associated data.
+   *
+   * @param header the blob's header
+   * @param plan from {@link EnvelopeHeader#planRange}
+   * @param fetched exactly the plan's bytes; closed when the returned stream is closed
+   * @param expected the required context, or {@code null} for any
+   * @param associatedData the blob's associated data; may be empty
+   * @return the plaintext range; its methods report a bad blob as {@link
+   *     InvalidCiphertextIOException}
+   * @throws InvalidCiphertextException if the context differs or the key does not match
+   */
+  public InputStream decryptRange(
+      EnvelopeHeader header,
+      RangePlan plan,
+      InputStream fetched,
+      @Nullable EncryptionContext expected,
+      byte[] associatedData) {
     Objects.requireNonNull(plan, "plan");
     Objects.requireNonNull(fetched, "fetched");
-    SegmentDecrypter d = open(header, expected);
+    SegmentDecrypter d = open(header, expected, associatedData);
     SegmentLayout layout = new SegmentLayout(header.segmentSize());
     long skip = plan.plaintextOffset() - layout.plaintextOffset(plan.firstSegment());
     return DecryptingInputStream.range(
@@ -206,13 +275,35 @@ public final class EnvelopeDecryptor {
    */
   public void decryptFile(Path source, Path target, @Nullable EncryptionContext expected)
       throws IOException {
+    decryptFile(source, target, expected, NO_ASSOCIATED_DATA);
+  }
+
+  /**
+   * Decrypts a file written with per-blob associated data; see {@link #decryptFile(Path, Path,
+   * EncryptionContext)}.
+   *
+   * @param source envelope file
+   * @param target plaintext file; replaced if it exists
+   * @param expected the required context, or {@code null} for any
+   * @param associatedData the blob's associated data; may be empty
+   * @throws InvalidCiphertextException if the envelope is bad; {@code target} is then untouched
+   * @throws IOException if reading or writing fails; {@code target} is then untouched
+   */
+  public void decryptFile(
+      Path source, Path target, @Nullable EncryptionContext expected, byte[] associatedData)
+      throws IOException {
+    Objects.requireNonNull(associatedData, "associatedData");
     AtomicFiles.write(
         target,
         out -> {
           try (InputStream in =
               newDecryptingStream(
-                  Files.newInputStream(source, StandardOpenOption.READ), expected)) {
+                  Files.newInputStream(source, StandardOpenOption.READ),
+                  expected,
+                  associatedData)) {
             copy(in, out);
+          } catch (InvalidCiphertextIOException e) {
+            throw e.getCause(); // a whole-file operation reports the rejection itself
           }
         });
   }

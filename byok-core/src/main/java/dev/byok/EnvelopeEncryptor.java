@@ -40,6 +40,7 @@ import org.jspecify.annotations.Nullable;
  */
 public final class EnvelopeEncryptor {
   private static final SecureRandom RANDOM = new SecureRandom();
+  private static final byte[] NO_ASSOCIATED_DATA = new byte[0];
 
   private final DataKey dataKey;
   private final EnvelopeHeader header;
@@ -104,13 +105,13 @@ public final class EnvelopeEncryptor {
     final SegmentCipher cipher;
     final byte[] headerBytes;
 
-    Blob() {
+    Blob(byte[] associatedData) {
       byte[] salt = new byte[SegmentLayout.SALT_LENGTH];
       byte[] prefix = new byte[SegmentLayout.NONCE_PREFIX_LENGTH];
       RANDOM.nextBytes(salt);
       RANDOM.nextBytes(prefix);
       byte[] dek = dataKey.copyKeyMaterial();
-      byte[] derived = Kdf.hkdfSha256(dek, salt, header.immutableBytes(), 32);
+      byte[] derived = Kdf.hkdfSha256(dek, salt, header.payloadAssociatedData(associatedData), 32);
       Arrays.fill(dek, (byte) 0);
       cipher = new SegmentCipher(derived, prefix);
       Arrays.fill(derived, (byte) 0);
@@ -138,31 +139,74 @@ public final class EnvelopeEncryptor {
    * @throws IOException if writing the header fails
    */
   public OutputStream newEncryptingStream(OutputStream sink) throws IOException {
-    return newEncryptingStream(sink, n -> {});
+    return newEncryptingStream(sink, NO_ASSOCIATED_DATA, n -> {});
+  }
+
+  /**
+   * Push mode with per-blob associated data (for example a repository and an object name): it is
+   * authenticated with the payload but not stored in the blob, not sent to any KMS and not part of
+   * the encryption context, so blobs with different associated data share one data key. The reader
+   * must pass the same bytes to {@link EnvelopeDecryptor#newDecryptingStream(InputStream,
+   * EncryptionContext, byte[])}; any other bytes fail as {@code AUTHENTICATION_FAILED} before any
+   * plaintext is released. See {@code docs/format.md}, "Per-blob associated data".
+   *
+   * @param sink receives the envelope
+   * @param associatedData bound to this blob; copied; may be empty (the same as none)
+   * @return the plaintext side; not thread-safe
+   * @throws IOException if writing the header fails
+   */
+  public OutputStream newEncryptingStream(OutputStream sink, byte[] associatedData)
+      throws IOException {
+    return newEncryptingStream(sink, associatedData, n -> {});
+  }
+
+  OutputStream newEncryptingStream(
+      OutputStream sink, byte[] associatedData, LongConsumer onComplete) throws IOException {
+    Objects.requireNonNull(sink, "sink");
+    Objects.requireNonNull(associatedData, "associatedData");
+    Blob blob = new Blob(associatedData);
+    return new EncryptingOutputStream(sink, blob.cipher, layout, blob.headerBytes, onComplete);
   }
 
   OutputStream newEncryptingStream(OutputStream sink, LongConsumer onComplete) throws IOException {
-    Objects.requireNonNull(sink, "sink");
-    Blob blob = new Blob();
-    return new EncryptingOutputStream(sink, blob.cipher, layout, blob.headerBytes, onComplete);
+    return newEncryptingStream(sink, NO_ASSOCIATED_DATA, onComplete);
   }
 
   /**
    * Pull mode: reading the returned stream yields the envelope of what is read from {@code source};
    * for upload APIs that take an {@code InputStream}. If the plaintext length is known, {@link
    * #ciphertextLength} gives the exact length this stream yields. Closing it closes {@code source}.
+   * Every failure of its {@code read} methods is an {@link IOException}.
    *
    * @param source the plaintext
    * @return the envelope; not thread-safe
    */
   public InputStream newEncryptingInputStream(InputStream source) {
-    return newEncryptingInputStream(source, n -> {});
+    return newEncryptingInputStream(source, NO_ASSOCIATED_DATA, n -> {});
+  }
+
+  /**
+   * Pull mode with per-blob associated data; see {@link #newEncryptingStream(OutputStream,
+   * byte[])}. The envelope's length does not depend on the associated data.
+   *
+   * @param source the plaintext
+   * @param associatedData bound to this blob; copied; may be empty (the same as none)
+   * @return the envelope; not thread-safe
+   */
+  public InputStream newEncryptingInputStream(InputStream source, byte[] associatedData) {
+    return newEncryptingInputStream(source, associatedData, n -> {});
+  }
+
+  InputStream newEncryptingInputStream(
+      InputStream source, byte[] associatedData, LongConsumer onComplete) {
+    Objects.requireNonNull(source, "source");
+    Objects.requireNonNull(associatedData, "associatedData");
+    Blob blob = new Blob(associatedData);
+    return new EncryptingInputStream(source, blob.cipher, layout, blob.headerBytes, onComplete);
   }
 
   InputStream newEncryptingInputStream(InputStream source, LongConsumer onComplete) {
-    Objects.requireNonNull(source, "source");
-    Blob blob = new Blob();
-    return new EncryptingInputStream(source, blob.cipher, layout, blob.headerBytes, onComplete);
+    return newEncryptingInputStream(source, NO_ASSOCIATED_DATA, onComplete);
   }
 
   /**

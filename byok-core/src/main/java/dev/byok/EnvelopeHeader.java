@@ -78,15 +78,7 @@ public final class EnvelopeHeader {
     writeInt(b, segmentSize);
     byte[] id = key.id();
     b.writeBytes(id);
-    writeShort(b, context.asMap().size());
-    for (Map.Entry<String, String> e : context.asMap().entrySet()) {
-      byte[] k = Utf8.encode(e.getKey());
-      byte[] v = Utf8.encode(e.getValue());
-      writeShort(b, k.length);
-      b.writeBytes(k);
-      writeShort(b, v.length);
-      b.writeBytes(v);
-    }
+    b.writeBytes(context.toCanonicalBytes());
     int length = b.size() + Kdf.COMMITMENT_LENGTH;
     byte[] immutable = Arrays.copyOf(b.toByteArray(), length);
     immutable[6] = (byte) (length >>> 8);
@@ -312,16 +304,23 @@ public final class EnvelopeHeader {
               + EncryptionContext.MAX_ENTRIES);
     }
     Map<String, String> map = new LinkedHashMap<>();
-    byte[] previous = null;
+    int previous = -1; // offset and length of the previous key in the section
+    int previousLength = 0;
     for (int i = 0; i < count; i++) {
-      byte[] k = c.bytes(c.length(1, EncryptionContext.MAX_STRING_BYTES, "context key"));
-      byte[] v = c.bytes(c.length(0, EncryptionContext.MAX_STRING_BYTES, "context value"));
-      if (previous != null && Arrays.compareUnsigned(previous, k) >= 0) {
+      int kl = c.length(1, EncryptionContext.MAX_STRING_BYTES, "context key");
+      int at = c.pos;
+      String k = c.utf8(kl, "context key");
+      if (previous >= 0
+          && Arrays.compareUnsigned(c.b, previous, previous + previousLength, c.b, at, at + kl)
+              >= 0) {
         throw new InvalidCiphertextException(
             MALFORMED_HEADER, "encryption context keys are not in canonical order");
       }
-      previous = k;
-      map.put(c.utf8(k, "context key"), c.utf8(v, "context value"));
+      previous = at;
+      previousLength = kl;
+      String v =
+          c.utf8(c.length(0, EncryptionContext.MAX_STRING_BYTES, "context value"), "context value");
+      map.put(k, v);
     }
     try {
       return EncryptionContext.of(map);
@@ -345,11 +344,11 @@ public final class EnvelopeHeader {
         throw new InvalidCiphertextException(
             MALFORMED_HEADER, "key slot " + i + " provider id length " + pl);
       }
-      String provider = c.utf8(c.bytes(pl), "provider id");
-      String arn = c.utf8(c.bytes(c.length(1, KeySlot.MAX_KEY_ARN_BYTES, "key ARN")), "key ARN");
+      String provider = c.utf8(pl, "provider id");
+      String arn = c.utf8(c.length(1, KeySlot.MAX_KEY_ARN_BYTES, "key ARN"), "key ARN");
       byte[] wrapped = c.bytes(c.length(1, KeySlot.MAX_WRAPPED_KEY_BYTES, "wrapped key"));
       try {
-        slots.add(KeySlot.of(provider, arn, wrapped));
+        slots.add(KeySlot.parsed(provider, arn, wrapped));
       } catch (IllegalArgumentException e) {
         throw new InvalidCiphertextException(
             MALFORMED_HEADER, "key slot " + i + ": " + e.getMessage());
@@ -417,9 +416,13 @@ public final class EnvelopeHeader {
       return out;
     }
 
-    String utf8(byte[] v, String what) {
+    /** Decodes the next {@code n} bytes as well-formed UTF-8, copying nothing else. */
+    String utf8(int n, String what) {
+      need(n);
       try {
-        return Utf8.decodeStrict(v, 0, v.length);
+        String s = Utf8.decodeValid(b, pos, n);
+        pos += n;
+        return s;
       } catch (IllegalArgumentException e) {
         throw new InvalidCiphertextException(MALFORMED_HEADER, what + " is not valid UTF-8");
       }
@@ -546,22 +549,31 @@ public final class EnvelopeHeader {
   }
 
   /**
+   * The associated data of the payload stream (Tink's "associated data", the HKDF info of the
+   * payload key) for a blob written with {@code blobAssociatedData}: the immutable part followed by
+   * the per-blob associated data. With none it is exactly the immutable part, as for every blob
+   * written before per-blob associated data existed.
+   *
+   * @param blobAssociatedData the per-blob associated data the blob was written with; may be empty
+   * @return a new array
+   */
+  public byte[] payloadAssociatedData(byte[] blobAssociatedData) {
+    byte[] out = Arrays.copyOf(immutable, immutable.length + blobAssociatedData.length);
+    System.arraycopy(blobAssociatedData, 0, out, immutable.length, blobAssociatedData.length);
+    return out;
+  }
+
+  /**
    * The exact plaintext length of a blob with this header and total length.
    *
    * @param envelopeLength the envelope's total length in bytes
    * @return the plaintext length
-   * @throws InvalidCiphertextException with reason {@code TRUNCATED} if no plaintext encrypts to
-   *     that length (the blob was cut or extended)
+   * @throws InvalidCiphertextException by the length rule of {@code docs/format.md}: {@code
+   *     TRUNCATED} if no plaintext encrypts to that length (the blob was cut, or 1 to 16 bytes were
+   *     appended to a full final segment), {@code TRAILING_DATA} beyond 2^32 segments
    */
   public long plaintextLength(long envelopeLength) {
-    long p =
-        new SegmentLayout(segmentSize).plaintextLengthOrMinusOne(envelopeLength - payloadOffset());
-    if (p < 0) {
-      throw new InvalidCiphertextException(
-          TRUNCATED,
-          "an envelope of " + envelopeLength + " bytes is not a possible length for this header");
-    }
-    return p;
+    return new SegmentLayout(segmentSize).checkedPlaintextLength(envelopeLength - payloadOffset());
   }
 
   /**

@@ -66,6 +66,17 @@ public final class KeySlot {
     return new KeySlot(providerId, keyArn, wrappedKey.clone());
   }
 
+  /**
+   * A slot parsed from a header, whose fields the parser has already bounded: the ARN was decoded
+   * from 1..{@value #MAX_KEY_ARN_BYTES} bytes of well-formed UTF-8 and {@code wrappedKey} is a
+   * fresh array of 1..{@value #MAX_WRAPPED_KEY_BYTES} bytes that nobody else holds, so neither is
+   * encoded or copied again.
+   */
+  static KeySlot parsed(String providerId, String keyArn, byte[] wrappedKey) {
+    checkProviderId(providerId);
+    return new KeySlot(providerId, keyArn, wrappedKey);
+  }
+
   static void checkProviderId(String id) {
     if (id.isEmpty() || id.length() > MAX_PROVIDER_ID_BYTES) {
       throw new IllegalArgumentException(

@@ -58,6 +58,20 @@ public final class RangePlan {
     long count = layout.segmentCount(size);
     long payload = header.payloadOffset();
     long lastLen = envelopeLength - payload - layout.ciphertextOffset(count - 1);
+    if (len == 0 && offset == size) {
+      // a read at the end: fetch the final segment, so the end of the blob is authenticated
+      long start = payload + layout.ciphertextOffset(count - 1);
+      return new RangePlan(
+          size,
+          offset,
+          0,
+          count - 1,
+          count - 1,
+          count,
+          start,
+          envelopeLength - start,
+          (int) lastLen);
+    }
     if (len == 0) {
       return new RangePlan(
           size, offset, 0, 0, -1, count, payload + layout.ciphertextOffset(0), 0, (int) lastLen);
@@ -89,7 +103,10 @@ public final class RangePlan {
     return firstSegment;
   }
 
-  /** {@return last segment to fetch (inclusive); {@code firstSegment - 1} for an empty range} */
+  /**
+   * {@return last segment to fetch (inclusive); {@code firstSegment - 1} for an empty range that
+   * fetches nothing}
+   */
   public long lastSegment() {
     return lastSegment;
   }
@@ -104,7 +121,11 @@ public final class RangePlan {
     return ciphertextOffset;
   }
 
-  /** {@return number of envelope bytes to fetch (0 for an empty range)} */
+  /**
+   * {@return number of envelope bytes to fetch: 0 for an empty range before the end of the
+   * plaintext; an empty range at the end (offset = size) fetches the final segment, so that reading
+   * it authenticates where the blob ends}
+   */
   public long ciphertextLength() {
     return ciphertextLength;
   }
@@ -119,7 +140,7 @@ public final class RangePlan {
    * bytes=65536-131071}.
    *
    * @return the header value
-   * @throws IllegalStateException for an empty range, which needs no fetch
+   * @throws IllegalStateException for an empty range that needs no fetch
    */
   public String httpRange() {
     if (ciphertextLength == 0) {

@@ -85,7 +85,7 @@ class DecryptingChannelTest {
                 }
               })
           .isInstanceOfSatisfying(
-              InvalidCiphertextException.class,
+              InvalidCiphertextIOException.class,
               e ->
                   assertThat(e.reason())
                       .isEqualTo(InvalidCiphertextException.Reason.AUTHENTICATION_FAILED));
@@ -176,7 +176,7 @@ class DecryptingChannelTest {
             try (SeekableByteChannel ch = open(FileChannel.open(cut, StandardOpenOption.READ))) {
               assertThatThrownBy(ch::size)
                   .isInstanceOfSatisfying(
-                      InvalidCiphertextException.class,
+                      InvalidCiphertextIOException.class,
                       e ->
                           assertThat(e.reason())
                               .isEqualTo(InvalidCiphertextException.Reason.TRUNCATED));
@@ -184,9 +184,9 @@ class DecryptingChannelTest {
             try (SeekableByteChannel ch = open(FileChannel.open(cut, StandardOpenOption.READ))) {
               long apparentEnd = FIRST + (keptSegments - 1L) * LATER; // what the cut length claims
               assertThatThrownBy(() -> readAt(ch, apparentEnd - 1, 10))
-                  .isInstanceOf(InvalidCiphertextException.class);
+                  .isInstanceOf(InvalidCiphertextIOException.class);
               assertThatThrownBy(() -> readAt(ch, apparentEnd + 5, 10))
-                  .isInstanceOf(InvalidCiphertextException.class);
+                  .isInstanceOf(InvalidCiphertextIOException.class);
             }
           });
     }
@@ -207,7 +207,7 @@ class DecryptingChannelTest {
                     }
                   })) {
             assertThatThrownBy(() -> readAt(ch, SIZE - 1, 1))
-                .isInstanceOf(InvalidCiphertextException.class);
+                .isInstanceOf(InvalidCiphertextIOException.class);
           }
           // the source stops returning bytes after the header
           try (SeekableByteChannel ch = open(stallingAt(payloadOffset + 40))) {

@@ -325,8 +325,8 @@ class EncryptingStreamSemanticsTest {
         int n = bufferSize == 1 ? singleRead(in, buf) : in.read(buf);
         assertThat(n).as("the stream must fail, not end").isNotNegative();
         released.write(buf, 0, n);
-      } catch (InvalidCiphertextException e) {
-        failure = e;
+      } catch (InvalidCiphertextIOException e) {
+        failure = e.getCause();
       }
     }
     assertThat(failure.reason()).isEqualTo(AUTHENTICATION_FAILED);
@@ -343,11 +343,12 @@ class EncryptingStreamSemanticsTest {
         .isLessThanOrEqualTo(Math.max(2, bufferSize / 64));
     // sticky: every later read fails the same way and still releases nothing
     InvalidCiphertextException finalFailure = failure;
-    assertThat(catchThrowableOfType(InvalidCiphertextException.class, in::read))
+    assertThat(catchThrowableOfType(InvalidCiphertextIOException.class, in::read).getCause())
         .isSameAs(finalFailure);
     assertThat(
             catchThrowableOfType(
-                InvalidCiphertextException.class, () -> in.read(new byte[SEGMENT * 2])))
+                    InvalidCiphertextIOException.class, () -> in.read(new byte[SEGMENT * 2]))
+                .getCause())
         .isSameAs(finalFailure);
     assertThat(in.available()).isZero();
     in.close();

@@ -111,7 +111,7 @@ class HeaderMutationProperties {
     byte[] out;
     try {
       out = d.run();
-    } catch (InvalidCiphertextException expected) {
+    } catch (InvalidCiphertextException | InvalidCiphertextIOException expected) {
       return;
     } catch (Throwable t) {
       throw new AssertionError(

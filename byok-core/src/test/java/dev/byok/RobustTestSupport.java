@@ -136,6 +136,12 @@ final class RobustTestSupport {
   static InvalidCiphertextException assertInvalid(ThrowingCallable call) {
     Throwable t = catchThrowable(call);
     assertThat(t).as("the call must throw").isNotNull();
+    if (t instanceof InvalidCiphertextIOException io) {
+      // streams and channels report through java.io: the rejection is the cause, same reason
+      assertThat(io.getCause()).isInstanceOf(InvalidCiphertextException.class);
+      assertThat(io.reason()).isEqualTo(io.getCause().reason());
+      t = io.getCause();
+    }
     if (!(t instanceof InvalidCiphertextException)) {
       throw new AssertionError("expected InvalidCiphertextException, got " + t, t);
     }

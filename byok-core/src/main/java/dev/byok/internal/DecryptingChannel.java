@@ -2,6 +2,7 @@ package dev.byok.internal;
 
 import dev.byok.InvalidCiphertextException;
 import dev.byok.InvalidCiphertextException.Reason;
+import dev.byok.InvalidCiphertextIOException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
@@ -46,20 +47,27 @@ public final class DecryptingChannel implements SeekableByteChannel {
     this.decrypter = decrypter;
     this.layout = layout;
     this.payloadOffset = payloadOffset;
-    long p = layout.plaintextLengthOrMinusOne(source.size() - payloadOffset);
-    if (p < 0) {
-      throw new InvalidCiphertextException(
-          Reason.TRUNCATED,
-          "a source of " + source.size() + " bytes is not a possible envelope length");
-    }
+    long payloadLength = source.size() - payloadOffset;
+    long p = layout.checkedPlaintextLength(payloadLength);
     this.plaintextSize = p;
     this.finalSegment = layout.segmentCount(p) - 1;
-    this.ct = ByteBuffer.allocate(layout.segmentSize());
+    // the longest segment of this blob: segment 0, or a full later one
+    long longest =
+        Math.min(layout.segmentSize(), payloadLength - SegmentLayout.PAYLOAD_HEADER_LENGTH);
+    this.ct = ByteBuffer.allocate((int) longest);
   }
 
   @Override
   public int read(ByteBuffer dst) throws IOException {
     ensureOpen();
+    try {
+      return readPlain(dst);
+    } catch (InvalidCiphertextException e) {
+      throw new InvalidCiphertextIOException(e);
+    }
+  }
+
+  private int readPlain(ByteBuffer dst) throws IOException {
     if (!dst.hasRemaining()) {
       return 0;
     }
@@ -108,7 +116,7 @@ public final class DecryptingChannel implements SeekableByteChannel {
     }
     cachedSegment = -1;
     if (plain == null) {
-      plain = new byte[layout.maxPlaintextSegment()];
+      plain = new byte[(int) Math.min(layout.maxPlaintextSegment(), plaintextSize)];
     }
     cachedLength = decrypt(seg, plain, 0);
     cachedSegment = seg;
@@ -130,11 +138,32 @@ public final class DecryptingChannel implements SeekableByteChannel {
     if (!Io.readFully(source, payloadOffset + start, ct)) {
       throw new InvalidCiphertextException(Reason.TRUNCATED, "source ends inside segment " + seg);
     }
-    int n = decrypter.decrypt(seg, last, ct.array(), 0, len, out, outOff);
+    int n;
+    try {
+      n = decrypter.decrypt(seg, last, ct.array(), 0, len, out, outOff);
+    } catch (InvalidCiphertextException e) {
+      if (last && seg > 0 && e.reason() == Reason.AUTHENTICATION_FAILED && previousIsFinal(seg)) {
+        // what a sequential reader finds first: the blob ended one segment earlier
+        throw new InvalidCiphertextException(
+            Reason.TRAILING_DATA, "bytes follow the final segment " + (seg - 1), e);
+      }
+      throw e;
+    }
     if (last) {
       sizeVerified = true;
     }
     return n;
+  }
+
+  /** Whether segment {@code seg - 1} authenticates as a final segment (diagnosis only). */
+  private boolean previousIsFinal(long seg) throws IOException {
+    long start = layout.ciphertextOffset(seg - 1);
+    int len = (int) (layout.ciphertextOffset(seg) - start);
+    ct.clear().limit(len);
+    if (!Io.readFully(source, payloadOffset + start, ct)) {
+      return false;
+    }
+    return decrypter.authenticates(seg - 1, true, ct.array(), 0, len);
   }
 
   @Override
@@ -157,7 +186,11 @@ public final class DecryptingChannel implements SeekableByteChannel {
   @Override
   public long size() throws IOException {
     ensureOpen();
-    verifySize();
+    try {
+      verifySize();
+    } catch (InvalidCiphertextException e) {
+      throw new InvalidCiphertextIOException(e);
+    }
     return plaintextSize;
   }
 

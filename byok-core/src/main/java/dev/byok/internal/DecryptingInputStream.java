@@ -2,6 +2,7 @@ package dev.byok.internal;
 
 import dev.byok.InvalidCiphertextException;
 import dev.byok.InvalidCiphertextException.Reason;
+import dev.byok.InvalidCiphertextIOException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.Arrays;
@@ -10,19 +11,30 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Decrypts a payload segment by segment and releases only bytes of segments that have
- * authenticated. Two modes: <em>whole stream</em> (reads one byte ahead to learn which segment is
- * the last), and <em>range</em> (segments {@code first..last} of a blob whose segment count is
- * known, as fetched by a ranged GET, with the plaintext trimmed to the requested range).
+ * authenticated. Two modes: <em>whole stream</em> (reads {@value #LOOK_AHEAD} bytes ahead to learn
+ * which segment is the last and whether what follows it can be a final segment at all, so that it
+ * applies the same length rule as the random-access reader), and <em>range</em> (segments {@code
+ * first..last} of a blob whose segment count is known, as fetched by a ranged GET, with the
+ * plaintext trimmed to the requested range).
  *
  * <p>Buffers are sized to what arrives: the ciphertext buffer starts small and grows to a segment
  * only when a segment is that long, and the plaintext buffer of a final segment is that segment's
  * length, so a small blob costs a small blob's memory.
  *
- * <p>A failure is sticky: every later read throws again. Not thread-safe.
+ * <p>Failures are {@link InvalidCiphertextIOException}s carrying the {@link
+ * InvalidCiphertextException}. A failure is sticky: every later read throws again. Not thread-safe.
  */
 public final class DecryptingInputStream extends InputStream {
-  /** First size of the ciphertext buffer; it grows to a segment (+1) when a segment needs it. */
+  /**
+   * First size of the ciphertext buffer; it grows to a segment plus the look-ahead when a segment
+   * needs it.
+   */
   static final int INITIAL_BUFFER = 4096;
+
+  /**
+   * Bytes read beyond a segment: a tag plus one byte, the shortest possible later final segment.
+   */
+  static final int LOOK_AHEAD = SegmentLayout.TAG_LENGTH + 1;
 
   private final InputStream source;
   private final SegmentDecrypter decrypter;
@@ -37,7 +49,7 @@ public final class DecryptingInputStream extends InputStream {
   private long segment;
   private boolean finished;
   private boolean closed;
-  private @Nullable RuntimeException failure;
+  private @Nullable InvalidCiphertextException failure;
   // range mode (rangeLast >= 0)
   private final long rangeLast;
   private final long finalSegment;
@@ -58,7 +70,7 @@ public final class DecryptingInputStream extends InputStream {
     this.source = Objects.requireNonNull(source, "source");
     this.decrypter = decrypter;
     this.layout = layout;
-    this.ct = new byte[Math.min(INITIAL_BUFFER, layout.segmentSize() + 1)];
+    this.ct = new byte[Math.min(INITIAL_BUFFER, layout.segmentSize() + LOOK_AHEAD)];
     this.segment = first;
     this.rangeLast = rangeLast;
     this.finalSegment = finalSegment;
@@ -114,15 +126,19 @@ public final class DecryptingInputStream extends InputStream {
       throw new IOException("stream closed");
     }
     if (failure != null) {
-      throw failure;
+      throw new InvalidCiphertextIOException(failure);
     }
     if (len == 0) {
       return 0;
     }
-    if (remaining == 0) {
-      return -1; // range mode: the whole range was delivered, though its last segment may hold more
-    }
     try {
+      if (remaining == 0) {
+        if (!finished && rangeLast >= 0) {
+          authenticateRest(); // an empty range at the end: its final segment is still checked
+        }
+        // range mode: the whole range was delivered, though its last segment may hold more
+        return -1;
+      }
       while (plainPos == plainLim) {
         if (finished || remaining == 0) {
           return -1;
@@ -158,7 +174,17 @@ public final class DecryptingInputStream extends InputStream {
       return n;
     } catch (InvalidCiphertextException e) {
       failure = e;
-      throw e;
+      throw new InvalidCiphertextIOException(e);
+    }
+  }
+
+  /** Authenticates the range's remaining segments, releasing nothing. */
+  private void authenticateRest() throws IOException {
+    while (!finished) {
+      readSegment();
+      byte[] scratch = new byte[Math.max(0, segmentLength - SegmentLayout.TAG_LENGTH)];
+      decryptSegment(scratch, 0);
+      Arrays.fill(scratch, (byte) 0);
     }
   }
 
@@ -176,14 +202,24 @@ public final class DecryptingInputStream extends InputStream {
     boolean last;
     int len;
     if (rangeLast < 0) {
+      int want = expected + LOOK_AHEAD;
       while (true) {
-        int want = Math.min(expected + 1, ct.length) - ctFill;
-        int n = Io.readUpTo(source, ct, ctFill, want);
-        ctFill += n;
-        if (n < want || ct.length > expected) {
-          break;
+        int target = Math.min(want, ct.length);
+        ctFill += Io.readUpTo(source, ct, ctFill, target - ctFill);
+        if (ctFill < target || ct.length >= want) {
+          break; // the source ended, or the segment and its look-ahead are in
         }
-        ct = Arrays.copyOf(ct, layout.segmentSize() + 1); // a full-size segment is coming
+        ct = Arrays.copyOf(ct, layout.segmentSize() + LOOK_AHEAD); // a full segment is coming
+      }
+      if (ctFill > expected && ctFill < want) {
+        // the same length rule as the random-access reader (SegmentLayout.checkedPlaintextLength)
+        throw new InvalidCiphertextException(
+            Reason.TRUNCATED,
+            "the payload ends "
+                + (ctFill - expected)
+                + " bytes into segment "
+                + (segment + 1)
+                + ": a final segment after the first carries more than a tag");
       }
       last = ctFill <= expected;
       len = last ? ctFill : expected;
@@ -220,8 +256,8 @@ public final class DecryptingInputStream extends InputStream {
         finished = true;
         ctFill = 0;
       } else {
-        ct[0] = ct[expected];
-        ctFill = 1;
+        System.arraycopy(ct, expected, ct, 0, ctFill - expected); // the look-ahead
+        ctFill -= expected;
       }
     } else if (segment == rangeLast) {
       finished = true;

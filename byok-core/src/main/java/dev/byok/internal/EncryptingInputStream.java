@@ -5,13 +5,16 @@ import java.io.InputStream;
 import java.util.Arrays;
 import java.util.Objects;
 import java.util.function.LongConsumer;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Pull-mode encryption: reading yields the envelope of the plaintext read from {@code source}. It
  * reads one plaintext byte ahead to know whether a segment is the last. Upload APIs that take an
  * {@code InputStream} use this; its length is known in advance from the plaintext length.
  *
- * <p>Not thread-safe.
+ * <p>Every failure of {@code read} is an {@link IOException} (a failure of the source as it is, a
+ * failure of the cipher wrapped); a failure is sticky, so a caller can never read past it into an
+ * envelope that looks complete. Not thread-safe.
  */
 public final class EncryptingInputStream extends InputStream {
   private final InputStream source;
@@ -27,6 +30,7 @@ public final class EncryptingInputStream extends InputStream {
   private boolean closed;
   private long plaintextBytes;
   private final LongConsumer onComplete;
+  private @Nullable IOException failure;
 
   /**
    * @param onComplete called with the plaintext length once the final segment is produced
@@ -49,7 +53,7 @@ public final class EncryptingInputStream extends InputStream {
 
   @Override
   public int read() throws IOException {
-    if (ctPos < ctLim && !closed) {
+    if (ctPos < ctLim && !closed && failure == null) {
       return ct[ctPos++] & 0xff;
     }
     byte[] one = new byte[1];
@@ -63,9 +67,24 @@ public final class EncryptingInputStream extends InputStream {
     if (closed) {
       throw new IOException("stream closed");
     }
+    if (failure != null) {
+      throw new IOException("an earlier read failed; the envelope is incomplete", failure);
+    }
     if (len == 0) {
       return 0;
     }
+    try {
+      return readEnvelope(b, off, len);
+    } catch (IOException e) {
+      failure = e;
+      throw e;
+    } catch (RuntimeException e) {
+      failure = new IOException("encryption failed: " + e.getMessage(), e);
+      throw failure;
+    }
+  }
+
+  private int readEnvelope(byte[] b, int off, int len) throws IOException {
     if (ctPos == ctLim) {
       if (finished) {
         return -1;

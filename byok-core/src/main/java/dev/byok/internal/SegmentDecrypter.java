@@ -22,14 +22,36 @@ public final class SegmentDecrypter {
    */
   public int decrypt(
       long segment, boolean last, byte[] in, int off, int len, byte[] out, int outOff) {
-    if (len < SegmentLayout.TAG_LENGTH) {
+    if (len < SegmentLayout.TAG_LENGTH
+        || (last && segment > 0 && len == SegmentLayout.TAG_LENGTH)) {
+      // a final segment after the first carries at least one plaintext byte (format.md section 5)
       throw new InvalidCiphertextException(
-          Reason.TRUNCATED, "segment " + segment + " has " + len + " bytes, less than a GCM tag");
+          Reason.TRUNCATED,
+          "final segment " + segment + " has " + len + " bytes, no more than a GCM tag");
     }
     try {
       return cipher.decrypt(segment, last, in, off, len, out, outOff);
     } catch (AEADBadTagException e) {
       throw diagnose(segment, last, in, off, len, e);
+    }
+  }
+
+  /**
+   * Whether segment {@code segment} authenticates with the given final flag; the trial output is
+   * wiped and never released.
+   */
+  public boolean authenticates(long segment, boolean last, byte[] in, int off, int len) {
+    if (len < SegmentLayout.TAG_LENGTH) {
+      return false;
+    }
+    byte[] scratch = new byte[len - SegmentLayout.TAG_LENGTH];
+    try {
+      cipher.decrypt(segment, last, in, off, len, scratch, 0);
+      return true;
+    } catch (AEADBadTagException e) {
+      return false;
+    } finally {
+      Arrays.fill(scratch, (byte) 0);
     }
   }
 

@@ -1,5 +1,8 @@
 package dev.byok.internal;
 
+import dev.byok.InvalidCiphertextException;
+import dev.byok.InvalidCiphertextException.Reason;
+
 /**
  * The arithmetic of the Tink-compatible AES-GCM-HKDF streaming payload: a 40-byte payload header
  * (length byte, 32-byte HKDF salt, 7-byte nonce prefix) followed by segments of {@code S}
@@ -114,6 +117,48 @@ public final class SegmentLayout {
       return -1; // a non-first last segment always carries at least one plaintext byte
     }
     return firstPlain + full * plain + (rem - TAG_LENGTH);
+  }
+
+  /**
+   * The plaintext length of a payload of {@code payloadLength} bytes (from its 40-byte header to
+   * the end of the envelope), by the length rule of {@code docs/format.md} section 5: every reader
+   * applies it, so every reader gives the same reason for a payload of an impossible length.
+   *
+   * @param payloadLength bytes from the payload header to the end of the envelope
+   * @return the plaintext length
+   * @throws InvalidCiphertextException {@code TRUNCATED} if the payload is shorter than its header
+   *     plus one tag or its final segment is a non-first segment of at most 16 bytes; {@code
+   *     TRAILING_DATA} if it would need more than 2^32 segments
+   */
+  public long checkedPlaintextLength(long payloadLength) {
+    long c = payloadLength - PAYLOAD_HEADER_LENGTH;
+    if (c < TAG_LENGTH) {
+      throw new InvalidCiphertextException(
+          Reason.TRUNCATED,
+          "the payload has "
+              + Math.max(0, c)
+              + " bytes after its header, less than one segment's tag");
+    }
+    long first = segmentSize - PAYLOAD_HEADER_LENGTH;
+    if (c > first) {
+      long rest = c - first;
+      long segments = 1 + rest / segmentSize + (rest % segmentSize == 0 ? 0 : 1);
+      if (segments > MAX_SEGMENTS) {
+        throw new InvalidCiphertextException(
+            Reason.TRAILING_DATA, "the payload would need " + segments + " segments, over 2^32");
+      }
+      long rem = rest % segmentSize;
+      if (rem > 0 && rem <= TAG_LENGTH) {
+        throw new InvalidCiphertextException(
+            Reason.TRUNCATED,
+            "the payload ends "
+                + rem
+                + " bytes into segment "
+                + (segments - 1)
+                + ": a final segment after the first carries more than a tag");
+      }
+    }
+    return plaintextLengthOrMinusOne(payloadLength);
   }
 
   /**

@@ -3,7 +3,7 @@ package dev.byok.examples;
 import dev.byok.Byok;
 import dev.byok.EncryptionContext;
 import dev.byok.EnvelopeHeader;
-import dev.byok.InvalidCiphertextException;
+import dev.byok.InvalidCiphertextIOException;
 import dev.byok.KeyRef;
 import dev.byok.KeyUnusableException;
 import dev.byok.RangePlan;
@@ -132,7 +132,7 @@ public final class SnapshotDemo {
       try (InputStream in = byok.newDecryptingStream(Files.newInputStream(bad), ctx)) {
         in.readAllBytes();
         throw new IllegalStateException("tampered blob was accepted");
-      } catch (InvalidCiphertextException e) {
+      } catch (InvalidCiphertextIOException e) { // a stream reports a bad blob as an IOException
         step("a blob with one flipped bit is refused: " + e.reason());
       }
 

@@ -7,6 +7,7 @@ import dev.byok.Byok;
 import dev.byok.EncryptionContext;
 import dev.byok.EnvelopeHeader;
 import dev.byok.InvalidCiphertextException;
+import dev.byok.InvalidCiphertextIOException;
 import dev.byok.RangePlan;
 import dev.byok.testkit.FakeKms;
 import java.io.ByteArrayInputStream;
@@ -286,13 +287,13 @@ class EncryptedBlobStoreTest {
 
     assertThatThrownBy(() -> readAll(store.get("tampered", CTX)))
         .isInstanceOfSatisfying(
-            InvalidCiphertextException.class,
+            InvalidCiphertextIOException.class,
             e ->
                 assertThat(e.reason())
                     .isEqualTo(InvalidCiphertextException.Reason.AUTHENTICATION_FAILED));
     assertThatThrownBy(() -> readAll(store.getRange("tampered", size - 3, 3, CTX)))
         .isInstanceOfSatisfying(
-            InvalidCiphertextException.class,
+            InvalidCiphertextIOException.class,
             e ->
                 assertThat(e.reason())
                     .isEqualTo(InvalidCiphertextException.Reason.AUTHENTICATION_FAILED));
