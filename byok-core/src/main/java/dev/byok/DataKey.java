@@ -100,11 +100,30 @@ public final class DataKey implements Destroyable {
    * @throws IllegalStateException if the key was destroyed
    */
   public byte[] copyKeyMaterial() {
-    byte[] copy = material.clone();
-    if (destroyed) {
-      Arrays.fill(copy, (byte) 0);
+    byte[] copy = copyOrNull();
+    if (copy == null) {
       throw new IllegalStateException("data key " + idHex() + " was destroyed");
     }
+    return copy;
+  }
+
+  private synchronized byte @Nullable [] copyOrNull() {
+    return destroyed ? null : material.clone();
+  }
+
+  /**
+   * A lease on this key for one user: a private single-use copy that stays usable whatever happens
+   * to this key afterwards (purge, eviction, close), until its user destroys it. The copy knows the
+   * header this key was verified against. Returns {@code null} if this key is already destroyed.
+   */
+  @Nullable DataKey lease() {
+    byte[] m = copyOrNull();
+    if (m == null) {
+      return null;
+    }
+    DataKey copy = new DataKey(id, m); // the id is immutable and never handed out uncopied
+    copy.verifiedHeader = verifiedHeader;
+    copy.singleUse = true;
     return copy;
   }
 
@@ -137,7 +156,7 @@ public final class DataKey implements Destroyable {
 
   /** Overwrites the key material with zeros. Idempotent. */
   @Override
-  public void destroy() {
+  public synchronized void destroy() {
     destroyed = true;
     Arrays.fill(material, (byte) 0);
   }
@@ -148,7 +167,7 @@ public final class DataKey implements Destroyable {
   }
 
   /** Test hook: whether every byte of the material is zero (true after {@link #destroy()}). */
-  boolean materialIsZero() {
+  synchronized boolean materialIsZero() {
     int acc = 0;
     for (byte b : material) {
       acc |= b;

@@ -16,28 +16,15 @@ import javax.crypto.spec.SecretKeySpec;
  * ({@code doFinal}); segments above {@value #UPDATE_CHUNK} bytes are encrypted through {@code
  * update} calls of that size so the JIT-compiled GCM intrinsic stays engaged.
  *
- * <p>Not thread-safe: one instance per stream (the JCA cipher underneath is per thread).
+ * <p>Not thread-safe: one instance per stream, owning its own JCA cipher. There is no per-thread
+ * cipher cache, which would grow with every virtual thread that ever encrypted.
  */
 public final class SegmentCipher {
   static final int UPDATE_CHUNK = 64 * 1024;
   private static final int TAG_BITS = 128;
 
-  /**
-   * One JCA cipher per thread, shared by every stream on it: each segment operation is a complete
-   * {@code init .. doFinal} inside one method call, so streams interleaved on one thread cannot see
-   * each other's state, and a blob no longer pays {@code Cipher.getInstance}.
-   */
-  private static final ThreadLocal<Cipher> CIPHERS =
-      ThreadLocal.withInitial(
-          () -> {
-            try {
-              return Cipher.getInstance("AES/GCM/NoPadding");
-            } catch (NoSuchPaddingException | java.security.NoSuchAlgorithmException e) {
-              throw new IllegalStateException("AES/GCM/NoPadding is not available in this JRE", e);
-            }
-          });
-
   private final SecretKeySpec key;
+  private final Cipher cipher;
   private final byte[] nonce = new byte[12];
 
   public SegmentCipher(byte[] derivedKey, byte[] noncePrefix) {
@@ -46,7 +33,15 @@ public final class SegmentCipher {
     }
     this.key = new SecretKeySpec(derivedKey, "AES");
     System.arraycopy(noncePrefix, 0, nonce, 0, noncePrefix.length);
-    CIPHERS.get(); // fail at construction, not at the first segment, if the JRE lacks AES-GCM
+    this.cipher = newCipher(); // fails at construction, not at the first segment
+  }
+
+  private static Cipher newCipher() {
+    try {
+      return Cipher.getInstance("AES/GCM/NoPadding");
+    } catch (NoSuchPaddingException | java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("AES/GCM/NoPadding is not available in this JRE", e);
+    }
   }
 
   private GCMParameterSpec spec(long segment, byte lastFlag) {
@@ -71,7 +66,6 @@ public final class SegmentCipher {
   /** Test hook (known-answer vectors): the nonce's last byte is {@code lastFlag}, any value. */
   int encrypt(long segment, byte lastFlag, byte[] in, int off, int len, byte[] out, int outOff) {
     try {
-      Cipher cipher = CIPHERS.get();
       cipher.init(Cipher.ENCRYPT_MODE, key, spec(segment, lastFlag));
       int written = 0;
       while (len - written > UPDATE_CHUNK) {
@@ -100,7 +94,6 @@ public final class SegmentCipher {
   int decrypt(long segment, byte lastFlag, byte[] in, int off, int len, byte[] out, int outOff)
       throws AEADBadTagException {
     try {
-      Cipher cipher = CIPHERS.get();
       cipher.init(Cipher.DECRYPT_MODE, key, spec(segment, lastFlag));
       return cipher.doFinal(in, off, len, out, outOff);
     } catch (AEADBadTagException e) {
