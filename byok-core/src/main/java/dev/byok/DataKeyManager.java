@@ -218,9 +218,9 @@ public final class DataKeyManager implements DataKeyResolver, AutoCloseable {
         if (attempts == MAX_UNWRAP_ATTEMPTS) {
           break;
         }
+        attempts++; // a remembered rejection counts too: a replay never reaches further slots
         ByteBuffer digest = DecryptCache.digest(header, s);
         decrypts.throwIfRejected(digest);
-        attempts++;
         return decrypts.leaseOrLoad(
             new DecryptCache.SlotKey(header, s),
             () -> {
