@@ -32,6 +32,7 @@ final class ActiveDataKey {
   private int users;
   private boolean retired;
   private boolean sealed;
+  private boolean discarded;
   private @Nullable EnvelopeEncryptor encryptor;
 
   ActiveDataKey(DataKey key, List<KeySlot> slots, EncryptionContext context, long createdNanos) {
@@ -106,8 +107,14 @@ final class ActiveDataKey {
     }
   }
 
-  synchronized boolean retired() {
-    return retired;
+  /** Retires a key whose generation a revocation overtook: it admits no blob at all. */
+  synchronized void discard() {
+    discarded = true;
+    retire();
+  }
+
+  synchronized boolean discarded() {
+    return discarded;
   }
 
   synchronized long blobs() {

@@ -69,7 +69,7 @@ final class EncryptKeys {
       throw new ByokConfigurationException("at least one KEK is needed to encrypt");
     }
     ActiveKey k = new ActiveKey(List.copyOf(keks), context);
-    for (int attempt = 0; ; attempt++) {
+    for (int stale = 0; ; ) {
       if (closed) {
         throw DecryptCache.closedError();
       }
@@ -78,12 +78,12 @@ final class EncryptKeys {
           throw KeyAccess.lockedError(kek.keyId());
         }
       }
-      if (attempt > MAX_STALE_RETRIES) {
+      if (stale > MAX_STALE_RETRIES) {
         throw new KmsUnavailableException(
             "data keys under "
                 + keks
                 + " were revoked while being generated, "
-                + attempt
+                + stale
                 + " times; retry",
             false,
             null);
@@ -119,8 +119,10 @@ final class EncryptKeys {
       if (adm != null) {
         return adm;
       }
-      if (active.remove(k, f)) {
-        a.retire(); // spent, too old or revoked: the next round generates a fresh one
+      if (a.discarded()) {
+        stale++; // a revocation overtook its generation
+      } else if (active.remove(k, f)) {
+        a.retire(); // spent or too old: the next round generates a fresh one
       }
     }
   }
@@ -140,7 +142,7 @@ final class EncryptKeys {
       if (closed || epochs.anyChange() != change) {
         // an invalidation, lock or close overlapped the KMS call: discard, and let every waiter
         // (who sees it retired) start over
-        a.retire();
+        a.discard();
         active.remove(k, mine);
       }
       mine.complete(a);
