@@ -94,10 +94,7 @@ public final class Byok implements AutoCloseable {
    * counters and monitor wiring, so any number of tenants cost one cache, not one each; making a
    * view makes no KMS call and allocates little, so a host may make one per request.
    *
-   * <pre>{@code
-   * Byok tenant = byok.forKeys(KeyRef.parse("aws-kms://" + tenantKeyArn));
-   * try (OutputStream out = tenant.newEncryptingStream(sink, context)) { ... }
-   * }</pre>
+   * <p>See docs/multi-tenant.md for a complete example.
    *
    * <p>Immutable and thread-safe. {@link #close()} on a view does nothing: the instance that was
    * built owns the cache.
