@@ -4,6 +4,8 @@ import java.security.GeneralSecurityException;
 import java.security.InvalidAlgorithmParameterException;
 import java.security.InvalidKeyException;
 import java.util.Arrays;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
 import javax.crypto.AEADBadTagException;
 import javax.crypto.Cipher;
 import javax.crypto.NoSuchPaddingException;
@@ -23,8 +25,13 @@ public final class SegmentCipher {
   static final int UPDATE_CHUNK = 64 * 1024;
   private static final int TAG_BITS = 128;
 
+  /** Most idle ciphers kept; more concurrent operations than this create (and drop) their own. */
+  static final int POOL_MAX = Math.max(8, 4 * Runtime.getRuntime().availableProcessors());
+
+  private static final ConcurrentLinkedQueue<Cipher> POOL = new ConcurrentLinkedQueue<>();
+  private static final AtomicInteger POOLED = new AtomicInteger();
+
   private final SecretKeySpec key;
-  private final Cipher cipher;
   private final byte[] nonce = new byte[12];
 
   public SegmentCipher(byte[] derivedKey, byte[] noncePrefix) {
@@ -33,7 +40,29 @@ public final class SegmentCipher {
     }
     this.key = new SecretKeySpec(derivedKey, "AES");
     System.arraycopy(noncePrefix, 0, nonce, 0, noncePrefix.length);
-    this.cipher = newCipher(); // fails at construction, not at the first segment
+    giveBack(borrow()); // fails at construction, not at the first segment, if AES-GCM is missing
+  }
+
+  private static Cipher borrow() {
+    Cipher c = POOL.poll();
+    if (c == null) {
+      return newCipher();
+    }
+    POOLED.decrementAndGet();
+    return c;
+  }
+
+  private static void giveBack(Cipher c) {
+    if (POOLED.incrementAndGet() <= POOL_MAX) {
+      POOL.offer(c);
+    } else {
+      POOLED.decrementAndGet();
+    }
+  }
+
+  /** Test hook: idle ciphers in the pool. */
+  static int pooled() {
+    return POOLED.get();
   }
 
   private static Cipher newCipher() {
@@ -65,6 +94,7 @@ public final class SegmentCipher {
 
   /** Test hook (known-answer vectors): the nonce's last byte is {@code lastFlag}, any value. */
   int encrypt(long segment, byte lastFlag, byte[] in, int off, int len, byte[] out, int outOff) {
+    Cipher cipher = borrow();
     try {
       cipher.init(Cipher.ENCRYPT_MODE, key, spec(segment, lastFlag));
       int written = 0;
@@ -75,6 +105,8 @@ public final class SegmentCipher {
       return written + cipher.doFinal(in, off + written, tail, out, outOff + written);
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("AES-GCM encryption failed", e);
+    } finally {
+      giveBack(cipher);
     }
   }
 
@@ -93,6 +125,7 @@ public final class SegmentCipher {
   /** Test hook (known-answer vectors): the nonce's last byte is {@code lastFlag}, any value. */
   int decrypt(long segment, byte lastFlag, byte[] in, int off, int len, byte[] out, int outOff)
       throws AEADBadTagException {
+    Cipher cipher = borrow();
     try {
       cipher.init(Cipher.DECRYPT_MODE, key, spec(segment, lastFlag));
       return cipher.doFinal(in, off, len, out, outOff);
@@ -110,6 +143,8 @@ public final class SegmentCipher {
       AEADBadTagException bad = new AEADBadTagException("segment too short: " + len + " bytes");
       bad.initCause(e);
       throw bad;
+    } finally {
+      giveBack(cipher);
     }
   }
 }
