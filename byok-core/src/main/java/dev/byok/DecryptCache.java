@@ -207,6 +207,7 @@ final class DecryptCache {
         running = mine;
       }
       Entry e = KeyAccess.join(running);
+      loading.remove(k, running); // never join a finished load twice
       if (valid(e, k.keyArn)) {
         DataKey lease = e.key.lease();
         if (lease != null) {
@@ -230,11 +231,12 @@ final class DecryptCache {
         // scan, or is seen by this second check: either way the entry does not survive it
         published = valid(e, k.keyArn) || !c.asMap().remove(k, e);
       }
+      loading.remove(k, f); // before completing: a caller that finds it stale starts a new load
       f.complete(e);
     } catch (RuntimeException | Error t) {
+      loading.remove(k, f);
       f.completeExceptionally(t);
     } finally {
-      loading.remove(k, f);
       if (e != null && !published) {
         e.key.destroy(); // stale: zeroed, never cached; waiters see it is stale and start over
       }
