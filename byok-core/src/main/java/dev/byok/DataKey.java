@@ -13,7 +13,9 @@ import org.jspecify.annotations.Nullable;
  * <p>Thread-safe. The key material never appears in {@link #toString()}, and {@link #equals} is
  * identity, never a comparison of secret bytes. The one way to read the material is the greppable
  * {@link #copyKeyMaterial()}. {@link #destroy()} overwrites the material with zeros; afterwards
- * every use fails with {@link IllegalStateException}.
+ * every use fails with {@link IllegalStateException}. A {@link DataKeyManager} never hands out the
+ * key it caches: each caller gets its own single-use copy, which a purge does not touch and which
+ * its user destroys once done.
  */
 public final class DataKey implements Destroyable {
   /** Length of a data key id, in bytes. */

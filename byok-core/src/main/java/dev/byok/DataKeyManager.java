@@ -114,10 +114,14 @@ public final class DataKeyManager implements DataKeyResolver, AutoCloseable {
     } catch (KeyUnusableException e) {
       if (e.reason() != KeyUnusableException.Reason.LOCKED) {
         // a key-unusable answer purges here too, not only on the decrypt side
-        invalidate(e.keyId());
+        // a KEK configured by alias is reported under the alias: purge the ARNs behind it too
+        Set<String> ids = new HashSet<>();
+        ids.add(e.keyId());
         for (KeyRef k : keks) {
-          invalidate(k.keyId());
+          ids.add(k.keyId());
+          ids.addAll(access.knownArns(k));
         }
+        ids.forEach(this::invalidate);
       }
       throw e;
     }

@@ -14,6 +14,7 @@ import java.util.Iterator;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 
@@ -104,6 +105,7 @@ final class DecryptCache {
       new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Set<SlotKey>> byKek = new ConcurrentHashMap<>();
   private final Cache<ByteBuffer, ByokException> rejected;
+  private final LongAdder perKekEvictions = new LongAdder();
   private volatile boolean closed;
 
   DecryptCache(Epochs epochs, long maxEntries, long perKek, Duration ttl, Ticker ticker) {
@@ -261,7 +263,9 @@ final class DecryptCache {
       while (own.size() > perKek && it.hasNext()) {
         SlotKey victim = it.next();
         if (!victim.equals(k)) {
-          c.invalidate(victim);
+          if (c.asMap().remove(victim) != null) {
+            perKekEvictions.increment();
+          }
           it.remove();
         }
       }
@@ -328,7 +332,7 @@ final class DecryptCache {
 
   long evictions() {
     Cache<SlotKey, Entry> c = cache;
-    return c == null ? 0 : c.stats().evictionCount();
+    return (c == null ? 0 : c.stats().evictionCount()) + perKekEvictions.sum();
   }
 
   /** Test hook: the cached key itself (not a lease), or {@code null}. */

@@ -169,6 +169,15 @@ final class KeyAccess {
     return false;
   }
 
+  /** The key ARNs {@code kek} is known to stand for (itself if it is an ARN). */
+  Set<String> knownArns(KeyRef kek) {
+    if (looksLikeArn(kek.keyId())) {
+      return Set.of(kek.keyId());
+    }
+    Resolution r = resolutions.get(kek);
+    return r == null ? Set.of() : Set.copyOf(r.arns);
+  }
+
   /** Records that a data key generated or wrapped under {@code kek} came back under {@code arn}. */
   void learn(KeyRef kek, String arn) {
     learnedArns.add(arn);
