@@ -36,6 +36,17 @@ final class Metered {
       total += len;
       admission.wrote(total);
     }
+
+    @Override
+    public void flush() throws IOException {
+      out.flush();
+    }
+
+    /** Closes the encrypting stream exactly as if it were not wrapped (no extra flush first). */
+    @Override
+    public void close() throws IOException {
+      out.close();
+    }
   }
 
   /** Counts plaintext read from the source of an encrypting input stream. */
@@ -69,7 +80,12 @@ final class Metered {
 
     @Override
     public long skip(long n) throws IOException {
-      throw new IOException("skip is not supported on an encrypting source");
+      long skipped = in.skip(n);
+      if (skipped > 0) {
+        total += skipped;
+        admission.wrote(total);
+      }
+      return skipped;
     }
   }
 }
