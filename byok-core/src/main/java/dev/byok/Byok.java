@@ -49,11 +49,20 @@ public final class Byok implements AutoCloseable {
   private final int segmentSize;
   private final EnvelopeDecryptor decryptor;
 
-  private Byok(DataKeyManager keys, List<KeyRef> keks, int segmentSize) {
+  /** Whether this instance owns {@link #keys} (the built instance) or is a view of it. */
+  private final boolean owner;
+
+  private Byok(
+      DataKeyManager keys,
+      List<KeyRef> keks,
+      int segmentSize,
+      DataKeyResolver resolver,
+      boolean owner) {
     this.keys = keys;
     this.keks = keks;
     this.segmentSize = segmentSize;
-    this.decryptor = EnvelopeDecryptor.create(keys);
+    this.decryptor = EnvelopeDecryptor.create(resolver);
+    this.owner = owner;
   }
 
   /** {@return a new builder} */
@@ -69,6 +78,63 @@ public final class Byok implements AutoCloseable {
   /** {@return the KEKs new blobs are encrypted under, in slot order} */
   public List<KeyRef> encryptionKeys() {
     return keks;
+  }
+
+  /**
+   * A view of this instance for one tenant: new blobs are encrypted under {@code tenantKeks} (the
+   * first generates the data key, each further one adds a slot), and only blobs with a slot under
+   * one of {@code tenantKeks} decrypt through it (a per-tenant allow-list; an alias matches the key
+   * it resolves to). The view shares this instance's data key cache, KMS providers, policy,
+   * counters and monitor wiring, so any number of tenants cost one cache, not one each; making a
+   * view makes no KMS call and allocates little, so a host may make one per request.
+   *
+   * <p>See docs/multi-tenant.md for a complete example.
+   *
+   * <p>Immutable and thread-safe. {@link #close()} on a view does nothing: the instance that was
+   * built owns the cache.
+   *
+   * @param tenantKeks the tenant's KEKs, at least one, each naming a registered provider
+   * @return the view
+   * @throws IllegalArgumentException if {@code tenantKeks} is empty, too long, or names a provider
+   *     that is not registered
+   */
+  public Byok forKeys(List<KeyRef> tenantKeks) {
+    List<KeyRef> ks = List.copyOf(tenantKeks);
+    checkKeks(ks, keys);
+    return new Byok(keys, ks, segmentSize, keys.restrictedTo(ks), false);
+  }
+
+  /**
+   * {@link #forKeys(List)} with key references in their string form, e.g. {@code
+   * aws-kms://arn:aws:kms:eu-west-1:111122223333:key/...}.
+   *
+   * @param tenantKeks {@code <provider>://<key id>}, at least one
+   * @return the view
+   */
+  public Byok forKeys(String... tenantKeks) {
+    List<KeyRef> ks = new ArrayList<>(tenantKeks.length);
+    for (String k : tenantKeks) {
+      ks.add(KeyRef.parse(Objects.requireNonNull(k, "kek")));
+    }
+    return forKeys(ks);
+  }
+
+  private static void checkKeks(List<KeyRef> ks, DataKeyManager keys) {
+    if (ks.isEmpty()) {
+      throw new IllegalArgumentException("at least one KEK is required");
+    }
+    if (ks.size() > EnvelopeFormat.MAX_KEY_SLOTS) {
+      throw new IllegalArgumentException(
+          "at most " + EnvelopeFormat.MAX_KEY_SLOTS + " KEKs, got " + ks.size());
+    }
+    for (KeyRef k : ks) {
+      try {
+        keys.provider(k.providerId());
+      } catch (ByokConfigurationException e) {
+        throw new IllegalArgumentException(
+            "KEK " + k + " names provider '" + k.providerId() + "', which is not registered", e);
+      }
+    }
   }
 
   // ------------------------------------------------------------------ encrypt
@@ -88,11 +154,19 @@ public final class Byok implements AutoCloseable {
   public OutputStream newEncryptingStream(OutputStream sink, EncryptionContext context)
       throws IOException {
     Objects.requireNonNull(sink, "sink");
-    DataKeyManager.Active a = keys.begin(keks, context);
+    Objects.requireNonNull(context, "context");
+    ActiveDataKey.Admission a = keys.admit(keks, context, -1);
+    boolean ok = false;
     try {
-      return a.encryptor(segmentSize).newEncryptingStream(sink, a::addBytes);
+      OutputStream out =
+          new Metered.Output(a.encryptor(segmentSize).newEncryptingStream(sink, a), a);
+      ok = true;
+      return out;
     } finally {
-      a.end();
+      if (!ok) {
+        a.cancel();
+      }
+      a.release();
     }
   }
 
@@ -166,16 +240,21 @@ public final class Byok implements AutoCloseable {
     if (plaintextLength < 0) {
       throw new IllegalArgumentException("plaintextLength must be >= 0, was " + plaintextLength);
     }
-    DataKeyManager.Active a = keys.begin(keks, context);
+    Objects.requireNonNull(context, "context");
+    ActiveDataKey.Admission a = keys.admit(keks, context, plaintextLength);
+    boolean ok = false;
     try {
       EnvelopeEncryptor enc = a.encryptor(segmentSize);
       long length = enc.ciphertextLength(plaintextLength);
       InputStream envelope =
-          enc.newEncryptingInputStream(
-              new ExactLengthInputStream(source, plaintextLength), a::addBytes);
+          enc.newEncryptingInputStream(new ExactLengthInputStream(source, plaintextLength), a);
+      ok = true;
       return new EncryptedInputStream(envelope, length);
     } finally {
-      a.end();
+      if (!ok) {
+        a.cancel();
+      }
+      a.release();
     }
   }
 
@@ -188,11 +267,19 @@ public final class Byok implements AutoCloseable {
    */
   public InputStream newEncryptingInputStream(InputStream source, EncryptionContext context) {
     Objects.requireNonNull(source, "source");
-    DataKeyManager.Active a = keys.begin(keks, context);
+    Objects.requireNonNull(context, "context");
+    ActiveDataKey.Admission a = keys.admit(keks, context, -1);
+    boolean ok = false;
     try {
-      return a.encryptor(segmentSize).newEncryptingInputStream(source, a::addBytes);
+      InputStream in =
+          a.encryptor(segmentSize).newEncryptingInputStream(new Metered.Input(source, a), a);
+      ok = true;
+      return in;
     } finally {
-      a.end();
+      if (!ok) {
+        a.cancel();
+      }
+      a.release();
     }
   }
 
@@ -206,13 +293,20 @@ public final class Byok implements AutoCloseable {
    * @throws IOException if reading or writing fails; the target is then untouched
    */
   public void encryptFile(Path source, Path target, EncryptionContext context) throws IOException {
-    DataKeyManager.Active a = keys.begin(keks, context);
-    EnvelopeEncryptor enc;
+    Objects.requireNonNull(source, "source");
+    Objects.requireNonNull(target, "target");
+    Objects.requireNonNull(context, "context");
+    long length = Files.isRegularFile(source) ? Files.size(source) : -1;
+    ActiveDataKey.Admission a = keys.admit(keks, context, length);
+    boolean ok = false;
     try {
-      enc = a.encryptor(segmentSize);
-      enc.encryptFile(source, target, a::addBytes);
+      a.encryptor(segmentSize).encryptFile(source, target, a);
+      ok = true;
     } finally {
-      a.end();
+      if (!ok) {
+        a.cancel(); // nothing was written: the reservation goes back
+      }
+      a.release();
     }
   }
 
@@ -227,12 +321,12 @@ public final class Byok implements AutoCloseable {
    * @return envelope bytes
    */
   public long ciphertextLength(long plaintextLength, EncryptionContext context) {
-    DataKeyManager.Active a = keys.begin(keks, context);
+    ActiveDataKey.Admission a = keys.admit(keks, context, -1);
     try {
       return a.encryptor(segmentSize).ciphertextLength(plaintextLength);
     } finally {
-      a.unreserve(); // a length query encrypts no blob: it must not spend one of the key's uses
-      a.end();
+      a.cancel(); // a length query encrypts no blob: it must not spend one of the key's uses
+      a.release();
     }
   }
 
@@ -458,10 +552,16 @@ public final class Byok implements AutoCloseable {
     return slots;
   }
 
-  /** Purges and zeroes every cached data key. Idempotent. */
+  /**
+   * Purges and zeroes every cached data key, discards every KMS answer still in flight, and refuses
+   * every later use (with {@link ByokConfigurationException}). Idempotent. On a {@linkplain
+   * #forKeys view} it does nothing: close the instance that was built.
+   */
   @Override
   public void close() {
-    keys.close();
+    if (owner) {
+      keys.close();
+    }
   }
 
   @Override
@@ -565,6 +665,30 @@ public final class Byok implements AutoCloseable {
     }
 
     /**
+     * Allows decrypting blobs whose slot's key ARN satisfies the host's policy (for example a
+     * lookup in the host's tenant registry); see {@link DataKeyManager.Builder#allowKeysMatching}.
+     *
+     * @param keyArnPolicy returns true for key ARNs the host trusts
+     * @return this builder
+     */
+    public Builder allowDecryptWithKeysMatching(java.util.function.Predicate<String> keyArnPolicy) {
+      keys.allowKeysMatching(keyArnPolicy);
+      return this;
+    }
+
+    /**
+     * Bounds the decrypt cache per KEK, so one tenant cannot evict the others; see {@link
+     * DataKeyManager.Builder#decryptCachePerKek}.
+     *
+     * @param maxEntries most cached data keys per KEK, at least 1
+     * @return this builder
+     */
+    public Builder decryptCachePerKek(long maxEntries) {
+      keys.decryptCachePerKek(maxEntries);
+      return this;
+    }
+
+    /**
      * Sets the order in which a header's key slots are tried when decrypting.
      *
      * @param order the order a header's slots are tried in
@@ -587,18 +711,17 @@ public final class Byok implements AutoCloseable {
     }
 
     /**
-     * {@return the instance}
+     * Builds the instance. Without {@link #encryptUnder a KEK} the instance decrypts and makes
+     * per-tenant views ({@link Byok#forKeys}); its own encrypt methods then fail with {@link
+     * ByokConfigurationException}.
      *
-     * @throws IllegalStateException if no provider or no KEK is configured, or a KEK names a
-     *     provider that is not registered
+     * @return the instance
+     * @throws IllegalStateException if no provider is configured, or a KEK names a provider that is
+     *     not registered
      */
     public Byok build() {
       if (providerIds.isEmpty()) {
         throw new IllegalStateException("a provider is required: builder().provider(...)");
-      }
-      if (keks.isEmpty()) {
-        throw new IllegalStateException(
-            "a KEK is required: builder().encryptUnder(\"<provider>://<key id>\")");
       }
       for (KeyRef kek : keks) {
         if (!providerIds.contains(kek.providerId())) {
@@ -613,7 +736,8 @@ public final class Byok implements AutoCloseable {
         }
       }
       keys.trustKeks(keks);
-      return new Byok(keys.build(), List.copyOf(keks), segmentSize);
+      DataKeyManager m = keys.build();
+      return new Byok(m, List.copyOf(keks), segmentSize, m, true);
     }
   }
 }

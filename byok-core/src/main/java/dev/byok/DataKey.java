@@ -13,7 +13,9 @@ import org.jspecify.annotations.Nullable;
  * <p>Thread-safe. The key material never appears in {@link #toString()}, and {@link #equals} is
  * identity, never a comparison of secret bytes. The one way to read the material is the greppable
  * {@link #copyKeyMaterial()}. {@link #destroy()} overwrites the material with zeros; afterwards
- * every use fails with {@link IllegalStateException}.
+ * every use fails with {@link IllegalStateException}. A {@link DataKeyManager} never hands out the
+ * key it caches: each caller gets its own single-use copy, which a purge does not touch and which
+ * its user destroys once done.
  */
 public final class DataKey implements Destroyable {
   /** Length of a data key id, in bytes. */
@@ -96,11 +98,30 @@ public final class DataKey implements Destroyable {
    * @throws IllegalStateException if the key was destroyed
    */
   public byte[] copyKeyMaterial() {
-    byte[] copy = material.clone();
-    if (destroyed) {
-      Arrays.fill(copy, (byte) 0);
+    byte[] copy = copyOrNull();
+    if (copy == null) {
       throw new IllegalStateException("data key " + idHex() + " was destroyed");
     }
+    return copy;
+  }
+
+  private synchronized byte @Nullable [] copyOrNull() {
+    return destroyed ? null : material.clone();
+  }
+
+  /**
+   * A lease on this key for one user: a private single-use copy that stays usable whatever happens
+   * to this key afterwards (purge, eviction, close), until its user destroys it. The copy knows the
+   * header this key was verified against. Returns {@code null} if this key is already destroyed.
+   */
+  @Nullable DataKey lease() {
+    byte[] m = copyOrNull();
+    if (m == null) {
+      return null;
+    }
+    DataKey copy = new DataKey(id, m); // the id is immutable and never handed out uncopied
+    copy.verifiedHeader = verifiedHeader;
+    copy.singleUse = true;
     return copy;
   }
 
@@ -133,7 +154,7 @@ public final class DataKey implements Destroyable {
 
   /** Overwrites the key material with zeros. Idempotent. */
   @Override
-  public void destroy() {
+  public synchronized void destroy() {
     destroyed = true;
     Arrays.fill(material, (byte) 0);
   }
@@ -144,7 +165,7 @@ public final class DataKey implements Destroyable {
   }
 
   /** Test hook: whether every byte of the material is zero (true after {@link #destroy()}). */
-  boolean materialIsZero() {
+  synchronized boolean materialIsZero() {
     int acc = 0;
     for (byte b : material) {
       acc |= b;

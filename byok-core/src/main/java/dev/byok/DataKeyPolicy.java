@@ -9,6 +9,14 @@ import java.util.Objects;
  * blob has its own random HKDF salt, so reuse is safe cryptographically; the limits bound blast
  * radius and KMS cost. {@link #noReuse()} makes one KMS call per blob.
  *
+ * <p>The limits are reserved when a blob is admitted, so no concurrency takes a data key past them:
+ * {@code maxBlobs} is exact; a blob of known length (an encrypting input stream with a length, a
+ * file) reserves its bytes up front and goes to a fresh data key if they do not fit in what is left
+ * (a fresh key takes one blob of any length); a blob of unknown length (a push stream, a pull
+ * stream without a length) reserves its bytes as they are written, and the write that reaches
+ * {@code maxBytes} seals the data key — no blob is admitted to it afterwards, so only blobs already
+ * open then can carry it further.
+ *
  * <p>Defaults: 5 minutes, 1,048,576 blobs, 1 TiB. Immutable and thread-safe.
  */
 public final class DataKeyPolicy {
@@ -63,7 +71,10 @@ public final class DataKeyPolicy {
     return maxBlobs;
   }
 
-  /** {@return how many plaintext bytes a data key may encrypt (a single larger blob is allowed)} */
+  /**
+   * {@return how many plaintext bytes a data key may encrypt (a single larger blob is allowed; see
+   * the class comment for blobs of unknown length)}
+   */
   public long maxBytes() {
     return maxBytes;
   }

@@ -15,8 +15,9 @@ public interface DataKeyResolver {
    *
    * @param header the parsed header; nothing in it has been authenticated yet, so never follow a
    *     KMS address or key found in it without checking it against your own configuration
-   * @return the data key (not destroyed); the decryptor destroys it after use only if it is a
-   *     single-use key handed out by a {@link DataKeyManager} without a cache
+   * @return the data key (not destroyed); the decryptor destroys it as soon as it has derived the
+   *     blob key if it is a single-use key — {@link DataKeyManager} hands out only those, each a
+   *     private copy (a lease) that a purge of the cache cannot pull away mid-use
    * @throws ByokException if the key cannot be had (for example the KMS key is revoked)
    */
   DataKey resolve(EnvelopeHeader header);

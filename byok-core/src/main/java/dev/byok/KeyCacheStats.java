@@ -42,7 +42,7 @@ public final class KeyCacheStats {
     return misses;
   }
 
-  /** {@return cached data keys evicted by size or time (and zeroed)} */
+  /** {@return cached data keys evicted by size, time or their KEK's per-KEK bound (and zeroed)} */
   public long evictions() {
     return evictions;
   }

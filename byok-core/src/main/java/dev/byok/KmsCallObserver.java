@@ -4,8 +4,10 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Told about every KMS call a {@link DataKeyManager} makes, so a monitor can learn passively from
- * the data path (a denial seen on a real decrypt is news about the key). Called on the calling
- * thread after the call; must be fast and must not throw.
+ * the data path (a denial seen on a real decrypt is news about the key). Called on the thread that
+ * made the call, after it, and never while byok holds a lock (byok makes no KMS call under a lock
+ * or inside a map computation); must be fast, must not block and must not throw — hand anything
+ * slow, and every host callback, to another thread.
  *
  * <p>Implementations must be thread-safe.
  */

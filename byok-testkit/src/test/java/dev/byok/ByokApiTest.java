@@ -227,7 +227,10 @@ class ByokApiTest {
   void builderFailsFastNamingTheBadValue() {
     FakeKms kms = fake.kms();
     assertFails(() -> Byok.builder().encryptUnder("fake-kms://" + arn).build(), "provider");
-    assertFails(() -> Byok.builder().provider(kms).build(), "KEK");
+    // without a KEK an instance decrypts and makes per-tenant views; encrypting names the gap
+    assertThatThrownBy(() -> encrypt(Byok.builder().provider(kms).build(), plaintext(1, 1)))
+        .isInstanceOf(ByokConfigurationException.class)
+        .hasMessageContaining("KEK");
     assertFails(
         () -> Byok.builder().provider(kms).encryptUnder("other-kms://alias/x").build(),
         "other-kms");

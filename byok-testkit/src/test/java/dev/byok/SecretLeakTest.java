@@ -145,7 +145,8 @@ class SecretLeakTest {
     fake.api().endOutage();
     fake.api().failNext("Decrypt", "ThrottlingException");
     attempt(() -> decrypt(byok(fake, k1).build(), a));
-    DataKey doomed = byok.keys().resolve(header(pushed));
+    byok.keys().resolve(header(pushed)).destroy();
+    DataKey doomed = java.util.Objects.requireNonNull(byok.keys().cachedKey(header(pushed)));
     fake.api().disableKey(k1);
     attempt(() -> decrypt(byok(fake, k1).build(), b));
     attempt(() -> encrypt(byok, plain, EncryptionContext.of("tenant", "new")));

@@ -290,6 +290,32 @@ class EncryptDecryptCommandTest {
     assertThat(v.stderr()).contains("\tat ");
   }
 
+  /**
+   * A reader configured with an alias must resolve it to check the blob's key: while the KMS is
+   * down that is an outage (exit 5, retry), never "wrong key" (exit 4), and it reads again as soon
+   * as the KMS is back.
+   */
+  @Test
+  void anOutageWhileResolvingTheReadersAliasExits5NotWrongKeyAndRecoversAtOnce()
+      throws IOException {
+    Path plain = file("o.bin", 1000);
+    ok(cli.run("encrypt", "--key", keyA, plain.toString()));
+    Path blob = dir.resolve("o.bin.byok");
+    Path out = dir.resolve("o.out");
+    KMS.api().startOutage();
+    Cli.Result r;
+    try {
+      r = cli.run("decrypt", "--key", "alias/cli-a", "-o", out.toString(), blob.toString());
+    } finally {
+      KMS.api().endOutage();
+    }
+    assertThat(r.exitCode()).as(r.toString()).isEqualTo(ExitCodes.KMS_UNAVAILABLE);
+    assertThat(r.stderr()).doesNotContain("wrong key");
+    assertThat(out).doesNotExist();
+    ok(cli.run("decrypt", "--key", "alias/cli-a", "-o", out.toString(), blob.toString()));
+    assertThat(Files.readAllBytes(out)).isEqualTo(fileBytes(1000));
+  }
+
   @Test
   void badCommandLinesExit2WithAHint() throws IOException {
     Path plain = file("b.bin", 10);

@@ -4,6 +4,8 @@ import java.security.GeneralSecurityException;
 import java.security.InvalidAlgorithmParameterException;
 import java.security.InvalidKeyException;
 import java.util.Arrays;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
 import javax.crypto.AEADBadTagException;
 import javax.crypto.Cipher;
 import javax.crypto.NoSuchPaddingException;
@@ -16,26 +18,18 @@ import javax.crypto.spec.SecretKeySpec;
  * ({@code doFinal}); segments above {@value #UPDATE_CHUNK} bytes are encrypted through {@code
  * update} calls of that size so the JIT-compiled GCM intrinsic stays engaged.
  *
- * <p>Not thread-safe: one instance per stream (the JCA cipher underneath is per thread).
+ * <p>Not thread-safe: one instance per stream, owning its own JCA cipher. There is no per-thread
+ * cipher cache, which would grow with every virtual thread that ever encrypted.
  */
 public final class SegmentCipher {
   static final int UPDATE_CHUNK = 64 * 1024;
   private static final int TAG_BITS = 128;
 
-  /**
-   * One JCA cipher per thread, shared by every stream on it: each segment operation is a complete
-   * {@code init .. doFinal} inside one method call, so streams interleaved on one thread cannot see
-   * each other's state, and a blob no longer pays {@code Cipher.getInstance}.
-   */
-  private static final ThreadLocal<Cipher> CIPHERS =
-      ThreadLocal.withInitial(
-          () -> {
-            try {
-              return Cipher.getInstance("AES/GCM/NoPadding");
-            } catch (NoSuchPaddingException | java.security.NoSuchAlgorithmException e) {
-              throw new IllegalStateException("AES/GCM/NoPadding is not available in this JRE", e);
-            }
-          });
+  /** Most idle ciphers kept; more concurrent operations than this create (and drop) their own. */
+  static final int POOL_MAX = Math.max(8, 4 * Runtime.getRuntime().availableProcessors());
+
+  private static final ConcurrentLinkedQueue<Cipher> POOL = new ConcurrentLinkedQueue<>();
+  private static final AtomicInteger POOLED = new AtomicInteger();
 
   private final SecretKeySpec key;
   private final byte[] nonce = new byte[12];
@@ -46,7 +40,37 @@ public final class SegmentCipher {
     }
     this.key = new SecretKeySpec(derivedKey, "AES");
     System.arraycopy(noncePrefix, 0, nonce, 0, noncePrefix.length);
-    CIPHERS.get(); // fail at construction, not at the first segment, if the JRE lacks AES-GCM
+    giveBack(borrow()); // fails at construction, not at the first segment, if AES-GCM is missing
+  }
+
+  private static Cipher borrow() {
+    Cipher c = POOL.poll();
+    if (c == null) {
+      return newCipher();
+    }
+    POOLED.decrementAndGet();
+    return c;
+  }
+
+  private static void giveBack(Cipher c) {
+    if (POOLED.incrementAndGet() <= POOL_MAX) {
+      POOL.offer(c);
+    } else {
+      POOLED.decrementAndGet();
+    }
+  }
+
+  /** Test hook: idle ciphers in the pool. */
+  static int pooled() {
+    return POOLED.get();
+  }
+
+  private static Cipher newCipher() {
+    try {
+      return Cipher.getInstance("AES/GCM/NoPadding");
+    } catch (NoSuchPaddingException | java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("AES/GCM/NoPadding is not available in this JRE", e);
+    }
   }
 
   private GCMParameterSpec spec(long segment, byte lastFlag) {
@@ -70,8 +94,8 @@ public final class SegmentCipher {
 
   /** Test hook (known-answer vectors): the nonce's last byte is {@code lastFlag}, any value. */
   int encrypt(long segment, byte lastFlag, byte[] in, int off, int len, byte[] out, int outOff) {
+    Cipher cipher = borrow();
     try {
-      Cipher cipher = CIPHERS.get();
       cipher.init(Cipher.ENCRYPT_MODE, key, spec(segment, lastFlag));
       int written = 0;
       while (len - written > UPDATE_CHUNK) {
@@ -81,6 +105,8 @@ public final class SegmentCipher {
       return written + cipher.doFinal(in, off + written, tail, out, outOff + written);
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("AES-GCM encryption failed", e);
+    } finally {
+      giveBack(cipher);
     }
   }
 
@@ -99,8 +125,8 @@ public final class SegmentCipher {
   /** Test hook (known-answer vectors): the nonce's last byte is {@code lastFlag}, any value. */
   int decrypt(long segment, byte lastFlag, byte[] in, int off, int len, byte[] out, int outOff)
       throws AEADBadTagException {
+    Cipher cipher = borrow();
     try {
-      Cipher cipher = CIPHERS.get();
       cipher.init(Cipher.DECRYPT_MODE, key, spec(segment, lastFlag));
       return cipher.doFinal(in, off, len, out, outOff);
     } catch (AEADBadTagException e) {
@@ -117,6 +143,8 @@ public final class SegmentCipher {
       AEADBadTagException bad = new AEADBadTagException("segment too short: " + len + " bytes");
       bad.initCause(e);
       throw bad;
+    } finally {
+      giveBack(cipher);
     }
   }
 }

@@ -61,6 +61,13 @@ final class LocalAesKeyProvider implements KeyProvider {
     return unwrapped.sum();
   }
 
+  /**
+   * Key ids that are ARNs stand for themselves (one per tenant); anything else is {@link #KEY_ARN}.
+   */
+  private static String arnOf(String keyId) {
+    return keyId.startsWith("arn:") ? keyId : KEY_ARN;
+  }
+
   @Override
   public String providerId() {
     return ID;
@@ -91,7 +98,7 @@ final class LocalAesKeyProvider implements KeyProvider {
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("AES-GCM wrap failed", e);
     }
-    return new WrappedKey(KEY_ARN, out, null);
+    return new WrappedKey(arnOf(keyId), out, null);
   }
 
   @Override
@@ -128,7 +135,7 @@ final class LocalAesKeyProvider implements KeyProvider {
 
   @Override
   public KeyDescription describeKey(String keyId) {
-    return new KeyDescription(KEY_ARN, KeyState.ENABLED, null, null);
+    return new KeyDescription(arnOf(keyId), KeyState.ENABLED, null, null);
   }
 
   @Override
