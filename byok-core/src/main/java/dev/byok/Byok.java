@@ -44,6 +44,8 @@ import org.jspecify.annotations.Nullable;
  * and zeroes the cached data keys.
  */
 public final class Byok implements AutoCloseable {
+  private static final byte[] NO_ASSOCIATED_DATA = new byte[0];
+
   private final DataKeyManager keys;
   private final List<KeyRef> keks;
   private final int segmentSize;
@@ -153,21 +155,7 @@ public final class Byok implements AutoCloseable {
    */
   public OutputStream newEncryptingStream(OutputStream sink, EncryptionContext context)
       throws IOException {
-    Objects.requireNonNull(sink, "sink");
-    Objects.requireNonNull(context, "context");
-    ActiveDataKey.Admission a = keys.admit(keks, context, -1);
-    boolean ok = false;
-    try {
-      OutputStream out =
-          new Metered.Output(a.encryptor(segmentSize).newEncryptingStream(sink, a), a);
-      ok = true;
-      return out;
-    } finally {
-      if (!ok) {
-        a.cancel();
-      }
-      a.release();
-    }
+    return newEncryptingStream(sink, context, NO_ASSOCIATED_DATA);
   }
 
   /**
@@ -185,12 +173,21 @@ public final class Byok implements AutoCloseable {
   public OutputStream newEncryptingStream(
       OutputStream sink, EncryptionContext context, byte[] associatedData) throws IOException {
     Objects.requireNonNull(sink, "sink");
+    Objects.requireNonNull(context, "context");
     Objects.requireNonNull(associatedData, "associatedData");
-    DataKeyManager.Active a = keys.begin(keks, context);
+    ActiveDataKey.Admission a = keys.admit(keks, context, -1);
+    boolean ok = false;
     try {
-      return a.encryptor(segmentSize).newEncryptingStream(sink, associatedData, a::addBytes);
+      OutputStream out =
+          new Metered.Output(
+              a.encryptor(segmentSize).newEncryptingStream(sink, associatedData, a), a);
+      ok = true;
+      return out;
     } finally {
-      a.end();
+      if (!ok) {
+        a.cancel();
+      }
+      a.release();
     }
   }
 
@@ -212,16 +209,22 @@ public final class Byok implements AutoCloseable {
     if (plaintextLength < 0) {
       throw new IllegalArgumentException("plaintextLength must be >= 0, was " + plaintextLength);
     }
-    DataKeyManager.Active a = keys.begin(keks, context);
+    Objects.requireNonNull(context, "context");
+    ActiveDataKey.Admission a = keys.admit(keks, context, plaintextLength);
+    boolean ok = false;
     try {
       EnvelopeEncryptor enc = a.encryptor(segmentSize);
       long length = enc.ciphertextLength(plaintextLength);
       InputStream envelope =
           enc.newEncryptingInputStream(
-              new ExactLengthInputStream(source, plaintextLength), associatedData, a::addBytes);
+              new ExactLengthInputStream(source, plaintextLength), associatedData, a);
+      ok = true;
       return new EncryptedInputStream(envelope, length);
     } finally {
-      a.end();
+      if (!ok) {
+        a.cancel();
+      }
+      a.release();
     }
   }
 
@@ -236,26 +239,7 @@ public final class Byok implements AutoCloseable {
    */
   public EncryptedInputStream newEncryptingInputStream(
       InputStream source, long plaintextLength, EncryptionContext context) {
-    Objects.requireNonNull(source, "source");
-    if (plaintextLength < 0) {
-      throw new IllegalArgumentException("plaintextLength must be >= 0, was " + plaintextLength);
-    }
-    Objects.requireNonNull(context, "context");
-    ActiveDataKey.Admission a = keys.admit(keks, context, plaintextLength);
-    boolean ok = false;
-    try {
-      EnvelopeEncryptor enc = a.encryptor(segmentSize);
-      long length = enc.ciphertextLength(plaintextLength);
-      InputStream envelope =
-          enc.newEncryptingInputStream(new ExactLengthInputStream(source, plaintextLength), a);
-      ok = true;
-      return new EncryptedInputStream(envelope, length);
-    } finally {
-      if (!ok) {
-        a.cancel();
-      }
-      a.release();
-    }
+    return newEncryptingInputStream(source, plaintextLength, context, NO_ASSOCIATED_DATA);
   }
 
   /**

@@ -350,7 +350,9 @@ public final class DataKeyManager implements DataKeyResolver, AutoCloseable {
     }
     // a fresh exception: failures may be shared with other threads (single-flight loads)
     ByokException first = failures.get(0);
-    ByokConfigurationException out = new ByokConfigurationException(first.getMessage(), first);
+    ByokConfigurationException out =
+        new ByokConfigurationException(
+            Objects.toString(first.getMessage(), first.getClass().getSimpleName()), first);
     for (ByokException e : failures.subList(1, failures.size())) {
       out.addSuppressed(e);
     }
@@ -645,9 +647,9 @@ public final class DataKeyManager implements DataKeyResolver, AutoCloseable {
     }
 
     /**
-     * Sets a time source for key age and cache expiry, for tests that move time by hand. By
-     * default byok measures them on the monotonic {@link System#nanoTime()}, which wall-clock
-     * changes do not move.
+     * Sets a time source for key age and cache expiry, for tests that move time by hand. By default
+     * byok measures them on the monotonic {@link System#nanoTime()}, which wall-clock changes do
+     * not move.
      *
      * @param clock the time source
      * @return this builder

@@ -1,6 +1,7 @@
 package dev.byok;
 
 import java.io.IOException;
+import java.util.Objects;
 
 /**
  * How the methods of byok's streams and channels ({@code read}, {@code skip}, {@code size}, ...)
@@ -33,18 +34,14 @@ public final class InvalidCiphertextIOException extends IOException {
     this.reason = cause.reason();
   }
 
-  /**
-   * @return why the input was rejected (the cause's reason)
-   */
+  /** {@return why the input was rejected (the cause's reason)} */
   public InvalidCiphertextException.Reason reason() {
     return reason;
   }
 
-  /**
-   * @return the {@link InvalidCiphertextException} this reports; never {@code null}
-   */
+  /** {@return the {@link InvalidCiphertextException} this reports; never {@code null}} */
   @Override
   public synchronized InvalidCiphertextException getCause() {
-    return (InvalidCiphertextException) super.getCause();
+    return (InvalidCiphertextException) Objects.requireNonNull(super.getCause(), "cause");
   }
 }
