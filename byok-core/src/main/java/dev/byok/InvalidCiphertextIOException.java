@@ -22,6 +22,7 @@ import java.util.Objects;
 public final class InvalidCiphertextIOException extends IOException {
   private static final long serialVersionUID = 1L;
 
+  /** The reason of the cause. */
   private final InvalidCiphertextException.Reason reason;
 
   /**

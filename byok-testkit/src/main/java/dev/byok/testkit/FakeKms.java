@@ -103,7 +103,7 @@ public final class FakeKms implements KeyProvider {
 
   private FakeKms(Builder b) {
     this.providerId = b.providerId;
-    this.api = InMemoryKms.builder().clock(b.clock).region(b.region).accountId(b.accountId).build();
+    this.api = b.kms.build();
   }
 
   /**
@@ -312,13 +312,9 @@ public final class FakeKms implements KeyProvider {
    * Configures a {@link FakeKms}. Not thread-safe; each {@link #build()} makes an independent fake.
    */
   public static final class Builder {
-    private static final Pattern REGION = Pattern.compile("[a-z]{2}(-[a-z0-9]+)+");
-    private static final Pattern ACCOUNT = Pattern.compile("[0-9]{12}");
-
     private String providerId = DEFAULT_PROVIDER_ID;
-    private Clock clock = Clock.systemUTC();
-    private String region = "us-east-1";
-    private String accountId = "111122223333";
+    // clock, region and account are the engine's: validated there, once
+    private final InMemoryKms.Builder kms = InMemoryKms.builder();
 
     private Builder() {}
 
@@ -339,31 +335,27 @@ public final class FakeKms implements KeyProvider {
      * @return this
      */
     public Builder clock(Clock clock) {
-      this.clock = Objects.requireNonNull(clock, "clock");
+      kms.clock(clock);
       return this;
     }
 
     /**
      * @param region the region in key ARNs, e.g. {@code eu-west-1}; default {@code us-east-1}
      * @return this
+     * @throws IllegalArgumentException naming a malformed region
      */
     public Builder region(String region) {
-      if (!REGION.matcher(Objects.requireNonNull(region, "region")).matches()) {
-        throw new IllegalArgumentException("region must look like eu-west-1, was '" + region + "'");
-      }
-      this.region = region;
+      kms.region(region);
       return this;
     }
 
     /**
      * @param accountId the 12-digit account in key ARNs; default {@code 111122223333}
      * @return this
+     * @throws IllegalArgumentException naming a malformed account id
      */
     public Builder accountId(String accountId) {
-      if (!ACCOUNT.matcher(Objects.requireNonNull(accountId, "accountId")).matches()) {
-        throw new IllegalArgumentException("accountId must be 12 digits, was '" + accountId + "'");
-      }
-      this.accountId = accountId;
+      kms.accountId(accountId);
       return this;
     }
 
