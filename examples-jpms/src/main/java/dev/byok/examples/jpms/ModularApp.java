@@ -34,6 +34,7 @@ public final class ModularApp {
    * @throws IOException if a round trip fails
    */
   public static void main(String[] args) throws IOException {
+    System.out.println("app module: " + moduleOf(ModularApp.class));
     run().forEach(System.out::println);
   }
 
