@@ -1,12 +1,17 @@
 package dev.byok.jmh;
 
 import dev.byok.Byok;
+import dev.byok.DataKey;
+import dev.byok.DataKeyResolver;
 import dev.byok.EncryptionContext;
+import dev.byok.EnvelopeHeader;
+import dev.byok.KeyRef;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -31,6 +36,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code warmHitAcrossTenants}: the whole decrypt side of an empty-plaintext blob (parse,
  *       cache hit, key commitment, HKDF, final segment), each invocation a different tenant, in
  *       microseconds per blob — compare {@code CacheHitBenchmark.openEmptyBlob} (one tenant);
+ *   <li>{@code lookupAcrossTenants}: the decrypt-cache hit alone through each tenant's view
+ *       (compare {@code CacheHitBenchmark.lookup});
  *   <li>setup prints, and checks, the heap each tenant costs the reader (its cached data key, index
  *       entry and counters, after a full GC) and the KMS calls per tenant: exactly one {@code
  *       GenerateDataKey} to write and one {@code Decrypt} to read, whatever the number of tenants.
@@ -85,6 +92,8 @@ public class TenantsBenchmark {
     Byok reader;
     Byok[] views;
     byte[][] envelopes;
+    EnvelopeHeader[] headers;
+    DataKeyResolver[] resolvers;
 
     @Setup(Level.Trial)
     public void setUp() throws IOException {
@@ -114,6 +123,12 @@ public class TenantsBenchmark {
         }
       }
       long after = usedHeap();
+      headers = new EnvelopeHeader[tenants];
+      resolvers = new DataKeyResolver[tenants];
+      for (int i = 0; i < tenants; i++) {
+        headers[i] = EnvelopeHeader.parse(envelopes[i]);
+        resolvers[i] = reader.keys().restrictedTo(List.of(KeyRef.parse(tenantRef(i))));
+      }
       if (kms.unwrapped() != tenants || reader.keys().cachedKeys() != tenants) {
         throw new IllegalStateException(
             "expected one Decrypt and one cached key per tenant, got "
@@ -146,10 +161,27 @@ public class TenantsBenchmark {
     int next;
   }
 
-  @Benchmark
-  public int warmHitAcrossTenants(Tenants t, Cursor c) throws IOException {
+  private static int next(Tenants t, Cursor c) {
     int i = c.next;
     c.next = i + 1 == t.tenants ? 0 : i + 1;
+    return i;
+  }
+
+  @Benchmark
+  public int warmHitAcrossTenants(Tenants t, Cursor c) throws IOException {
+    int i = next(t, c);
     return open(t.views[i], t.envelopes[i]);
+  }
+
+  /**
+   * The decrypt-cache hit alone, what {@code CacheHitBenchmark.lookup} measures for one tenant:
+   * each invocation resolves a different tenant's parsed header through that tenant's view.
+   */
+  @Benchmark
+  public DataKey lookupAcrossTenants(Tenants t, Cursor c) {
+    int i = next(t, c);
+    DataKey k = t.resolvers[i].resolve(t.headers[i]);
+    k.destroy(); // resolve hands out a private copy; its user zeroes it
+    return k;
   }
 }
