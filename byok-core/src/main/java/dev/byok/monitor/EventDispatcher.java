@@ -71,8 +71,22 @@ final class EventDispatcher {
 
   /** Hands queues that {@link #offer} returned to the executor. Call with no lock held. */
   void deliver(List<Queue> toStart) {
+    Throwable first = null;
     for (Queue q : toStart) {
-      q.start();
+      try {
+        q.start();
+      } catch (Throwable e) { // a direct executor running a listener that threw an Error
+        if (first == null) {
+          first = e;
+        } else {
+          first.addSuppressed(e);
+        }
+      }
+    }
+    if (first instanceof Error error) {
+      throw error; // after every queue was started: none stays scheduled without a drain
+    } else if (first instanceof RuntimeException bug) {
+      throw bug;
     }
   }
 

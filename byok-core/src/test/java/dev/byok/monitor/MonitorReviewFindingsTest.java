@@ -2,6 +2,7 @@ package dev.byok.monitor;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.byok.Byok;
 import dev.byok.DataKeyPolicy;
@@ -13,6 +14,7 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
@@ -253,6 +255,36 @@ class MonitorReviewFindingsTest {
     dispatcher.deliver(List.of(again));
     executor.runAll();
     assertThat(delivered).containsExactly("second", "third");
+  }
+
+  /**
+   * M6, direct executor: an Error from a listener of one key used to abort {@code deliver} before
+   * the other keys' queues were started; they then stayed scheduled without a drain.
+   */
+  @Test
+  void m6AnErrorFromAListenerOnADirectExecutorDoesNotStrandOtherKeysQueues() {
+    EventDispatcher dispatcher = new EventDispatcher(Runnable::run);
+    List<String> delivered = new ArrayList<>();
+    dispatcher.addListener(
+        null,
+        e -> {
+          if (e.reason().equals("a1")) {
+            throw new ListenerError();
+          }
+          delivered.add(e.reason());
+        });
+    KeyRef a = ref(kms.createKey());
+    KeyRef b = ref(kms.createKey());
+    List<EventDispatcher.Queue> toStart = new ArrayList<>();
+    toStart.add(Objects.requireNonNull(dispatcher.offer(event(a, "a1"))));
+    toStart.add(Objects.requireNonNull(dispatcher.offer(event(b, "b1"))));
+
+    assertThatThrownBy(() -> dispatcher.deliver(toStart)).isInstanceOf(ListenerError.class);
+    assertThat(delivered).containsExactly("b1");
+    EventDispatcher.Queue qb = dispatcher.offer(event(b, "b2"));
+    assertThat(qb).as("b's queue is idle, not stranded").isNotNull();
+    dispatcher.deliver(List.of(qb));
+    assertThat(delivered).containsExactly("b1", "b2");
   }
 
   // ------------------------------------------------------------------ L3
