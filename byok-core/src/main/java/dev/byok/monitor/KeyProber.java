@@ -1,6 +1,7 @@
 package dev.byok.monitor;
 
 import dev.byok.ByokException;
+import dev.byok.KmsUnavailableException;
 import dev.byok.spi.KeyDescription;
 import dev.byok.spi.KeyProvider;
 import dev.byok.spi.RotationStatus;
@@ -69,6 +70,8 @@ final class KeyProber {
       description = p.describeKey(keyId);
     } catch (ByokException e) {
       describeFailure = e;
+    } catch (RuntimeException bug) {
+      describeFailure = providerBug("DescribeKey", keyId, bug);
     }
     Canary c = canary;
     if (c != null && description != null && !description.keyArn().equals(c.keyArn()) && !pinned) {
@@ -83,15 +86,28 @@ final class KeyProber {
       canaryOk = c.check(p);
     } catch (ByokException e) {
       canaryFailure = e;
+    } catch (RuntimeException bug) {
+      canaryFailure = providerBug("canary", keyId, bug);
     }
     RotationStatus rotation = null;
     if (rotationDue && description != null) {
       try {
         rotation = p.rotationStatus(keyId);
-      } catch (ByokException e) {
-        LOG.debug("rotation status of {} unavailable: {}", keyId, e.getMessage());
+      } catch (RuntimeException e) { // ByokException, or a provider's bug
+        LOG.debug("rotation status of {} unavailable: {}", keyId, e.toString());
       }
     }
     return new Result(description, describeFailure, c, canaryOk, canaryFailure, rotation);
+  }
+
+  /**
+   * A provider that throws something other than a {@link ByokException} (a raw SDK exception, a
+   * {@code NullPointerException} on a {@code null} answer) is broken, not revoked: the probe counts
+   * as transient and the key is probed again on schedule.
+   */
+  private static ByokException providerBug(String what, String keyId, RuntimeException bug) {
+    LOG.warn("key provider failed unexpectedly during {} of {}", what, keyId, bug);
+    return new KmsUnavailableException(
+        what + " of " + keyId + " failed unexpectedly: " + bug.getClass().getName(), false, bug);
   }
 }

@@ -36,6 +36,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -104,7 +105,12 @@ public final class KeyStateMonitor implements AutoCloseable {
   /** Watched keys by configured key id and by resolved ARN: data-path calls name either. */
   private final Map<String, List<Watched>> byId = new HashMap<>();
 
-  private final ArrayDeque<Object> effects = new ArrayDeque<>(); // Runnable or KeyEvent, in order
+  // Runnable, KeyEvent or ForgetQueue, in order
+  private final ArrayDeque<Object> effects = new ArrayDeque<>();
+
+  /** Effect: forget a key's event queue, in order with its events. */
+  private record ForgetQueue(KeyRef key) {}
+
   private final ProbeRateLimiter limiter;
   private @Nullable ScheduledExecutorService ownedScheduler;
   private @Nullable ScheduledFuture<?> task;
@@ -395,7 +401,7 @@ public final class KeyStateMonitor implements AutoCloseable {
   private void runSafely() {
     try {
       runDueProbes();
-    } catch (RuntimeException e) {
+    } catch (Throwable e) { // an Error reaching scheduleWithFixedDelay would cancel every round
       LOG.warn("key monitor round failed", e);
     }
   }
@@ -428,8 +434,23 @@ public final class KeyStateMonitor implements AutoCloseable {
       }
     }
     flush();
-    for (Watched w : due) {
-      probe(w);
+    int i = 0;
+    try {
+      for (; i < due.size(); i++) {
+        try {
+          probe(due.get(i));
+        } catch (RuntimeException bug) {
+          LOG.warn("probe of {} failed", due.get(i).ref, bug); // the other keys are still probed
+        }
+      }
+    } finally {
+      if (i < due.size()) { // an Error: the keys not probed yet must not stay in flight forever
+        synchronized (this) {
+          for (Watched w : due.subList(i, due.size())) {
+            w.inFlight = false;
+          }
+        }
+      }
     }
     return due.size();
   }
@@ -472,7 +493,7 @@ public final class KeyStateMonitor implements AutoCloseable {
       // nothing may be served under a key nobody watches: its next use makes a KMS call
       effects.add((Runnable) () -> m.invalidate(arn != null ? arn : w.ref.keyId()));
     }
-    effects.add((Runnable) () -> dispatcher.forget(w.ref));
+    effects.add(new ForgetQueue(w.ref)); // after the key's events of the same batch are offered
   }
 
   // ------------------------------------------------------------------ the index (under the lock)
@@ -601,6 +622,10 @@ public final class KeyStateMonitor implements AutoCloseable {
 
   private void observe(Watched w, Seen s, MonitorTime.Now now) {
     w.lastUsed = now.nanos();
+    String resolved = s.resolvedArn;
+    if (w.arn == null && resolved != null && !w.dependent) {
+      setArn(w, resolved); // the data path resolved the configured id before any DescribeKey did
+    }
     if (s.reachability != null) {
       apply(w, new Observation.DataPath(s.reachability, s.reachabilityReason, s.throttled), now);
     }
@@ -654,9 +679,8 @@ public final class KeyStateMonitor implements AutoCloseable {
     String arn = w.arn;
     switch (a) {
       case PURGE -> {
-        if (arn != null) {
-          effects.add((Runnable) () -> m.invalidate(arn));
-        }
+        String target = arn != null ? arn : configured; // no ARN learned yet: the configured id
+        effects.add((Runnable) () -> m.invalidate(target));
       }
       case LOCK -> {
         LOG.warn("key {} LOCKED: {}", w.ref, w.status.reason());
@@ -686,31 +710,45 @@ public final class KeyStateMonitor implements AutoCloseable {
 
   /**
    * Applies queued effects to the data key manager in the order they were decided, then hands the
-   * events to the dispatcher. Called with the monitor's lock not held; listeners run after both
-   * locks are released.
+   * events to the dispatcher: every manager action of a batch runs before any of its events is
+   * offered, since a key's queue may be draining on another thread and would otherwise deliver
+   * LOCKED before the manager refuses the key. Called with the monitor's lock not held; listeners
+   * run after both locks are released.
    */
   private void flush() {
     List<EventDispatcher.Queue> toStart = new ArrayList<>();
     effectLock.lock();
     try {
       while (true) {
-        Object e;
+        List<Object> batch;
         synchronized (this) {
-          e = effects.poll();
-        }
-        if (e == null) {
-          break;
-        }
-        if (e instanceof KeyEvent event) {
-          EventDispatcher.Queue q = dispatcher.offer(event);
-          if (q != null) {
-            toStart.add(q);
+          if (effects.isEmpty()) {
+            break;
           }
-        } else {
-          try {
-            ((Runnable) e).run();
-          } catch (RuntimeException bug) {
-            LOG.warn("key monitor action failed", bug);
+          batch = new ArrayList<>(effects);
+          effects.clear();
+        }
+        for (Object e : batch) {
+          if (e instanceof Runnable action) {
+            try {
+              action.run();
+            } catch (RuntimeException bug) {
+              LOG.warn("key monitor action failed", bug);
+            }
+          }
+        }
+        for (Object e : batch) {
+          if (e instanceof ForgetQueue f) {
+            dispatcher.forget(f.key());
+          } else if (e instanceof KeyEvent event) {
+            EventDispatcher.Queue q = dispatcher.offer(event);
+            if (q != null) {
+              toStart.add(q);
+            }
+            Consumer<KeyEvent> hook = afterOffer;
+            if (hook != null) {
+              hook.accept(event);
+            }
           }
         }
       }
@@ -719,6 +757,12 @@ public final class KeyStateMonitor implements AutoCloseable {
     }
     dispatcher.deliver(toStart);
   }
+
+  /**
+   * Tests only: called in {@link #flush} right after each event is offered, to stand for an event
+   * thread that drains the key's queue at that moment.
+   */
+  volatile @Nullable Consumer<KeyEvent> afterOffer;
 
   // ------------------------------------------------------------------ probing
 
@@ -741,8 +785,15 @@ public final class KeyStateMonitor implements AutoCloseable {
       canaryKey = w.dependent && arn != null ? arn : w.ref.keyId();
       rotationDue = w.nextRotationCheck - time.now().nanos() <= 0;
     }
-    KeyProber.Result r =
-        KeyProber.probe(p, w.ref.keyId(), canary, canaryKey, w.dependent, rotationDue);
+    KeyProber.Result r;
+    try {
+      r = KeyProber.probe(p, w.ref.keyId(), canary, canaryKey, w.dependent, rotationDue);
+    } catch (Throwable e) { // the prober maps every RuntimeException: this is an Error
+      synchronized (this) {
+        w.inFlight = false; // probed again next round
+      }
+      throw e;
+    }
 
     synchronized (this) {
       MonitorTime.Now now = time.now();
@@ -754,9 +805,14 @@ public final class KeyStateMonitor implements AutoCloseable {
         w.nextRotationCheck = now.nanos() + rotationCheckInterval.toNanos();
       }
       KeyDescription description = r.description();
+      Canary made = r.canary();
       if (description != null) {
         // first: on a retarget this hands the old canary to the old ARN's dependent watch
         learnDescription(w, description, now);
+      } else if (w.arn == null && made != null && !w.dependent) {
+        // DescribeKey refused (degraded) or failed: the canary, made under the configured id,
+        // names the ARN behind it, which LOCK and PURGE must reach
+        setArn(w, made.keyArn());
       }
       if (r.canaryOk()) {
         w.canary = r.canary();
@@ -825,7 +881,13 @@ public final class KeyStateMonitor implements AutoCloseable {
                 });
       }
       KeyRef old = KeyRef.of(w.ref.providerId(), previous);
-      Watched dep = add(new Watched(old, true, false, now.nanos()));
+      Watched fresh = new Watched(old, true, false, now.nanos());
+      Watched dep = add(fresh);
+      if (dep == fresh && s == KeyMonitorState.LOCKED) {
+        // the manager still refuses the old ARN (locked through the alias): so does its watch,
+        // until its own probes pass and unlock it
+        dep.status = w.status;
+      }
       Canary c = w.canary;
       if (dep.canary == null && c != null && c.keyArn().equals(previous)) {
         dep.canary = c; // the old canary keeps testing the old key

@@ -54,7 +54,10 @@ final class InMemoryKms implements KeyProvider {
 
   private final Map<String, Key> keys = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
-  private final Map<String, Supplier<ByokException>> failNext = new ConcurrentHashMap<>();
+  private final Map<String, Supplier<? extends RuntimeException>> failNext =
+      new ConcurrentHashMap<>();
+  private final Map<String, String> aliases = new ConcurrentHashMap<>();
+  private final Map<String, Boolean> describeDenied = new ConcurrentHashMap<>();
   private volatile boolean outage;
 
   @Override
@@ -84,9 +87,23 @@ final class InMemoryKms implements KeyProvider {
     key(arn).describeOverride = state;
   }
 
-  /** The next call of {@code operation} throws what {@code failure} makes. */
-  void failNext(String operation, Supplier<ByokException> failure) {
+  /**
+   * The next call of {@code operation} throws what {@code failure} makes (a {@link ByokException},
+   * or a raw runtime exception as a buggy SDK would; the supplier may also throw an Error itself).
+   */
+  void failNext(String operation, Supplier<? extends RuntimeException> failure) {
     failNext.put(operation, failure);
+  }
+
+  /** Points {@code alias} (e.g. {@code alias/app}) at a key; calls may name the alias. */
+  void alias(String alias, String arn) {
+    key(arn);
+    aliases.put(alias, arn);
+  }
+
+  /** DescribeKey of this key (by ARN or alias) is denied while the key itself keeps working. */
+  void denyDescribe(String arn, boolean denied) {
+    describeDenied.put(key(arn).arn, denied);
   }
 
   /** Every call fails as unreachable while on. */
@@ -107,9 +124,10 @@ final class InMemoryKms implements KeyProvider {
     return k;
   }
 
-  private Key usable(String operation, String keyId) {
+  private Key usable(String operation, String keyIdOrAlias) {
     calls.computeIfAbsent(operation, o -> new AtomicInteger()).incrementAndGet();
-    Supplier<ByokException> scripted = failNext.remove(operation);
+    String keyId = aliases.getOrDefault(keyIdOrAlias, keyIdOrAlias);
+    Supplier<? extends RuntimeException> scripted = failNext.remove(operation);
     if (scripted != null) {
       throw scripted.get();
     }
@@ -121,7 +139,8 @@ final class InMemoryKms implements KeyProvider {
       throw new KeyUnusableException(
           KeyUnusableException.Reason.NOT_FOUND, keyId, "no such key", null);
     }
-    if (k.denied) {
+    if (k.denied
+        || (operation.equals("DescribeKey") && describeDenied.getOrDefault(keyId, false))) {
       throw new KeyUnusableException(
           KeyUnusableException.Reason.ACCESS_DENIED, keyId, "access denied", null);
     }
