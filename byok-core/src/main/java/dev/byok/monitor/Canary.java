@@ -62,9 +62,7 @@ final class Canary {
     }
   }
 
-  /**
-   * @return the key ARN the canary is wrapped under
-   */
+  /** {@return the key ARN the canary is wrapped under} */
   String keyArn() {
     return keyArn;
   }

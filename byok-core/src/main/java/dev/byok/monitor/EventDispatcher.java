@@ -109,9 +109,7 @@ final class EventDispatcher {
       this.key = key;
     }
 
-    /**
-     * @return whether a drain must be started
-     */
+    /** {@return whether a drain must be started} */
     synchronized boolean add(KeyEvent e) {
       forgotten = false; // watched again
       pending.add(e);
@@ -123,7 +121,7 @@ final class EventDispatcher {
     }
 
     /**
-     * @return whether the queue is idle and may be dropped now; else it drops itself when idle
+     * {@return whether the queue is idle and may be dropped now; else it drops itself when idle}
      */
     synchronized boolean forget() {
       if (!scheduled && pending.isEmpty()) {

@@ -37,9 +37,7 @@ final class KeyProber {
       boolean canaryOk,
       @Nullable ByokException canaryFailure,
       @Nullable RotationStatus rotation) {
-    /**
-     * @return the state machine's input for this probe
-     */
+    /** {@return the state machine's input for this probe} */
     KeyStateMachine.Observation.Probe observation() {
       return KeyStateMachine.classifyProbe(description, describeFailure, canaryOk, canaryFailure);
     }

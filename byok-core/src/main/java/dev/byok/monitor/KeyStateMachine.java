@@ -75,9 +75,7 @@ final class KeyStateMachine {
       Objects.requireNonNull(reason, "reason");
     }
 
-    /**
-     * @return the status of a key not probed yet
-     */
+    /** {@return the status of a key not probed yet} */
     static Status initial() {
       return new Status(KeyMonitorState.ACTIVE, null, null, false, false, "not probed yet");
     }

@@ -155,9 +155,7 @@ public final class KeyStateMonitor implements AutoCloseable {
     }
   }
 
-  /**
-   * @return a new builder
-   */
+  /** {@return a new builder} */
   public static Builder builder() {
     return new Builder();
   }
@@ -265,9 +263,7 @@ public final class KeyStateMonitor implements AutoCloseable {
     dispatcher.forget(key);
   }
 
-  /**
-   * @return the keys watched (explicitly and automatically), with their states; a snapshot
-   */
+  /** {@return the keys watched (explicitly and automatically), with their states; a snapshot} */
   public synchronized Map<KeyRef, KeyMonitorState> states() {
     Map<KeyRef, KeyMonitorState> m = new LinkedHashMap<>();
     watched.forEach((k, w) -> m.put(k, w.status.state()));
@@ -275,8 +271,9 @@ public final class KeyStateMonitor implements AutoCloseable {
   }
 
   /**
+   * {@return its state}
+   *
    * @param key a watched key
-   * @return its state
    * @throws IllegalArgumentException if the key is not watched
    */
   public synchronized KeyMonitorState state(KeyRef key) {
@@ -284,8 +281,9 @@ public final class KeyStateMonitor implements AutoCloseable {
   }
 
   /**
+   * {@return the key ARN it resolves to, or {@code null} before the first successful probe}
+   *
    * @param key a watched key
-   * @return the key ARN it resolves to, or {@code null} before the first successful probe
    * @throws IllegalArgumentException if the key is not watched
    */
   public synchronized @Nullable String keyArn(KeyRef key) {
@@ -499,7 +497,7 @@ public final class KeyStateMonitor implements AutoCloseable {
   // ------------------------------------------------------------------ the index (under the lock)
 
   /**
-   * @return the watched entry for {@code w.ref}: {@code w}, added and indexed, or the one there
+   * {@return the watched entry for {@code w.ref}: {@code w}, added and indexed, or the one there}
    */
   private Watched add(Watched w) {
     Watched there = watched.get(w.ref);
@@ -1002,6 +1000,8 @@ public final class KeyStateMonitor implements AutoCloseable {
     private Builder() {}
 
     /**
+     * Configures {@code provider}.
+     *
      * @param provider a provider whose keys may be watched
      * @return this builder
      * @throws IllegalArgumentException if a provider with the same id is already registered
@@ -1026,6 +1026,8 @@ public final class KeyStateMonitor implements AutoCloseable {
     }
 
     /**
+     * Configures {@code clock}.
+     *
      * @param clock wall clock for event timestamps; without a {@link #ticker}, durations follow it
      *     too (tests pass one manual clock)
      * @return this builder
@@ -1036,6 +1038,8 @@ public final class KeyStateMonitor implements AutoCloseable {
     }
 
     /**
+     * Configures {@code ticker}.
+     *
      * @param nanos monotonic time source for every duration (default {@link System#nanoTime} with
      *     the system clock, else derived from {@link #clock})
      * @return this builder
@@ -1046,6 +1050,8 @@ public final class KeyStateMonitor implements AutoCloseable {
     }
 
     /**
+     * Configures {@code probeInterval}.
+     *
      * @param interval time between probes of a healthy key (default 5 min)
      * @return this builder
      */
@@ -1055,6 +1061,8 @@ public final class KeyStateMonitor implements AutoCloseable {
     }
 
     /**
+     * Configures {@code jitter}.
+     *
      * @param fraction each probe interval is multiplied by a random factor in {@code 1 ± fraction}
      *     (default 0.1; 0 to 0.5)
      * @return this builder
@@ -1068,6 +1076,8 @@ public final class KeyStateMonitor implements AutoCloseable {
     }
 
     /**
+     * Configures {@code suspectProbeInterval}.
+     *
      * @param interval time between probes of a SUSPECT key, and the least time between two probes
      *     of one key triggered by data-path results (default 15 s)
      * @return this builder
@@ -1078,6 +1088,8 @@ public final class KeyStateMonitor implements AutoCloseable {
     }
 
     /**
+     * Configures {@code gracePeriod}.
+     *
      * @param grace how long a key must stay denied before it is LOCKED (default 30 s): absorbs KMS
      *     eventual consistency; zero locks at the first denying probe
      * @return this builder
@@ -1092,6 +1104,8 @@ public final class KeyStateMonitor implements AutoCloseable {
     }
 
     /**
+     * Configures {@code rotationCheckInterval}.
+     *
      * @param interval time between rotation-status checks (default 6 h)
      * @return this builder
      */
@@ -1114,6 +1128,8 @@ public final class KeyStateMonitor implements AutoCloseable {
     }
 
     /**
+     * Configures {@code autoUnlock}.
+     *
      * @param auto unlock as soon as the canary passes again (default true); false waits for {@link
      *     KeyStateMonitor#acknowledgeRestore}
      * @return this builder
@@ -1124,6 +1140,8 @@ public final class KeyStateMonitor implements AutoCloseable {
     }
 
     /**
+     * Configures {@code maxProbesPerSecond}.
+     *
      * @param rate most probes per second across all keys (default 10)
      * @return this builder
      */
@@ -1136,6 +1154,8 @@ public final class KeyStateMonitor implements AutoCloseable {
     }
 
     /**
+     * Configures {@code tick}.
+     *
      * @param tick how often the scheduler runs a round (default 1 s); data-path observations are
      *     taken up at the next round
      * @return this builder
@@ -1146,6 +1166,8 @@ public final class KeyStateMonitor implements AutoCloseable {
     }
 
     /**
+     * Configures {@code autoWatch}.
+     *
      * @param auto watch every key the data key manager makes a successful KMS call with (default
      *     true; needs {@link #dataKeyManager} and exactly one provider)
      * @return this builder
@@ -1156,6 +1178,8 @@ public final class KeyStateMonitor implements AutoCloseable {
     }
 
     /**
+     * Configures {@code forgetUnusedAfter}.
+     *
      * @param idle how long an auto-watched key may go without a KMS call before the monitor forgets
      *     it and purges the manager's cached data keys under it (default 1 h); only ACTIVE
      *     auto-watched keys are forgotten, never explicitly watched, UNREACHABLE, SUSPECT or LOCKED
@@ -1168,6 +1192,8 @@ public final class KeyStateMonitor implements AutoCloseable {
     }
 
     /**
+     * Configures {@code scheduler}.
+     *
      * @param scheduler the host's scheduler (never shut down by the monitor); default: an owned
      *     daemon thread
      * @return this builder
@@ -1178,6 +1204,8 @@ public final class KeyStateMonitor implements AutoCloseable {
     }
 
     /**
+     * Configures {@code eventExecutor}.
+     *
      * @param executor runs listener deliveries (never shut down by the monitor); default: one
      *     daemon thread the monitor owns. With several threads, events of different keys may be
      *     delivered concurrently; one key's events stay in order. A direct executor ({@code
@@ -1190,6 +1218,8 @@ public final class KeyStateMonitor implements AutoCloseable {
     }
 
     /**
+     * Configures {@code seed}.
+     *
      * @param seed seed for the jitter (tests); default: a secure random
      * @return this builder
      */
@@ -1207,8 +1237,9 @@ public final class KeyStateMonitor implements AutoCloseable {
     }
 
     /**
-     * @return the monitor (not started: call {@link KeyStateMonitor#start()} or drive {@link
-     *     KeyStateMonitor#runDueProbes()})
+     * {@return the monitor (not started: call {@link KeyStateMonitor#start()} or drive {@link
+     * KeyStateMonitor#runDueProbes()})}
+     *
      * @throws IllegalStateException if no provider is registered
      */
     public KeyStateMonitor build() {

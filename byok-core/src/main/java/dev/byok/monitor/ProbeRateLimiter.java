@@ -36,9 +36,7 @@ final class ProbeRateLimiter {
     lastRefillNanos = nowNanos;
   }
 
-  /**
-   * @return whether a token was available (and is now taken)
-   */
+  /** {@return whether a token was available (and is now taken)} */
   boolean tryAcquire() {
     if (tokens >= 1) {
       tokens -= 1;
