@@ -178,6 +178,25 @@ final class KeyAccess {
     return r == null ? Set.of() : Set.copyOf(r.arns);
   }
 
+  /**
+   * {@code keyId} and, when it is a configured key id such as an alias (not an ARN), every key ARN
+   * it was learned to stand for, under any provider: what a lock or purge by that id must reach.
+   */
+  Set<String> expand(String keyId) {
+    if (looksLikeArn(keyId)) {
+      return Set.of(keyId);
+    }
+    Set<String> out = new java.util.LinkedHashSet<>();
+    out.add(keyId);
+    resolutions.forEach(
+        (k, r) -> {
+          if (k.keyId().equals(keyId)) {
+            out.addAll(r.arns);
+          }
+        });
+    return out;
+  }
+
   /** Records that a data key generated or wrapped under {@code kek} came back under {@code arn}. */
   void learn(KeyRef kek, String arn) {
     learnedArns.add(arn);

@@ -1,0 +1,90 @@
+package dev.byok;
+
+import static dev.byok.KeyLayerFixture.decrypt;
+import static dev.byok.KeyLayerFixture.encrypt;
+import static dev.byok.KeyLayerFixture.header;
+import static dev.byok.KeyLayerFixture.plaintext;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Regression tests for the key-layer findings of the adversarial review (H1, H2, M3). */
+class KeyLayerReviewTest {
+  private final TestKms kms = new TestKms();
+  private final String a = kms.createKey();
+  private final String b = kms.createKey();
+
+  private static KeyRef ref(String id) {
+    return KeyRef.of(TestKms.ID, id);
+  }
+
+  /** H1: rewrap on a tenant view must resolve through the view's allow-list, not the manager's. */
+  @Test
+  void rewrapHeaderOnATenantViewRefusesAnotherTenantsBlob() {
+    try (Byok byok = Byok.builder().provider(kms).build()) {
+      Byok tenantA = byok.forKeys(List.of(ref(a)));
+      Byok tenantB = byok.forKeys(List.of(ref(b)));
+      byte[] blobB = encrypt(tenantB, plaintext(100, 1));
+      assertThat(decrypt(tenantB, blobB)).isEqualTo(plaintext(100, 1)); // B's key is cached
+      int decrypts = kms.calls("decrypt");
+      int reEncrypts = kms.calls("reEncrypt");
+      int encrypts = kms.calls("encrypt");
+
+      assertThatThrownBy(() -> tenantA.rewrapHeader(header(blobB)))
+          .isInstanceOf(ByokConfigurationException.class)
+          .hasMessageContaining("allow-list");
+      // nothing reached the KMS: B's data key was never wrapped under A's key
+      assertThat(kms.calls("decrypt")).isEqualTo(decrypts);
+      assertThat(kms.calls("reEncrypt")).isEqualTo(reEncrypts);
+      assertThat(kms.calls("encrypt")).isEqualTo(encrypts);
+      // the owner still rewraps B's blob under its view's key (the legitimate path)
+      EnvelopeHeader own = tenantB.rewrapHeader(header(blobB));
+      assertThat(own.keySlots()).extracting(KeySlot::keyArn).containsExactly(b);
+    }
+  }
+
+  /** H2: lock with a configured alias must lock the key ARN the decrypt path checks. */
+  @Test
+  void lockByAliasRefusesCachedDataKeysOfTheArnBehindIt() {
+    kms.alias("alias/x", a);
+    try (Byok byok = KeyLayerFixture.byok(kms, "alias/x").build()) {
+      byte[] blob = encrypt(byok, plaintext(50, 2));
+      assertThat(decrypt(byok, blob)).isEqualTo(plaintext(50, 2));
+      int decrypts = kms.calls("decrypt");
+
+      byok.keys().lock("alias/x");
+
+      assertThat(byok.keys().isLocked(a)).isTrue();
+      assertThatThrownBy(() -> decrypt(byok, blob)).isInstanceOf(KeyUnusableException.class);
+      assertThat(kms.calls("decrypt")).isEqualTo(decrypts);
+      assertThat(byok.keys().cachedKeys()).isZero();
+      assertThatThrownBy(() -> encrypt(byok, plaintext(5, 3)))
+          .isInstanceOf(KeyUnusableException.class);
+
+      byok.keys().unlock("alias/x");
+      assertThat(byok.keys().isLocked(a)).isFalse();
+      assertThat(decrypt(byok, blob)).isEqualTo(plaintext(50, 2));
+      assertThat(kms.calls("decrypt")).isEqualTo(decrypts + 1);
+    }
+  }
+
+  /** H2: invalidate with a configured alias purges the cached keys of the ARN behind it. */
+  @Test
+  void invalidateByAliasPurgesTheArnBehindIt() {
+    kms.alias("alias/x", a);
+    try (Byok byok = KeyLayerFixture.byok(kms, "alias/x").build()) {
+      byte[] blob = encrypt(byok, plaintext(50, 4));
+      assertThat(decrypt(byok, blob)).isEqualTo(plaintext(50, 4));
+      assertThat(byok.keys().cachedKeys()).isEqualTo(1);
+
+      assertThat(byok.keys().invalidate("alias/x")).isPositive();
+
+      assertThat(byok.keys().cachedKeys()).isZero();
+      int decrypts = kms.calls("decrypt");
+      assertThat(decrypt(byok, blob)).isEqualTo(plaintext(50, 4));
+      assertThat(kms.calls("decrypt")).isEqualTo(decrypts + 1);
+    }
+  }
+}
