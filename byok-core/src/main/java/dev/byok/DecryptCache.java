@@ -186,10 +186,17 @@ final class DecryptCache {
             false,
             null);
       }
+      // the stamp is read before the lock check: a lock that lands after the check moved it, so
+      // whatever this attempt loads is stale (never "checked unlocked, then stamped after lock")
+      long stamp = epochs.stamp(k.keyArn);
       precheck.run();
       Cache<SlotKey, Entry> c = cache;
       if (c == null) {
-        long stamp = epochs.stamp(k.keyArn);
+        long now = epochs.stamp(k.keyArn);
+        if (now != stamp) {
+          precheck.run(); // as in load: no KMS call for a key locked since the check
+          stamp = now;
+        }
         DataKey key = unwrap.get();
         if (!closed && epochs.stamp(k.keyArn) == stamp) {
           key.markSingleUse(); // nobody caches it: its one user destroys it
@@ -205,7 +212,7 @@ final class DecryptCache {
       CompletableFuture<Entry> mine = new CompletableFuture<>();
       CompletableFuture<Entry> running = loading.putIfAbsent(k, mine);
       if (running == null) {
-        load(c, k, unwrap, mine);
+        load(c, k, stamp, precheck, unwrap, mine);
         running = mine;
       }
       Entry e = KeyAccess.join(running);
@@ -221,11 +228,23 @@ final class DecryptCache {
   }
 
   private void load(
-      Cache<SlotKey, Entry> c, SlotKey k, Supplier<DataKey> unwrap, CompletableFuture<Entry> f) {
+      Cache<SlotKey, Entry> c,
+      SlotKey k,
+      long checkedStamp,
+      Runnable precheck,
+      Supplier<DataKey> unwrap,
+      CompletableFuture<Entry> f) {
     boolean published = false;
     Entry e = null;
     try {
-      long stamp = epochs.stamp(k.keyArn);
+      long stamp = checkedStamp; // read before the caller's lock check
+      long now = epochs.stamp(k.keyArn);
+      if (now != stamp) {
+        // revoked since the caller's check: a lock fails here, with no KMS call; the new stamp was
+        // read before this check, so a lock landing after it still makes this load stale
+        precheck.run();
+        stamp = now;
+      }
       e = new Entry(unwrap.get(), stamp); // the KMS call: no lock held
       if (valid(e, k.keyArn)) {
         publish(c, k, e);

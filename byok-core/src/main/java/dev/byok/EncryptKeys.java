@@ -73,6 +73,9 @@ final class EncryptKeys {
       if (closed) {
         throw DecryptCache.closedError();
       }
+      // read before the lock check: a lock landing after the check moves it, so a data key this
+      // round generates is discarded (never "checked unlocked, then stamped after the lock")
+      long change = epochs.anyChange();
       for (KeyRef kek : keks) {
         if (access.isLocked(kek.keyId())) {
           throw KeyAccess.lockedError(kek.keyId());
@@ -93,7 +96,7 @@ final class EncryptKeys {
         CompletableFuture<ActiveDataKey> mine = new CompletableFuture<>();
         f = active.putIfAbsent(k, mine);
         if (f == null) {
-          generate(k, mine);
+          generate(k, change, mine);
           f = mine;
         }
       }
@@ -127,8 +130,7 @@ final class EncryptKeys {
     }
   }
 
-  private void generate(ActiveKey k, CompletableFuture<ActiveDataKey> mine) {
-    long change = epochs.anyChange();
+  private void generate(ActiveKey k, long change, CompletableFuture<ActiveDataKey> mine) {
     ActiveDataKey a;
     try {
       a = newDataKey(k.keks(), k.context());
