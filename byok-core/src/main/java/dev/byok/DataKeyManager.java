@@ -205,18 +205,31 @@ public final class DataKeyManager implements DataKeyResolver, AutoCloseable {
       if (failedKeks.contains(s.providerId() + "://" + s.keyArn())) {
         continue; // the KEK itself failed (refused, or the KMS is down): its other slots would too
       }
+      // the allow check is outside the unwrap's try: failing to resolve the host's own alias says
+      // nothing about the header's key, so it never purges or retires that key
+      boolean allowed;
       try {
-        if (only == null ? !access.allowed(s.keyArn()) : !access.namedBy(only, s.keyArn())) {
-          failures.add(
-              new ByokConfigurationException(
-                  "key slot names "
-                      + s.providerId()
-                      + "://"
-                      + s.keyArn()
-                      + ", which is not on the decrypt allow-list"
-                      + (only == null ? "" : " of " + only)));
-          continue;
-        }
+        allowed = only == null ? access.allowed(s.keyArn()) : access.namedBy(only, s.keyArn());
+      } catch (KmsUnavailableException e) {
+        failedKeks.add(s.providerId() + "://" + s.keyArn());
+        failures.add(e);
+        continue;
+      } catch (ByokException e) {
+        failures.add(e);
+        continue;
+      }
+      if (!allowed) {
+        failures.add(
+            new ByokConfigurationException(
+                "key slot names "
+                    + s.providerId()
+                    + "://"
+                    + s.keyArn()
+                    + ", which is not on the decrypt allow-list"
+                    + (only == null ? "" : " of " + only)));
+        continue;
+      }
+      try {
         if (attempts == MAX_UNWRAP_ATTEMPTS) {
           break;
         }

@@ -115,6 +115,7 @@ final class KeyAccess {
    * after a success, never remembered after a failure).
    *
    * @throws KmsUnavailableException if an alias could not be resolved for a transient reason
+   * @throws ByokConfigurationException if an alias could not be resolved for any other reason
    */
   boolean namedBy(List<KeyRef> keks, String keyArn) {
     List<KeyRef> unresolved = new java.util.ArrayList<>();
@@ -131,6 +132,7 @@ final class KeyAccess {
       }
     }
     ByokException failure = null;
+    KeyRef failedAlias = null;
     for (KeyRef alias : unresolved) {
       try {
         if (keyArn.equals(resolve(alias))) {
@@ -138,6 +140,7 @@ final class KeyAccess {
         }
       } catch (ByokException e) {
         failure = e;
+        failedAlias = alias;
       }
     }
     if (failure instanceof KmsUnavailableException u) {
@@ -150,7 +153,16 @@ final class KeyAccess {
           u);
     }
     if (failure != null) {
-      throw failure;
+      // the host's own alias is deleted or DescribeKey is denied: a configuration problem, never a
+      // verdict on the header's key (which would purge and retire another KEK's data keys)
+      throw new ByokConfigurationException(
+          "could not resolve configured alias "
+              + failedAlias
+              + " to check whether "
+              + keyArn
+              + " is allowed: "
+              + failure.getMessage(),
+          failure);
     }
     return false;
   }

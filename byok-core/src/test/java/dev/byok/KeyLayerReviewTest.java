@@ -87,4 +87,31 @@ class KeyLayerReviewTest {
       assertThat(kms.calls("decrypt")).isEqualTo(decrypts + 1);
     }
   }
+
+  /**
+   * M3: a view whose alias cannot be resolved (deleted, or DescribeKey denied) must not treat that
+   * as the header's key being revoked: another tenant's cached keys stay put.
+   */
+  @Test
+  void anUnresolvableAliasNeitherRevokesNorPurgesTheKeyAHeaderNames() {
+    try (Byok byok = Byok.builder().provider(kms).build()) {
+      Byok tenantB = byok.forKeys(List.of(ref(b)));
+      byte[] blobB = encrypt(tenantB, plaintext(40, 5));
+      assertThat(decrypt(tenantB, blobB)).isEqualTo(plaintext(40, 5));
+      assertThat(byok.keys().cachedKeys()).isEqualTo(1);
+      Byok tenantA = byok.forKeys(List.of(ref("alias/deleted")));
+
+      // a storage-only attacker hands tenant A a blob of tenant B
+      assertThatThrownBy(() -> decrypt(tenantA, blobB))
+          .isInstanceOf(ByokConfigurationException.class)
+          .hasMessageContaining("could not resolve")
+          .hasMessageContaining("alias/deleted");
+
+      assertThat(byok.keys().cachedKeys()).isEqualTo(1);
+      assertThat(byok.keys().stats().purges()).isZero();
+      int decrypts = kms.calls("decrypt");
+      assertThat(decrypt(tenantB, blobB)).isEqualTo(plaintext(40, 5));
+      assertThat(kms.calls("decrypt")).isEqualTo(decrypts); // still cached: nothing was purged
+    }
+  }
 }
