@@ -10,6 +10,7 @@ import com.github.benmanes.caffeine.cache.Ticker;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 
@@ -76,5 +77,79 @@ class DecryptCacheRaceTest {
   @Test
   void lockBetweenPrecheckAndUnwrapIsNotOvertakenWithoutACache() {
     lockAfterPrecheckMakesNoKmsCallAndReturnsNoKey(0);
+  }
+
+  /**
+   * M4: the loader publishes its entry, and before it takes its own lease another load of the same
+   * KEK (per-KEK bound 1) evicts and zeroes it. The loader must still return the key it unwrapped,
+   * not unwrap again. The other load runs while the loader's publish evicts the KEK's older entry
+   * (Caffeine reads its ticker then), i.e. after the loader's own entry is cached and indexed.
+   */
+  @Test
+  void aLoadersKeyEvictedRightAfterPublishingCostsNoSecondUnwrap() {
+    EnvelopeHeader[] headers = new EnvelopeHeader[3];
+    try (Byok writer = KeyLayerFixture.byok(kms, arn).build()) {
+      for (int i = 0; i < 3; i++) {
+        headers[i] =
+            header(encrypt(writer, plaintext(10, i), EncryptionContext.of("blob", "" + i)));
+      }
+    }
+    DecryptCache.SlotKey[] keys = new DecryptCache.SlotKey[3];
+    for (int i = 0; i < 3; i++) {
+      keys[i] = new DecryptCache.SlotKey(headers[i], headers[i].keySlots().get(0));
+    }
+    Epochs epochs = new Epochs();
+    AtomicInteger[] unwraps = {new AtomicInteger(), new AtomicInteger(), new AtomicInteger()};
+    AtomicBoolean armed = new AtomicBoolean();
+    AtomicReference<DecryptCache> ref = new AtomicReference<>();
+    Ticker ticker =
+        () -> {
+          if (armed.get() && evictingInPublish()) {
+            armed.set(false);
+            DataKey other =
+                ref.get().leaseOrLoad(keys[2], () -> {}, unwrapOf(headers[2], unwraps[2]));
+            other.destroy();
+          }
+          return 0L;
+        };
+    DecryptCache cache = new DecryptCache(epochs, 100, 1, Duration.ofMinutes(1), ticker);
+    ref.set(cache);
+    cache.leaseOrLoad(keys[0], () -> {}, unwrapOf(headers[0], unwraps[0])).destroy();
+    armed.set(true);
+
+    DataKey mine = cache.leaseOrLoad(keys[1], () -> {}, unwrapOf(headers[1], unwraps[1]));
+
+    assertThat(armed).isFalse(); // the other load did run inside the window
+    assertThat(mine.isDestroyed()).isFalse();
+    assertThat(unwraps[1]).hasValue(1); // the loader kept the key it unwrapped
+    assertThat(unwraps[2]).hasValue(1);
+    mine.destroy();
+  }
+
+  private static Supplier<DataKey> unwrapOf(EnvelopeHeader h, AtomicInteger count) {
+    return () -> {
+      count.incrementAndGet();
+      return DataKey.of(h.dekId(), new byte[32]);
+    };
+  }
+
+  /** Whether the current thread is in DecryptCache.publish, removing an entry from Caffeine. */
+  private static boolean evictingInPublish() {
+    return StackWalker.getInstance()
+        .walk(
+            frames ->
+                frames
+                    .map(f -> f.getClassName() + "#" + f.getMethodName())
+                    .reduce(
+                        "",
+                        (acc, f) ->
+                            acc.isEmpty()
+                                    && f.startsWith("com.github.benmanes")
+                                    && f.endsWith("#remove")
+                                ? "remove"
+                                : acc.equals("remove") && f.equals("dev.byok.DecryptCache#publish")
+                                    ? "publish"
+                                    : acc))
+        .equals("publish");
   }
 }
