@@ -6,6 +6,7 @@ import dev.byok.spi.WrappedKey;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -73,9 +74,9 @@ final class EncryptKeys {
       if (closed) {
         throw DecryptCache.closedError();
       }
-      // read before the lock check: a lock landing after the check moves it, so a data key this
+      // read before the lock check: a lock landing after the check moves them, so a data key this
       // round generates is discarded (never "checked unlocked, then stamped after the lock")
-      long change = epochs.anyChange();
+      Stamps change = stamps(keks);
       for (KeyRef kek : keks) {
         if (access.isLocked(kek.keyId())) {
           throw KeyAccess.lockedError(kek.keyId());
@@ -130,7 +131,42 @@ final class EncryptKeys {
     }
   }
 
-  private void generate(ActiveKey k, long change, CompletableFuture<ActiveDataKey> mine) {
+  /**
+   * The epochs a generation under {@code keks} depends on: each KEK's own id and every ARN it is
+   * known to stand for. Another tenant's invalidation moves none of them; one of an ARN learned
+   * only from this generation's answer is caught by the global change counter.
+   */
+  private record Stamps(Map<String, Long> perKey, long anyChange) {}
+
+  private Stamps stamps(List<KeyRef> keks) {
+    long any = epochs.anyChange(); // first: a change after it shows in a per-key stamp or here
+    Map<String, Long> perKey = new HashMap<>();
+    for (KeyRef kek : keks) {
+      perKey.put(kek.keyId(), epochs.stamp(kek.keyId()));
+      for (String arn : access.knownArns(kek)) {
+        perKey.put(arn, epochs.stamp(arn));
+      }
+    }
+    return new Stamps(perKey, any);
+  }
+
+  /** Whether a revocation touching {@code a}'s keys happened since {@code before} was taken. */
+  private boolean moved(Stamps before, ActiveDataKey a) {
+    for (Map.Entry<String, Long> e : before.perKey().entrySet()) {
+      if (epochs.stamp(e.getKey()) != e.getValue()) {
+        return true;
+      }
+    }
+    for (KeySlot s : a.slots) {
+      if (!before.perKey().containsKey(s.keyArn())) {
+        // an ARN not known before the call: any change since may have been about it
+        return epochs.anyChange() != before.anyChange();
+      }
+    }
+    return false;
+  }
+
+  private void generate(ActiveKey k, Stamps change, CompletableFuture<ActiveDataKey> mine) {
     ActiveDataKey a;
     try {
       a = newDataKey(k.keks(), k.context());
@@ -141,7 +177,7 @@ final class EncryptKeys {
     }
     fence.lock();
     try {
-      if (closed || epochs.anyChange() != change) {
+      if (closed || moved(change, a)) {
         // an invalidation, lock or close overlapped the KMS call: discard, and let every waiter
         // (who sees it retired) start over
         a.discard();

@@ -8,6 +8,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 /** Regression tests for the key-layer findings of the adversarial review (H1, H2, M3). */
@@ -112,6 +115,69 @@ class KeyLayerReviewTest {
       int decrypts = kms.calls("decrypt");
       assertThat(decrypt(tenantB, blobB)).isEqualTo(plaintext(40, 5));
       assertThat(kms.calls("decrypt")).isEqualTo(decrypts); // still cached: nothing was purged
+    }
+  }
+
+  /**
+   * M2: another tenant's invalidation while tenant A's GenerateDataKey is in flight must not
+   * discard A's data key (the encrypt side compares A's own epochs, not a global counter).
+   */
+  @Test
+  void anotherTenantsInvalidationDoesNotDiscardAGenerationInFlight() throws Exception {
+    try (Byok byok = Byok.builder().provider(kms).build()) {
+      Byok tenantA = byok.forKeys(List.of(ref(a)));
+      CountDownLatch answered = new CountDownLatch(1);
+      CountDownLatch release = new CountDownLatch(1);
+      kms.hook(
+          (op, arn) -> {
+            if (op.equals("generateDataKey") && arn.equals(a) && answered.getCount() > 0) {
+              answered.countDown();
+              release.await(10, TimeUnit.SECONDS);
+            }
+          });
+      AtomicReference<Object> out = new AtomicReference<>();
+      Thread writer =
+          new Thread(
+              () -> {
+                try {
+                  out.set(encrypt(tenantA, plaintext(20, 9)));
+                } catch (RuntimeException e) {
+                  out.set(e);
+                }
+              });
+      writer.start();
+      assertThat(answered.await(10, TimeUnit.SECONDS)).isTrue();
+      byok.keys().invalidate(b); // tenant B's key: unrelated to A's generation
+      release.countDown();
+      writer.join(10_000);
+
+      assertThat(out.get()).isInstanceOf(byte[].class);
+      assertThat(kms.calls("generateDataKey")).isEqualTo(1); // A's data key was kept, not redone
+    }
+  }
+
+  /** M2 (the other side): an invalidation of A's own key still discards A's generation. */
+  @Test
+  void anInvalidationOfTheTenantsOwnKeyDiscardsItsGenerationInFlight() throws Exception {
+    try (Byok byok = Byok.builder().provider(kms).build()) {
+      Byok tenantA = byok.forKeys(List.of(ref(a)));
+      CountDownLatch answered = new CountDownLatch(1);
+      CountDownLatch release = new CountDownLatch(1);
+      kms.hook(
+          (op, arn) -> {
+            if (op.equals("generateDataKey") && answered.getCount() > 0) {
+              answered.countDown();
+              release.await(10, TimeUnit.SECONDS);
+            }
+          });
+      Thread writer = new Thread(() -> encrypt(tenantA, plaintext(20, 9)));
+      writer.start();
+      assertThat(answered.await(10, TimeUnit.SECONDS)).isTrue();
+      byok.keys().invalidate(a);
+      release.countDown();
+      writer.join(10_000);
+
+      assertThat(kms.calls("generateDataKey")).isEqualTo(2); // the overlapped one was discarded
     }
   }
 }
