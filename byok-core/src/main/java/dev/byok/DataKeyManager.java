@@ -292,6 +292,11 @@ public final class DataKeyManager implements DataKeyResolver, AutoCloseable {
     return decrypts.contains(new DecryptCache.SlotKey(header, slot));
   }
 
+  /** Test hook: how many (KEK list, context) pairs hold an active encrypting data key. */
+  int activeEncryptionKeys() {
+    return encrypts.activeCount();
+  }
+
   /** Test hook: the cached data key itself (not a lease) for a slot of {@code header}, or null. */
   @Nullable DataKey cachedKey(EnvelopeHeader header) {
     for (KeySlot s : header.keySlots()) {

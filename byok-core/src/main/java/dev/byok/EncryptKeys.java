@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongSupplier;
@@ -47,6 +48,10 @@ final class EncryptKeys {
   private final ReentrantLock fence = new ReentrantLock();
 
   private final LongAdder generated = new LongAdder();
+
+  /** When the next sweep of expired active keys is due (ticker nanos); see {@link #sweep}. */
+  private final AtomicLong nextSweep;
+
   private volatile boolean closed;
 
   EncryptKeys(
@@ -56,6 +61,36 @@ final class EncryptKeys {
     this.epochs = epochs;
     this.policy = policy;
     this.ticker = ticker;
+    this.nextSweep = new AtomicLong(ticker.getAsLong() + sweepInterval(policy));
+  }
+
+  private static long sweepInterval(DataKeyPolicy policy) {
+    return Math.max(1, policy.maxAge().toNanos() / 2);
+  }
+
+  /**
+   * Retires (and, once unused, zeroes) the active data keys past the policy's maximum age, at most
+   * once per half of it, by whichever admission finds the sweep due: a (KEK list, context) pair
+   * that is never used again does not keep its data key, nor its map entry, beyond about 1.5 times
+   * {@code maxAge} while the manager is in use.
+   */
+  private void sweep() {
+    long now = ticker.getAsLong();
+    long due = nextSweep.get();
+    if (now - due < 0 || !nextSweep.compareAndSet(due, now + sweepInterval(policy))) {
+      return;
+    }
+    for (Map.Entry<ActiveKey, CompletableFuture<ActiveDataKey>> e : active.entrySet()) {
+      ActiveDataKey a = doneValue(e.getValue());
+      if (a != null && a.expired(now, policy) && active.remove(e.getKey(), e.getValue())) {
+        a.retire();
+      }
+    }
+  }
+
+  /** Test hook: how many (KEK list, context) pairs have an active data key or a generation. */
+  int activeCount() {
+    return active.size();
   }
 
   private record ActiveKey(List<KeyRef> keks, EncryptionContext context) {}
@@ -70,6 +105,7 @@ final class EncryptKeys {
       throw new ByokConfigurationException("at least one KEK is needed to encrypt");
     }
     ActiveKey k = new ActiveKey(List.copyOf(keks), context);
+    sweep();
     for (int stale = 0; ; ) {
       if (closed) {
         throw DecryptCache.closedError();

@@ -7,6 +7,9 @@ import static dev.byok.KeyLayerFixture.plaintext;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -178,6 +181,28 @@ class KeyLayerReviewTest {
       writer.join(10_000);
 
       assertThat(kms.calls("generateDataKey")).isEqualTo(2); // the overlapped one was discarded
+    }
+  }
+
+  /** M7: the active data key of a (KEK, context) pair that goes idle is retired after maxAge. */
+  @Test
+  void anIdleContextsActiveDataKeyIsRetiredOnceItIsPastMaxAge() {
+    AtomicReference<Instant> now = new AtomicReference<>(Instant.parse("2026-01-01T00:00:00Z"));
+    InstantSource clock = now::get;
+    try (Byok byok =
+        KeyLayerFixture.byok(kms, a)
+            .clock(clock)
+            .dataKeyPolicy(DataKeyPolicy.builder().maxAge(Duration.ofMinutes(10)).build())
+            .build()) {
+      encrypt(byok, plaintext(10, 1), EncryptionContext.of("tenant", "idle"));
+      assertThat(byok.keys().activeEncryptionKeys()).isEqualTo(1);
+
+      now.set(now.get().plus(Duration.ofMinutes(11)));
+      encrypt(byok, plaintext(10, 2), EncryptionContext.of("tenant", "busy"));
+
+      // the idle context's key is gone (retired, zeroed: no blob of it is open), the busy one stays
+      assertThat(byok.keys().activeEncryptionKeys()).isEqualTo(1);
+      assertThat(kms.calls("generateDataKey")).isEqualTo(2);
     }
   }
 }
