@@ -20,15 +20,23 @@ import org.jspecify.annotations.Nullable;
  * allowKeys} entry, satisfies the host's predicate, or is the resolved ARN of a trusted KEK named
  * by alias. Aliases are resolved with {@code DescribeKey} (a call about the host's own key, never
  * about a header's), single-flight — concurrent first reads share one call — and again at most once
- * per {@link #ALIAS_REFRESH} after a success. A resolution that <em>fails</em> is not remembered:
- * the read fails with the retryable {@link KmsUnavailableException} (an outage is never reported as
- * a wrong key), and the next read asks again.
+ * per {@link #ALIAS_REFRESH} after a success, or per {@link #FORCED_REFRESH} when a key does not
+ * match the last resolution (the alias may have been retargeted since). A resolution that
+ * <em>fails</em> is not remembered: the read fails with the retryable {@link
+ * KmsUnavailableException} (an outage is never reported as a wrong key), and the next read asks
+ * again.
  *
  * <p>Thread-safe; no lock is held during a KMS call.
  */
 final class KeyAccess {
   /** How long a successful alias resolution is trusted before a non-allowed key re-resolves. */
   static final Duration ALIAS_REFRESH = Duration.ofMinutes(1);
+
+  /**
+   * How old a successful alias resolution must be before a key that does not match it forces a
+   * fresh one (an alias retargeted within {@link #ALIAS_REFRESH}).
+   */
+  static final Duration FORCED_REFRESH = Duration.ofSeconds(1);
 
   private final KmsMeter kms;
   private final LongSupplier nanoTicker;
@@ -135,7 +143,10 @@ final class KeyAccess {
     KeyRef failedAlias = null;
     for (KeyRef alias : unresolved) {
       try {
-        if (keyArn.equals(resolve(alias))) {
+        // a fresh resolution that names another key may predate a retarget: ask again, at most
+        // once per FORCED_REFRESH per alias (a hostile header cannot make more calls than that)
+        if (keyArn.equals(resolve(alias, ALIAS_REFRESH))
+            || keyArn.equals(resolve(alias, FORCED_REFRESH))) {
           return true;
         }
       } catch (ByokException e) {
@@ -218,13 +229,13 @@ final class KeyAccess {
   }
 
   /**
-   * The ARN behind {@code alias}: the last resolution if it is fresh, else one DescribeKey shared
-   * by every concurrent caller.
+   * The ARN behind {@code alias}: the last resolution if it is younger than {@code maxAge}, else
+   * one DescribeKey shared by every concurrent caller.
    */
-  private @Nullable String resolve(KeyRef alias) {
+  private @Nullable String resolve(KeyRef alias, Duration maxAge) {
     Resolution r = resolutions.computeIfAbsent(alias, a -> new Resolution());
     long now = nanoTicker.getAsLong();
-    if (r.resolved && now - r.resolvedAt < ALIAS_REFRESH.toNanos()) {
+    if (r.resolved && now - r.resolvedAt < maxAge.toNanos()) {
       return r.latest;
     }
     CompletableFuture<String> mine = new CompletableFuture<>();

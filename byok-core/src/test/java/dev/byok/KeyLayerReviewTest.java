@@ -205,4 +205,31 @@ class KeyLayerReviewTest {
       assertThat(kms.calls("generateDataKey")).isEqualTo(2);
     }
   }
+
+  /** L5: a blob under the key an alias was just retargeted to decrypts without a minute's wait. */
+  @Test
+  void aBlobUnderTheAliasNewKeyDecryptsSoonAfterARetarget() {
+    kms.alias("alias/x", a);
+    AtomicReference<Instant> now = new AtomicReference<>(Instant.parse("2026-01-01T00:00:00Z"));
+    InstantSource clock = now::get;
+    byte[] underB;
+    try (Byok writer = KeyLayerFixture.byok(kms, b).build()) {
+      underB = encrypt(writer, plaintext(10, 4));
+    }
+    try (Byok reader = KeyLayerFixture.byok(kms, "alias/x").clock(clock).build();
+        Byok writerA = KeyLayerFixture.byok(kms, a).build()) {
+      assertThat(decrypt(reader, encrypt(writerA, plaintext(10, 3)))).isEqualTo(plaintext(10, 3));
+      int describes = kms.calls("describeKey");
+      // within the same second a hostile header naming another key costs no extra DescribeKey
+      assertThatThrownBy(() -> decrypt(reader, underB))
+          .isInstanceOf(ByokConfigurationException.class)
+          .hasMessageContaining("allow-list");
+      assertThat(kms.calls("describeKey")).isEqualTo(describes);
+
+      kms.alias("alias/x", b); // retargeted
+      now.set(now.get().plusSeconds(2));
+      assertThat(decrypt(reader, underB)).isEqualTo(plaintext(10, 4));
+      assertThat(kms.calls("describeKey")).isEqualTo(describes + 1);
+    }
+  }
 }
