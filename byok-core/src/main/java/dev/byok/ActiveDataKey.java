@@ -100,6 +100,11 @@ final class ActiveDataKey {
     }
   }
 
+  /** Whether this key is past {@code p}'s maximum age at {@code nowNanos}. */
+  boolean expired(long nowNanos, DataKeyPolicy p) {
+    return nowNanos - createdNanos >= p.maxAge().toNanos();
+  }
+
   synchronized void retire() {
     retired = true;
     if (users == 0) {

@@ -51,6 +51,12 @@ public final class Byok implements AutoCloseable {
   private final int segmentSize;
   private final EnvelopeDecryptor decryptor;
 
+  /** Resolves data keys for this instance: the whole manager, or a view's restricted resolver. */
+  private final DataKeyResolver resolver;
+
+  /** A view's KEKs (only slots under them are re-encrypted by rewrap), or null for the owner. */
+  private final @Nullable List<KeyRef> viewKeks;
+
   /** Whether this instance owns {@link #keys} (the built instance) or is a view of it. */
   private final boolean owner;
 
@@ -63,6 +69,8 @@ public final class Byok implements AutoCloseable {
     this.keys = keys;
     this.keks = keks;
     this.segmentSize = segmentSize;
+    this.resolver = resolver;
+    this.viewKeks = owner ? null : keks;
     this.decryptor = EnvelopeDecryptor.create(resolver);
     this.owner = owner;
   }
@@ -484,7 +492,8 @@ public final class Byok implements AutoCloseable {
    * @return the header to write in front of the unchanged payload
    */
   public EnvelopeHeader rewrapHeader(EnvelopeHeader header) {
-    DataKey dek = keys.resolve(header); // checks the commitment
+    // a view resolves through its own allow-list: another tenant's blob is refused here
+    DataKey dek = resolver.resolve(header); // checks the commitment
     try {
       return header.withKeySlots(newSlots(header, dek));
     } finally {
@@ -504,7 +513,7 @@ public final class Byok implements AutoCloseable {
         for (KeySlot s : header.keySlots()) {
           // key slots are not authenticated: re-encrypt only from a slot known to unwrap to this
           // data key
-          if (s.providerId().equals(p.providerId()) && keys.unwrapsToDataKey(header, s)) {
+          if (s.providerId().equals(p.providerId()) && keys.unwrapsToDataKey(header, s, viewKeks)) {
             try {
               w =
                   keys.call(

@@ -205,18 +205,31 @@ public final class DataKeyManager implements DataKeyResolver, AutoCloseable {
       if (failedKeks.contains(s.providerId() + "://" + s.keyArn())) {
         continue; // the KEK itself failed (refused, or the KMS is down): its other slots would too
       }
+      // the allow check is outside the unwrap's try: failing to resolve the host's own alias says
+      // nothing about the header's key, so it never purges or retires that key
+      boolean allowed;
       try {
-        if (only == null ? !access.allowed(s.keyArn()) : !access.namedBy(only, s.keyArn())) {
-          failures.add(
-              new ByokConfigurationException(
-                  "key slot names "
-                      + s.providerId()
-                      + "://"
-                      + s.keyArn()
-                      + ", which is not on the decrypt allow-list"
-                      + (only == null ? "" : " of " + only)));
-          continue;
-        }
+        allowed = only == null ? access.allowed(s.keyArn()) : access.namedBy(only, s.keyArn());
+      } catch (KmsUnavailableException e) {
+        failedKeks.add(s.providerId() + "://" + s.keyArn());
+        failures.add(e);
+        continue;
+      } catch (ByokException e) {
+        failures.add(e);
+        continue;
+      }
+      if (!allowed) {
+        failures.add(
+            new ByokConfigurationException(
+                "key slot names "
+                    + s.providerId()
+                    + "://"
+                    + s.keyArn()
+                    + ", which is not on the decrypt allow-list"
+                    + (only == null ? "" : " of " + only)));
+        continue;
+      }
+      try {
         if (attempts == MAX_UNWRAP_ATTEMPTS) {
           break;
         }
@@ -268,9 +281,20 @@ public final class DataKeyManager implements DataKeyResolver, AutoCloseable {
    * Whether {@code slot} is known to unwrap to {@code header}'s data key: it was unwrapped, checked
    * against the key commitment, and is still cached. Key slots are outside the authenticated
    * header, so rewrap re-encrypts only from such a slot (else it wraps the data key afresh).
+   *
+   * @param only a tenant view's KEKs: slots under any other key are never re-encrypted from; null
+   *     for the whole manager
    */
-  boolean unwrapsToDataKey(EnvelopeHeader header, KeySlot slot) {
+  boolean unwrapsToDataKey(EnvelopeHeader header, KeySlot slot, @Nullable List<KeyRef> only) {
+    if (only != null && !access.namedLocally(only, slot.keyArn())) {
+      return false; // a view re-encrypts only from slots under its own KEKs
+    }
     return decrypts.contains(new DecryptCache.SlotKey(header, slot));
+  }
+
+  /** Test hook: how many (KEK list, context) pairs hold an active encrypting data key. */
+  int activeEncryptionKeys() {
+    return encrypts.activeCount();
   }
 
   /** Test hook: the cached data key itself (not a lease) for a slot of {@code header}, or null. */
@@ -377,13 +401,18 @@ public final class DataKeyManager implements DataKeyResolver, AutoCloseable {
    * completes. Afterwards blobs under that KEK need a fresh, successful KMS call. Copies already
    * handed out by {@link #resolve} stay usable until their users destroy them.
    *
-   * @param keyArn the resolved KEK identifier (or a configured key id, for the encrypt side)
+   * @param keyArn the resolved KEK identifier, or a configured key id such as an alias (then also
+   *     every key ARN it was seen to resolve to)
    * @return how many cached data keys were purged
    */
   public int invalidate(String keyArn) {
     Objects.requireNonNull(keyArn, "keyArn");
-    encrypts.fence(() -> epochs.advance(keyArn));
-    int n = decrypts.purge(keyArn) + encrypts.retire(keyArn);
+    int n = 0;
+    // a configured alias stands for the ARNs it resolved to: those are what slots and caches name
+    for (String id : access.expand(keyArn)) {
+      encrypts.fence(() -> epochs.advance(id));
+      n += decrypts.purge(id) + encrypts.retire(id);
+    }
     if (n > 0) {
       purges.add(n);
       LOG.info("purged {} cached data key(s) for {}", n, keyArn);
@@ -444,10 +473,12 @@ public final class DataKeyManager implements DataKeyResolver, AutoCloseable {
    * The key state monitor calls this when it confirms a revocation (with the resolved ARN, and with
    * the alias the host configured); a host may call it too.
    *
-   * @param keyArn the resolved KEK identifier, or a configured key id such as an alias
+   * @param keyArn the resolved KEK identifier, or a configured key id such as an alias (then every
+   *     key ARN it was seen to resolve to is locked too)
    */
   public void lock(String keyArn) {
-    access.lock(Objects.requireNonNull(keyArn, "keyArn"));
+    Objects.requireNonNull(keyArn, "keyArn");
+    access.expand(keyArn).forEach(access::lock);
     invalidate(keyArn);
   }
 
@@ -455,10 +486,12 @@ public final class DataKeyManager implements DataKeyResolver, AutoCloseable {
    * Lifts {@link #lock}. The next use makes a fresh KMS call (an unwrap that started before the
    * lock is still discarded).
    *
-   * @param keyArn the resolved KEK identifier
+   * @param keyArn the resolved KEK identifier, or a configured key id such as an alias (then every
+   *     key ARN it was seen to resolve to is unlocked too)
    */
   public void unlock(String keyArn) {
-    access.unlock(Objects.requireNonNull(keyArn, "keyArn"));
+    Objects.requireNonNull(keyArn, "keyArn");
+    access.expand(keyArn).forEach(access::unlock);
   }
 
   /**

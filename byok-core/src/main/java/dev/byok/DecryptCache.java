@@ -43,6 +43,9 @@ final class DecryptCache {
   /** How many times one read starts a load over after revocations overtook it. */
   static final int MAX_STALE_RETRIES = 3;
 
+  /** How many times one read starts over because cache pressure evicted its freshly loaded key. */
+  static final int MAX_EVICTED_RETRIES = 16;
+
   /** How long a rejected wrapped key is remembered. */
   static final Duration REJECTION_TTL = Duration.ofMinutes(1);
 
@@ -172,9 +175,20 @@ final class DecryptCache {
    * may throw.
    */
   DataKey leaseOrLoad(SlotKey k, Runnable precheck, Supplier<DataKey> unwrap) {
+    int evicted = 0;
     for (int attempt = 0; ; attempt++) {
       if (closed) {
         throw closedError();
+      }
+      if (evicted > MAX_EVICTED_RETRIES) {
+        throw new KmsUnavailableException(
+            "the data key of "
+                + k
+                + " was evicted before it could be used, "
+                + evicted
+                + " times (the decrypt cache is too small for the load); retry",
+            false,
+            null);
       }
       if (attempt > MAX_STALE_RETRIES) {
         throw new KmsUnavailableException(
@@ -186,10 +200,17 @@ final class DecryptCache {
             false,
             null);
       }
+      // the stamp is read before the lock check: a lock that lands after the check moved it, so
+      // whatever this attempt loads is stale (never "checked unlocked, then stamped after lock")
+      long stamp = epochs.stamp(k.keyArn);
       precheck.run();
       Cache<SlotKey, Entry> c = cache;
       if (c == null) {
-        long stamp = epochs.stamp(k.keyArn);
+        long now = epochs.stamp(k.keyArn);
+        if (now != stamp) {
+          precheck.run(); // as in load: no KMS call for a key locked since the check
+          stamp = now;
+        }
         DataKey key = unwrap.get();
         if (!closed && epochs.stamp(k.keyArn) == stamp) {
           key.markSingleUse(); // nobody caches it: its one user destroys it
@@ -205,8 +226,11 @@ final class DecryptCache {
       CompletableFuture<Entry> mine = new CompletableFuture<>();
       CompletableFuture<Entry> running = loading.putIfAbsent(k, mine);
       if (running == null) {
-        load(c, k, unwrap, mine);
-        running = mine;
+        DataKey own = load(c, k, stamp, precheck, unwrap, mine);
+        if (own != null) {
+          return own; // leased before publishing: an eviction right after cannot take it away
+        }
+        running = mine; // failed (join throws) or stale
       }
       Entry e = KeyAccess.join(running);
       loading.remove(k, running); // never join a finished load twice
@@ -215,29 +239,60 @@ final class DecryptCache {
         if (lease != null) {
           return lease;
         }
+        // valid but already evicted and zeroed (cache pressure, not a revocation): not stale
+        evicted++;
+        attempt--;
       }
       // revoked while loading (or just after): start over, which asks the KMS again
     }
   }
 
-  private void load(
-      Cache<SlotKey, Entry> c, SlotKey k, Supplier<DataKey> unwrap, CompletableFuture<Entry> f) {
+  /**
+   * Loads {@code k} as the elected loader; returns the loader's own lease (taken before the entry
+   * is published), or null if the load turned out stale. Completes {@code f} either way.
+   */
+  private @Nullable DataKey load(
+      Cache<SlotKey, Entry> c,
+      SlotKey k,
+      long checkedStamp,
+      Runnable precheck,
+      Supplier<DataKey> unwrap,
+      CompletableFuture<Entry> f) {
     boolean published = false;
     Entry e = null;
+    DataKey own = null;
     try {
-      long stamp = epochs.stamp(k.keyArn);
+      long stamp = checkedStamp; // read before the caller's lock check
+      long now = epochs.stamp(k.keyArn);
+      if (now != stamp) {
+        // revoked since the caller's check: a lock fails here, with no KMS call; the new stamp was
+        // read before this check, so a lock landing after it still makes this load stale
+        precheck.run();
+        stamp = now;
+      }
       e = new Entry(unwrap.get(), stamp); // the KMS call: no lock held
       if (valid(e, k.keyArn)) {
+        own = e.key.lease(); // before publishing: once cached, any eviction may zero e.key
         publish(c, k, e);
         // an invalidation that moved the epoch after the check above either saw the entry in its
         // scan, or is seen by this second check: either way the entry does not survive it
-        published = valid(e, k.keyArn) || !c.asMap().remove(k, e);
+        boolean fresh = valid(e, k.keyArn);
+        published = fresh || !c.asMap().remove(k, e);
+        if (!fresh && own != null) {
+          own.destroy();
+          own = null;
+        }
       }
       loading.remove(k, f); // before completing: a caller that finds it stale starts a new load
       f.complete(e);
+      return own;
     } catch (RuntimeException | Error t) {
+      if (own != null) {
+        own.destroy();
+      }
       loading.remove(k, f);
       f.completeExceptionally(t);
+      return null;
     } finally {
       if (e != null && !published) {
         e.key.destroy(); // stale: zeroed, never cached; waiters see it is stale and start over
@@ -262,11 +317,13 @@ final class DecryptCache {
       Iterator<SlotKey> it = own.iterator();
       while (own.size() > perKek && it.hasNext()) {
         SlotKey victim = it.next();
-        if (!victim.equals(k)) {
+        // never the entry just published, nor one whose loader has not yet handed it to its waiters
+        if (!victim.equals(k) && !loading.containsKey(victim)) {
           if (c.asMap().remove(victim) != null) {
-            perKekEvictions.increment();
+            perKekEvictions.increment(); // the removal listener unindexes it
+          } else {
+            unindex(victim); // absent: unindexed unless re-published meanwhile (then it stays)
           }
-          it.remove();
         }
       }
     }

@@ -6,10 +6,12 @@ import dev.byok.spi.WrappedKey;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongSupplier;
@@ -46,6 +48,10 @@ final class EncryptKeys {
   private final ReentrantLock fence = new ReentrantLock();
 
   private final LongAdder generated = new LongAdder();
+
+  /** When the next sweep of expired active keys is due (ticker nanos); see {@link #sweep}. */
+  private final AtomicLong nextSweep;
+
   private volatile boolean closed;
 
   EncryptKeys(
@@ -55,6 +61,36 @@ final class EncryptKeys {
     this.epochs = epochs;
     this.policy = policy;
     this.ticker = ticker;
+    this.nextSweep = new AtomicLong(ticker.getAsLong() + sweepInterval(policy));
+  }
+
+  private static long sweepInterval(DataKeyPolicy policy) {
+    return Math.max(1, policy.maxAge().toNanos() / 2);
+  }
+
+  /**
+   * Retires (and, once unused, zeroes) the active data keys past the policy's maximum age, at most
+   * once per half of it, by whichever admission finds the sweep due: a (KEK list, context) pair
+   * that is never used again does not keep its data key, nor its map entry, beyond about 1.5 times
+   * {@code maxAge} while the manager is in use.
+   */
+  private void sweep() {
+    long now = ticker.getAsLong();
+    long due = nextSweep.get();
+    if (now - due < 0 || !nextSweep.compareAndSet(due, now + sweepInterval(policy))) {
+      return;
+    }
+    for (Map.Entry<ActiveKey, CompletableFuture<ActiveDataKey>> e : active.entrySet()) {
+      ActiveDataKey a = doneValue(e.getValue());
+      if (a != null && a.expired(now, policy) && active.remove(e.getKey(), e.getValue())) {
+        a.retire();
+      }
+    }
+  }
+
+  /** Test hook: how many (KEK list, context) pairs have an active data key or a generation. */
+  int activeCount() {
+    return active.size();
   }
 
   private record ActiveKey(List<KeyRef> keks, EncryptionContext context) {}
@@ -69,10 +105,14 @@ final class EncryptKeys {
       throw new ByokConfigurationException("at least one KEK is needed to encrypt");
     }
     ActiveKey k = new ActiveKey(List.copyOf(keks), context);
+    sweep();
     for (int stale = 0; ; ) {
       if (closed) {
         throw DecryptCache.closedError();
       }
+      // read before the lock check: a lock landing after the check moves them, so a data key this
+      // round generates is discarded (never "checked unlocked, then stamped after the lock")
+      Stamps change = stamps(keks);
       for (KeyRef kek : keks) {
         if (access.isLocked(kek.keyId())) {
           throw KeyAccess.lockedError(kek.keyId());
@@ -93,7 +133,7 @@ final class EncryptKeys {
         CompletableFuture<ActiveDataKey> mine = new CompletableFuture<>();
         f = active.putIfAbsent(k, mine);
         if (f == null) {
-          generate(k, mine);
+          generate(k, change, mine);
           f = mine;
         }
       }
@@ -127,8 +167,42 @@ final class EncryptKeys {
     }
   }
 
-  private void generate(ActiveKey k, CompletableFuture<ActiveDataKey> mine) {
-    long change = epochs.anyChange();
+  /**
+   * The epochs a generation under {@code keks} depends on: each KEK's own id and every ARN it is
+   * known to stand for. Another tenant's invalidation moves none of them; one of an ARN learned
+   * only from this generation's answer is caught by the global change counter.
+   */
+  private record Stamps(Map<String, Long> perKey, long anyChange) {}
+
+  private Stamps stamps(List<KeyRef> keks) {
+    long any = epochs.anyChange(); // first: a change after it shows in a per-key stamp or here
+    Map<String, Long> perKey = new HashMap<>();
+    for (KeyRef kek : keks) {
+      perKey.put(kek.keyId(), epochs.stamp(kek.keyId()));
+      for (String arn : access.knownArns(kek)) {
+        perKey.put(arn, epochs.stamp(arn));
+      }
+    }
+    return new Stamps(perKey, any);
+  }
+
+  /** Whether a revocation touching {@code a}'s keys happened since {@code before} was taken. */
+  private boolean moved(Stamps before, ActiveDataKey a) {
+    for (Map.Entry<String, Long> e : before.perKey().entrySet()) {
+      if (epochs.stamp(e.getKey()) != e.getValue()) {
+        return true;
+      }
+    }
+    for (KeySlot s : a.slots) {
+      if (!before.perKey().containsKey(s.keyArn())) {
+        // an ARN not known before the call: any change since may have been about it
+        return epochs.anyChange() != before.anyChange();
+      }
+    }
+    return false;
+  }
+
+  private void generate(ActiveKey k, Stamps change, CompletableFuture<ActiveDataKey> mine) {
     ActiveDataKey a;
     try {
       a = newDataKey(k.keks(), k.context());
@@ -139,7 +213,7 @@ final class EncryptKeys {
     }
     fence.lock();
     try {
-      if (closed || epochs.anyChange() != change) {
+      if (closed || moved(change, a)) {
         // an invalidation, lock or close overlapped the KMS call: discard, and let every waiter
         // (who sees it retired) start over
         a.discard();

@@ -20,15 +20,23 @@ import org.jspecify.annotations.Nullable;
  * allowKeys} entry, satisfies the host's predicate, or is the resolved ARN of a trusted KEK named
  * by alias. Aliases are resolved with {@code DescribeKey} (a call about the host's own key, never
  * about a header's), single-flight — concurrent first reads share one call — and again at most once
- * per {@link #ALIAS_REFRESH} after a success. A resolution that <em>fails</em> is not remembered:
- * the read fails with the retryable {@link KmsUnavailableException} (an outage is never reported as
- * a wrong key), and the next read asks again.
+ * per {@link #ALIAS_REFRESH} after a success, or per {@link #FORCED_REFRESH} when a key does not
+ * match the last resolution (the alias may have been retargeted since). A resolution that
+ * <em>fails</em> is not remembered: the read fails with the retryable {@link
+ * KmsUnavailableException} (an outage is never reported as a wrong key), and the next read asks
+ * again.
  *
  * <p>Thread-safe; no lock is held during a KMS call.
  */
 final class KeyAccess {
   /** How long a successful alias resolution is trusted before a non-allowed key re-resolves. */
   static final Duration ALIAS_REFRESH = Duration.ofMinutes(1);
+
+  /**
+   * How old a successful alias resolution must be before a key that does not match it forces a
+   * fresh one (an alias retargeted within {@link #ALIAS_REFRESH}).
+   */
+  static final Duration FORCED_REFRESH = Duration.ofSeconds(1);
 
   private final KmsMeter kms;
   private final LongSupplier nanoTicker;
@@ -115,6 +123,7 @@ final class KeyAccess {
    * after a success, never remembered after a failure).
    *
    * @throws KmsUnavailableException if an alias could not be resolved for a transient reason
+   * @throws ByokConfigurationException if an alias could not be resolved for any other reason
    */
   boolean namedBy(List<KeyRef> keks, String keyArn) {
     List<KeyRef> unresolved = new java.util.ArrayList<>();
@@ -131,13 +140,18 @@ final class KeyAccess {
       }
     }
     ByokException failure = null;
+    KeyRef failedAlias = null;
     for (KeyRef alias : unresolved) {
       try {
-        if (keyArn.equals(resolve(alias))) {
+        // a fresh resolution that names another key may predate a retarget: ask again, at most
+        // once per FORCED_REFRESH per alias (a hostile header cannot make more calls than that)
+        if (keyArn.equals(resolve(alias, ALIAS_REFRESH))
+            || keyArn.equals(resolve(alias, FORCED_REFRESH))) {
           return true;
         }
       } catch (ByokException e) {
         failure = e;
+        failedAlias = alias;
       }
     }
     if (failure instanceof KmsUnavailableException u) {
@@ -150,7 +164,16 @@ final class KeyAccess {
           u);
     }
     if (failure != null) {
-      throw failure;
+      // the host's own alias is deleted or DescribeKey is denied: a configuration problem, never a
+      // verdict on the header's key (which would purge and retire another KEK's data keys)
+      throw new ByokConfigurationException(
+          "could not resolve configured alias "
+              + failedAlias
+              + " to check whether "
+              + keyArn
+              + " is allowed: "
+              + failure.getMessage(),
+          failure);
     }
     return false;
   }
@@ -178,6 +201,25 @@ final class KeyAccess {
     return r == null ? Set.of() : Set.copyOf(r.arns);
   }
 
+  /**
+   * {@code keyId} and, when it is a configured key id such as an alias (not an ARN), every key ARN
+   * it was learned to stand for, under any provider: what a lock or purge by that id must reach.
+   */
+  Set<String> expand(String keyId) {
+    if (looksLikeArn(keyId)) {
+      return Set.of(keyId);
+    }
+    Set<String> out = new java.util.LinkedHashSet<>();
+    out.add(keyId);
+    resolutions.forEach(
+        (k, r) -> {
+          if (k.keyId().equals(keyId)) {
+            out.addAll(r.arns);
+          }
+        });
+    return out;
+  }
+
   /** Records that a data key generated or wrapped under {@code kek} came back under {@code arn}. */
   void learn(KeyRef kek, String arn) {
     learnedArns.add(arn);
@@ -187,13 +229,13 @@ final class KeyAccess {
   }
 
   /**
-   * The ARN behind {@code alias}: the last resolution if it is fresh, else one DescribeKey shared
-   * by every concurrent caller.
+   * The ARN behind {@code alias}: the last resolution if it is younger than {@code maxAge}, else
+   * one DescribeKey shared by every concurrent caller.
    */
-  private @Nullable String resolve(KeyRef alias) {
+  private @Nullable String resolve(KeyRef alias, Duration maxAge) {
     Resolution r = resolutions.computeIfAbsent(alias, a -> new Resolution());
     long now = nanoTicker.getAsLong();
-    if (r.resolved && now - r.resolvedAt < ALIAS_REFRESH.toNanos()) {
+    if (r.resolved && now - r.resolvedAt < maxAge.toNanos()) {
       return r.latest;
     }
     CompletableFuture<String> mine = new CompletableFuture<>();

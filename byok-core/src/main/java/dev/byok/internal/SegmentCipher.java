@@ -52,12 +52,28 @@ public final class SegmentCipher {
     return c;
   }
 
+  /** A fixed, public key an idle cipher is left under, so no blob's key schedule lingers. */
+  private static final SecretKeySpec SCRUB_KEY = new SecretKeySpec(new byte[32], "AES");
+
+  private static final GCMParameterSpec SCRUB_IV = new GCMParameterSpec(TAG_BITS, new byte[12]);
+
   private static void giveBack(Cipher c) {
+    try {
+      // decrypt mode: re-init with the same key and IV is allowed; overwrites the key schedule
+      c.init(Cipher.DECRYPT_MODE, SCRUB_KEY, SCRUB_IV);
+    } catch (GeneralSecurityException | RuntimeException e) {
+      return; // cannot scrub it: drop it rather than pool it with a key in it
+    }
     if (POOLED.incrementAndGet() <= POOL_MAX) {
       POOL.offer(c);
     } else {
       POOLED.decrementAndGet();
     }
+  }
+
+  /** Test hook: the idle ciphers themselves (not removed from the pool). */
+  static java.util.List<Cipher> pooledCiphers() {
+    return java.util.List.copyOf(POOL);
   }
 
   /** Test hook: idle ciphers in the pool. */

@@ -2,6 +2,7 @@ package dev.byok.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.security.GeneralSecurityException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -11,6 +12,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import javax.crypto.AEADBadTagException;
+import javax.crypto.Cipher;
 import org.junit.jupiter.api.Test;
 
 /** The JCA ciphers are pooled with a bound, not kept per thread. */
@@ -57,5 +59,33 @@ class SegmentCipherPoolTest {
       pool.shutdownNow();
     }
     assertThat(SegmentCipher.pooled()).isBetween(1, SegmentCipher.POOL_MAX);
+  }
+
+  /** L4: a pooled cipher must not keep the last blob's key schedule (nor be usable with it). */
+  @Test
+  void aPooledCipherNoLongerDecryptsWithTheLastBlobsKey() throws Exception {
+    byte[] key = new byte[32];
+    Arrays.fill(key, (byte) 0x5a);
+    SegmentCipher c = new SegmentCipher(key, new byte[] {1, 2, 3, 4, 5, 6, 7});
+    byte[] plain = new byte[64];
+    Arrays.fill(plain, (byte) 'p');
+    byte[] sealed = new byte[80];
+    c.encrypt(3, true, plain, 0, 64, sealed, 0);
+    byte[] back = new byte[64];
+    c.decrypt(3, true, sealed, 0, 80, back, 0);
+    assertThat(back).isEqualTo(plain);
+
+    List<Cipher> idle = SegmentCipher.pooledCiphers();
+    assertThat(idle).isNotEmpty();
+    for (Cipher pooled : idle) {
+      // before the fix the last one is still in decrypt mode under the blob's key and nonce
+      byte[] residue;
+      try {
+        residue = pooled.doFinal(sealed, 0, 80);
+      } catch (GeneralSecurityException | IllegalStateException refused) {
+        continue; // not usable with the blob's key
+      }
+      assertThat(residue).isNotEqualTo(plain);
+    }
   }
 }
