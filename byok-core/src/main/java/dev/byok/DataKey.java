@@ -39,6 +39,9 @@ public final class DataKey implements Destroyable {
   /** The last immutable header whose key commitment this key was checked against (public bytes). */
   private volatile byte @Nullable [] verifiedHeader;
 
+  /** For a lease: the cached key it copies, which learns what the lease verified. */
+  private @Nullable DataKey origin;
+
   private DataKey(byte[] id, byte[] material) {
     this.id = id;
     this.material = material;
@@ -122,6 +125,7 @@ public final class DataKey implements Destroyable {
     DataKey copy = new DataKey(id, m); // the id is immutable and never handed out uncopied
     copy.verifiedHeader = verifiedHeader;
     copy.singleUse = true;
+    copy.origin = this;
     return copy;
   }
 
@@ -136,7 +140,13 @@ public final class DataKey implements Destroyable {
   }
 
   void markVerified(byte[] immutableHeader) {
-    verifiedHeader = immutableHeader.clone();
+    byte[] verified = immutableHeader.clone(); // public header bytes, never key material
+    verifiedHeader = verified;
+    DataKey cached = origin;
+    if (cached != null) {
+      // same key material: the check holds for the cached key too, so the next lease skips it
+      cached.verifiedHeader = verified;
+    }
   }
 
   /** Marks a key that no cache owns, so its one user wipes it after use. */

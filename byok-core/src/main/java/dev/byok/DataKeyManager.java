@@ -1,6 +1,7 @@
 package dev.byok;
 
 import com.github.benmanes.caffeine.cache.Ticker;
+import dev.byok.internal.SegmentCipher;
 import dev.byok.spi.KeyProvider;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -413,6 +414,7 @@ public final class DataKeyManager implements DataKeyResolver, AutoCloseable {
       encrypts.fence(() -> epochs.advance(id));
       n += decrypts.purge(id) + encrypts.retire(id);
     }
+    SegmentCipher.scrubIdle(); // no idle JCA cipher keeps a purged blob key's schedule
     if (n > 0) {
       purges.add(n);
       LOG.info("purged {} cached data key(s) for {}", n, keyArn);
@@ -516,6 +518,7 @@ public final class DataKeyManager implements DataKeyResolver, AutoCloseable {
           decrypts.close();
           encrypts.close();
         });
+    SegmentCipher.scrubIdle();
   }
 
   @Override

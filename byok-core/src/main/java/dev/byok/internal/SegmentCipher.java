@@ -58,16 +58,33 @@ public final class SegmentCipher {
   private static final GCMParameterSpec SCRUB_IV = new GCMParameterSpec(TAG_BITS, new byte[12]);
 
   private static void giveBack(Cipher c) {
-    try {
-      // decrypt mode: re-init with the same key and IV is allowed; overwrites the key schedule
-      c.init(Cipher.DECRYPT_MODE, SCRUB_KEY, SCRUB_IV);
-    } catch (GeneralSecurityException | RuntimeException e) {
-      return; // cannot scrub it: drop it rather than pool it with a key in it
-    }
     if (POOLED.incrementAndGet() <= POOL_MAX) {
       POOL.offer(c);
     } else {
       POOLED.decrementAndGet();
+    }
+  }
+
+  /**
+   * Re-keys every idle pooled cipher under a fixed public key, so no blob key's schedule stays in
+   * one. Called when data keys are purged (invalidate, lock, close): a blob key's schedule then
+   * lives no longer than its data key. Not done on every return to the pool, where the extra AES
+   * key expansion doubled the cost of a small blob. A cipher that cannot be re-keyed is dropped.
+   */
+  public static void scrubIdle() {
+    for (int n = POOLED.get(); n > 0; n--) {
+      Cipher c = POOL.poll();
+      if (c == null) {
+        return;
+      }
+      POOLED.decrementAndGet();
+      try {
+        // decrypt mode: re-init with the same key and IV is allowed; overwrites the key schedule
+        c.init(Cipher.DECRYPT_MODE, SCRUB_KEY, SCRUB_IV);
+      } catch (GeneralSecurityException | RuntimeException e) {
+        continue; // cannot scrub it: drop it rather than pool it with a key in it
+      }
+      giveBack(c);
     }
   }
 
