@@ -108,6 +108,7 @@ class KeyPolicyDocsTest {
                 .dataKeyManager(byok.keys())
                 .clock(clock)
                 .seed(7)
+                .eventExecutor(Runnable::run) // events on this thread: read right after each probe
                 .build()) {
       KeyRef ref = KeyRef.of(AwsKmsProvider.PROVIDER_ID, key);
       List<KeyEvent> events = new CopyOnWriteArrayList<>();
