@@ -226,6 +226,15 @@ final class DecryptCache {
       CompletableFuture<Entry> mine = new CompletableFuture<>();
       CompletableFuture<Entry> running = loading.putIfAbsent(k, mine);
       if (running == null) {
+        // a load may have published and left between the miss above and this election: take
+        // its entry instead of asking the KMS a second time for the same data key
+        Entry done = c.getIfPresent(k);
+        DataKey late = done != null && valid(done, k.keyArn) ? done.key.lease() : null;
+        if (late != null) {
+          loading.remove(k, mine);
+          mine.complete(done); // whoever joined this election in between leases the same entry
+          return late;
+        }
         DataKey own = load(c, k, stamp, precheck, unwrap, mine);
         if (own != null) {
           return own; // leased before publishing: an eviction right after cannot take it away
