@@ -82,9 +82,7 @@ public final class KeyRef {
     return providerId.hashCode() * 31 + keyId.hashCode();
   }
 
-  /**
-   * @return the string form {@code <providerId>://<keyId>}
-   */
+  /** {@return the string form {@code <providerId>://<keyId>}} */
   @Override
   public String toString() {
     return providerId + SEPARATOR + keyId;

@@ -25,9 +25,7 @@ public final class KmsUnavailableException extends ByokException {
     this.throttled = throttled;
   }
 
-  /**
-   * @return true: a later attempt may succeed
-   */
+  /** {@return true: a later attempt may succeed} */
   @Override
   public boolean retryable() {
     return true;

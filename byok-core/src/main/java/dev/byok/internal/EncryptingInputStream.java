@@ -33,6 +33,8 @@ public final class EncryptingInputStream extends InputStream {
   private @Nullable IOException failure;
 
   /**
+   * Creates an encrypting input stream over {@code source}.
+   *
    * @param onComplete called with the plaintext length once the final segment is produced
    */
   public EncryptingInputStream(

@@ -38,6 +38,8 @@ public final class EncryptingOutputStream extends OutputStream {
   private final LongConsumer onComplete;
 
   /**
+   * Creates an encrypting output stream over {@code out}.
+   *
    * @param onComplete called with the plaintext length once the final segment is written
    */
   public EncryptingOutputStream(

@@ -17,9 +17,7 @@ public final class SegmentDecrypter {
     this.cipher = cipher;
   }
 
-  /**
-   * @return plaintext length written to {@code out}
-   */
+  /** {@return plaintext length written to {@code out}} */
   public int decrypt(
       long segment, boolean last, byte[] in, int off, int len, byte[] out, int outOff) {
     if (len < SegmentLayout.TAG_LENGTH

@@ -35,37 +35,27 @@ public final class SegmentLayout {
     this.plain = segmentSize - TAG_LENGTH;
   }
 
-  /**
-   * @return the ciphertext segment size {@code S}
-   */
+  /** {@return the ciphertext segment size {@code S}} */
   public int segmentSize() {
     return segmentSize;
   }
 
-  /**
-   * @return plaintext bytes in segment {@code i} when it is full
-   */
+  /** {@return plaintext bytes in segment {@code i} when it is full} */
   public int plaintextCapacity(long i) {
     return i == 0 ? firstPlain : plain;
   }
 
-  /**
-   * @return ciphertext bytes of segment {@code i} when it is full
-   */
+  /** {@return ciphertext bytes of segment {@code i} when it is full} */
   public int ciphertextCapacity(long i) {
     return i == 0 ? segmentSize - PAYLOAD_HEADER_LENGTH : segmentSize;
   }
 
-  /**
-   * @return the largest plaintext segment, for buffer sizing
-   */
+  /** {@return the largest plaintext segment, for buffer sizing} */
   public int maxPlaintextSegment() {
     return plain;
   }
 
-  /**
-   * @return number of segments that a plaintext of this length is written as (at least one)
-   */
+  /** {@return number of segments that a plaintext of this length is written as (at least one)} */
   public long segmentCount(long plaintextLength) {
     if (plaintextLength < 0) {
       throw new IllegalArgumentException("plaintext length must be >= 0, was " + plaintextLength);
@@ -76,9 +66,7 @@ public final class SegmentLayout {
     return 1 + ceilDiv(plaintextLength - firstPlain, plain);
   }
 
-  /**
-   * @return exact payload length for a plaintext length
-   */
+  /** {@return exact payload length for a plaintext length} */
   public long payloadLength(long plaintextLength) {
     long n = segmentCount(plaintextLength);
     if (n > MAX_SEGMENTS) {
@@ -161,23 +149,17 @@ public final class SegmentLayout {
     return plaintextLengthOrMinusOne(payloadLength);
   }
 
-  /**
-   * @return the index of the segment holding this plaintext offset
-   */
+  /** {@return the index of the segment holding this plaintext offset} */
   public long segmentOf(long plaintextOffset) {
     return plaintextOffset < firstPlain ? 0 : 1 + (plaintextOffset - firstPlain) / plain;
   }
 
-  /**
-   * @return the plaintext offset where segment {@code i} starts
-   */
+  /** {@return the plaintext offset where segment {@code i} starts} */
   public long plaintextOffset(long i) {
     return i == 0 ? 0 : firstPlain + (i - 1) * plain;
   }
 
-  /**
-   * @return the payload offset where segment {@code i} starts
-   */
+  /** {@return the payload offset where segment {@code i} starts} */
   public long ciphertextOffset(long i) {
     return i == 0 ? PAYLOAD_HEADER_LENGTH : i * segmentSize;
   }

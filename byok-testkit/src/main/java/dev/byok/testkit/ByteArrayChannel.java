@@ -16,6 +16,8 @@ public final class ByteArrayChannel implements SeekableByteChannel {
   private boolean open = true;
 
   /**
+   * Creates a read-only channel over the bytes.
+   *
    * @param bytes the channel's content; not copied
    */
   public ByteArrayChannel(byte[] bytes) {

@@ -106,23 +106,17 @@ public final class FakeKms implements KeyProvider {
     this.api = b.kms.build();
   }
 
-  /**
-   * @return a fake with the defaults: system UTC clock, us-east-1, account 111122223333
-   */
+  /** {@return a fake with the defaults: system UTC clock, us-east-1, account 111122223333} */
   public static FakeKms create() {
     return builder().build();
   }
 
-  /**
-   * @return a builder with the defaults
-   */
+  /** {@return a builder with the defaults} */
   public static Builder builder() {
     return new Builder();
   }
 
-  /**
-   * @return the AWS-semantics layer: key administration, fault injection, call log
-   */
+  /** {@return the AWS-semantics layer: key administration, fault injection, call log} */
   public InMemoryKms api() {
     return api;
   }
@@ -188,9 +182,7 @@ public final class FakeKms implements KeyProvider {
         });
   }
 
-  /**
-   * @return true: the fake implements ReEncrypt
-   */
+  /** {@return true: the fake implements ReEncrypt} */
   @Override
   public boolean supportsReEncrypt() {
     return true;
@@ -319,6 +311,8 @@ public final class FakeKms implements KeyProvider {
     private Builder() {}
 
     /**
+     * Configures {@code providerId}.
+     *
      * @param providerId {@code [a-z0-9._-]{1,64}}; default {@value #DEFAULT_PROVIDER_ID}
      * @return this
      * @throws IllegalArgumentException naming a bad id
@@ -330,6 +324,8 @@ public final class FakeKms implements KeyProvider {
     }
 
     /**
+     * Configures {@code clock}.
+     *
      * @param clock where every date and delay is measured; default the system UTC clock, in tests a
      *     {@link ManualClock}
      * @return this
@@ -340,6 +336,8 @@ public final class FakeKms implements KeyProvider {
     }
 
     /**
+     * Configures {@code region}.
+     *
      * @param region the region in key ARNs, e.g. {@code eu-west-1}; default {@code us-east-1}
      * @return this
      * @throws IllegalArgumentException naming a malformed region
@@ -350,6 +348,8 @@ public final class FakeKms implements KeyProvider {
     }
 
     /**
+     * Configures {@code accountId}.
+     *
      * @param accountId the 12-digit account in key ARNs; default {@code 111122223333}
      * @return this
      * @throws IllegalArgumentException naming a malformed account id
@@ -359,9 +359,7 @@ public final class FakeKms implements KeyProvider {
       return this;
     }
 
-    /**
-     * @return a new, empty fake
-     */
+    /** {@return a new, empty fake} */
     public FakeKms build() {
       return new FakeKms(this);
     }

@@ -47,24 +47,21 @@ public final class FakeKmsExtension
     this.configuration = configuration;
   }
 
-  /**
-   * @return an extension with the default fake (us-east-1, account 111122223333)
-   */
+  /** {@return an extension with the default fake (us-east-1, account 111122223333)} */
   public static FakeKmsExtension create() {
     return new FakeKmsExtension(b -> {});
   }
 
   /**
+   * {@return an extension with a configured fake}
+   *
    * @param configuration applied to each test's builder after the manual clock is set
-   * @return an extension with a configured fake
    */
   public static FakeKmsExtension configured(Consumer<FakeKms.Builder> configuration) {
     return new FakeKmsExtension(Objects.requireNonNull(configuration, "configuration"));
   }
 
-  /**
-   * @return this test's fake
-   */
+  /** {@return this test's fake} */
   public FakeKms kms() {
     FakeKms k = kms;
     if (k == null) {
@@ -73,16 +70,12 @@ public final class FakeKmsExtension
     return k;
   }
 
-  /**
-   * @return this test's fake's AWS-semantics layer
-   */
+  /** {@return this test's fake's AWS-semantics layer} */
   public InMemoryKms api() {
     return kms().api();
   }
 
-  /**
-   * @return this test's clock
-   */
+  /** {@return this test's clock} */
   public ManualClock clock() {
     ManualClock c = clock;
     if (c == null) {

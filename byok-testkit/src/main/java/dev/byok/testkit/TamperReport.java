@@ -23,16 +23,12 @@ public final class TamperReport {
       this.problem = problem;
     }
 
-    /**
-     * @return the variant's name ({@link Tampering#name()})
-     */
+    /** {@return the variant's name ({@link Tampering#name()})} */
     public String variant() {
       return variant;
     }
 
-    /**
-     * @return what went wrong, for example "decrypted without an exception"
-     */
+    /** {@return what went wrong, for example "decrypted without an exception"} */
     public String problem() {
       return problem;
     }
@@ -51,23 +47,17 @@ public final class TamperReport {
     this.failures = List.copyOf(failures);
   }
 
-  /**
-   * @return how many variants were run
-   */
+  /** {@return how many variants were run} */
   public int variantsRun() {
     return variantsRun;
   }
 
-  /**
-   * @return the variants the decryptor got wrong, in run order; unmodifiable
-   */
+  /** {@return the variants the decryptor got wrong, in run order; unmodifiable} */
   public List<Failure> failures() {
     return failures;
   }
 
-  /**
-   * @return true if no variant was got wrong (and at least one ran)
-   */
+  /** {@return true if no variant was got wrong (and at least one ran)} */
   public boolean isClean() {
     return failures.isEmpty() && variantsRun > 0;
   }

@@ -40,16 +40,12 @@ public final class Tampering {
     this.maxReleased = maxReleasedBeforeFailure;
   }
 
-  /**
-   * @return what was done, for example {@code "flip bit 3 of byte 4130 (segment 1 tag)"}
-   */
+  /** {@return what was done, for example {@code "flip bit 3 of byte 4130 (segment 1 tag)"}} */
   public String name() {
     return name;
   }
 
-  /**
-   * @return a copy of the tampered envelope
-   */
+  /** {@return a copy of the tampered envelope} */
   public byte[] envelope() {
     return envelope.clone();
   }
@@ -58,9 +54,7 @@ public final class Tampering {
     return envelope;
   }
 
-  /**
-   * @return what a correct decryptor does with it
-   */
+  /** {@return what a correct decryptor does with it} */
   public Expected expected() {
     return expected;
   }

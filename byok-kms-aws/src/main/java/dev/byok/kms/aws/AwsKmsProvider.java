@@ -95,9 +95,7 @@ public final class AwsKmsProvider implements KeyProvider, AutoCloseable {
     return cb.build();
   }
 
-  /**
-   * @return a new builder
-   */
+  /** {@return a new builder} */
   public static Builder builder() {
     return new Builder();
   }
@@ -344,6 +342,8 @@ public final class AwsKmsProvider implements KeyProvider, AutoCloseable {
     private Builder() {}
 
     /**
+     * Configures {@code region}.
+     *
      * @param region the Region for key ids that are not ARNs (aliases, bare key ids), e.g. {@code
      *     eu-west-1}
      * @return this builder
@@ -358,6 +358,8 @@ public final class AwsKmsProvider implements KeyProvider, AutoCloseable {
     }
 
     /**
+     * Configures {@code credentials}.
+     *
      * @param credentials credentials for clients this provider builds (default: the SDK's chain)
      * @return this builder
      */
@@ -367,6 +369,8 @@ public final class AwsKmsProvider implements KeyProvider, AutoCloseable {
     }
 
     /**
+     * Configures {@code endpoint}.
+     *
      * @param endpoint endpoint override for clients this provider builds (a VPC endpoint, or the
      *     testkit's LocalKmsServer)
      * @return this builder
@@ -404,7 +408,8 @@ public final class AwsKmsProvider implements KeyProvider, AutoCloseable {
     }
 
     /**
-     * @return the provider
+     * {@return the provider}
+     *
      * @throws IllegalStateException if both a client and a factory were given
      */
     public AwsKmsProvider build() {

@@ -77,9 +77,7 @@ final class CiphertextBlob {
     return out.toByteArray();
   }
 
-  /**
-   * @return the parts, or {@code null} if the blob is not one of ours
-   */
+  /** {@return the parts, or {@code null} if the blob is not one of ours} */
   static @Nullable Parsed parse(byte[] blob) {
     ByteBuffer b = ByteBuffer.wrap(blob);
     if (b.remaining() < MAGIC.length + 2) {
@@ -108,9 +106,7 @@ final class CiphertextBlob {
     return new Parsed(new String(id, StandardCharsets.US_ASCII), materialId, header, nonce, body);
   }
 
-  /**
-   * @return the plaintext, or {@code null} if authentication fails (tampered, wrong context)
-   */
+  /** {@return the plaintext, or {@code null} if authentication fails (tampered, wrong context)} */
   static byte @Nullable [] open(Parsed parsed, byte[] key, Map<String, String> context) {
     try {
       return cipher(Cipher.DECRYPT_MODE, key, parsed.nonce, parsed.header, context)

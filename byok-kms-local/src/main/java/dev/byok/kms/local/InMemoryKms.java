@@ -150,9 +150,7 @@ public final class InMemoryKms {
      */
     void sleep(Duration duration) throws InterruptedException;
 
-    /**
-     * @return a sleeper that calls {@link Thread#sleep(long, int)}
-     */
+    /** {@return a sleeper that calls {@link Thread#sleep(long, int)}} */
     static Sleeper system() {
       return d -> Thread.sleep(d.toMillis(), d.toNanosPart() % 1_000_000);
     }
@@ -183,9 +181,7 @@ public final class InMemoryKms {
       @Nullable Instant deletionDate,
       @Nullable Integer pendingDeletionWindowInDays,
       String currentKeyMaterialId) {
-    /**
-     * @return the state as AWS spells it on the wire, e.g. {@code PendingDeletion}
-     */
+    /** {@return the state as AWS spells it on the wire, e.g. {@code PendingDeletion}} */
     public String keyStateName() {
       return awsKeyState(keyState);
     }
@@ -224,17 +220,13 @@ public final class InMemoryKms {
       plaintext = plaintext == null ? null : plaintext.clone();
     }
 
-    /**
-     * @return a copy of the blob
-     */
+    /** {@return a copy of the blob} */
     @Override
     public byte[] ciphertextBlob() {
       return ciphertextBlob.clone();
     }
 
-    /**
-     * @return a copy of the data key, or {@code null}
-     */
+    /** {@return a copy of the data key, or {@code null}} */
     @Override
     public byte @Nullable [] plaintext() {
       return plaintext == null ? null : plaintext.clone();
@@ -272,9 +264,7 @@ public final class InMemoryKms {
       plaintext = plaintext.clone();
     }
 
-    /**
-     * @return a copy of the plaintext
-     */
+    /** {@return a copy of the plaintext} */
     @Override
     public byte[] plaintext() {
       return plaintext.clone();
@@ -314,9 +304,7 @@ public final class InMemoryKms {
       ciphertextBlob = ciphertextBlob.clone();
     }
 
-    /**
-     * @return a copy of the new blob
-     */
+    /** {@return a copy of the new blob} */
     @Override
     public byte[] ciphertextBlob() {
       return ciphertextBlob.clone();
@@ -384,9 +372,7 @@ public final class InMemoryKms {
    * @param outcome {@link #OK} or the AWS error code
    */
   public record Call(String operation, @Nullable String keyId, String outcome) {
-    /**
-     * @return whether the call succeeded
-     */
+    /** {@return whether the call succeeded} */
     public boolean succeeded() {
       return OK.equals(outcome);
     }
@@ -481,6 +467,8 @@ public final class InMemoryKms {
   }
 
   /**
+   * Checks that a principal ARN names an IAM or STS principal.
+   *
    * @throws IllegalArgumentException if {@code principalArn} is not an IAM or STS principal ARN
    */
   static void checkPrincipal(String principalArn) {
@@ -493,52 +481,43 @@ public final class InMemoryKms {
     }
   }
 
-  /**
-   * @return the principal ARN this view's calls are authorized as
-   */
+  /** {@return the principal ARN this view's calls are authorized as} */
   public String caller() {
     return caller;
   }
 
   /**
-   * @return a KMS with the defaults: system UTC clock, {@code us-east-1}, account {@code
-   *     111122223333}
+   * {@return a KMS with the defaults: system UTC clock, {@code us-east-1}, account {@code
+   * 111122223333}}
    */
   public static InMemoryKms create() {
     return builder().build();
   }
 
-  /**
-   * @return a builder with the defaults
-   */
+  /** {@return a builder with the defaults} */
   public static Builder builder() {
     return new Builder();
   }
 
-  /**
-   * @return the clock every date and delay is measured on
-   */
+  /** {@return the clock every date and delay is measured on} */
   public Clock clock() {
     return clock;
   }
 
-  /**
-   * @return the region in the ARNs
-   */
+  /** {@return the region in the ARNs} */
   public String region() {
     return region;
   }
 
-  /**
-   * @return the account in the ARNs
-   */
+  /** {@return the account in the ARNs} */
   public String accountId() {
     return accountId;
   }
 
   /**
+   * {@return its AWS wire spelling, e.g. {@code PendingDeletion}}
+   *
    * @param state a key state
-   * @return its AWS wire spelling, e.g. {@code PendingDeletion}
    */
   public static String awsKeyState(KeyState state) {
     return AWS_STATE_NAMES.getOrDefault(Objects.requireNonNull(state, "state"), "Unknown");
@@ -1255,9 +1234,7 @@ public final class InMemoryKms {
     }
   }
 
-  /**
-   * @return scripted errors not consumed yet, as {@code Operation: ErrorCode}, in queue order
-   */
+  /** {@return scripted errors not consumed yet, as {@code Operation: ErrorCode}, in queue order} */
   public List<String> unconsumedFaults() {
     synchronized (lock) {
       List<String> out = new ArrayList<>();
@@ -1280,8 +1257,9 @@ public final class InMemoryKms {
   }
 
   /**
+   * {@return how many calls of it were made since the last {@link #resetCallLog()}}
+   *
    * @param operation an operation name
-   * @return how many calls of it were made since the last {@link #resetCallLog()}
    */
   public int calls(String operation) {
     checkOperation(operation);
@@ -1291,9 +1269,10 @@ public final class InMemoryKms {
   }
 
   /**
+   * {@return how many calls of it ended that way since the last {@link #resetCallLog()}}
+   *
    * @param operation an operation name
    * @param outcome {@link #OK} or an error code
-   * @return how many calls of it ended that way since the last {@link #resetCallLog()}
    */
   public int calls(String operation, String outcome) {
     checkOperation(operation);
@@ -1305,9 +1284,7 @@ public final class InMemoryKms {
     }
   }
 
-  /**
-   * @return every call since the last {@link #resetCallLog()}, oldest first; a snapshot
-   */
+  /** {@return every call since the last {@link #resetCallLog()}, oldest first; a snapshot} */
   public List<Call> callLog() {
     synchronized (lock) {
       return List.copyOf(log);
@@ -1356,9 +1333,7 @@ public final class InMemoryKms {
       List<String> deletedKeyIds,
       Map<String, String> aliases) {}
 
-  /**
-   * @return a copy of the durable state, taken under the lock
-   */
+  /** {@return a copy of the durable state, taken under the lock} */
   State exportState() {
     synchronized (lock) {
       sweep();
@@ -1840,6 +1815,8 @@ public final class InMemoryKms {
     private Builder() {}
 
     /**
+     * Configures {@code clock}.
+     *
      * @param clock where every date and delay is measured; default the system UTC clock, in tests a
      *     manual clock
      * @return this
@@ -1850,6 +1827,8 @@ public final class InMemoryKms {
     }
 
     /**
+     * Configures {@code region}.
+     *
      * @param region the region in key ARNs, e.g. {@code eu-west-1}; default {@code us-east-1}
      * @return this
      * @throws IllegalArgumentException naming a malformed region
@@ -1863,6 +1842,8 @@ public final class InMemoryKms {
     }
 
     /**
+     * Configures {@code accountId}.
+     *
      * @param accountId the 12-digit account in key ARNs; default {@code 111122223333}
      * @return this
      * @throws IllegalArgumentException naming a malformed account id
@@ -1875,9 +1856,7 @@ public final class InMemoryKms {
       return this;
     }
 
-    /**
-     * @return a new, empty KMS
-     */
+    /** {@return a new, empty KMS} */
     public InMemoryKms build() {
       return new InMemoryKms(this);
     }

@@ -44,9 +44,7 @@ final class KeyPolicy {
     this.statements = statements;
   }
 
-  /**
-   * @return the policy document exactly as it was put
-   */
+  /** {@return the policy document exactly as it was put} */
   String text() {
     return text;
   }

@@ -126,8 +126,8 @@ final class KmsKey {
   }
 
   /**
-   * @return an independent copy with the newest status (key material is never changed, so it is
-   *     shared)
+   * {@return an independent copy with the newest status (key material is never changed, so it is
+   * shared)}
    */
   KmsKey copy() {
     return new KmsKey(

@@ -39,7 +39,7 @@ final class KmsStateFile {
   private KmsStateFile() {}
 
   /**
-   * @return the region and account stored in the file, to build a matching fake before loading
+   * {@return the region and account stored in the file, to build a matching fake before loading}
    */
   static String[] regionAndAccount(Path file) {
     JsonObject root = parse(file);

@@ -110,16 +110,22 @@ public final class LocalKmsException extends RuntimeException {
   }
 
   /**
+   * The AWS error code.
+   *
    * @serial the AWS error code
    */
   private final String errorCode;
 
   /**
+   * The key concerned, or null.
+   *
    * @serial the key concerned, or null
    */
   private final @Nullable String keyArn;
 
   /**
+   * The key's state when it caused the error, or null.
+   *
    * @serial the key's state when it caused the error, or null
    */
   private final @Nullable KeyState keyState;
@@ -144,8 +150,9 @@ public final class LocalKmsException extends RuntimeException {
   }
 
   /**
+   * {@return the code}
+   *
    * @param errorCode a code
-   * @return the code
    * @throws IllegalArgumentException naming the code if it is not one of {@link #errorCodes()}
    */
   static String checkCode(String errorCode) {
@@ -157,52 +164,41 @@ public final class LocalKmsException extends RuntimeException {
     return errorCode;
   }
 
-  /**
-   * @return every error code the fake can throw, in a stable order
-   */
+  /** {@return every error code the fake can throw, in a stable order} */
   public static Set<String> errorCodes() {
     return HTTP_STATUS.keySet();
   }
 
   /**
+   * {@return the HTTP status AWS KMS answers that error with}
+   *
    * @param errorCode one of {@link #errorCodes()}
-   * @return the HTTP status AWS KMS answers that error with
    */
   public static int httpStatus(String errorCode) {
     return Objects.requireNonNull(HTTP_STATUS.get(checkCode(errorCode)), errorCode);
   }
 
-  /**
-   * @return the AWS error code, e.g. {@code DisabledException}
-   */
+  /** {@return the AWS error code, e.g. {@code DisabledException}} */
   public String errorCode() {
     return errorCode;
   }
 
-  /**
-   * @return the HTTP status AWS answers this error with
-   */
+  /** {@return the HTTP status AWS answers this error with} */
   public int httpStatus() {
     return Objects.requireNonNull(HTTP_STATUS.get(errorCode), errorCode);
   }
 
-  /**
-   * @return whether AWS classes this as a server fault (HTTP 5xx) rather than a client fault
-   */
+  /** {@return whether AWS classes this as a server fault (HTTP 5xx) rather than a client fault} */
   public boolean serverFault() {
     return httpStatus() >= 500;
   }
 
-  /**
-   * @return the ARN of the key concerned, or {@code null}
-   */
+  /** {@return the ARN of the key concerned, or {@code null}} */
   public @Nullable String keyArn() {
     return keyArn;
   }
 
-  /**
-   * @return the state of the key that caused the error, or {@code null}
-   */
+  /** {@return the state of the key that caused the error, or {@code null}} */
   public @Nullable KeyState keyState() {
     return keyState;
   }

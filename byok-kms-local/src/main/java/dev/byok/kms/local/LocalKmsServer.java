@@ -230,30 +230,22 @@ public final class LocalKmsServer implements AutoCloseable {
     return builder().kms(kms).start();
   }
 
-  /**
-   * @return a builder: loopback, ephemeral port, a new {@link InMemoryKms}, no state file
-   */
+  /** {@return a builder: loopback, ephemeral port, a new {@link InMemoryKms}, no state file} */
   public static Builder builder() {
     return new Builder();
   }
 
-  /**
-   * @return {@code http://127.0.0.1:<port>}, for the SDK's {@code endpointOverride}
-   */
+  /** {@return {@code http://127.0.0.1:<port>}, for the SDK's {@code endpointOverride}} */
   public URI endpoint() {
     return endpoint;
   }
 
-  /**
-   * @return the port the server listens on
-   */
+  /** {@return the port the server listens on} */
   public int port() {
     return endpoint.getPort();
   }
 
-  /**
-   * @return the KMS behind the server: keys, policies, faults and its call log
-   */
+  /** {@return the KMS behind the server: keys, policies, faults and its call log} */
   public InMemoryKms kms() {
     return api;
   }
@@ -348,9 +340,7 @@ public final class LocalKmsServer implements AutoCloseable {
     }
   }
 
-  /**
-   * @return every request since the last {@link #resetRequestLog()}, oldest first; a snapshot
-   */
+  /** {@return every request since the last {@link #resetRequestLog()}, oldest first; a snapshot} */
   public List<WireCall> requests() {
     synchronized (lock) {
       return List.copyOf(log);
@@ -358,8 +348,9 @@ public final class LocalKmsServer implements AutoCloseable {
   }
 
   /**
+   * {@return how many requests named it, whatever their outcome (retries included)}
+   *
    * @param operation an operation name
-   * @return how many requests named it, whatever their outcome (retries included)
    */
   public int requests(String operation) {
     synchronized (lock) {
@@ -1137,6 +1128,8 @@ public final class LocalKmsServer implements AutoCloseable {
     }
 
     /**
+     * Fails with every violation recorded so far, if any.
+     *
      * @throws LocalKmsException ValidationException listing every violation so far
      */
     void check() {
@@ -1262,6 +1255,8 @@ public final class LocalKmsServer implements AutoCloseable {
     }
 
     /**
+     * Configures {@code kms}.
+     *
      * @param kms the fake to serve; default a new one (or, with a state file, one in the file's
      *     region and account)
      * @return this
@@ -1272,6 +1267,8 @@ public final class LocalKmsServer implements AutoCloseable {
     }
 
     /**
+     * Configures {@code bindAddress}.
+     *
      * @param address a loopback address; default {@link InetAddress#getLoopbackAddress()}
      * @return this
      * @throws IllegalArgumentException for any address that is not loopback, the wildcard included
@@ -1287,6 +1284,8 @@ public final class LocalKmsServer implements AutoCloseable {
     }
 
     /**
+     * Configures {@code port}.
+     *
      * @param port 1..65535, or 0 (the default) for a free ephemeral port
      * @return this
      */
@@ -1311,6 +1310,8 @@ public final class LocalKmsServer implements AutoCloseable {
     }
 
     /**
+     * Configures {@code sleeper}.
+     *
      * @param sleeper how {@link LocalKmsServer#slowResponses} waits; default a real sleep
      * @return this
      */

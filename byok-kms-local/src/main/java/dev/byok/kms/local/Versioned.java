@@ -20,16 +20,15 @@ final class Versioned<T> {
     values.add(first);
   }
 
-  /**
-   * @return the newest value: what the KMS's control plane knows
-   */
+  /** {@return the newest value: what the KMS's control plane knows} */
   T latest() {
     return values.get(values.size() - 1);
   }
 
   /**
+   * {@return the newest value changed at or before the cutoff, else the first value}
+   *
    * @param cutoff now minus the propagation delay
-   * @return the newest value changed at or before the cutoff, else the first value
    */
   T visible(Instant cutoff) {
     for (int i = values.size() - 1; i > 0; i--) {
