@@ -7,6 +7,7 @@ import dev.byok.spi.WrappedKey;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.file.Files;
@@ -54,25 +55,26 @@ public final class Byok implements AutoCloseable {
   /** Resolves data keys for this instance: the whole manager, or a view's restricted resolver. */
   private final DataKeyResolver resolver;
 
-  /** A view's KEKs (only slots under them are re-encrypted by rewrap), or null for the owner. */
-  private final @Nullable List<KeyRef> viewKeks;
-
   /** Whether this instance owns {@link #keys} (the built instance) or is a view of it. */
   private final boolean owner;
+
+  /** A reading view's policy (checked before every resolve), or null. */
+  private final @Nullable ReadPolicy readPolicy;
 
   private Byok(
       DataKeyManager keys,
       List<KeyRef> keks,
       int segmentSize,
       DataKeyResolver resolver,
-      boolean owner) {
+      boolean owner,
+      @Nullable ReadPolicy readPolicy) {
     this.keys = keys;
     this.keks = keks;
     this.segmentSize = segmentSize;
     this.resolver = resolver;
-    this.viewKeks = owner ? null : keks;
     this.decryptor = EnvelopeDecryptor.create(resolver);
     this.owner = owner;
+    this.readPolicy = readPolicy;
   }
 
   /** {@return a new builder} */
@@ -111,7 +113,37 @@ public final class Byok implements AutoCloseable {
   public Byok forKeys(List<KeyRef> tenantKeks) {
     List<KeyRef> ks = List.copyOf(tenantKeks);
     checkKeks(ks, keys);
-    return new Byok(keys, ks, segmentSize, keys.restrictedTo(ks), false);
+    return new Byok(keys, ks, segmentSize, keys.restrictedTo(ks), false, null);
+  }
+
+  /**
+   * A view of this instance for one tenant or context that checks every blob it decrypts against
+   * {@code policy} before any KMS call: the header's encryption context must satisfy the policy and
+   * the data key is unwrapped only from a slot under the policy's KEKs. A blob forged under any
+   * other key this instance would accept, or carrying another context, is refused with no KMS
+   * {@code Decrypt}. New blobs are encrypted under the policy's KEKs, as with {@link
+   * #forKeys(List)}. This is the way to read blobs of one tenant; see docs/security.md.
+   *
+   * <p>Immutable and thread-safe; shares this instance's cache; {@link #close()} on it does
+   * nothing.
+   *
+   * @param policy the KEKs and the context the tenant's blobs carry
+   * @return the view
+   * @throws IllegalArgumentException if a KEK of the policy names a provider that is not registered
+   */
+  public Byok forReading(ReadPolicy policy) {
+    Objects.requireNonNull(policy, "policy");
+    checkKeks(policy.keks(), keys);
+    return new Byok(keys, policy.keks(), segmentSize, policyResolver(policy), false, policy);
+  }
+
+  /** Resolves only for headers that pass {@code policy}: the checks come before any KMS call. */
+  private DataKeyResolver policyResolver(ReadPolicy policy) {
+    DataKeyResolver restricted = keys.restrictedTo(policy.keks());
+    return header -> {
+      policy.checkContext(header);
+      return restricted.resolve(header);
+    };
   }
 
   /**
@@ -439,63 +471,85 @@ public final class Byok implements AutoCloseable {
   }
 
   /**
-   * Rewraps a blob file under this instance's KEKs: the data key is unwrapped (cache or KMS) and
-   * checked against the key commitment, the whole payload is authenticated, and only then is the
-   * target written — the new header followed by the payload bytes copied verbatim (temporary file,
-   * fsync, atomic move). Source and target may be the same path.
+   * Rewraps a blob file under this instance's KEKs. The blob must pass {@code from}: its context is
+   * checked and its data key is unwrapped only from a slot under {@code from}'s KEKs (no KMS call
+   * for a blob that fails), so a blob forged under another key is never carried to the new key. The
+   * data key is checked against the key commitment, then the source is read once, through one open
+   * channel: its header, and its payload, which is authenticated while it is copied verbatim behind
+   * the new header into a temporary file. Only if every segment authenticated is the temporary file
+   * forced to disk and moved over {@code target}, so a source replaced or modified while it is read
+   * never yields a target that is not the authentic blob. Source and target may be the same path.
    *
    * @param source the blob
    * @param target where the rewrapped blob goes
+   * @param from the KEKs the blob is wrapped under now, and the context it must carry
    * @return what changed
-   * @throws InvalidCiphertextException if the blob is not authentic; nothing is written
+   * @throws InvalidCiphertextException if the blob is not authentic or fails {@code from}; nothing
+   *     is written
+   * @throws ByokConfigurationException if no slot names one of {@code from}'s KEKs
    * @throws IOException if reading or writing fails; the target is then untouched
    */
-  public RewrapResult rewrap(Path source, Path target) throws IOException {
-    EnvelopeHeader old;
-    try (InputStream in = Files.newInputStream(source)) {
-      old = EnvelopeHeader.read(in);
-    }
-    try (InputStream all = newDecryptingStream(Files.newInputStream(source))) {
-      byte[] sink = new byte[256 * 1024];
-      while (all.read(sink) >= 0) {
-        // authenticate every segment before writing anything
-      }
-      Arrays.fill(sink, (byte) 0);
-    } catch (InvalidCiphertextIOException e) {
-      throw e.getCause(); // rewrap is a whole-file operation: it reports the rejection itself
-    }
-    EnvelopeHeader fresh = rewrapHeader(old);
-    long[] copied = new long[1];
-    AtomicFiles.write(
-        target,
-        out -> {
-          // new immutable part and key slots; the payload (from its 40-byte header on) comes from
-          // source
-          out.write(fresh.toByteArray(), 0, fresh.payloadOffset());
-          try (FileChannel in = FileChannel.open(source, StandardOpenOption.READ)) {
-            in.position(old.payloadOffset());
-            try (InputStream payload = java.nio.channels.Channels.newInputStream(in)) {
-              copied[0] = payload.transferTo(out);
+  public RewrapResult rewrap(Path source, Path target, ReadPolicy from) throws IOException {
+    Objects.requireNonNull(source, "source");
+    Objects.requireNonNull(target, "target");
+    Objects.requireNonNull(from, "from");
+    DataKeyResolver fromResolver = policyResolver(from);
+    try (FileChannel channel = FileChannel.open(source, StandardOpenOption.READ)) {
+      InputStream in = Channels.newInputStream(channel);
+      EnvelopeHeader old = EnvelopeHeader.read(in);
+      EnvelopeHeader fresh = rewrapHeader(old, fromResolver, from.keks());
+      long[] copied = new long[1];
+      AtomicFiles.write(
+          target,
+          out -> {
+            byte[] head = fresh.toByteArray(); // new slots; the same immutable part and salt
+            out.write(head);
+            CopyingInputStream tee = new CopyingInputStream(in, out);
+            try (InputStream plain =
+                EnvelopeDecryptor.create(fromResolver)
+                    .afterHeader(old, tee, null, NO_ASSOCIATED_DATA)) {
+              byte[] sink = new byte[64 * 1024];
+              try {
+                while (plain.read(sink) >= 0) {
+                  // every byte read is copied to the target and authenticated before the move
+                }
+              } finally {
+                Arrays.fill(sink, (byte) 0);
+              }
+            } catch (InvalidCiphertextIOException e) {
+              throw e.getCause(); // a whole-file operation reports the rejection itself
             }
-          }
-        });
-    return new RewrapResult(old.keySlots(), fresh.keySlots(), copied[0]);
+            copied[0] = head.length - fresh.payloadOffset() + tee.copied();
+          });
+      return new RewrapResult(old.keySlots(), fresh.keySlots(), copied[0]);
+    }
   }
 
   /**
    * Returns {@code header} with its key slots replaced by wrappings of the same data key under this
-   * instance's KEKs — for hosts that copy the payload themselves (e.g. an object-store copy). The
-   * data key is unwrapped and checked against the key commitment first; where a provider supports
-   * it, new slots are made by KMS re-encrypt of an existing slot.
+   * instance's KEKs — for hosts that copy the payload themselves (e.g. an object-store copy; they
+   * must authenticate what they copy). The header must pass {@code from} (context, and a slot under
+   * one of its KEKs) before any KMS call; the data key is unwrapped and checked against the key
+   * commitment; where a provider supports it, new slots are made by KMS re-encrypt of a slot under
+   * {@code from}'s KEKs.
    *
    * @param header the blob's current header
+   * @param from the KEKs the blob is wrapped under now, and the context it must carry
    * @return the header to write in front of the unchanged payload
+   * @throws InvalidCiphertextException if the header fails {@code from}'s context or the commitment
+   * @throws ByokConfigurationException if no slot names one of {@code from}'s KEKs
    */
-  public EnvelopeHeader rewrapHeader(EnvelopeHeader header) {
-    // a view resolves through its own allow-list: another tenant's blob is refused here
-    DataKey dek = resolver.resolve(header); // checks the commitment
+  public EnvelopeHeader rewrapHeader(EnvelopeHeader header, ReadPolicy from) {
+    Objects.requireNonNull(header, "header");
+    Objects.requireNonNull(from, "from");
+    return rewrapHeader(header, policyResolver(from), from.keks());
+  }
+
+  private EnvelopeHeader rewrapHeader(
+      EnvelopeHeader header, DataKeyResolver fromResolver, List<KeyRef> fromKeks) {
+    DataKey dek = fromResolver.resolve(header); // checks the policy first, then the commitment
     try {
-      return header.withKeySlots(newSlots(header, dek));
+      return header.withKeySlots(newSlots(header, dek, fromKeks));
     } finally {
       if (dek.singleUse()) {
         dek.destroy();
@@ -503,7 +557,52 @@ public final class Byok implements AutoCloseable {
     }
   }
 
-  private List<KeySlot> newSlots(EnvelopeHeader header, DataKey dek) {
+  /** Passes reads through and copies every byte read to {@code out}. */
+  private static final class CopyingInputStream extends java.io.FilterInputStream {
+    private final OutputStream out;
+    private long copied;
+
+    CopyingInputStream(InputStream in, OutputStream out) {
+      super(in);
+      this.out = out;
+    }
+
+    @Override
+    public int read() throws IOException {
+      int b = in.read();
+      if (b >= 0) {
+        out.write(b);
+        copied++;
+      }
+      return b;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      int n = in.read(b, off, len);
+      if (n > 0) {
+        out.write(b, off, n);
+        copied += n;
+      }
+      return n;
+    }
+
+    @Override
+    public long skip(long n) throws IOException {
+      throw new IOException("rewrap copies every byte: skip is not supported");
+    }
+
+    @Override
+    public boolean markSupported() {
+      return false;
+    }
+
+    long copied() {
+      return copied;
+    }
+  }
+
+  private List<KeySlot> newSlots(EnvelopeHeader header, DataKey dek, List<KeyRef> fromKeks) {
     EncryptionContext ctx = header.encryptionContext();
     List<KeySlot> slots = new ArrayList<>(keks.size());
     for (KeyRef kek : keks) {
@@ -513,7 +612,7 @@ public final class Byok implements AutoCloseable {
         for (KeySlot s : header.keySlots()) {
           // key slots are not authenticated: re-encrypt only from a slot known to unwrap to this
           // data key
-          if (s.providerId().equals(p.providerId()) && keys.unwrapsToDataKey(header, s, viewKeks)) {
+          if (s.providerId().equals(p.providerId()) && keys.unwrapsToDataKey(header, s, fromKeks)) {
             try {
               w =
                   keys.call(
@@ -559,7 +658,14 @@ public final class Byok implements AutoCloseable {
 
   @Override
   public String toString() {
-    return "Byok[encryptUnder=" + keks + ", segmentSize=" + segmentSize + ", " + keys + "]";
+    return "Byok[encryptUnder="
+        + keks
+        + ", segmentSize="
+        + segmentSize
+        + (readPolicy == null ? "" : ", " + readPolicy)
+        + ", "
+        + keys
+        + "]";
   }
 
   /**
@@ -730,7 +836,7 @@ public final class Byok implements AutoCloseable {
       }
       keys.trustKeks(keks);
       DataKeyManager m = keys.build();
-      return new Byok(m, List.copyOf(keks), segmentSize, m, true);
+      return new Byok(m, List.copyOf(keks), segmentSize, m, true, null);
     }
   }
 }

@@ -47,10 +47,13 @@ import org.slf4j.LoggerFactory;
  *       its KMS refused or could not be reached for; a wrapped key the KMS (or the key commitment)
  *       rejected is remembered for one minute by digest, so a replayed hostile blob costs no KMS
  *       call.
- *   <li><b>Revocation:</b> {@link #invalidate}, {@link #lock} and {@link #close} — and any {@link
- *       KeyUnusableException} from a provider — purge every cached data key of that KEK and zero it
- *       at once, and make every unwrap or generation in flight under it stale: its result is zeroed
- *       and discarded, never cached or handed out.
+ *   <li><b>Revocation:</b> {@link #invalidate}, {@link #lock} and {@link #close} — and a {@link
+ *       KeyUnusableException} from a provider that states the key's condition (disabled, pending
+ *       deletion, gone…) — purge every cached data key of that KEK and zero it at once, and make
+ *       every unwrap or generation in flight under it stale: its result is zeroed and discarded,
+ *       never cached or handed out. An access denial on a data-path unwrap does not purge: the
+ *       request carried the header's (attacker-chosen) context; it tells a key state monitor to
+ *       probe the key at once, and the monitor's own probe decides.
  * </ul>
  *
  * <p>Thread-safe. Key material never appears in logs, exceptions or {@link #toString()}. Every
@@ -246,7 +249,7 @@ public final class DataKeyManager implements DataKeyResolver, AutoCloseable {
             },
             () -> unwrap(p, s, header, digest));
       } catch (KeyUnusableException e) {
-        if (e.reason() != KeyUnusableException.Reason.LOCKED) {
+        if (purgesOnDataPath(e)) {
           invalidate(s.keyArn());
         }
         failedKeks.add(s.providerId() + "://" + s.keyArn());
@@ -259,6 +262,20 @@ public final class DataKeyManager implements DataKeyResolver, AutoCloseable {
       }
     }
     throw mostActionable(failures, header);
+  }
+
+  /**
+   * Whether a refusal seen on a data-path unwrap purges the KEK's cached data keys by itself. A
+   * statement about the key's state (disabled, pending deletion or import, unavailable, gone) is
+   * authoritative whatever the request held. An access denial is not: the request carried the
+   * header's encryption context, which a storage-only attacker chooses, so under a key policy with
+   * context conditions a hostile header could otherwise purge a tenant's cache at will. A denial
+   * only tells a key state monitor to probe at once (DescribeKey and a canary of its own); the
+   * monitor locks the key if the probe confirms it.
+   */
+  static boolean purgesOnDataPath(KeyUnusableException e) {
+    return e.reason() != KeyUnusableException.Reason.LOCKED
+        && e.reason() != KeyUnusableException.Reason.ACCESS_DENIED;
   }
 
   private static List<KeySlot> distinct(List<KeySlot> slots) {
@@ -626,21 +643,23 @@ public final class DataKeyManager implements DataKeyResolver, AutoCloseable {
 
     /**
      * Allows decrypting blobs whose slot names one of these key ARNs. An entry ending in {@code *}
-     * is a prefix, e.g. {@code arn:aws:kms:eu-west-1:111122223333:key/*}. The KEKs the manager
-     * encrypts under, and the ARNs they resolve to, are always allowed. A header is untrusted
-     * input: its key ARNs are never followed unless allowed here.
+     * is a prefix and must pin the partition, Region, account and {@code :key/}, e.g. {@code
+     * arn:aws:kms:eu-west-1:111122223333:key/*}: anything broader ({@code arn:}, {@code
+     * arn:aws:kms:}, a whole account in every Region) would let anyone who can create a key there
+     * forge blobs this manager accepts, and is refused. Any other entry is an exact key ARN or key
+     * id (no wildcard, only characters a key ARN can hold). The KEKs the manager encrypts under,
+     * and the ARNs they resolve to, are always allowed. A header is untrusted input: its key ARNs
+     * are never followed unless allowed here.
      *
      * @param arnsOrPrefixes exact ARNs or prefixes ending in {@code *}
      * @return this builder
+     * @throws IllegalArgumentException naming the entry and why, if an entry is broader than one
+     *     account's keys in one Region, or is not a key ARN
      */
     public Builder allowKeys(String... arnsOrPrefixes) {
       for (String a : arnsOrPrefixes) {
         Objects.requireNonNull(a, "allowKeys entry");
-        if (a.isEmpty() || a.equals("*")) {
-          throw new IllegalArgumentException(
-              "allowKeys entry '" + a + "' would allow any key; name an account or key");
-        }
-        allowPatterns.add(a);
+        allowPatterns.add(KeyArns.checkAllowEntry(a));
       }
       return this;
     }

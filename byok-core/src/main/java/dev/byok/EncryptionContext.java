@@ -94,7 +94,7 @@ public final class EncryptionContext {
     for (int i = 0; i < keysAndValues.length; i += 2) {
       if (m.put(keysAndValues[i], keysAndValues[i + 1]) != null) {
         throw new IllegalArgumentException(
-            "duplicate encryption context key '" + keysAndValues[i] + "'");
+            "duplicate encryption context key '" + Escaping.forDisplay(keysAndValues[i]) + "'");
       }
     }
     return of(m);
@@ -175,6 +175,6 @@ public final class EncryptionContext {
   /** The entries; an encryption context is not secret (KMS logs it in its audit trail). */
   @Override
   public String toString() {
-    return "EncryptionContext" + entries;
+    return "EncryptionContext" + Escaping.forDisplay(entries); // control characters escaped
   }
 }

@@ -148,8 +148,20 @@ public final class EnvelopeDecryptor {
       throws IOException {
     Objects.requireNonNull(source, "source");
     EnvelopeHeader header = EnvelopeHeader.read(source);
+    return afterHeader(header, source, expected, associatedData);
+  }
+
+  /**
+   * Decrypts the segments of a blob whose header was already read from {@code rest} (rewrap reads
+   * the header, rewraps it and then authenticates the very bytes it copies, from one open source).
+   */
+  InputStream afterHeader(
+      EnvelopeHeader header,
+      InputStream rest,
+      @Nullable EncryptionContext expected,
+      byte[] associatedData) {
     SegmentDecrypter d = open(header, expected, associatedData);
-    return DecryptingInputStream.whole(source, d, new SegmentLayout(header.segmentSize()));
+    return DecryptingInputStream.whole(rest, d, new SegmentLayout(header.segmentSize()));
   }
 
   /**

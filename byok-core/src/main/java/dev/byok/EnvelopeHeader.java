@@ -529,9 +529,9 @@ public final class EnvelopeHeader {
       throw new InvalidCiphertextException(
           InvalidCiphertextException.Reason.CONTEXT_MISMATCH,
           "blob's encryption context "
-              + context.asMap()
+              + Escaping.forDisplay(context.asMap())
               + " is not the required "
-              + expected.asMap());
+              + Escaping.forDisplay(expected.asMap()));
     }
   }
 

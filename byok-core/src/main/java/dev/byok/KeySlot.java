@@ -53,7 +53,8 @@ public final class KeySlot {
     try {
       arnBytes = Utf8.encodeStrict(keyArn).length;
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("keyArn '" + keyArn + "' is not well-formed UTF-16", e);
+      throw new IllegalArgumentException(
+          "keyArn '" + Escaping.forDisplay(keyArn) + "' is not well-formed UTF-16", e);
     }
     if (arnBytes == 0 || arnBytes > MAX_KEY_ARN_BYTES) {
       throw new IllegalArgumentException(
@@ -62,6 +63,10 @@ public final class KeySlot {
     if (wrappedKey.length == 0 || wrappedKey.length > MAX_WRAPPED_KEY_BYTES) {
       throw new IllegalArgumentException(
           "wrappedKey must be 1.." + MAX_WRAPPED_KEY_BYTES + " bytes, was " + wrappedKey.length);
+    }
+    String bad = KeyArns.problem(keyArn);
+    if (bad != null) {
+      throw new IllegalArgumentException(bad);
     }
     return new KeySlot(providerId, keyArn, wrappedKey.clone());
   }
@@ -74,6 +79,10 @@ public final class KeySlot {
    */
   static KeySlot parsed(String providerId, String keyArn, byte[] wrappedKey) {
     checkProviderId(providerId);
+    String bad = KeyArns.problem(keyArn);
+    if (bad != null) {
+      throw new IllegalArgumentException(bad);
+    }
     return new KeySlot(providerId, keyArn, wrappedKey);
   }
 
@@ -88,7 +97,11 @@ public final class KeySlot {
           (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
       if (!ok) {
         throw new IllegalArgumentException(
-            "providerId '" + id + "' has character '" + c + "'; allowed are [a-z0-9._-]");
+            "providerId '"
+                + Escaping.forDisplay(id)
+                + "' has character "
+                + String.format("U+%04X", (int) c)
+                + "; allowed are [a-z0-9._-]");
       }
     }
   }

@@ -22,6 +22,10 @@ class KeyLayerReviewTest {
   private final String a = kms.createKey();
   private final String b = kms.createKey();
 
+  private static ReadPolicy anyContext(String id) {
+    return ReadPolicy.matching(List.of(ref(id)), c -> true);
+  }
+
   private static KeyRef ref(String id) {
     return KeyRef.of(TestKms.ID, id);
   }
@@ -38,7 +42,7 @@ class KeyLayerReviewTest {
       int reEncrypts = kms.calls("reEncrypt");
       int encrypts = kms.calls("encrypt");
 
-      assertThatThrownBy(() -> tenantA.rewrapHeader(header(blobB)))
+      assertThatThrownBy(() -> tenantA.rewrapHeader(header(blobB), anyContext(a)))
           .isInstanceOf(ByokConfigurationException.class)
           .hasMessageContaining("allow-list");
       // nothing reached the KMS: B's data key was never wrapped under A's key
@@ -46,7 +50,7 @@ class KeyLayerReviewTest {
       assertThat(kms.calls("reEncrypt")).isEqualTo(reEncrypts);
       assertThat(kms.calls("encrypt")).isEqualTo(encrypts);
       // the owner still rewraps B's blob under its view's key (the legitimate path)
-      EnvelopeHeader own = tenantB.rewrapHeader(header(blobB));
+      EnvelopeHeader own = tenantB.rewrapHeader(header(blobB), anyContext(b));
       assertThat(own.keySlots()).extracting(KeySlot::keyArn).containsExactly(b);
     }
   }

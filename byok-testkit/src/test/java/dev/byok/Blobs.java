@@ -7,6 +7,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
@@ -30,6 +31,17 @@ final class Blobs {
       b.encryptUnder(KeyRef.of(fake.kms().providerId(), k));
     }
     return b;
+  }
+
+  /**
+   * What a rewrap from {@code keyIds} to another key requires: the source KEKs and {@link #CTX}.
+   */
+  static ReadPolicy from(FakeKmsExtension fake, String... keyIds) {
+    List<KeyRef> keks = new ArrayList<>();
+    for (String k : keyIds) {
+      keks.add(KeyRef.of(fake.kms().providerId(), k));
+    }
+    return ReadPolicy.of(keks, CTX);
   }
 
   static byte[] plaintext(int size, long seed) {

@@ -11,6 +11,7 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -71,7 +72,11 @@ class NoDecryptCacheTest {
   void rewrapWorksWithoutACache(@TempDir Path dir) throws IOException {
     Path src = Files.write(dir.resolve("blob"), encrypt(new byte[] {5, 6}));
     Path dst = dir.resolve("rewrapped");
-    byok.rewrap(src, dst);
+    byok.rewrap(
+        src,
+        dst,
+        ReadPolicy.of(
+            List.of(KeyRef.parse("fake-kms://alias/app")), EncryptionContext.of("t", "1")));
     try (InputStream in = byok.newDecryptingStream(Files.newInputStream(dst))) {
       assertThat(in.readAllBytes()).containsExactly(5, 6);
     }

@@ -4,6 +4,7 @@ import static dev.byok.Blobs.byok;
 import static dev.byok.Blobs.concat;
 import static dev.byok.Blobs.decrypt;
 import static dev.byok.Blobs.encrypt;
+import static dev.byok.Blobs.from;
 import static dev.byok.Blobs.header;
 import static dev.byok.Blobs.keysCalled;
 import static dev.byok.Blobs.payload;
@@ -62,7 +63,7 @@ class RewrapTest {
   @Test
   void newSlotsSamePayloadAndTheOldKekCanBeDeleted() throws IOException {
     Path dst = dir.resolve("rewrapped");
-    RewrapResult r = migrating().rewrap(src, dst);
+    RewrapResult r = migrating().rewrap(src, dst, from(fake, oldKek));
 
     byte[] before = Files.readAllBytes(src);
     byte[] after = Files.readAllBytes(dst);
@@ -95,7 +96,7 @@ class RewrapTest {
   @Test
   void inPlaceRewrapReplacesTheFile() throws IOException {
     byte[] before = Files.readAllBytes(src);
-    migrating().rewrap(src, src);
+    migrating().rewrap(src, src, from(fake, oldKek));
     byte[] after = Files.readAllBytes(src);
     assertThat(header(after).keySlots()).extracting(KeySlot::keyArn).containsExactly(newKek);
     assertThat(payload(after)).isEqualTo(payload(before));
@@ -113,7 +114,7 @@ class RewrapTest {
             .allowDecryptWith(oldKek)
             .build();
     Path dst = dir.resolve("rewrapped");
-    byok.rewrap(src, dst);
+    byok.rewrap(src, dst, from(fake, oldKek));
     assertThat(api().calls("ReEncrypt")).isZero();
     assertThat(keysCalled(api(), "Encrypt")).containsExactly(newKek);
     assertThat(payload(Files.readAllBytes(dst))).isEqualTo(payload(Files.readAllBytes(src)));
@@ -137,7 +138,7 @@ class RewrapTest {
         src, concat(Arrays.copyOf(planted.toByteArray(), planted.payloadOffset()), payload(blob)));
     assertThat(decrypt(migrating(), Files.readAllBytes(src))).isEqualTo(plain);
 
-    migrating().rewrap(src, src);
+    migrating().rewrap(src, src, from(fake, oldKek));
 
     assertThat(decrypt(byok(fake, newKek).build(), Files.readAllBytes(src))).isEqualTo(plain);
   }
@@ -152,9 +153,9 @@ class RewrapTest {
     Files.write(existing, new byte[] {42});
 
     Byok byok = migrating();
-    assertRejected(() -> byok.rewrap(src, absent));
-    assertRejected(() -> byok.rewrap(src, existing));
-    assertRejected(() -> byok.rewrap(src, src));
+    assertRejected(() -> byok.rewrap(src, absent, from(fake, oldKek)));
+    assertRejected(() -> byok.rewrap(src, existing, from(fake, oldKek)));
+    assertRejected(() -> byok.rewrap(src, src, from(fake, oldKek)));
     assertThat(absent).doesNotExist();
     assertThat(existing).hasBinaryContent(new byte[] {42});
     assertThat(src).hasBinaryContent(tampered);

@@ -118,7 +118,7 @@ class SecretLeakTest {
 
     // rewrap with ReEncrypt
     Byok migrated = byok(fake, k2).allowDecryptWith(k1).build();
-    show(migrated.rewrap(enc, dir.resolve("rewrapped")));
+    show(migrated.rewrap(enc, dir.resolve("rewrapped"), Blobs.from(fake, k1)));
 
     // failures
     byte[] tampered = pushed.clone();
@@ -139,7 +139,8 @@ class SecretLeakTest {
         () ->
             byok.newEncryptingInputStream(new ByteArrayInputStream(plain), plain.length + 1, CTX)
                 .readAllBytes());
-    attempt(() -> migrated.rewrap(dir.resolve("nothing-here"), dir.resolve("x")));
+    attempt(
+        () -> migrated.rewrap(dir.resolve("nothing-here"), dir.resolve("x"), Blobs.from(fake, k1)));
     fake.api().startOutage();
     attempt(() -> decrypt(byok(fake, k1).build(), unknown)); // a cold reader needs KMS
     fake.api().endOutage();

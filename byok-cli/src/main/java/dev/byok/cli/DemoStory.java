@@ -6,6 +6,7 @@ import dev.byok.EnvelopeHeader;
 import dev.byok.KeyRef;
 import dev.byok.KeySlot;
 import dev.byok.KeyUnusableException;
+import dev.byok.ReadPolicy;
 import dev.byok.RewrapResult;
 import dev.byok.kms.aws.AwsKmsProvider;
 import dev.byok.kms.local.LocalKmsServer;
@@ -375,7 +376,12 @@ final class DemoStory {
     List<Path> old = blobs(repo.resolve("snapshot-1"));
     for (Path blob : old) {
       byte[] before = payloadDigest(blob);
-      RewrapResult r = byok.rewrap(blob, blob);
+      RewrapResult r =
+          byok.rewrap(
+              blob,
+              blob,
+              ReadPolicy.of(
+                  List.of(KeyRef.of(AwsKmsProvider.PROVIDER_ID, oldKey)), context("snapshot-1")));
       expect(Arrays.equals(before, payloadDigest(blob)), "the payload of " + blob + " changed");
       expect(
           r.newSlots().stream().map(KeySlot::keyArn).toList().equals(List.of(newKey)),

@@ -2,6 +2,7 @@ package dev.byok.cli;
 
 import dev.byok.ByokConfigurationException;
 import dev.byok.ByokException;
+import dev.byok.Escaping;
 import dev.byok.InvalidCiphertextException;
 import dev.byok.KeyUnusableException;
 import dev.byok.KmsUnavailableException;
@@ -61,6 +62,11 @@ final class Failures {
    * @return what went wrong and what to do about it, in one line
    */
   static String describe(Throwable t) {
+    // a message may quote header fields (key ARN, context): never let one reach the terminal raw
+    return Escaping.forDisplay(describeRaw(t));
+  }
+
+  private static String describeRaw(Throwable t) {
     Throwable e = unwrap(t);
     if (e instanceof CliException || e instanceof StdioException) {
       return message(e);

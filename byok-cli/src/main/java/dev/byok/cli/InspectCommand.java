@@ -6,6 +6,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import dev.byok.Byok;
 import dev.byok.EnvelopeHeader;
+import dev.byok.Escaping;
 import dev.byok.InvalidCiphertextException;
 import dev.byok.KeySlot;
 import java.io.IOException;
@@ -127,7 +128,8 @@ final class InspectCommand extends CliCommand {
     JsonObject ctx = b.getAsJsonObject("encryptionContext");
     List<String> pairs = new ArrayList<>();
     for (Map.Entry<String, JsonElement> e : ctx.entrySet()) {
-      pairs.add(e.getKey() + "=" + e.getValue().getAsString());
+      pairs.add(
+          Escaping.forDisplay(e.getKey()) + "=" + Escaping.forDisplay(e.getValue().getAsString()));
     }
     out.printf("  context        %s%n", pairs.isEmpty() ? "(none)" : String.join(", ", pairs));
     JsonArray slots = b.getAsJsonArray("keySlots");
@@ -137,8 +139,8 @@ final class InspectCommand extends CliCommand {
       out.printf(
           "    [%d] %s://%s (wrapped data key, %d bytes)%n",
           i,
-          s.get("provider").getAsString(),
-          s.get("keyArn").getAsString(),
+          Escaping.forDisplay(s.get("provider").getAsString()),
+          Escaping.forDisplay(s.get("keyArn").getAsString()),
           s.get("wrappedKeyBytes").getAsInt());
     }
     out.printf("  header         %d bytes%n", b.get("headerBytes").getAsInt());
@@ -152,7 +154,8 @@ final class InspectCommand extends CliCommand {
       } else {
         out.printf(
             "  size           %d bytes ciphertext: %s%n",
-            b.get("ciphertextBytes").getAsLong(), b.get("problem").getAsString());
+            b.get("ciphertextBytes").getAsLong(),
+            Escaping.forDisplay(b.get("problem").getAsString()));
       }
     }
     out.println("  (header only: nothing authenticated; byok verify checks the whole blob)");

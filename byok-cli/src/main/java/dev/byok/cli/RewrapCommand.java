@@ -1,11 +1,14 @@
 package dev.byok.cli;
 
 import dev.byok.Byok;
+import dev.byok.EncryptionContext;
+import dev.byok.EnvelopeFormat;
 import dev.byok.EnvelopeHeader;
 import dev.byok.KeyRef;
 import dev.byok.KeySlot;
 import dev.byok.KeyUnusableException;
 import dev.byok.KmsUnavailableException;
+import dev.byok.ReadPolicy;
 import dev.byok.RewrapResult;
 import dev.byok.kms.aws.AwsKmsProvider;
 import dev.byok.spi.KeyDescription;
@@ -43,13 +46,22 @@ import picocli.CommandLine.Parameters;
           + "change (e.g. add a replica key, or replace the old key). Files are rewritten in place, "
           + "atomically; a re-run skips blobs already on the target keys, so an interrupted run is "
           + "finished by running it again.",
-      "Add a replica:    byok rewrap --key alias/a --to alias/a --to alias/b DIR",
-      "Replace the key:  byok rewrap --key alias/a --to alias/b DIR"
+      "Add a replica:    byok rewrap --key alias/a --any-context --to alias/a --to alias/b DIR",
+      "Replace the key:  byok rewrap --key alias/a --context tenant=acme --to alias/b DIR"
     })
 final class RewrapCommand extends CliCommand {
   @Mixin KmsOptions kms = new KmsOptions();
 
   @Mixin ReadKeyOptions read = new ReadKeyOptions();
+
+  @Mixin RequiredContextOption context = new RequiredContextOption();
+
+  @Option(
+      names = "--any-context",
+      description =
+          "rewrap blobs whatever encryption context they carry (they must still be under a --key "
+              + "key); without it, --context is required")
+  boolean anyContext;
 
   @Option(
       names = "--to",
@@ -77,6 +89,23 @@ final class RewrapCommand extends CliCommand {
               + "(repeatable, the complete new set: --to OLD --to REPLICA adds a replica, --to NEW replaces OLD)");
     }
     read.check();
+    if (!read.fixed()) {
+      throw new CliException(
+          ExitCodes.USAGE,
+          "rewrap moves data keys to new keys for good: name the keys the blobs are under now with"
+              + " --key KEY (repeatable); --any-key would let a planted blob, wrapped under any key,"
+              + " be carried to the new keys");
+    }
+    EncryptionContext expected = context.expected();
+    if (expected == null && !anyContext) {
+      throw new CliException(
+          ExitCodes.USAGE,
+          "say which encryption context the blobs carry: --context NAME=VALUE (repeatable, exact)"
+              + " or --any-context");
+    }
+    if (expected != null && anyContext) {
+      throw new CliException(ExitCodes.USAGE, "give --context or --any-context, not both");
+    }
     List<BlobPaths.Entry> blobs = BlobPaths.expand(paths);
     PrintStream out = io().out();
     removeStaleTemporaryFiles(out);
@@ -84,16 +113,26 @@ final class RewrapCommand extends CliCommand {
       List<String> target = targetArns(provider);
       Byok.Builder b = Byok.builder().provider(provider);
       target.forEach(arn -> b.encryptUnder(KeyRef.of(AwsKmsProvider.PROVIDER_ID, arn)));
-      if (read.fixed()) {
-        List<String> readArns = new ArrayList<>();
-        for (String k : read.keys) {
-          String id = KeyRefs.parse(k).keyId();
-          readArns.add(KeyRefs.isKeyArn(id) ? id : provider.describeKey(id).keyArn());
-        }
-        b.allowDecryptWith(readArns.toArray(String[]::new));
+      // the keys the blobs may be under now: the --key keys, and the --to keys (an interrupted run
+      // leaves some blobs on them); a slot under any other key is never unwrapped, let alone moved
+      List<KeyRef> from = new ArrayList<>();
+      for (String k : read.keys) {
+        String id = KeyRefs.parse(k).keyId();
+        from.add(
+            KeyRef.of(
+                AwsKmsProvider.PROVIDER_ID,
+                KeyRefs.isKeyArn(id) ? id : provider.describeKey(id).keyArn()));
       }
+      for (String arn : target) {
+        KeyRef r = KeyRef.of(AwsKmsProvider.PROVIDER_ID, arn);
+        if (!from.contains(r) && from.size() < EnvelopeFormat.MAX_KEY_SLOTS) {
+          from.add(r);
+        }
+      }
+      ReadPolicy policy =
+          expected == null ? ReadPolicy.matching(from, c -> true) : ReadPolicy.of(from, expected);
       try (Byok byok = b.build()) {
-        return new Run(byok, target, out).all(blobs);
+        return new Run(byok, policy, target, out).all(blobs);
       }
     }
   }
@@ -101,6 +140,7 @@ final class RewrapCommand extends CliCommand {
   /** One pass over the blobs: counts, and the first failure to exit with. */
   private final class Run {
     private final Byok byok;
+    private final ReadPolicy policy;
     private final List<String> target;
     private final PrintStream out;
     private int rewrapped;
@@ -111,8 +151,9 @@ final class RewrapCommand extends CliCommand {
     private @Nullable Exception firstFailure;
     private @Nullable String firstFailed;
 
-    Run(Byok byok, List<String> target, PrintStream out) {
+    Run(Byok byok, ReadPolicy policy, List<String> target, PrintStream out) {
       this.byok = byok;
+      this.policy = policy;
       this.target = target;
       this.out = out;
     }
@@ -166,12 +207,7 @@ final class RewrapCommand extends CliCommand {
         rewrapped++;
         out.println("would rewrap " + file + ": " + from + " -> " + target);
       } else {
-        if (!read.fixed()) {
-          h.keySlots()
-              .forEach(
-                  s -> byok.keys().allowArn(s.keyArn())); // --any-key: trust what the header names
-        }
-        RewrapResult r = byok.rewrap(file, file);
+        RewrapResult r = byok.rewrap(file, file, policy);
         rewrapped++;
         copied += r.payloadBytesCopied();
         reencrypted += r.payloadBytesReencrypted();

@@ -3,7 +3,9 @@ package dev.byok.kms.aws;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.byok.Byok;
+import dev.byok.KeyRef;
 import dev.byok.KeySlot;
+import dev.byok.ReadPolicy;
 import dev.byok.RewrapResult;
 import dev.byok.kms.local.InMemoryKms;
 import dev.byok.kms.local.LocalKmsServer;
@@ -13,6 +15,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -49,7 +52,9 @@ class AwsMultiRegionTest {
     Byok.Builder b =
         Byok.builder()
             .provider(provider)
-            .allowDecryptWith("arn:aws:kms:*")
+            .allowDecryptWith(
+                "arn:aws:kms:eu-west-1:111122223333:key/*",
+                "arn:aws:kms:us-east-1:111122223333:key/*")
             .slotOrder(
                 Comparator.comparing((KeySlot s) -> s.keyArn().contains(":eu-west-1:") ? 0 : 1));
     for (String kek : keks) {
@@ -90,7 +95,13 @@ class AwsMultiRegionTest {
     }
     RewrapResult r;
     try (Byok mover = byok(eastArn)) {
-      r = mover.rewrap(source, target);
+      r =
+          mover.rewrap(
+              source,
+              target,
+              ReadPolicy.of(
+                  List.of(KeyRef.of(AwsKmsProvider.PROVIDER_ID, westArn)),
+                  KmsProviderConformance.CTX));
     }
     assertThat(r.newSlots()).extracting(KeySlot::keyArn).containsExactly(eastArn);
     assertThat(east.api().calls("ReEncrypt")).isZero();

@@ -7,6 +7,7 @@ import dev.byok.Byok;
 import dev.byok.EncryptionContext;
 import dev.byok.KeyRef;
 import dev.byok.KeyUnusableException;
+import dev.byok.ReadPolicy;
 import dev.byok.kms.aws.AwsKmsProvider;
 import dev.byok.kms.local.InMemoryKms;
 import dev.byok.kms.local.LocalKmsServer;
@@ -119,7 +120,10 @@ class KeyPolicyDocsTest {
       assertThat(decrypt(byok, blob)).isEqualTo("snapshot"); // Decrypt
       Path old = dir.resolve("old.byok");
       Files.write(old, encrypt(writer, "older"));
-      byok.rewrap(old, dir.resolve("rewrapped.byok")); // ReEncrypt old key -> current key
+      byok.rewrap( // ReEncrypt old key -> current key
+          old,
+          dir.resolve("rewrapped.byok"),
+          ReadPolicy.of(List.of(KeyRef.of(AwsKmsProvider.PROVIDER_ID, oldKey)), CTX));
       monitor.runDueProbes(); // DescribeKey, the canary (Encrypt, Decrypt), GetKeyRotationStatus
       assertThat(monitor.state(ref)).isEqualTo(KeyMonitorState.ACTIVE);
 
