@@ -479,6 +479,9 @@ public final class Byok implements AutoCloseable {
    * the new header into a temporary file. Only if every segment authenticated is the temporary file
    * forced to disk and moved over {@code target}, so a source replaced or modified while it is read
    * never yields a target that is not the authentic blob. Source and target may be the same path.
+   * Because the new header is written first, its key slots are made (KMS ReEncrypt or Encrypt)
+   * before the payload is authenticated: a tampered payload costs those calls, but the new wrapped
+   * key is never written anywhere.
    *
    * @param source the blob
    * @param target where the rewrapped blob goes

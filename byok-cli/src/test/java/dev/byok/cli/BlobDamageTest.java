@@ -85,7 +85,7 @@ class BlobDamageTest {
         cli.stdin(Files.readAllBytes(flipped)).run("decrypt", "--key", key, "-o", out.toString()),
         "no key slot of the blob names AWS KMS");
     invalidBlob(
-        cli.run("rewrap", "--any-key", "--to", key, flipped.toString()),
+        cli.run("rewrap", "--key", key, "--any-context", "--to", key, flipped.toString()),
         "no key slot of the blob names AWS KMS");
     assertThat(out).doesNotExist();
     assertThat(KMS.server().requests().subList(before, KMS.server().requests().size()))

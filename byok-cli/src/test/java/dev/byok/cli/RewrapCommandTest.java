@@ -124,7 +124,7 @@ class RewrapCommandTest {
     Map<Path, String> payloads = payloads();
     long payloadBytes = payloadBytes();
 
-    Cli.Result r = cli.run("rewrap", "--key", a, "--to", b, data.toString());
+    Cli.Result r = cli.run("rewrap", "--any-context", "--key", a, "--to", b, data.toString());
 
     assertThat(r.exitCode()).as(r.toString()).isZero();
     assertThat(r.stdout())
@@ -148,7 +148,16 @@ class RewrapCommandTest {
     Map<Path, String> payloads = payloads();
 
     Cli.Result r =
-        cli.run("rewrap", "--key", a, "--to", a, "--to", "alias/replica", data.toString());
+        cli.run(
+            "rewrap",
+            "--any-context",
+            "--key",
+            a,
+            "--to",
+            a,
+            "--to",
+            "alias/replica",
+            data.toString());
 
     assertThat(r.exitCode()).as(r.toString()).isZero();
     assertThat(r.stdout()).contains("-> [" + a + ", " + b + "]").contains("4 blob(s) rewrapped");
@@ -162,11 +171,13 @@ class RewrapCommandTest {
 
   @Test
   void aSecondRunSkipsEveryBlobAndChangesNothing() throws IOException {
-    assertThat(cli.run("rewrap", "--any-key", "--to", b, data.toString()).exitCode()).isZero();
+    assertThat(
+            cli.run("rewrap", "--any-context", "--key", a, "--to", b, data.toString()).exitCode())
+        .isZero();
     Map<Path, String> after = contents();
     server.resetRequestLog();
 
-    Cli.Result again = cli.run("rewrap", "--any-key", "--to", b, data.toString());
+    Cli.Result again = cli.run("rewrap", "--any-context", "--key", a, "--to", b, data.toString());
 
     assertThat(again.exitCode()).as(again.toString()).isZero();
     assertThat(again.stdout())
@@ -185,7 +196,8 @@ class RewrapCommandTest {
     Path stale = Files.writeString(data.resolve(".b.byok.123.byok-tmp"), "half a blob");
     Map<Path, String> before = contents();
 
-    Cli.Result r = cli.run("rewrap", "--key", a, "--to", b, "--dry-run", data.toString());
+    Cli.Result r =
+        cli.run("rewrap", "--any-context", "--key", a, "--to", b, "--dry-run", data.toString());
 
     assertThat(r.exitCode()).as(r.toString()).isZero();
     assertThat(r.stdout())
@@ -205,7 +217,7 @@ class RewrapCommandTest {
     Files.write(tampered, bytes);
     Path notes = Files.writeString(data.resolve("notes.txt"), "not a blob");
 
-    Cli.Result r = cli.run("rewrap", "--key", a, "--to", b, data.toString());
+    Cli.Result r = cli.run("rewrap", "--any-context", "--key", a, "--to", b, data.toString());
 
     assertThat(r.exitCode()).as(r.toString()).isEqualTo(ExitCodes.INVALID_BLOB);
     assertThat(r.stdout())
@@ -244,7 +256,7 @@ class RewrapCommandTest {
     }
     assertThat(decrypt(f, a)).isEqualTo(plaintexts.get(f));
 
-    Cli.Result r = cli.run("rewrap", "--key", a, "--to", b, f.toString());
+    Cli.Result r = cli.run("rewrap", "--any-context", "--key", a, "--to", b, f.toString());
 
     assertThat(r.exitCode()).as(r.toString()).isZero();
     assertThat(decrypt(f, b)).isEqualTo(plaintexts.get(f));
@@ -253,8 +265,49 @@ class RewrapCommandTest {
   // ---------------------------------------------------------------- bad command lines and keys
 
   @Test
+  void rewrapRequiresAnExplicitSourceKeySetAndAContext() throws IOException {
+    Map<Path, String> before = contents();
+
+    Cli.Result anyKey = cli.run("rewrap", "--any-key", "--any-context", "--to", b, data.toString());
+    assertThat(anyKey.exitCode()).isEqualTo(ExitCodes.USAGE);
+    assertThat(anyKey.stderr()).contains("--key KEY").contains("planted blob");
+
+    Cli.Result noContext = cli.run("rewrap", "--key", a, "--to", b, data.toString());
+    assertThat(noContext.exitCode()).isEqualTo(ExitCodes.USAGE);
+    assertThat(noContext.stderr()).contains("--context NAME=VALUE").contains("--any-context");
+
+    Cli.Result both =
+        cli.run(
+            "rewrap",
+            "--key",
+            a,
+            "--context",
+            "file=a.byok",
+            "--any-context",
+            "--to",
+            b,
+            data.toString());
+    assertThat(both.exitCode()).isEqualTo(ExitCodes.USAGE);
+    assertThat(contents()).isEqualTo(before);
+  }
+
+  @Test
+  void rewrapWithAContextMovesOnlyTheBlobsThatCarryIt() throws IOException {
+    Cli.Result r =
+        cli.run("rewrap", "--key", a, "--context", "file=a.byok", "--to", b, data.toString());
+
+    assertThat(r.exitCode()).as(r.toString()).isEqualTo(ExitCodes.INVALID_BLOB);
+    assertThat(r.stdout())
+        .contains("rewrapped " + data.resolve("a.byok"))
+        .contains("FAILED " + data.resolve("b.byok"))
+        .contains("1 blob(s) rewrapped");
+    assertThat(decrypt(data.resolve("a.byok"), b))
+        .isEqualTo(plaintexts.get(data.resolve("a.byok")));
+  }
+
+  @Test
   void noTargetKeyIsAUsageError() {
-    Cli.Result r = cli.run("rewrap", "--key", a, data.toString());
+    Cli.Result r = cli.run("rewrap", "--any-context", "--key", a, data.toString());
 
     assertThat(r.exitCode()).isEqualTo(ExitCodes.USAGE);
     assertThat(r.stderr()).contains("--to KEY");
@@ -265,7 +318,15 @@ class RewrapCommandTest {
     Map<Path, String> before = contents();
 
     Cli.Result r =
-        cli.run("rewrap", "--key", a, "--to", b, data.toString(), tmp.resolve("nope").toString());
+        cli.run(
+            "rewrap",
+            "--any-context",
+            "--key",
+            a,
+            "--to",
+            b,
+            data.toString(),
+            tmp.resolve("nope").toString());
 
     assertThat(r.exitCode()).isEqualTo(ExitCodes.IO);
     assertThat(r.stderr()).contains("no such file: " + tmp.resolve("nope"));
@@ -276,7 +337,7 @@ class RewrapCommandTest {
   void aReadKeyThatIsNotTheBlobsKeyIsRefusedAndNothingChanges() throws IOException {
     Map<Path, String> before = contents();
 
-    Cli.Result r = cli.run("rewrap", "--key", c, "--to", b, data.toString());
+    Cli.Result r = cli.run("rewrap", "--any-context", "--key", c, "--to", b, data.toString());
 
     assertThat(r.exitCode()).as(r.toString()).isEqualTo(ExitCodes.KEY_UNUSABLE);
     assertThat(r.stdout())
@@ -290,7 +351,7 @@ class RewrapCommandTest {
     server.kms().disableKey(b);
     Map<Path, String> before = contents();
 
-    Cli.Result r = cli.run("rewrap", "--key", a, "--to", b, data.toString());
+    Cli.Result r = cli.run("rewrap", "--any-context", "--key", a, "--to", b, data.toString());
 
     assertThat(r.exitCode()).as(r.toString()).isEqualTo(ExitCodes.KEY_UNUSABLE);
     assertThat(r.stderr()).contains("key " + b + " is disabled");
@@ -306,7 +367,7 @@ class RewrapCommandTest {
     fault =
         Fault.OUTAGE_AFTER_REENCRYPTS; // blobs 1 and 2 get their new slot, then the KMS goes down
 
-    Cli.Result first = cli.run("rewrap", "--key", a, "--to", b, data.toString());
+    Cli.Result first = cli.run("rewrap", "--any-context", "--key", a, "--to", b, data.toString());
 
     assertThat(first.exitCode()).as(first.toString()).isEqualTo(ExitCodes.KMS_UNAVAILABLE);
     assertThat(first.stdout()).contains("2 blob(s) rewrapped, 0 already on target keys, 1 failed");
@@ -317,7 +378,7 @@ class RewrapCommandTest {
     assertThat(slots(data.resolve("a.byok"))).containsExactly(b);
     assertThat(slots(data.resolve("sub/d.byok"))).containsExactly(a);
 
-    Cli.Result again = cli.run("rewrap", "--key", a, "--to", b, data.toString());
+    Cli.Result again = cli.run("rewrap", "--any-context", "--key", a, "--to", b, data.toString());
 
     assertThat(again.exitCode()).as(again.toString()).isZero();
     assertThat(again.stdout())
@@ -336,6 +397,7 @@ class RewrapCommandTest {
         new ProcessBuilder(
                 CliProcess.command(
                     "rewrap",
+                    "--any-context",
                     "--endpoint",
                     server.endpoint().toString(),
                     "--key",
@@ -363,7 +425,7 @@ class RewrapCommandTest {
     // a kill during a write leaves the atomic write's temporary file: the re-run removes it
     Path stale = Files.writeString(data.resolve(".b.byok.4711.byok-tmp"), "half a blob");
 
-    Cli.Result again = cli.run("rewrap", "--key", a, "--to", b, data.toString());
+    Cli.Result again = cli.run("rewrap", "--any-context", "--key", a, "--to", b, data.toString());
 
     assertThat(again.exitCode()).as(again.toString()).isZero();
     assertThat(again.stdout())
