@@ -57,7 +57,7 @@ class AwsKmsDocsTest {
     Byok byok = Byok.builder()
         .provider(kms)
         .encryptUnder("aws-kms://alias/snapshots")            // the customer's key, by alias or ARN
-        .allowDecryptWith("arn:aws:kms:eu-west-1:111122223333:key/*")
+        .allowDecryptWith("arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab") // exact
         .build();
     // docs:end aws-kms-setup
     return new Setup(kms, byok);

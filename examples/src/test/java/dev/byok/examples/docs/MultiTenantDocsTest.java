@@ -6,7 +6,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.byok.Byok;
 import dev.byok.ByokConfigurationException;
 import dev.byok.EncryptionContext;
+import dev.byok.KeyRef;
 import dev.byok.KeyUnusableException;
+import dev.byok.ReadPolicy;
 import dev.byok.testkit.FakeKms;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -15,6 +17,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -71,6 +74,31 @@ class MultiTenantDocsTest {
     assertThat(decrypt(globex, globexBlob)).isEqualTo(DATA);
     // one cache and one set of counters for both tenants
     assertThat(byok.keys().stats().dataKeysGenerated()).isEqualTo(2);
+  }
+
+  @Test
+  void aReaderThatSaysWhatItExpectsRefusesABlobForgedUnderAnotherTenantsKey() throws IOException {
+    FakeKms kms = FakeKms.create();
+    String acmeKey = kms.api().createKey().arn();
+    String globexKey = kms.api().createKey().arn();
+    Byok byok = Byok.builder().provider(kms).build();
+    // globex (or anyone who may use globex's key) writes a blob with acme's context
+    byte[] forged =
+        encrypt(byok.forKeys("fake-kms://" + globexKey), EncryptionContext.of("tenant", "acme"));
+    byte[] genuine =
+        encrypt(byok.forKeys("fake-kms://" + acmeKey), EncryptionContext.of("tenant", "acme"));
+    kms.api().resetCallLog();
+    // docs:begin multi-tenant-read-policy
+    Byok acme = byok.forReading(ReadPolicy.of(
+        List.of(KeyRef.parse("fake-kms://" + acmeKey)),   // the KEKs acme's blobs are under
+        EncryptionContext.of("tenant", "acme")));          // the context they carry
+    // or ReadPolicy.matching(keks, context -> "acme".equals(context.asMap().get("tenant")))
+    // docs:end multi-tenant-read-policy
+    assertThat(decrypt(acme, genuine)).isEqualTo(DATA);
+    assertThatThrownBy(() -> decrypt(acme, forged))
+        .isInstanceOf(ByokConfigurationException.class)
+        .hasMessageContaining("allow-list");
+    assertThat(kms.api().calls("Decrypt")).isEqualTo(1); // only the genuine blob reached the KMS
   }
 
   @Test
