@@ -38,8 +38,11 @@ import org.jspecify.annotations.Nullable;
  * }</pre>
  *
  * <p>New blobs are encrypted under the configured KEKs (one key slot each, the first one generates
- * the data key); any blob whose slot names a configured provider and an allowed key decrypts. Data
- * keys are cached by a {@link DataKeyManager} within the bounds of its {@link DataKeyPolicy}.
+ * the data key); any blob whose slot names a configured provider and an allowed key decrypts. A
+ * reader of one tenant says what it expects with {@link #forReading(ReadPolicy)} (its KEKs and the
+ * context), so a blob written under another accepted key is refused before any KMS call (see
+ * docs/security.md). Data keys are cached by a {@link DataKeyManager} within the bounds of its
+ * {@link DataKeyPolicy}.
  *
  * <p>Immutable and thread-safe; the streams and channels it makes are not. {@link #close()} purges
  * and zeroes the cached data keys.
