@@ -111,10 +111,17 @@ public final class EnvelopeEncryptor {
       RANDOM.nextBytes(salt);
       RANDOM.nextBytes(prefix);
       byte[] dek = dataKey.copyKeyMaterial();
-      byte[] derived = Kdf.hkdfSha256(dek, salt, header.payloadAssociatedData(associatedData), 32);
-      Arrays.fill(dek, (byte) 0);
-      cipher = new SegmentCipher(derived, prefix);
-      Arrays.fill(derived, (byte) 0);
+      byte[] derived = null;
+      try {
+        derived = Kdf.hkdfSha256(dek, salt, header.payloadAssociatedData(associatedData), 32);
+        cipher = new SegmentCipher(derived, prefix);
+      } finally {
+        // key copies are wiped however the derivation or the cipher's construction ends
+        Arrays.fill(dek, (byte) 0);
+        if (derived != null) {
+          Arrays.fill(derived, (byte) 0);
+        }
+      }
       headerBytes =
           Arrays.copyOf(fixedHeader, fixedHeader.length + SegmentLayout.PAYLOAD_HEADER_LENGTH);
       int at = fixedHeader.length;

@@ -32,14 +32,14 @@ public final class SegmentCipher {
   private static final AtomicInteger POOLED = new AtomicInteger();
 
   private final SecretKeySpec key;
-  private final byte[] nonce = new byte[12];
+  private final byte[] noncePrefix;
 
   public SegmentCipher(byte[] derivedKey, byte[] noncePrefix) {
     if (derivedKey.length != 32 || noncePrefix.length != SegmentLayout.NONCE_PREFIX_LENGTH) {
       throw new IllegalArgumentException("bad key or nonce prefix length");
     }
     this.key = new SecretKeySpec(derivedKey, "AES");
-    System.arraycopy(noncePrefix, 0, nonce, 0, noncePrefix.length);
+    this.noncePrefix = noncePrefix.clone();
     giveBack(borrow()); // fails at construction, not at the first segment, if AES-GCM is missing
   }
 
@@ -106,7 +106,15 @@ public final class SegmentCipher {
     }
   }
 
+  /**
+   * The nonce of one segment, built per call in a fresh array (GCMParameterSpec copies it again):
+   * no nonce state is shared between calls, so nothing can leak one segment's nonce into another.
+   */
   private GCMParameterSpec spec(long segment, byte lastFlag) {
+    if (segment < 0 || segment >= SegmentLayout.MAX_SEGMENTS) {
+      throw new IllegalArgumentException("segment number out of range: " + segment);
+    }
+    byte[] nonce = Arrays.copyOf(noncePrefix, 12);
     nonce[7] = (byte) (segment >>> 24);
     nonce[8] = (byte) (segment >>> 16);
     nonce[9] = (byte) (segment >>> 8);
