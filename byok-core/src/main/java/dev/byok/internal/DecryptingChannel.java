@@ -230,6 +230,7 @@ public final class DecryptingChannel implements SeekableByteChannel {
         Arrays.fill(plain, (byte) 0);
       }
       cachedSegment = -1;
+      decrypter.close();
       source.close();
     }
   }

@@ -283,6 +283,9 @@ public final class DecryptingInputStream extends InputStream {
     } else if (segment == rangeLast) {
       finished = true;
     }
+    if (finished) {
+      decrypter.close(); // no more segments: the key schedule goes now
+    }
     segment++;
     return n;
   }
@@ -303,6 +306,7 @@ public final class DecryptingInputStream extends InputStream {
       if (plain != null) {
         Arrays.fill(plain, (byte) 0);
       }
+      decrypter.close();
       source.close();
     }
   }

@@ -121,6 +121,7 @@ public final class EncryptingInputStream extends InputStream {
     plaintextBytes += len;
     if (last) {
       finished = true;
+      cipher.close(); // no more segments: the key schedule goes now, not when the caller closes
       onComplete.accept(plaintextBytes);
       plainFill = 0;
       Arrays.fill(plain, (byte) 0);
@@ -142,6 +143,7 @@ public final class EncryptingInputStream extends InputStream {
     if (!closed) {
       closed = true;
       Arrays.fill(plain, (byte) 0);
+      cipher.close();
       source.close();
     }
   }

@@ -182,6 +182,7 @@ public final class EncryptingOutputStream extends OutputStream {
       }
     }
     Arrays.fill(plain, (byte) 0);
+    cipher.close(); // the blob key's schedule does not outlive the stream
     try {
       out.close();
     } catch (IOException | RuntimeException | Error e) {
