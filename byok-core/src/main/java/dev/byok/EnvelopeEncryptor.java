@@ -79,7 +79,8 @@ public final class EnvelopeEncryptor {
    *
    * @param plaintextLength bytes of plaintext, {@code >= 0}
    * @return envelope bytes
-   * @throws IllegalArgumentException if negative or too long for one blob
+   * @throws IllegalArgumentException if negative or too long for one blob (more than {@link
+   *     BlobTooLargeException#maxPlaintextLength()} bytes)
    */
   public long ciphertextLength(long plaintextLength) {
     return Math.addExact(fixedHeader.length, layout.payloadLength(plaintextLength));
@@ -135,8 +136,11 @@ public final class EnvelopeEncryptor {
    * Push mode: what is written to the returned stream is encrypted to {@code sink}. The header is
    * written at once; each segment as soon as the next plaintext byte arrives; the final segment on
    * {@code close()}, which also closes {@code sink}. {@code close()} is idempotent. After a failed
-   * write the stream refuses further writes and {@code close()} does not write a final segment, so
-   * a failure never leaves output that authenticates as complete.
+   * write or flush the stream refuses further writes and flushes and {@code close()} does not write
+   * a final segment, so a failure never leaves output that authenticates as complete. A blob holds
+   * at most about 1 TiB of plaintext (the AES-GCM limit of one blob key, see docs/format.md section
+   * 3); a write past it fails with {@link BlobTooLargeException} before anything past the cap is
+   * written.
    *
    * <p>Closing also marks the end of the plaintext: if your own source failed half-way, do not
    * close normally and treat the output as complete.
