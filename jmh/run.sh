@@ -22,7 +22,7 @@ JAVA_jdk17=${JAVA17:-java}
 JAVA_jdk25=${JAVA25:-/usr/lib/jvm/temurin-25-jdk-amd64/bin/java}
 JDKS=${JDKS:-"jdk17 jdk25"}
 SUITES=${SUITES:-"streaming small"}
-WI=${WI:-3} W=${W:-10} I=${I:-3} R=${R:-5}
+WI=${WI:-4} W=${W:-10} I=${I:-5} R=${R:-5}
 SWI=${SWI:-2} SW=${SW:-5} SI=${SI:-3} SR=${SR:-3}
 JAR=jmh/target/benchmarks.jar
 OUT=${OUT:-jmh/results}
@@ -81,12 +81,13 @@ for suite in $SUITES; do
 done
 echo "== about $((total / 60)) min $((total % 60)) s (estimate)"
 
-streaming_table() { # ops/s x payload = MiB/s; allocation per operation (one whole blob) from -prof gc
-  printf 'benchmark\tcompetitor\tsegment\tMiB/s\terror(99.9%%)\tB/op\n'
-  jq -r '.[] | (.params.payloadMiB | tonumber) as $mib | [
-      (.benchmark | split(".") | last), .params.competitor, .params.segmentSize,
-      (.primaryMetric.score * $mib | round),
-      (.primaryMetric.scoreError | if type == "number" then . * $mib | round else "-" end),
+streaming_table() { # ops/s x payload = MiB/s; error as % of score (want < 10); allocation per blob
+  printf 'benchmark\tcompetitor\tsegment\tthreads\tMiB/s\terror(99.9%%)\terror%%\tB/op\n'
+  jq -r '.[] | (.params.payloadMiB | tonumber) as $mib | .primaryMetric as $m | [
+      (.benchmark | split(".") | last), .params.competitor, .params.segmentSize, .threads,
+      ($m.score * $mib | round),
+      ($m.scoreError | if type == "number" then . * $mib | round else "-" end),
+      ($m.scoreError | if type == "number" then (. / $m.score * 1000 | round / 10) else "-" end),
       ((.secondaryMetrics["gc.alloc.rate.norm"].score // 0) | round)] | @tsv' "$1"
 }
 small_table() { # score in its own unit (ops/s for small blobs, us/op for cache hits), allocation per op

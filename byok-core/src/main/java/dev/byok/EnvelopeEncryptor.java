@@ -79,7 +79,8 @@ public final class EnvelopeEncryptor {
    *
    * @param plaintextLength bytes of plaintext, {@code >= 0}
    * @return envelope bytes
-   * @throws IllegalArgumentException if negative or too long for one blob
+   * @throws IllegalArgumentException if negative or too long for one blob (more than {@link
+   *     BlobTooLargeException#maxPlaintextLength()} bytes)
    */
   public long ciphertextLength(long plaintextLength) {
     return Math.addExact(fixedHeader.length, layout.payloadLength(plaintextLength));
@@ -111,10 +112,17 @@ public final class EnvelopeEncryptor {
       RANDOM.nextBytes(salt);
       RANDOM.nextBytes(prefix);
       byte[] dek = dataKey.copyKeyMaterial();
-      byte[] derived = Kdf.hkdfSha256(dek, salt, header.payloadAssociatedData(associatedData), 32);
-      Arrays.fill(dek, (byte) 0);
-      cipher = new SegmentCipher(derived, prefix);
-      Arrays.fill(derived, (byte) 0);
+      byte[] derived = null;
+      try {
+        derived = Kdf.hkdfSha256(dek, salt, header.payloadAssociatedData(associatedData), 32);
+        cipher = new SegmentCipher(derived, prefix);
+      } finally {
+        // key copies are wiped however the derivation or the cipher's construction ends
+        Arrays.fill(dek, (byte) 0);
+        if (derived != null) {
+          Arrays.fill(derived, (byte) 0);
+        }
+      }
       headerBytes =
           Arrays.copyOf(fixedHeader, fixedHeader.length + SegmentLayout.PAYLOAD_HEADER_LENGTH);
       int at = fixedHeader.length;
@@ -128,8 +136,11 @@ public final class EnvelopeEncryptor {
    * Push mode: what is written to the returned stream is encrypted to {@code sink}. The header is
    * written at once; each segment as soon as the next plaintext byte arrives; the final segment on
    * {@code close()}, which also closes {@code sink}. {@code close()} is idempotent. After a failed
-   * write the stream refuses further writes and {@code close()} does not write a final segment, so
-   * a failure never leaves output that authenticates as complete.
+   * write or flush the stream refuses further writes and flushes and {@code close()} does not write
+   * a final segment, so a failure never leaves output that authenticates as complete. A blob holds
+   * at most about 1 TiB of plaintext (the AES-GCM limit of one blob key, see docs/format.md section
+   * 3); a write past it fails with {@link BlobTooLargeException} before anything past the cap is
+   * written.
    *
    * <p>Closing also marks the end of the plaintext: if your own source failed half-way, do not
    * close normally and treat the output as complete.

@@ -99,7 +99,10 @@ class StreamsFollowJavaIoTest {
         DECRYPTOR.newDecryptingChannel(new RobustTestSupport.ByteArrayChannel(tampered()))) {
       assertCarriesTheRejection(
           ioFailureOf(ch::size), InvalidCiphertextException.Reason.AUTHENTICATION_FAILED);
-      ch.position(PT.length - 3);
+      // sticky (issue 15, finding 3): every later call fails with the same rejection
+      assertCarriesTheRejection(
+          ioFailureOf(() -> ch.position(PT.length - 3)),
+          InvalidCiphertextException.Reason.AUTHENTICATION_FAILED);
       assertCarriesTheRejection(
           ioFailureOf(() -> ch.read(ByteBuffer.allocate(3))),
           InvalidCiphertextException.Reason.AUTHENTICATION_FAILED);

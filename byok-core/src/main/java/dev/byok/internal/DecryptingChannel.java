@@ -19,6 +19,9 @@ import org.jspecify.annotations.Nullable;
  * the source never loops without progress: a short source is an {@link InvalidCiphertextException},
  * not a spin.
  *
+ * <p>Any failure of {@link #read}, {@link #size()} or the source is sticky: every later call but
+ * {@link #close()} throws again, so a reader cannot step past a failing segment.
+ *
  * <p>Not thread-safe: one channel per reader.
  */
 public final class DecryptingChannel implements SeekableByteChannel {
@@ -36,6 +39,7 @@ public final class DecryptingChannel implements SeekableByteChannel {
   private boolean sizeVerified;
   private long position;
   private boolean open = true;
+  private @Nullable Throwable failure; // sticky: after it every call but close() fails
 
   public DecryptingChannel(
       SeekableByteChannel source,
@@ -59,11 +63,15 @@ public final class DecryptingChannel implements SeekableByteChannel {
 
   @Override
   public int read(ByteBuffer dst) throws IOException {
-    ensureOpen();
+    ensureUsable();
     try {
       return readPlain(dst);
     } catch (InvalidCiphertextException e) {
+      failure = e;
       throw new InvalidCiphertextIOException(e);
+    } catch (IOException | RuntimeException | Error e) {
+      failure = e;
+      throw e;
     }
   }
 
@@ -168,13 +176,13 @@ public final class DecryptingChannel implements SeekableByteChannel {
 
   @Override
   public long position() throws IOException {
-    ensureOpen();
+    ensureUsable();
     return position;
   }
 
   @Override
   public SeekableByteChannel position(long newPosition) throws IOException {
-    ensureOpen();
+    ensureUsable();
     if (newPosition < 0) {
       throw new IllegalArgumentException("position must be >= 0, was " + newPosition);
     }
@@ -185,11 +193,15 @@ public final class DecryptingChannel implements SeekableByteChannel {
   /** The plaintext size, after authenticating the final segment. */
   @Override
   public long size() throws IOException {
-    ensureOpen();
+    ensureUsable();
     try {
       verifySize();
     } catch (InvalidCiphertextException e) {
+      failure = e;
       throw new InvalidCiphertextIOException(e);
+    } catch (IOException | RuntimeException | Error e) {
+      failure = e;
+      throw e;
     }
     return plaintextSize;
   }
@@ -218,13 +230,26 @@ public final class DecryptingChannel implements SeekableByteChannel {
         Arrays.fill(plain, (byte) 0);
       }
       cachedSegment = -1;
+      decrypter.close();
       source.close();
     }
   }
 
-  private void ensureOpen() throws IOException {
+  /**
+   * Throws if the channel is closed, or if an earlier call failed (sticky failure): an {@link
+   * InvalidCiphertextIOException} again after a ciphertext failure, else an {@link IOException}
+   * carrying the first failure.
+   */
+  private void ensureUsable() throws IOException {
     if (!open) {
       throw new ClosedChannelException();
+    }
+    Throwable f = failure;
+    if (f instanceof InvalidCiphertextException) {
+      throw new InvalidCiphertextIOException((InvalidCiphertextException) f);
+    }
+    if (f != null) {
+      throw new IOException("an earlier read failed; the channel cannot go on", f);
     }
   }
 }

@@ -22,7 +22,9 @@ import org.jspecify.annotations.Nullable;
  * length, so a small blob costs a small blob's memory.
  *
  * <p>Failures are {@link InvalidCiphertextIOException}s carrying the {@link
- * InvalidCiphertextException}. A failure is sticky: every later read throws again. Not thread-safe.
+ * InvalidCiphertextException}. Any failure is sticky: every later read throws again (an {@code
+ * InvalidCiphertextIOException} after a ciphertext failure, an {@code IOException} carrying the
+ * first failure after a failure of the source). Not thread-safe.
  */
 public final class DecryptingInputStream extends InputStream {
   /**
@@ -50,6 +52,7 @@ public final class DecryptingInputStream extends InputStream {
   private boolean finished;
   private boolean closed;
   private @Nullable InvalidCiphertextException failure;
+  private @Nullable Throwable otherFailure; // a failure of the source or the JVM: sticky as well
   // range mode (rangeLast >= 0)
   private final long rangeLast;
   private final long finalSegment;
@@ -110,7 +113,12 @@ public final class DecryptingInputStream extends InputStream {
   @Override
   public int read() throws IOException {
     byte[] buffered = plain;
-    if (buffered != null && plainPos < plainLim && remaining > 0 && !closed && failure == null) {
+    if (buffered != null
+        && plainPos < plainLim
+        && remaining > 0
+        && !closed
+        && failure == null
+        && otherFailure == null) {
       remaining--;
       return buffered[plainPos++] & 0xff;
     }
@@ -122,11 +130,14 @@ public final class DecryptingInputStream extends InputStream {
   @Override
   public int read(byte[] b, int off, int len) throws IOException {
     Objects.checkFromIndexSize(off, len, b.length);
-    if (closed) {
-      throw new IOException("stream closed");
-    }
     if (failure != null) {
       throw new InvalidCiphertextIOException(failure);
+    }
+    if (otherFailure != null) {
+      throw new IOException("an earlier read failed; the stream cannot go on", otherFailure);
+    }
+    if (closed) {
+      throw new IOException("stream closed");
     }
     if (len == 0) {
       return 0;
@@ -175,6 +186,10 @@ public final class DecryptingInputStream extends InputStream {
     } catch (InvalidCiphertextException e) {
       failure = e;
       throw new InvalidCiphertextIOException(e);
+    } catch (IOException | RuntimeException | Error e) {
+      // the source may have consumed bytes it did not report: going on could misalign segments
+      otherFailure = e;
+      throw e;
     }
   }
 
@@ -223,8 +238,14 @@ public final class DecryptingInputStream extends InputStream {
       }
       last = ctFill <= expected;
       len = last ? ctFill : expected;
-      if (!last && segment >= SegmentLayout.MAX_SEGMENTS - 1) {
-        throw new InvalidCiphertextException(Reason.TRAILING_DATA, "more than 2^32 segments");
+      if (!last && segment >= layout.maxSegments() - 1) {
+        throw new InvalidCiphertextException(
+            Reason.TRAILING_DATA,
+            "more than "
+                + layout.maxSegments()
+                + " segments, the cap for "
+                + layout.segmentSize()
+                + "-byte segments");
       }
     } else {
       last = segment == finalSegment;
@@ -262,12 +283,18 @@ public final class DecryptingInputStream extends InputStream {
     } else if (segment == rangeLast) {
       finished = true;
     }
+    if (finished) {
+      decrypter.close(); // no more segments: the key schedule goes now
+    }
     segment++;
     return n;
   }
 
   @Override
   public int available() {
+    if (closed || failure != null || otherFailure != null) {
+      return 0;
+    }
     return (int) Math.min(plainLim - plainPos, remaining);
   }
 
@@ -279,6 +306,7 @@ public final class DecryptingInputStream extends InputStream {
       if (plain != null) {
         Arrays.fill(plain, (byte) 0);
       }
+      decrypter.close();
       source.close();
     }
   }

@@ -66,11 +66,11 @@ public final class EncryptingInputStream extends InputStream {
   @Override
   public int read(byte[] b, int off, int len) throws IOException {
     Objects.checkFromIndexSize(off, len, b.length);
-    if (closed) {
-      throw new IOException("stream closed");
-    }
     if (failure != null) {
       throw new IOException("an earlier read failed; the envelope is incomplete", failure);
+    }
+    if (closed) {
+      throw new IOException("stream closed");
     }
     if (len == 0) {
       return 0;
@@ -83,6 +83,9 @@ public final class EncryptingInputStream extends InputStream {
     } catch (RuntimeException e) {
       failure = new IOException("encryption failed: " + e.getMessage(), e);
       throw failure;
+    } catch (Error e) {
+      failure = new IOException("encryption failed: " + e, e);
+      throw e;
     }
   }
 
@@ -95,8 +98,9 @@ public final class EncryptingInputStream extends InputStream {
       if (len >= cap + SegmentLayout.TAG_LENGTH) {
         return nextSegment(b, off); // straight into the caller's buffer
       }
+      int n = nextSegment(ct, 0); // on failure ctPos == ctLim still: nothing stale to read again
       ctPos = 0;
-      ctLim = nextSegment(ct, 0);
+      ctLim = n;
     }
     int n = Math.min(len, ctLim - ctPos);
     System.arraycopy(ct, ctPos, b, off, n);
@@ -109,14 +113,15 @@ public final class EncryptingInputStream extends InputStream {
     plainFill += Io.readUpTo(source, plain, plainFill, cap + 1 - plainFill);
     boolean last = plainFill <= cap;
     int len = last ? plainFill : cap;
-    if (!last && segment >= SegmentLayout.MAX_SEGMENTS - 1) {
-      throw new IOException("plaintext too long: a blob holds at most 2^32 segments");
+    if (!last && segment >= layout.maxSegments() - 1) {
+      throw layout.tooLarge();
     }
     int n = cipher.encrypt(segment, last, plain, 0, len, dst, dstOff);
     segment++;
     plaintextBytes += len;
     if (last) {
       finished = true;
+      cipher.close(); // no more segments: the key schedule goes now, not when the caller closes
       onComplete.accept(plaintextBytes);
       plainFill = 0;
       Arrays.fill(plain, (byte) 0);
@@ -129,7 +134,7 @@ public final class EncryptingInputStream extends InputStream {
 
   @Override
   public int available() {
-    return ctLim - ctPos;
+    return closed || failure != null ? 0 : ctLim - ctPos;
   }
 
   /** Closes the source. Idempotent. */
@@ -138,6 +143,7 @@ public final class EncryptingInputStream extends InputStream {
     if (!closed) {
       closed = true;
       Arrays.fill(plain, (byte) 0);
+      cipher.close();
       source.close();
     }
   }

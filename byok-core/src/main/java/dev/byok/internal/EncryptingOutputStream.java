@@ -16,8 +16,10 @@ import org.jspecify.annotations.Nullable;
  * small blob's memory, not two segments' (the ciphertext buffer of a one-segment blob is exactly
  * its length).
  *
- * <p>If any write fails, the stream is poisoned: {@link #close()} then closes the delegate without
- * writing a final segment, so the output can never pass for a complete envelope.
+ * <p>If any write or flush fails, the stream is poisoned (sticky failure): every later write and
+ * flush throws an {@link IOException} whose cause is the first failure, and {@link #close()} closes
+ * the delegate without writing a final segment, so the output can never pass for a complete
+ * envelope.
  *
  * <p>Not thread-safe.
  */
@@ -119,8 +121,8 @@ public final class EncryptingOutputStream extends OutputStream {
   }
 
   private void emit(byte[] src, int off, int len, boolean last) throws IOException {
-    if (segment >= SegmentLayout.MAX_SEGMENTS - (last ? 0 : 1)) {
-      throw new IOException("plaintext too long: a blob holds at most 2^32 segments");
+    if (segment >= layout.maxSegments() - (last ? 0 : 1)) {
+      throw layout.tooLarge();
     }
     byte[] ct = this.ct;
     if (ct == null || ct.length < len + SegmentLayout.TAG_LENGTH) {
@@ -135,11 +137,11 @@ public final class EncryptingOutputStream extends OutputStream {
   }
 
   private void ensureUsable() throws IOException {
-    if (closed) {
-      throw new IOException("stream closed");
-    }
     if (failure != null) {
       throw new IOException("an earlier write failed; the ciphertext is incomplete", failure);
+    }
+    if (closed) {
+      throw new IOException("stream closed");
     }
   }
 
@@ -147,7 +149,12 @@ public final class EncryptingOutputStream extends OutputStream {
   @Override
   public void flush() throws IOException {
     ensureUsable();
-    out.flush();
+    try {
+      out.flush();
+    } catch (IOException | RuntimeException | Error e) {
+      failure = e; // the delegate may have lost buffered segments: never close as complete
+      throw e;
+    }
   }
 
   /**
@@ -175,6 +182,7 @@ public final class EncryptingOutputStream extends OutputStream {
       }
     }
     Arrays.fill(plain, (byte) 0);
+    cipher.close(); // the blob key's schedule does not outlive the stream
     try {
       out.close();
     } catch (IOException | RuntimeException | Error e) {

@@ -11,6 +11,7 @@ import javax.crypto.Cipher;
 import javax.crypto.NoSuchPaddingException;
 import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
+import org.jspecify.annotations.Nullable;
 
 /**
  * AES-256-GCM over one blob's segments: the derived key and the 7-byte nonce prefix are fixed, the
@@ -18,8 +19,14 @@ import javax.crypto.spec.SecretKeySpec;
  * ({@code doFinal}); segments above {@value #UPDATE_CHUNK} bytes are encrypted through {@code
  * update} calls of that size so the JIT-compiled GCM intrinsic stays engaged.
  *
- * <p>Not thread-safe: one instance per stream, owning its own JCA cipher. There is no per-thread
- * cipher cache, which would grow with every virtual thread that ever encrypted.
+ * <p>Residue: an instance takes a JCA cipher from a small shared pool at its first segment and
+ * keeps it until {@link #close()}, which re-keys it under a fixed public key before it goes back,
+ * so no blob key's schedule outlives the stream that used it (the streams close their cipher on
+ * {@code close()} and when their final segment is done). The cost is one AES key set-up per stream,
+ * not one per segment. A cipher of an instance that is never closed is not pooled again.
+ *
+ * <p>Not thread-safe: one instance per stream. There is no per-thread cipher cache, which would
+ * grow with every virtual thread that ever encrypted.
  */
 public final class SegmentCipher {
   static final int UPDATE_CHUNK = 64 * 1024;
@@ -32,14 +39,15 @@ public final class SegmentCipher {
   private static final AtomicInteger POOLED = new AtomicInteger();
 
   private final SecretKeySpec key;
-  private final byte[] nonce = new byte[12];
+  private final byte[] noncePrefix;
+  private @Nullable Cipher owned; // taken from the pool by the first segment, back on close()
 
   public SegmentCipher(byte[] derivedKey, byte[] noncePrefix) {
     if (derivedKey.length != 32 || noncePrefix.length != SegmentLayout.NONCE_PREFIX_LENGTH) {
       throw new IllegalArgumentException("bad key or nonce prefix length");
     }
     this.key = new SecretKeySpec(derivedKey, "AES");
-    System.arraycopy(noncePrefix, 0, nonce, 0, noncePrefix.length);
+    this.noncePrefix = noncePrefix.clone();
     giveBack(borrow()); // fails at construction, not at the first segment, if AES-GCM is missing
   }
 
@@ -65,6 +73,38 @@ public final class SegmentCipher {
     }
   }
 
+  private Cipher cipher() {
+    Cipher c = owned;
+    if (c == null) {
+      c = borrow();
+      owned = c;
+    }
+    return c;
+  }
+
+  /**
+   * Re-keys the cipher this instance holds under a fixed public key and returns it to the pool, so
+   * the blob key's schedule does not outlive the stream. Idempotent; a later segment takes a cipher
+   * again. A cipher that cannot be re-keyed is dropped, not pooled.
+   */
+  public void close() {
+    Cipher c = owned;
+    owned = null;
+    if (c != null && scrub(c)) {
+      giveBack(c);
+    }
+  }
+
+  private static boolean scrub(Cipher c) {
+    try {
+      // decrypt mode: re-init with the same key and IV is allowed; replaces the key schedule
+      c.init(Cipher.DECRYPT_MODE, SCRUB_KEY, SCRUB_IV);
+      return true;
+    } catch (GeneralSecurityException | RuntimeException e) {
+      return false;
+    }
+  }
+
   /**
    * Re-keys every idle pooled cipher under a fixed public key, so no blob key's schedule stays in
    * one. Called when data keys are purged (invalidate, lock, close): a blob key's schedule then
@@ -78,13 +118,9 @@ public final class SegmentCipher {
         return;
       }
       POOLED.decrementAndGet();
-      try {
-        // decrypt mode: re-init with the same key and IV is allowed; overwrites the key schedule
-        c.init(Cipher.DECRYPT_MODE, SCRUB_KEY, SCRUB_IV);
-      } catch (GeneralSecurityException | RuntimeException e) {
-        continue; // cannot scrub it: drop it rather than pool it with a key in it
+      if (scrub(c)) {
+        giveBack(c); // one that cannot be scrubbed is dropped rather than pooled with a key in it
       }
-      giveBack(c);
     }
   }
 
@@ -106,7 +142,15 @@ public final class SegmentCipher {
     }
   }
 
+  /**
+   * The nonce of one segment, built per call in a fresh array (GCMParameterSpec copies it again):
+   * no nonce state is shared between calls, so nothing can leak one segment's nonce into another.
+   */
   private GCMParameterSpec spec(long segment, byte lastFlag) {
+    if (segment < 0 || segment >= SegmentLayout.MAX_SEGMENTS) {
+      throw new IllegalArgumentException("segment number out of range: " + segment);
+    }
+    byte[] nonce = Arrays.copyOf(noncePrefix, 12);
     nonce[7] = (byte) (segment >>> 24);
     nonce[8] = (byte) (segment >>> 16);
     nonce[9] = (byte) (segment >>> 8);
@@ -127,7 +171,7 @@ public final class SegmentCipher {
 
   /** Test hook (known-answer vectors): the nonce's last byte is {@code lastFlag}, any value. */
   int encrypt(long segment, byte lastFlag, byte[] in, int off, int len, byte[] out, int outOff) {
-    Cipher cipher = borrow();
+    Cipher cipher = cipher();
     try {
       cipher.init(Cipher.ENCRYPT_MODE, key, spec(segment, lastFlag));
       int written = 0;
@@ -138,8 +182,6 @@ public final class SegmentCipher {
       return written + cipher.doFinal(in, off + written, tail, out, outOff + written);
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("AES-GCM encryption failed", e);
-    } finally {
-      giveBack(cipher);
     }
   }
 
@@ -158,7 +200,7 @@ public final class SegmentCipher {
   /** Test hook (known-answer vectors): the nonce's last byte is {@code lastFlag}, any value. */
   int decrypt(long segment, byte lastFlag, byte[] in, int off, int len, byte[] out, int outOff)
       throws AEADBadTagException {
-    Cipher cipher = borrow();
+    Cipher cipher = cipher();
     try {
       cipher.init(Cipher.DECRYPT_MODE, key, spec(segment, lastFlag));
       return cipher.doFinal(in, off, len, out, outOff);
@@ -176,8 +218,6 @@ public final class SegmentCipher {
       AEADBadTagException bad = new AEADBadTagException("segment too short: " + len + " bytes");
       bad.initCause(e);
       throw bad;
-    } finally {
-      giveBack(cipher);
     }
   }
 }

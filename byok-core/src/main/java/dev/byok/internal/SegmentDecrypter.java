@@ -53,6 +53,11 @@ public final class SegmentDecrypter {
     }
   }
 
+  /** Releases the cipher, re-keyed, so no blob key schedule outlives the reader (idempotent). */
+  public void close() {
+    cipher.close();
+  }
+
   private InvalidCiphertextException diagnose(
       long segment, boolean last, byte[] in, int off, int len, AEADBadTagException cause) {
     byte[] scratch = new byte[len];

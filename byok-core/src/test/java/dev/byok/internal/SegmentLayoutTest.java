@@ -80,7 +80,7 @@ class SegmentLayoutTest {
 
       // around the start of a random segment k: k*S ends k full segments; 1..16 bytes more is a tag
       // without plaintext, impossible; 17 and up is a final segment with plaintext
-      long k = 1 + (random.nextLong() >>> 1) % (SegmentLayout.MAX_SEGMENTS - 1);
+      long k = 1 + (random.nextLong() >>> 1) % (layout.maxSegments() - 1);
       long full = layout.plaintextCapacity(0) + (k - 1) * layout.plaintextCapacity(1);
       for (int j = 0; j <= 18; j++) {
         long expected = j == 0 ? full : j <= 16 ? -1 : full + j - 16;
@@ -109,10 +109,9 @@ class SegmentLayoutTest {
     return lo;
   }
 
-  /** The longest plaintext whose segments still fit the 32-bit segment counter. */
+  /** The longest plaintext whose segments still fit the per-blob segment cap. */
   private static long maxPlaintext(SegmentLayout layout) {
-    return layout.plaintextCapacity(0)
-        + (SegmentLayout.MAX_SEGMENTS - 1) * layout.plaintextCapacity(1);
+    return layout.plaintextCapacity(0) + (layout.maxSegments() - 1) * layout.plaintextCapacity(1);
   }
 
   @Test
@@ -133,7 +132,7 @@ class SegmentLayoutTest {
             .isEqualTo(tink.expectedCiphertextSize(plain));
       }
       for (int i = 0; i < 500; i++) {
-        long plain = (long) (Math.pow(2, 40 * random.nextDouble()));
+        long plain = (long) (Math.pow(2, 40 * random.nextDouble())) % (maxPlaintext(layout) + 1);
         assertThat(layout.payloadLength(plain))
             .as("S=%d P=%d", segmentSize, plain)
             .isEqualTo(tink.expectedCiphertextSize(plain));
@@ -161,9 +160,10 @@ class SegmentLayoutTest {
   void theSegmentLimitIsEnforcedBothWays() {
     SegmentLayout layout = new SegmentLayout(S);
     long maxPlain = maxPlaintext(layout);
-    assertThat(maxPlain).isEqualTo((S - 56L) + ((1L << 32) - 1) * (S - 16L));
+    assertThat(maxPlain).isEqualTo((S - 56L) + (layout.maxSegments() - 1) * (S - 16L));
+    assertThat(maxPlain).isEqualTo(layout.maxPlaintextLength());
     long maxPayload = layout.payloadLength(maxPlain);
-    assertThat(maxPayload).isEqualTo(SegmentLayout.MAX_SEGMENTS * S);
+    assertThat(maxPayload).isEqualTo(layout.maxSegments() * S);
     assertThat(layout.plaintextLengthOrMinusOne(maxPayload)).isEqualTo(maxPlain);
     assertThatThrownBy(() -> layout.payloadLength(maxPlain + 1))
         .isInstanceOf(IllegalArgumentException.class);
