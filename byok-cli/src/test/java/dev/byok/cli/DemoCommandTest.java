@@ -60,6 +60,14 @@ class DemoCommandTest {
 
     // step 1: the key whose ARN the rest refers to
     String oldKey = group(out, "      key (" + ARN + ") \\(Enabled\\)");
+    // step 2: the cold run is labelled as such; the warm path's throughput is a measured number
+    assertThat(out)
+        .containsPattern(
+            "6 files, [0-9,]+ bytes \\([0-9.]+ MiB\\): plaintext/snapshot-1 -> repo/snapshot-1 in "
+                + "\\d+ ms \\(cold start: this JVM's first encryption, every file forced to disk\\)");
+    Matcher warm = Pattern.compile("warm path: (\\d+) MiB/s \\(").matcher(out);
+    assertThat(warm.find()).as(out).isTrue();
+    assertThat(Integer.parseInt(warm.group(1))).isPositive();
     // step 3: inspect named it and made no KMS request
     assertThat(out).contains("key slot aws-kms " + oldKey).contains("KMS requests made: 0");
     // step 4: locked by the monitor, read refused in-process
