@@ -65,9 +65,15 @@ class DemoCommandTest {
         .containsPattern(
             "6 files, [0-9,]+ bytes \\([0-9.]+ MiB\\): plaintext/snapshot-1 -> repo/snapshot-1 in "
                 + "\\d+ ms \\(cold start: this JVM's first encryption, every file forced to disk\\)");
-    Matcher warm = Pattern.compile("warm path: (\\d+) MiB/s \\(").matcher(out);
+    // (a loaded machine may not get there within the demo's one-second budget: then it says so)
+    Matcher warm =
+        Pattern.compile(
+                "warm path: (?:(\\d+) MiB/s \\(|not reached within 1 s on this machine "
+                    + "\\(the last 16 MiB in memory ran at (\\d+) MiB/s)")
+            .matcher(out);
     assertThat(warm.find()).as(out).isTrue();
-    assertThat(Integer.parseInt(warm.group(1))).isPositive();
+    String mibs = warm.group(1) != null ? warm.group(1) : warm.group(2);
+    assertThat(Integer.parseInt(mibs)).isPositive();
     // step 3: inspect named it and made no KMS request
     assertThat(out).contains("key slot aws-kms " + oldKey).contains("KMS requests made: 0");
     // step 4: locked by the monitor, read refused in-process
