@@ -7,6 +7,7 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.util.Properties;
 import org.jspecify.annotations.NullMarked;
+import picocli.AutoComplete;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.IVersionProvider;
@@ -15,7 +16,8 @@ import picocli.CommandLine.ParseResult;
 import picocli.CommandLine.ScopeType;
 
 /**
- * The {@code byok} command: {@code java -jar byok-cli/target/byok.jar <command>}. See docs/cli.md.
+ * The {@code byok} command: {@code byok-cli/target/byok <command>} (the launcher, which runs {@code
+ * byok.jar}). See docs/cli.md.
  *
  * <p>{@link #run(CliIo, String...)} runs one command line against given streams and returns the
  * exit code (tests use it); {@link #main} runs against the process's streams and exits. Failures
@@ -41,7 +43,10 @@ import picocli.CommandLine.ScopeType;
       KmsCommand.class,
       MonitorCommand.class,
       DemoCommand.class,
-      CommandLine.HelpCommand.class
+      CommandLine.HelpCommand.class,
+      // bash and zsh completion: source <(byok generate-completion); the build writes it to
+      // byok-cli/target/byok_completion
+      AutoComplete.GenerateCompletion.class
     },
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {

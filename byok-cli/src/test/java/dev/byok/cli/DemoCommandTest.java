@@ -60,6 +60,20 @@ class DemoCommandTest {
 
     // step 1: the key whose ARN the rest refers to
     String oldKey = group(out, "      key (" + ARN + ") \\(Enabled\\)");
+    // step 2: the cold run is labelled as such; the warm path's throughput is a measured number
+    assertThat(out)
+        .containsPattern(
+            "6 files, [0-9,]+ bytes \\([0-9.]+ MiB\\): plaintext/snapshot-1 -> repo/snapshot-1 in "
+                + "\\d+ ms \\(cold start: this JVM's first encryption, every file forced to disk\\)");
+    // (a loaded machine may not get there within the demo's one-second budget: then it says so)
+    Matcher warm =
+        Pattern.compile(
+                "warm path: (?:(\\d+) MiB/s \\(|not reached within 1 s on this machine "
+                    + "\\(the last 16 MiB in memory ran at (\\d+) MiB/s)")
+            .matcher(out);
+    assertThat(warm.find()).as(out).isTrue();
+    String mibs = warm.group(1) != null ? warm.group(1) : warm.group(2);
+    assertThat(Integer.parseInt(mibs)).isPositive();
     // step 3: inspect named it and made no KMS request
     assertThat(out).contains("key slot aws-kms " + oldKey).contains("KMS requests made: 0");
     // step 4: locked by the monitor, read refused in-process
