@@ -570,7 +570,8 @@ public final class EnvelopeHeader {
    * @return the plaintext length
    * @throws InvalidCiphertextException by the length rule of {@code docs/format.md}: {@code
    *     TRUNCATED} if no plaintext encrypts to that length (the blob was cut, or 1 to 16 bytes were
-   *     appended to a full final segment), {@code TRAILING_DATA} beyond the per-blob segment cap (docs/format.md §3, "Limits")
+   *     appended to a full final segment), {@code TRAILING_DATA} beyond the per-blob segment cap
+   *     (docs/format.md §3, "Limits")
    */
   public long plaintextLength(long envelopeLength) {
     return new SegmentLayout(segmentSize).checkedPlaintextLength(envelopeLength - payloadOffset());
