@@ -19,12 +19,21 @@ final class KeyArns {
   private static final Pattern KEY_ID = Pattern.compile(ALLOWED + "+");
 
   /**
-   * {@code arn:<partition>:kms:<region>:<12-digit account>:key/} and at most a key-id prefix: the
-   * narrowest a wildcard allow-list entry may be.
+   * The broadest a wildcard allow-list entry may be, per KMS: the scope inside which a key is
+   * created, and no broader. AWS: {@code arn:<partition>:kms:<region>:<12-digit account>:key/} and
+   * at most a key-id prefix. Google Cloud KMS: one key ring, {@code
+   * projects/<p>/locations/<l>/keyRings/<r>/cryptoKeys/}, optionally narrowed to one CryptoKey's
+   * versions ({@code .../cryptoKeys/<k>/cryptoKeyVersions/}). Azure Key Vault: one vault, {@code
+   * https://<vault host>/keys/}, optionally narrowed to one key's versions ({@code
+   * .../keys/<name>/}).
    */
   private static final Pattern PINNED_PREFIX =
       Pattern.compile(
-          "arn:aws(-[a-z]+)*:kms:[a-z]{2}(-[a-z]+)+-[0-9]{1,2}:[0-9]{12}:key/[A-Za-z0-9-]*");
+          "arn:aws(-[a-z]+)*:kms:[a-z]{2}(-[a-z]+)+-[0-9]{1,2}:[0-9]{12}:key/[A-Za-z0-9-]*"
+              + "|projects/[a-z][a-z0-9-]{4,28}[a-z0-9]/locations/[a-z0-9-]+/keyRings/[A-Za-z0-9_-]+"
+              + "/cryptoKeys/([A-Za-z0-9_-]*|[A-Za-z0-9_-]+/cryptoKeyVersions/[0-9]*)"
+              + "|https://[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*(:[0-9]{1,5})?"
+              + "/keys/([A-Za-z0-9-]*|[A-Za-z0-9-]+/[A-Za-z0-9]*)");
 
   private KeyArns() {}
 
@@ -69,7 +78,9 @@ final class KeyArns {
             "allow-list entry '"
                 + Escaping.forDisplay(entry)
                 + "' is too broad: a prefix must pin the partition, Region, account and ':key/',"
-                + " e.g. arn:aws:kms:eu-west-1:111122223333:key/* (or name an exact key ARN),"
+                + " e.g. arn:aws:kms:eu-west-1:111122223333:key/* (Google Cloud KMS: one key"
+                + " ring's cryptoKeys/ or one CryptoKey's cryptoKeyVersions/; Azure Key Vault: one"
+                + " vault's keys/ or one key's versions), or name an exact key,"
                 + " because anyone who can create or use a key under a broader prefix could write"
                 + " blobs this reader accepts");
       }

@@ -26,7 +26,13 @@ class AllowListPatternTest {
         "arn:aws:kms:eu-west-1:111122223333:alias/*",
         "arn:aws:kms:eu-west-1:1111:key/*", // not an account id
         "arn:aws:s3:eu-west-1:111122223333:key/*",
-        "arn:aws:kms:eu-west-1:111122223333:key/*/x*"
+        "arn:aws:kms:eu-west-1:111122223333:key/*/x*",
+        "projects/*", // Google Cloud KMS: every project
+        "projects/my-project/locations/europe-west1/*", // every key ring of a location
+        "projects/my-project/locations/europe-west1/keyRings/*",
+        "https://*", // Azure Key Vault: every vault
+        "https://tenant-a.vault.azure.net/*", // secrets and certificates too, not only keys
+        "https://tenant-a.vault.azure.net/keys/k/v/*"
       })
   void allowListPatternsBroaderThanOneAccountsKeysInOneRegionAreRefused(String broad) {
     assertThatThrownBy(() -> DataKeyManager.builder().allowKeys(broad))
@@ -46,7 +52,14 @@ class AllowListPatternTest {
         "arn:aws-us-gov:kms:us-gov-west-1:111122223333:key/*",
         "arn:aws-cn:kms:cn-north-1:111122223333:key/mrk-*",
         "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
-        "arn:aws:kms:ap-southeast-2:111122223333:alias/exact-alias-arn"
+        "arn:aws:kms:ap-southeast-2:111122223333:alias/exact-alias-arn",
+        "projects/my-project/locations/europe-west1/keyRings/tenants/cryptoKeys/*",
+        "projects/my-project/locations/europe-west1/keyRings/tenants/cryptoKeys/a/cryptoKeyVersions/*",
+        "projects/my-project/locations/global/keyRings/r/cryptoKeys/a/cryptoKeyVersions/3",
+        "https://tenant-a.vault.azure.net/keys/*",
+        "https://tenant-a.vault.azure.net/keys/customer-key/*",
+        "https://127.0.0.1:8443/keys/customer-key/*",
+        "https://tenant-a.vault.azure.net/keys/customer-key/0123456789abcdef0123456789abcdef"
       })
   void pinnedPrefixesAndExactKeysAreAccepted(String entry) {
     DataKeyManager.builder().allowKeys(entry);
