@@ -89,15 +89,20 @@ final class GcpErrors {
     return KeyUnusableException.Reason.UNAVAILABLE;
   }
 
-  /** {@code ": " + the server's message}, or nothing when there is none. */
+  /** {@code ": " + the server's description}, or nothing when there is none. */
   private static String gcpMessage(ApiException e) {
     String m = e.getCause() != null ? e.getCause().getMessage() : e.getMessage();
-    if (m == null || m.isBlank()) {
+    if (m == null) {
       return "";
     }
-    // io.grpc.StatusRuntimeException: "FAILED_PRECONDITION: <description>"
-    int colon = m.indexOf(": ");
-    return ": "
-        + (colon > 0 && m.substring(0, colon).matches("[A-Z_]+") ? m.substring(colon + 2) : m);
+    // io.grpc.StatusRuntimeException: "FAILED_PRECONDITION: <description>", or the bare code
+    String code = e.getStatusCode().getCode().name();
+    if (m.equals(code)) {
+      return "";
+    }
+    if (m.startsWith(code + ": ")) {
+      m = m.substring(code.length() + 2);
+    }
+    return m.isBlank() ? "" : ": " + m;
   }
 }
