@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.byok.Byok;
+import dev.byok.ByokConfigurationException;
 import dev.byok.DataKeyPolicy;
 import dev.byok.EncryptionContext;
 import dev.byok.KeyRef;
@@ -55,11 +56,11 @@ class GcpMonitorEndToEndTest {
         List<KeyEvent> events = new CopyOnWriteArrayList<>();
         monitor.watch(ref).addListener(events::add);
         byte[] blob = encrypt(byok, "snapshot");
+        assertThat(monitor.runDueProbes()).isEqualTo(1);
         assertThat(decrypt(byok, blob)).isEqualTo("snapshot");
         assertThat(Byok.inspect(new ByteArrayInputStream(blob)).keySlots())
             .singleElement()
             .satisfies(s -> assertThat(s.keyArn()).isEqualTo(key + "/cryptoKeyVersions/1"));
-        assertThat(monitor.runDueProbes()).isEqualTo(1);
         assertThat(monitor.state(ref)).isEqualTo(KeyMonitorState.ACTIVE);
         assertThat(monitor.keyArn(ref)).isEqualTo(key + "/cryptoKeyVersions/1");
 
@@ -107,6 +108,37 @@ class GcpMonitorEndToEndTest {
             .satisfies(s -> assertThat(s.keyArn()).isEqualTo(key + "/cryptoKeyVersions/2"));
         assertThat(decrypt(byok, newer)).isEqualTo("after rotation");
         assertThat(decrypt(byok, blob)).isEqualTo("snapshot");
+      }
+    }
+  }
+
+  @Test
+  void afterRotationAFreshInstanceReadsOldVersionsOnlyWhenTheKeysVersionsAreAllowed()
+      throws Exception {
+    try (GcpKmsFixture f = new GcpKmsFixture()) {
+      String key = f.newKey();
+      KeyRef ref = KeyRef.of(GcpKmsProvider.PROVIDER_ID, key);
+      byte[] blob;
+      try (Byok before = Byok.builder().provider(f.provider()).encryptUnder(ref).build()) {
+        blob = encrypt(before, "under version 1");
+      }
+      f.rotate(key);
+      try (Byok strict = Byok.builder().provider(f.provider()).encryptUnder(ref).build()) {
+        int decrypts = f.kms().calls("Decrypt");
+        assertThatThrownBy(() -> decrypt(strict, blob))
+            .as("the CryptoKey resolves to its primary version only, like an alias")
+            .isInstanceOf(ByokConfigurationException.class)
+            .hasMessageContaining("allow-list");
+        assertThat(f.kms().calls("Decrypt")).isEqualTo(decrypts);
+      }
+      try (Byok host =
+          Byok.builder()
+              .provider(f.provider())
+              .encryptUnder(ref)
+              .allowDecryptWith(key + "/cryptoKeyVersions/*")
+              .build()) {
+        assertThat(decrypt(host, blob)).isEqualTo("under version 1");
+        assertThat(decrypt(host, encrypt(host, "under version 2"))).isEqualTo("under version 2");
       }
     }
   }
