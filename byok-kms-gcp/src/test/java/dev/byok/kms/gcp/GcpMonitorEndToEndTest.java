@@ -143,6 +143,66 @@ class GcpMonitorEndToEndTest {
     }
   }
 
+  @Test
+  void revokedIamLocksAndDisablingOnlyAnOldVersionLocksOnlyItsBlobs() throws Exception {
+    try (GcpKmsFixture f = new GcpKmsFixture()) {
+      String key = f.newKey();
+      String v1 = key + "/cryptoKeyVersions/1";
+      KeyRef ref = KeyRef.of(GcpKmsProvider.PROVIDER_ID, key);
+      KeyRef old = KeyRef.of(GcpKmsProvider.PROVIDER_ID, v1);
+      try (Byok byok =
+              Byok.builder()
+                  .provider(f.provider())
+                  .encryptUnder(ref)
+                  .allowDecryptWith(key + "/cryptoKeyVersions/*")
+                  .clock(f.clock())
+                  .build();
+          KeyStateMonitor monitor =
+              KeyStateMonitor.builder()
+                  .provider(f.provider())
+                  .dataKeyManager(byok.keys())
+                  .clock(f.clock())
+                  .seed(11)
+                  .eventExecutor(Runnable::run)
+                  .build()) {
+        monitor.watch(ref);
+        byte[] first = encrypt(byok, "v1 blob");
+        monitor.runDueProbes();
+        f.rotate(key);
+        for (int i = 0; i < 2 && monitor.keyArn(ref).equals(v1); i++) {
+          f.clock().advance(Duration.ofMinutes(6));
+          monitor.runDueProbes();
+        }
+        assertThat(monitor.keyArn(ref)).isEqualTo(key + "/cryptoKeyVersions/2");
+        byte[] second = encrypt(byok, "v2 blob");
+
+        f.kms().setEnabled(v1, false);
+        lockWithinBound(f, monitor, old);
+        assertThat(monitor.state(ref)).isEqualTo(KeyMonitorState.ACTIVE);
+        assertThat(decrypt(byok, second)).isEqualTo("v2 blob");
+        assertThatThrownBy(() -> decrypt(byok, first)).isInstanceOf(KeyUnusableException.class);
+
+        f.revokeAccess(key);
+        lockWithinBound(f, monitor, ref);
+        assertThatThrownBy(() -> decrypt(byok, second))
+            .isInstanceOfSatisfying(
+                KeyUnusableException.class,
+                e -> assertThat(e.reason()).isEqualTo(KeyUnusableException.Reason.LOCKED));
+      }
+    }
+  }
+
+  private static void lockWithinBound(GcpKmsFixture f, KeyStateMonitor monitor, KeyRef ref) {
+    long t0 = f.clock().millis();
+    while (monitor.state(ref) != KeyMonitorState.LOCKED) {
+      f.clock().advance(Duration.ofSeconds(1));
+      monitor.runDueProbes();
+      assertThat(f.clock().millis() - t0)
+          .as(ref + " locked within the documented 6 min 01 s")
+          .isLessThanOrEqualTo(Duration.ofSeconds(361).toMillis());
+    }
+  }
+
   private static byte[] encrypt(Byok byok, String text) throws IOException {
     ByteArrayOutputStream bout = new ByteArrayOutputStream();
     try (OutputStream out = byok.newEncryptingStream(bout, CTX)) {
