@@ -18,7 +18,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -674,11 +673,11 @@ public final class GcpKms {
     }
   }
 
-  /** {@return the key ring names, for diagnostics} */
+  /** {@return the number of key rings and crypto keys, for diagnostics (never key material)} */
   @Override
   public String toString() {
     synchronized (lock) {
-      return "GcpKms[" + new LinkedHashMap<>(keyRings).keySet() + ", " + keys.size() + " keys]";
+      return "GcpKms[" + keyRings.size() + " key rings, " + keys.size() + " crypto keys]";
     }
   }
 }
