@@ -11,4 +11,5 @@ module dev.byok.kms.local {
   requires static org.jspecify;
 
   exports dev.byok.kms.local;
+  exports dev.byok.kms.local.azure;
 }
