@@ -55,11 +55,11 @@ class AzureKeyVaultProviderTest {
   }
 
   private String rsa() {
-    return vault.server.createRsaKey("rsa-" + (++n));
+    return vault.server.createRsaKey("rsa-" + ++n);
   }
 
   private String oct() {
-    return vault.server.createOctHsmKey("oct-" + (++n));
+    return vault.server.createOctHsmKey("oct-" + ++n);
   }
 
   private static String name(String keyUrl) {

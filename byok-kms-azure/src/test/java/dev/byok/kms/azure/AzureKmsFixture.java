@@ -25,6 +25,9 @@ public final class AzureKmsFixture implements AutoCloseable {
   private final AzureTestVault vault = new AzureTestVault();
   private final AtomicInteger keys = new AtomicInteger();
 
+  /** Starts a test vault and a provider wired to it. */
+  public AzureKmsFixture() {}
+
   /** {@return the provider under test} */
   public KeyProvider provider() {
     return vault.provider;

@@ -47,7 +47,8 @@ final class AzureTestVault implements AutoCloseable {
   TokenCredential credential(String token) {
     return request -> {
       tokensIssued.incrementAndGet();
-      return Mono.just(new AccessToken(token, OffsetDateTime.now().plusHours(1)));
+      return Mono.just(
+          new AccessToken(token, OffsetDateTime.now(java.time.ZoneOffset.UTC).plusHours(1)));
     };
   }
 
