@@ -1,15 +1,24 @@
 package dev.byok.kms.local.azure;
 
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.security.GeneralSecurityException;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
 import java.security.KeyStore;
 import java.security.SecureRandom;
+import java.security.Signature;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
+import java.security.spec.ECGenParameterSpec;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.Base64;
 import java.util.HexFormat;
 import javax.net.ssl.KeyManagerFactory;
@@ -17,9 +26,8 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 
 /**
- * A throw-away self-signed TLS identity for 127.0.0.1 and localhost, made at start by the JDK's own
- * {@code keytool} (the JDK has no public API to sign a certificate) in a temporary directory that
- * is deleted at once; the private key lives only in memory afterwards.
+ * A throw-away self-signed TLS identity for 127.0.0.1 and localhost, made in memory at start (an EC
+ * P-256 key and a certificate encoded here); nothing is written to disk and no tool is run.
  */
 final class SelfSignedTls {
   private final SSLContext serverContext;
@@ -31,72 +39,97 @@ final class SelfSignedTls {
   }
 
   static SelfSignedTls generate() {
-    byte[] pw = new byte[12];
-    new SecureRandom().nextBytes(pw);
-    char[] password = HexFormat.of().formatHex(pw).toCharArray();
-    Path dir = null;
     try {
-      dir = Files.createTempDirectory("byok-azure-tls");
-      Path store = dir.resolve("vault.p12");
-      Path keytool = Path.of(System.getProperty("java.home"), "bin", "keytool");
-      Process p =
-          new ProcessBuilder(
-                  keytool.toString(),
-                  "-genkeypair",
-                  "-keystore",
-                  store.toString(),
-                  "-storetype",
-                  "PKCS12",
-                  "-storepass",
-                  new String(password),
-                  "-alias",
-                  "vault",
-                  "-keyalg",
-                  "EC",
-                  "-dname",
-                  "CN=127.0.0.1",
-                  "-ext",
-                  "san=ip:127.0.0.1,dns:localhost",
-                  "-validity",
-                  "2")
-              .redirectErrorStream(true)
-              .start();
-      String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      if (p.waitFor() != 0) {
-        throw new IllegalStateException("keytool could not make a certificate: " + output);
-      }
+      KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
+      g.initialize(new ECGenParameterSpec("secp256r1"));
+      KeyPair pair = g.generateKeyPair();
+      X509Certificate cert = selfSigned(pair, Instant.now());
+      char[] password = new char[0];
       KeyStore ks = KeyStore.getInstance("PKCS12");
-      try (InputStream in = Files.newInputStream(store)) {
-        ks.load(in, password);
-      }
+      ks.load(null, null);
+      ks.setKeyEntry("vault", pair.getPrivate(), password, new Certificate[] {cert});
       KeyManagerFactory kmf =
           KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
       kmf.init(ks, password);
       SSLContext ctx = SSLContext.getInstance("TLS");
       ctx.init(kmf.getKeyManagers(), null, null);
-      X509Certificate cert = (X509Certificate) ks.getCertificate("vault");
       return new SelfSignedTls(ctx, cert);
     } catch (IOException e) {
       throw new UncheckedIOException("could not make a throw-away certificate", e);
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("could not make a throw-away certificate", e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while making a certificate", e);
-    } finally {
-      if (dir != null) {
-        deleteQuietly(dir.resolve("vault.p12"));
-        deleteQuietly(dir);
-      }
     }
   }
 
-  private static void deleteQuietly(Path p) {
-    try {
-      Files.deleteIfExists(p);
-    } catch (IOException e) {
-      p.toFile().deleteOnExit();
+  /**
+   * A minimal X.509 v3 certificate, DER by hand (the JDK has no public API to issue one): subject =
+   * issuer = CN=127.0.0.1, valid from an hour ago for two days, subjectAltName IP 127.0.0.1 and DNS
+   * localhost, signed SHA256withECDSA by its own key.
+   */
+  static X509Certificate selfSigned(KeyPair pair, Instant now) throws GeneralSecurityException {
+    byte[] ecdsaSha256 = der(0x30, hex("06082a8648ce3d040302"));
+    byte[] name = der(0x30, der(0x31, der(0x30, hex("0603550403"), der(0x0c, ascii("127.0.0.1")))));
+    DateTimeFormatter utc = DateTimeFormatter.ofPattern("yyMMddHHmmss'Z'").withZone(ZoneOffset.UTC);
+    byte[] validity =
+        der(
+            0x30,
+            der(0x17, ascii(utc.format(now.minus(Duration.ofHours(1))))),
+            der(0x17, ascii(utc.format(now.plus(Duration.ofDays(2))))));
+    byte[] serial = new byte[16];
+    new SecureRandom().nextBytes(serial);
+    serial[0] = (byte) ((serial[0] & 0x7f) | 0x01); // positive, no leading zero
+    byte[] san = der(0x30, der(0x87, new byte[] {127, 0, 0, 1}), der(0x82, ascii("localhost")));
+    byte[] extensions = der(0xa3, der(0x30, der(0x30, hex("0603551d11"), der(0x04, san))));
+    byte[] tbs =
+        der(
+            0x30,
+            hex("a003020102"),
+            der(0x02, serial),
+            ecdsaSha256,
+            name,
+            validity,
+            name,
+            pair.getPublic().getEncoded(),
+            extensions);
+    Signature signer = Signature.getInstance("SHA256withECDSA");
+    signer.initSign(pair.getPrivate());
+    signer.update(tbs);
+    byte[] sig = signer.sign();
+    byte[] bits = new byte[sig.length + 1];
+    System.arraycopy(sig, 0, bits, 1, sig.length);
+    byte[] cert = der(0x30, tbs, ecdsaSha256, der(0x03, bits));
+    return (X509Certificate)
+        CertificateFactory.getInstance("X.509").generateCertificate(new ByteArrayInputStream(cert));
+  }
+
+  private static byte[] der(int tag, byte[]... parts) {
+    ByteArrayOutputStream body = new ByteArrayOutputStream();
+    for (byte[] p : parts) {
+      body.writeBytes(p);
     }
+    int n = body.size();
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.write(tag);
+    if (n < 0x80) {
+      out.write(n);
+    } else if (n < 0x100) {
+      out.write(0x81);
+      out.write(n);
+    } else {
+      out.write(0x82);
+      out.write(n >> 8);
+      out.write(n & 0xff);
+    }
+    out.writeBytes(body.toByteArray());
+    return out.toByteArray();
+  }
+
+  private static byte[] hex(String h) {
+    return HexFormat.of().parseHex(h);
+  }
+
+  private static byte[] ascii(String s) {
+    return s.getBytes(StandardCharsets.US_ASCII);
   }
 
   SSLContext serverContext() {

@@ -98,6 +98,20 @@ class AzureKeyVaultServerTest {
   }
 
   @Test
+  void theCertificateIsSelfSignedForTheLoopbackAddressAndShortLived() throws Exception {
+    java.security.cert.X509Certificate cert = server.certificate();
+    cert.checkValidity();
+    cert.verify(cert.getPublicKey());
+    assertThat(cert.getSubjectX500Principal().getName()).isEqualTo("CN=127.0.0.1");
+    assertThat(cert.getSubjectAlternativeNames())
+        .extracting(l -> (Object) l.get(1))
+        .containsExactlyInAnyOrder((Object) "127.0.0.1", "localhost");
+    assertThat(cert.getNotAfter().getTime() - cert.getNotBefore().getTime())
+        .isLessThanOrEqualTo(java.time.Duration.ofDays(3).toMillis());
+    assertThat(server.certificatePem()).startsWith("-----BEGIN CERTIFICATE-----\n");
+  }
+
+  @Test
   void anUnauthenticatedRequestGetsTheBearerChallenge() {
     Response r = send("GET", "/keys/k?api-version=7.6", null, false);
     assertThat(r.statusCode()).isEqualTo(401);
