@@ -23,7 +23,7 @@ class ModuleDescriptorTest {
     assertThat(d.name()).isEqualTo("dev.byok.kms.local");
     assertThat(d.exports())
         .extracting(ModuleDescriptor.Exports::source)
-        .containsExactly("dev.byok.kms.local");
+        .containsExactlyInAnyOrder("dev.byok.kms.local", "dev.byok.kms.local.azure");
     assertThat(
             d.requires().stream().map(ModuleDescriptor.Requires::name).collect(Collectors.toSet()))
         .containsExactlyInAnyOrder(
