@@ -20,4 +20,5 @@ module dev.byok.kms.local {
 
   exports dev.byok.kms.local;
   exports dev.byok.kms.local.gcp;
+  exports dev.byok.kms.local.azure;
 }

@@ -26,7 +26,8 @@ class ModuleDescriptorTest {
     assertThat(d.name()).isEqualTo("dev.byok.kms.local");
     assertThat(d.exports())
         .extracting(ModuleDescriptor.Exports::source)
-        .containsExactlyInAnyOrder("dev.byok.kms.local", "dev.byok.kms.local.gcp");
+        .containsExactlyInAnyOrder(
+            "dev.byok.kms.local", "dev.byok.kms.local.gcp", "dev.byok.kms.local.azure");
     assertThat(
             d.requires().stream().map(ModuleDescriptor.Requires::name).collect(Collectors.toSet()))
         .containsExactlyInAnyOrder(
