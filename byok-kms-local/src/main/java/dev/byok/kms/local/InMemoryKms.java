@@ -117,6 +117,9 @@ public final class InMemoryKms {
                   "PutKeyPolicy",
                   "GetKeyPolicy")));
 
+  /** The key of {@link #failNextCalls} errors in the scripted-error queues. */
+  private static final String ANY_OPERATION = "*";
+
   /** The outcome recorded in the call log for a successful call. */
   public static final String OK = "OK";
 
@@ -1159,6 +1162,28 @@ public final class InMemoryKms {
   }
 
   /**
+   * Scripts the next {@code calls} KMS calls, whatever their operation, to fail with {@code
+   * errorCode}; an error scripted for the operation itself with {@link #failNext} is used first.
+   * Unconsumed ones are listed by {@link #unconsumedFaults()} as {@code *: ErrorCode}.
+   *
+   * @param calls how many calls, 1 or more
+   * @param errorCode one of {@link LocalKmsException#errorCodes()}
+   * @throws IllegalArgumentException naming a bad count or an unknown code
+   */
+  public void failNextCalls(int calls, String errorCode) {
+    if (calls < 1) {
+      throw new IllegalArgumentException("calls must be 1 or more, was " + calls);
+    }
+    LocalKmsException.checkCode(errorCode);
+    synchronized (lock) {
+      Deque<String> q = scripted.computeIfAbsent(ANY_OPERATION, k -> new ArrayDeque<>());
+      for (int i = 0; i < calls; i++) {
+        q.add(errorCode);
+      }
+    }
+  }
+
+  /**
    * Starts a full outage: every call fails with {@code KMSInternalException} until {@link
    * #endOutage()}.
    */
@@ -1430,13 +1455,15 @@ public final class InMemoryKms {
   }
 
   private void injectFaults(String operation) {
-    Deque<String> q = scripted.get(operation);
-    if (q != null && !q.isEmpty()) {
-      String code = q.poll();
-      if (q.isEmpty()) {
-        scripted.remove(operation);
+    for (String scriptedFor : new String[] {operation, ANY_OPERATION}) {
+      Deque<String> q = scripted.get(scriptedFor);
+      if (q != null && !q.isEmpty()) {
+        String code = q.poll();
+        if (q.isEmpty()) {
+          scripted.remove(scriptedFor);
+        }
+        throw error(code, "scripted failure of " + operation);
       }
-      throw error(code, "scripted failure of " + operation);
     }
     if (shared.outageCode != null) {
       throw error(shared.outageCode, "KMS is unavailable (simulated outage)");
