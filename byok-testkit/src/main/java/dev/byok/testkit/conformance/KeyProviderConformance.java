@@ -47,14 +47,9 @@ import org.junit.jupiter.api.function.Executable;
  * The conformance suite for a {@link KeyProvider}: subclass it in your provider's tests and
  * implement {@link #fixture()}; JUnit 5 runs every test below against your provider.
  *
- * <pre>{@code
- * class MyKmsProviderConformanceTest extends KeyProviderConformance {
- *   @Override
- *   protected KmsFixture fixture() {
- *     return new MyKmsFixture(); // your provider over a fake of your KMS, plus its controls
- *   }
- * }
- * }</pre>
+ * <p>A subclass implements {@link #fixture()} only, returning a {@link KmsFixture}: the provider
+ * under test wired to a fake (or test instance) of its KMS, and that fake's controls. The sample in
+ * docs/testing-with-the-testkit.md is the whole of one.
  *
  * <p>What it checks, each as its own test (their javadoc says exactly what passes):
  *
