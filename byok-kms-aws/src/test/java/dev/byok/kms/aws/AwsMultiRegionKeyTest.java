@@ -6,17 +6,24 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.byok.Byok;
 import dev.byok.EncryptionContext;
+import dev.byok.KeyRef;
 import dev.byok.KeyUnusableException;
 import dev.byok.KmsUnavailableException;
 import dev.byok.kms.local.InMemoryKms;
 import dev.byok.kms.local.LocalKmsServer;
+import dev.byok.monitor.KeyEvent;
+import dev.byok.monitor.KeyMonitorState;
+import dev.byok.monitor.KeyStateMonitor;
 import dev.byok.spi.GeneratedDataKey;
 import dev.byok.spi.KeyDescription;
 import dev.byok.spi.KeyState;
 import dev.byok.testkit.FakeKms;
 import dev.byok.testkit.ManualClock;
 import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.regions.Region;
@@ -111,6 +118,38 @@ class AwsMultiRegionKeyTest {
             });
     assertThat(eastHost.decrypt(primary, dek.wrapped().ciphertext(), CTX))
         .isEqualTo(dek.copyPlaintextKey());
+  }
+
+  @Test
+  void theMonitorWatchesTheReplicaActuallyUsed() {
+    KeyRef slot = KeyRef.parse(AwsKmsProvider.PROVIDER_ID + "://" + primary);
+    east.startOutage(); // the primary's Region is down throughout: every probe goes to the replica
+    try (KeyStateMonitor monitor =
+        KeyStateMonitor.builder()
+            .provider(westHost)
+            .clock(clock)
+            .seed(7)
+            .eventExecutor(Runnable::run)
+            .build()) {
+      List<KeyEvent> events = new CopyOnWriteArrayList<>();
+      monitor.watch(slot).addListener(events::add);
+      monitor.runDueProbes();
+      assertThat(monitor.state(slot)).isEqualTo(KeyMonitorState.ACTIVE);
+      assertThat(monitor.keyArn(slot)).isEqualTo(replica);
+
+      west.disableKey(replica); // only the replica: the primary stays enabled
+      long t0 = clock.millis();
+      while (monitor.state(slot) != KeyMonitorState.LOCKED) {
+        clock.advance(Duration.ofSeconds(1));
+        monitor.runDueProbes();
+        assertThat(clock.millis() - t0)
+            .as("locked within the documented 6 min 01 s")
+            .isLessThanOrEqualTo(Duration.ofSeconds(361).toMillis());
+      }
+      assertThat(events).extracting(KeyEvent::type).contains(KeyEvent.Type.LOCKED);
+      assertThat(eastServer.requests("DescribeKey")).isZero();
+      assertThat(eastServer.requests("Decrypt")).isZero();
+    }
   }
 
   @Test
