@@ -110,7 +110,7 @@ class AzureMonitorEndToEndTest {
         String before = f.provider().describeKey(key).keyArn();
         f.rotate(key);
         assertThat(f.provider().describeKey(key).keyArn()).isNotEqualTo(before);
-        f.failNext(3, AzureKmsFixture.Fault.THROTTLED);
+        f.failNext(3, dev.byok.testkit.conformance.Fault.THROTTLED);
         assertThatThrownBy(() -> f.provider().describeKey(key))
             .isInstanceOf(dev.byok.KmsUnavailableException.class);
         f.destroy(key);

@@ -12,6 +12,8 @@ import dev.byok.kms.local.gcp.GcpKms;
 import dev.byok.kms.local.gcp.GcpTestServer;
 import dev.byok.spi.KeyProvider;
 import dev.byok.testkit.ManualClock;
+import dev.byok.testkit.conformance.Fault;
+import dev.byok.testkit.conformance.KmsFixture;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import java.io.IOException;
@@ -22,8 +24,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The conformance fixture for {@link GcpKmsProvider} (issue 14's {@code KmsFixture} contract): the
- * official {@link KeyManagementServiceClient} over grpc-inprocess to {@link GcpTestServer}. The
- * integrator adds {@code implements KmsFixture} (and replaces {@link Fault} with the interface's).
+ * official {@link KeyManagementServiceClient} over grpc-inprocess to {@link GcpTestServer}. {@link
+ * Fault#UNAVAILABLE} is gRPC {@code UNAVAILABLE} (retried by the client), {@link Fault#THROTTLED}
+ * is {@code RESOURCE_EXHAUSTED} (quota, not retried).
  *
  * <p>Cloud KMS has no key-level enable switch: {@link #disable} disables every enabled version of
  * the CryptoKey (what a key owner does to revoke it), {@link #enable} enables every disabled one,
@@ -32,17 +35,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>The client retries {@code UNAVAILABLE} and {@code DEADLINE_EXCEEDED} (its default retryable
  * codes) {@value #ATTEMPTS} attempts in all, 1 ms apart; {@code RESOURCE_EXHAUSTED} is not retried.
  */
-public final class GcpKmsFixture implements AutoCloseable {
+public final class GcpKmsFixture implements KmsFixture {
   /** Attempts per call the client makes for a retryable status. */
   public static final int ATTEMPTS = 3;
-
-  /** Transient faults (the conformance suite's {@code KmsFixture.Fault}). */
-  public enum Fault {
-    /** {@code UNAVAILABLE}: retried by the client. */
-    UNAVAILABLE,
-    /** {@code RESOURCE_EXHAUSTED}: quota, not retried by the client. */
-    THROTTLED
-  }
 
   private static final AtomicInteger RINGS = new AtomicInteger();
 
@@ -95,11 +90,13 @@ public final class GcpKmsFixture implements AutoCloseable {
   }
 
   /** {@return the provider under test} */
+  @Override
   public KeyProvider provider() {
     return provider;
   }
 
   /** {@return a new enabled CryptoKey (one primary version); its name is the key id} */
+  @Override
   public String newKey() {
     return kms.createCryptoKey(keyRing, "key-" + keys.incrementAndGet());
   }
@@ -109,6 +106,7 @@ public final class GcpKmsFixture implements AutoCloseable {
    *
    * @param key the CryptoKey name
    */
+  @Override
   public void disable(String key) {
     for (String v : kms.versions(key)) {
       if (kms.state(v) == CryptoKeyVersionState.ENABLED) {
@@ -122,6 +120,7 @@ public final class GcpKmsFixture implements AutoCloseable {
    *
    * @param key the CryptoKey name
    */
+  @Override
   public void enable(String key) {
     for (String v : kms.versions(key)) {
       if (kms.state(v) == CryptoKeyVersionState.DISABLED) {
@@ -135,6 +134,7 @@ public final class GcpKmsFixture implements AutoCloseable {
    *
    * @param key the CryptoKey name
    */
+  @Override
   public void destroy(String key) {
     for (String v : kms.versions(key)) {
       CryptoKeyVersionState s = kms.state(v);
@@ -149,6 +149,7 @@ public final class GcpKmsFixture implements AutoCloseable {
    *
    * @param key the CryptoKey name
    */
+  @Override
   public void revokeAccess(String key) {
     kms.setAccessDenied(key, true);
   }
@@ -158,6 +159,7 @@ public final class GcpKmsFixture implements AutoCloseable {
    *
    * @param key the CryptoKey name
    */
+  @Override
   public void restoreAccess(String key) {
     kms.setAccessDenied(key, false);
   }
@@ -167,6 +169,7 @@ public final class GcpKmsFixture implements AutoCloseable {
    *
    * @param key the CryptoKey name
    */
+  @Override
   public void rotate(String key) {
     kms.rotate(key);
   }
@@ -177,9 +180,20 @@ public final class GcpKmsFixture implements AutoCloseable {
    * @param calls how many RPCs fail (client retries count as RPCs)
    * @param fault which fault
    */
+  @Override
   public void failNext(int calls, Fault fault) {
     kms.failNext(
         calls, fault == Fault.THROTTLED ? Status.Code.RESOURCE_EXHAUSTED : Status.Code.UNAVAILABLE);
+  }
+
+  @Override
+  public int attemptsPerCall() {
+    return ATTEMPTS;
+  }
+
+  @Override
+  public String unknownKey() {
+    return keyRing + "/cryptoKeys/no-such-key";
   }
 
   /** {@return the server's state, for the GCP-specific tests} */

@@ -15,6 +15,7 @@ import dev.byok.spi.KeyProvider;
 import dev.byok.spi.KeyState;
 import dev.byok.spi.RotationStatus;
 import dev.byok.spi.WrappedKey;
+import dev.byok.testkit.conformance.Fault;
 import io.grpc.Status;
 import java.time.Duration;
 import java.time.Instant;
@@ -260,11 +261,11 @@ class GcpKmsProviderTest {
   @Test
   void theClientRetriesUnavailableItselfAndAnOutageOutlastingItIsTransient() {
     String key = f.newKey();
-    f.failNext(GcpKmsFixture.ATTEMPTS - 1, GcpKmsFixture.Fault.UNAVAILABLE);
+    f.failNext(GcpKmsFixture.ATTEMPTS - 1, Fault.UNAVAILABLE);
     assertThat(p.generateDataKey(key, CTX).keyArn()).endsWith("/cryptoKeyVersions/1");
     assertThat(f.kms().calls("Encrypt")).isEqualTo(GcpKmsFixture.ATTEMPTS);
 
-    f.failNext(GcpKmsFixture.ATTEMPTS, GcpKmsFixture.Fault.UNAVAILABLE);
+    f.failNext(GcpKmsFixture.ATTEMPTS, Fault.UNAVAILABLE);
     assertThatThrownBy(() -> p.generateDataKey(key, CTX))
         .isInstanceOfSatisfying(
             KmsUnavailableException.class, e -> assertThat(e.throttled()).isFalse())
@@ -275,7 +276,7 @@ class GcpKmsProviderTest {
   @Test
   void resourceExhaustedIsThrottledAndNotRetriedByDefault() {
     String key = f.newKey();
-    f.failNext(1, GcpKmsFixture.Fault.THROTTLED);
+    f.failNext(1, Fault.THROTTLED);
     assertThatThrownBy(() -> p.describeKey(key))
         .isInstanceOfSatisfying(
             KmsUnavailableException.class, e -> assertThat(e.throttled()).isTrue());
