@@ -22,6 +22,9 @@ import picocli.CommandLine.Option;
  * file lives in the user's home (owner-only permissions), away from project directories where it
  * could be committed by mistake. {@code --in-memory} keeps nothing.
  *
+ * <p>{@code --protocol gcp|azure} serves byok-kms-local's Cloud KMS or Key Vault test server
+ * instead, in memory ({@link ForeignKmsServe}).
+ *
  * <p>Runs until Ctrl-C (a shutdown hook stops the server and saves its state) or until the running
  * thread is interrupted (tests), which exits with {@link ExitCodes#INTERRUPTED}.
  */
@@ -30,7 +33,8 @@ import picocli.CommandLine.Option;
     name = "serve",
     description = {
       "Run a local KMS for tests and demos on 127.0.0.1.",
-      "It speaks the AWS KMS protocol, so any AWS SDK works against it.",
+      "It speaks the AWS KMS protocol, so any AWS SDK works against it; with --protocol gcp or",
+      "azure, the Google Cloud KMS or Azure Key Vault API, for those vendors' clients.",
       "FOR TESTS ONLY: key material is stored in clear in the state file and requests are not",
       "authenticated. Stop it with Ctrl-C."
     })

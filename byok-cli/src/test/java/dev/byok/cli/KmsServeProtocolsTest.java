@@ -26,7 +26,6 @@ import java.io.InputStream;
 import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.Socket;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -115,8 +114,9 @@ class KmsServeProtocolsTest {
           crypto.unwrapKey(KeyWrapAlgorithm.RSA_OAEP_256, wrapped.getEncryptedKey());
       assertThat(unwrapped.getKey()).isEqualTo(SECRET);
 
+      // not checked: that the port is closed at once. The JDK's HttpServer.stop closes its
+      // listening channel, but the socket may stay open until its selector runs again.
       assertThat(serve.interrupt()).isEqualTo(ExitCodes.INTERRUPTED);
-      assertClosed(URI.create(vault).getPort());
     }
     assertThat(cert).as("a --cert file is the user's: kept").isRegularFile();
   }
