@@ -1,8 +1,9 @@
 /**
  * byok test utilities for hosts: the strict fake KMS provider ({@code FakeKms}, over
  * byok-kms-local's {@code InMemoryKms}, whose module this one re-exports), the manual clock, the
- * tamper suite, and an optional JUnit 5 extension. JUnit is needed only by {@code
- * FakeKmsExtension}.
+ * tamper suite, an optional JUnit 5 extension, and the provider conformance suite ({@code
+ * dev.byok.testkit.conformance}). JUnit is needed only by {@code FakeKmsExtension} and the
+ * conformance suite.
  */
 module dev.byok.testkit {
   requires transitive dev.byok.core;
@@ -11,4 +12,5 @@ module dev.byok.testkit {
   requires static org.junit.jupiter.api;
 
   exports dev.byok.testkit;
+  exports dev.byok.testkit.conformance;
 }

@@ -22,6 +22,9 @@ import picocli.CommandLine.Option;
  * file lives in the user's home (owner-only permissions), away from project directories where it
  * could be committed by mistake. {@code --in-memory} keeps nothing.
  *
+ * <p>{@code --protocol gcp|azure} serves byok-kms-local's Cloud KMS or Key Vault test server
+ * instead, in memory ({@link ForeignKmsServe}).
+ *
  * <p>Runs until Ctrl-C (a shutdown hook stops the server and saves its state) or until the running
  * thread is interrupted (tests), which exits with {@link ExitCodes#INTERRUPTED}.
  */
@@ -30,7 +33,8 @@ import picocli.CommandLine.Option;
     name = "serve",
     description = {
       "Run a local KMS for tests and demos on 127.0.0.1.",
-      "It speaks the AWS KMS protocol, so any AWS SDK works against it.",
+      "It speaks the AWS KMS protocol, so any AWS SDK works against it; with --protocol gcp or",
+      "azure, the Google Cloud KMS or Azure Key Vault API, for those vendors' clients.",
       "FOR TESTS ONLY: key material is stored in clear in the state file and requests are not",
       "authenticated. Stop it with Ctrl-C."
     })
@@ -55,11 +59,49 @@ final class KmsServeCommand extends CliCommand {
   @Option(names = "--in-memory", description = "keep no state: keys are gone when the server stops")
   boolean inMemory;
 
+  @Option(
+      names = "--protocol",
+      paramLabel = "aws|gcp|azure",
+      defaultValue = "aws",
+      description = {
+        "aws (default): the AWS KMS JSON protocol over HTTP;",
+        "gcp: the Google Cloud KMS gRPC API (plaintext HTTP/2);",
+        "azure: the Azure Key Vault keys REST API over HTTPS (throw-away certificate).",
+        "gcp and azure keep no state and start with one key, printed on start."
+      })
+  String protocol = "aws";
+
+  @Option(
+      names = "--cert",
+      paramLabel = "FILE",
+      description =
+          "azure: write the server's throw-away certificate (PEM) to this new file for clients to "
+              + "trust (default: a new temporary file, deleted when the server stops)")
+  @Nullable Path cert;
+
   @Override
   public Integer call() {
     CliIo io = io();
     if (port < 0 || port > 65535) {
       throw new CliException(ExitCodes.USAGE, "--port must be 0 to 65535, was " + port);
+    }
+    switch (protocol) {
+      case "aws":
+        break;
+      case "gcp":
+      case "azure":
+        if (state != null || inMemory) {
+          throw new CliException(
+              ExitCodes.USAGE,
+              "--protocol " + protocol + " keeps no state: drop --state and --in-memory");
+        }
+        return ForeignKmsServe.serve(io, protocol, port, cert);
+      default:
+        throw new CliException(
+            ExitCodes.USAGE, "--protocol must be aws, gcp or azure, was " + protocol);
+    }
+    if (cert != null) {
+      throw new CliException(ExitCodes.USAGE, "--cert is for --protocol azure only");
     }
     if (inMemory && state != null) {
       throw new CliException(ExitCodes.USAGE, "give --state or --in-memory, not both");

@@ -92,7 +92,8 @@ public final class FakeKms implements KeyProvider {
           Map.entry(LocalKmsException.ALREADY_EXISTS, Kind.CALLER_BUG),
           Map.entry(LocalKmsException.UNSUPPORTED_OPERATION, Kind.CALLER_BUG),
           Map.entry(LocalKmsException.LIMIT_EXCEEDED, Kind.CALLER_BUG),
-          Map.entry(LocalKmsException.MALFORMED_POLICY_DOCUMENT, Kind.CALLER_BUG));
+          Map.entry(LocalKmsException.MALFORMED_POLICY_DOCUMENT, Kind.CALLER_BUG),
+          Map.entry(LocalKmsException.INVALID_GRANT_TOKEN, Kind.CALLER_BUG));
 
   private static final int DATA_KEY_BYTES = 32;
   private static final Pattern ALIAS_ARN =

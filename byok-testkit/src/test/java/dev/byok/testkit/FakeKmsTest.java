@@ -192,7 +192,8 @@ class FakeKmsTest {
           Map.entry("AlreadyExistsException", FakeKmsTest::callerBug),
           Map.entry("UnsupportedOperationException", FakeKmsTest::callerBug),
           Map.entry("LimitExceededException", FakeKmsTest::callerBug),
-          Map.entry("MalformedPolicyDocumentException", FakeKmsTest::callerBug));
+          Map.entry("MalformedPolicyDocumentException", FakeKmsTest::callerBug),
+          Map.entry("InvalidGrantTokenException", FakeKmsTest::callerBug));
 
   private static Consumer<Throwable> transient_(boolean throttled) {
     return e -> {

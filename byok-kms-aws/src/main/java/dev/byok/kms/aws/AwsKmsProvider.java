@@ -17,6 +17,8 @@ import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.core.SdkBytes;
@@ -45,6 +47,10 @@ import software.amazon.awssdk.services.kms.model.ReEncryptResponse;
  *       GetKeyRotationStatus} for the monitor.
  *   <li>One {@link KmsClient} per Region, the Region taken from the key ARN (multi-Region replica
  *       keys in several Regions work); key ids that are not ARNs use the default Region.
+ *   <li>Multi-Region keys: with {@link Builder#multiRegionKey} a host names its own Region's
+ *       replica, and every ARN of that {@code mrk-} key (a slot written in another Region) is
+ *       served by it.
+ *   <li>Grant tokens ({@link Builder#grantToken}) are passed on every call that accepts them.
  *   <li>Every failure is mapped to a byok exception (table in docs/aws-kms.md); no AWS type
  *       escapes. Retries and time-outs are the SDK's: configure them on the client.
  * </ul>
@@ -61,10 +67,16 @@ public final class AwsKmsProvider implements KeyProvider, AutoCloseable {
   private final Map<Region, KmsClient> clients = new ConcurrentHashMap<>();
   private final List<KmsClient> owned = new ArrayList<>();
   private final @Nullable KmsClient callerClient;
+  private final List<String> grantTokens;
+
+  /** {@code <partition>:<account>:<mrk id>} -> the configured replica's ARN. */
+  private final Map<String, String> replicas;
 
   private AwsKmsProvider(Builder b) {
     this.defaultRegion = b.region;
     this.callerClient = b.client;
+    this.grantTokens = List.copyOf(b.grantTokens);
+    this.replicas = Map.copyOf(b.replicas);
     if (b.client != null) {
       KmsClient c = b.client;
       this.factory = r -> c;
@@ -143,19 +155,44 @@ public final class AwsKmsProvider implements KeyProvider, AutoCloseable {
     return c.asMap();
   }
 
+  private static final Pattern MRK_ARN =
+      Pattern.compile("arn:(aws[a-z-]*):kms:([a-z0-9-]+):([0-9]{12}):key/(mrk-[0-9a-f]{32})");
+
+  /** {@return the multi-Region key identity of an mrk ARN, or {@code null} for any other id} */
+  static @Nullable String mrkIdentity(String keyId) {
+    Matcher m = MRK_ARN.matcher(keyId);
+    return m.matches() ? m.group(1) + ":" + m.group(3) + ":" + m.group(4) : null;
+  }
+
+  /**
+   * The key id to call KMS with: for an ARN of a multi-Region key whose replica this host
+   * configured ({@link Builder#multiRegionKey}), that replica's ARN (same key id, the host's
+   * Region), so that a slot written in another Region is served by the local replica; else {@code
+   * keyId} itself.
+   */
+  String served(String keyId) {
+    String identity = mrkIdentity(keyId);
+    if (identity == null) {
+      return keyId;
+    }
+    return replicas.getOrDefault(identity, keyId);
+  }
+
   @Override
   public GeneratedDataKey generateDataKey(String keyId, EncryptionContext context) {
+    String id = served(keyId);
     GenerateDataKeyResponse r =
         call(
             "GenerateDataKey",
-            keyId,
+            id,
             () ->
-                client(keyId)
+                client(id)
                     .generateDataKey(
                         b ->
-                            b.keyId(keyId)
+                            b.keyId(id)
                                 .keySpec(DataKeySpec.AES_256)
-                                .encryptionContext(ctx(context))));
+                                .encryptionContext(ctx(context))
+                                .grantTokens(grantTokens)));
     byte[] plaintext = r.plaintext().asByteArray();
     try {
       return new GeneratedDataKey(
@@ -168,40 +205,46 @@ public final class AwsKmsProvider implements KeyProvider, AutoCloseable {
 
   @Override
   public WrappedKey encrypt(String keyId, byte[] plaintextKey, EncryptionContext context) {
+    String id = served(keyId);
     EncryptResponse r =
         call(
             "Encrypt",
-            keyId,
+            id,
             () ->
-                client(keyId)
+                client(id)
                     .encrypt(
                         b ->
-                            b.keyId(keyId)
+                            b.keyId(id)
                                 .plaintext(SdkBytes.fromByteArray(plaintextKey))
-                                .encryptionContext(ctx(context))));
+                                .encryptionContext(ctx(context))
+                                .grantTokens(grantTokens)));
     return new WrappedKey(
         r.keyId(), r.ciphertextBlob().asByteArray(), null); // Encrypt reports no material id
   }
 
   @Override
   public byte[] decrypt(String keyArn, byte[] wrappedKey, EncryptionContext context) {
+    String id = served(keyArn);
     DecryptResponse r =
         call(
             "Decrypt",
-            keyArn,
+            id,
             () ->
-                client(keyArn)
+                client(id)
                     .decrypt(
                         b ->
-                            b.keyId(keyArn)
+                            b.keyId(id)
                                 .ciphertextBlob(SdkBytes.fromByteArray(wrappedKey))
-                                .encryptionContext(ctx(context))));
-    if (!keyArn.equals(r.keyId())) {
+                                .encryptionContext(ctx(context))
+                                .grantTokens(grantTokens)));
+    if (!id.equals(r.keyId())) {
+      byte[] plaintext = r.plaintext() == null ? new byte[0] : r.plaintext().asByteArray();
+      Arrays.fill(plaintext, (byte) 0);
       throw new ByokConfigurationException(
           "KMS decrypted with "
               + r.keyId()
               + " although "
-              + keyArn
+              + id
               + " was asked for; refusing the result");
     }
     return r.plaintext().asByteArray();
@@ -219,7 +262,9 @@ public final class AwsKmsProvider implements KeyProvider, AutoCloseable {
    */
   @Override
   public WrappedKey reEncrypt(
-      String sourceKeyArn, byte[] wrappedKey, String destinationKeyId, EncryptionContext context) {
+      String slotKeyArn, byte[] wrappedKey, String destinationId, EncryptionContext context) {
+    String sourceKeyArn = served(slotKeyArn);
+    String destinationKeyId = served(destinationId);
     if (!sameRegion(sourceKeyArn, destinationKeyId)) {
       throw new UnsupportedOperationException(
           "ReEncrypt across Regions: " + sourceKeyArn + " -> " + destinationKeyId);
@@ -236,7 +281,8 @@ public final class AwsKmsProvider implements KeyProvider, AutoCloseable {
                                 .destinationKeyId(destinationKeyId)
                                 .ciphertextBlob(SdkBytes.fromByteArray(wrappedKey))
                                 .sourceEncryptionContext(ctx(context))
-                                .destinationEncryptionContext(ctx(context))));
+                                .destinationEncryptionContext(ctx(context))
+                                .grantTokens(grantTokens)));
     if (!sourceKeyArn.equals(r.sourceKeyId())) {
       throw new ByokConfigurationException(
           "KMS re-encrypted from "
@@ -259,8 +305,12 @@ public final class AwsKmsProvider implements KeyProvider, AutoCloseable {
 
   @Override
   public KeyDescription describeKey(String keyId) {
+    String id = served(keyId);
     KeyMetadata m =
-        call("DescribeKey", keyId, () -> client(keyId).describeKey(b -> b.keyId(keyId)))
+        call(
+                "DescribeKey",
+                id,
+                () -> client(id).describeKey(b -> b.keyId(id).grantTokens(grantTokens)))
             .keyMetadata();
     return new KeyDescription(
         m.arn(), state(m.keyStateAsString()), m.deletionDate(), m.currentKeyMaterialId());
@@ -301,7 +351,7 @@ public final class AwsKmsProvider implements KeyProvider, AutoCloseable {
     String id =
         keyId.startsWith("alias/") || keyId.contains(":alias/")
             ? describeKey(keyId).keyArn()
-            : keyId;
+            : served(keyId);
     GetKeyRotationStatusResponse r =
         call("GetKeyRotationStatus", id, () -> client(id).getKeyRotationStatus(b -> b.keyId(id)));
     return new RotationStatus(
@@ -324,7 +374,15 @@ public final class AwsKmsProvider implements KeyProvider, AutoCloseable {
 
   @Override
   public String toString() {
-    return "AwsKmsProvider[defaultRegion=" + defaultRegion + ", clients=" + clients.keySet() + "]";
+    return "AwsKmsProvider[defaultRegion="
+        + defaultRegion
+        + ", clients="
+        + clients.keySet()
+        + ", multiRegionKeys="
+        + replicas.values()
+        + ", grantTokens="
+        + grantTokens.size()
+        + "]";
   }
 
   /**
@@ -338,8 +396,62 @@ public final class AwsKmsProvider implements KeyProvider, AutoCloseable {
     private @Nullable URI endpoint;
     private @Nullable KmsClient client;
     private @Nullable Function<Region, KmsClient> clientFactory;
+    private final List<String> grantTokens = new ArrayList<>();
+    private final Map<String, String> replicas = new java.util.LinkedHashMap<>();
 
     private Builder() {}
+
+    /**
+     * Passes a grant token on every call that takes one ({@code GenerateDataKey}, {@code Encrypt},
+     * {@code Decrypt}, {@code ReEncrypt}, {@code DescribeKey}), so that a grant the customer just
+     * created for this host works before it is consistent everywhere in KMS. Repeatable, at most 10
+     * tokens (the AWS limit). Tokens are not secret by AWS's definition, but are not logged.
+     *
+     * @param token a grant token from {@code CreateGrant}
+     * @return this builder
+     * @throws IllegalArgumentException if the token is blank or it is the eleventh
+     */
+    public Builder grantToken(String token) {
+      Objects.requireNonNull(token, "token");
+      if (token.isBlank()) {
+        throw new IllegalArgumentException("grant token must not be blank");
+      }
+      if (grantTokens.size() == 10) {
+        throw new IllegalArgumentException("at most 10 grant tokens, as AWS KMS accepts");
+      }
+      grantTokens.add(token);
+      return this;
+    }
+
+    /**
+     * Serves a multi-Region key through this host's replica: every key ARN with the same account
+     * and {@code mrk-} key id, in any Region (a slot written elsewhere, a KEK configured with the
+     * primary's ARN), is called as {@code replicaArn}, in its Region, like the AWS Encryption SDK's
+     * multi-Region-aware keyrings. Results then name the replica, so the monitor watches the
+     * replica actually used. Repeatable, one replica per multi-Region key.
+     *
+     * @param replicaArn e.g. {@code arn:aws:kms:eu-west-1:111122223333:key/mrk-1234abcd...}
+     * @return this builder
+     * @throws IllegalArgumentException if it is not the ARN of a multi-Region key ({@code key/mrk-}
+     *     followed by 32 hex digits), or a replica of that key is configured already
+     */
+    public Builder multiRegionKey(String replicaArn) {
+      Objects.requireNonNull(replicaArn, "replicaArn");
+      String identity = mrkIdentity(replicaArn);
+      if (identity == null) {
+        throw new IllegalArgumentException(
+            "'"
+                + replicaArn
+                + "' is not the ARN of a multi-Region key"
+                + " (arn:aws:kms:<region>:<account>:key/mrk-<32 hex digits>)");
+      }
+      String previous = replicas.putIfAbsent(identity, replicaArn);
+      if (previous != null) {
+        throw new IllegalArgumentException(
+            "two replicas configured for one multi-Region key: " + previous + ", " + replicaArn);
+      }
+      return this;
+    }
 
     /**
      * Configures {@code region}.

@@ -74,8 +74,21 @@ import org.jspecify.annotations.Nullable;
  *       of AWS evaluation (Allow/Deny, principals, actions, encryption-context conditions); without
  *       a put policy a key has AWS's default policy, which allows every caller of the account.
  *       Calls run as the account root unless made through {@link #asCaller}.
- *   <li><b>Not modelled:</b> asymmetric and HMAC keys, grants, IAM policies, tags, multi-Region
- *       keys, imported key material, pagination.
+ *   <li><b>Grants:</b> {@link #createGrant} gives a grantee principal some operations on a key,
+ *       whatever the key policy says; it answers a grant token. Like AWS, a new grant is eventually
+ *       consistent: under {@link #eventualConsistency(Duration)} a call sees it only from {@code
+ *       creation + delay} on, unless the call carries its token ({@link #withGrantTokens}), which
+ *       makes it effective at once. An unknown token is {@code InvalidGrantTokenException}. {@link
+ *       #revokeGrant} removes a grant. Not modelled: grant constraints, retiring principals,
+ *       ListGrants.
+ *   <li><b>Multi-Region keys:</b> {@link #createMultiRegionKey} makes a primary key with an {@code
+ *       mrk-} id; {@link #replicateKey} makes a replica in another {@code InMemoryKms} (another
+ *       Region) with the same key id and key material, so a ciphertext of one decrypts with any
+ *       other. DescribeKey reports the multi-Region configuration. An on-demand rotation of the
+ *       primary reaches every replica; replicas cannot be rotated themselves. Each replica has its
+ *       own state (disable, schedule deletion) and key policy, as in AWS.
+ *   <li><b>Not modelled:</b> asymmetric and HMAC keys, IAM policies, tags, imported key material,
+ *       pagination.
  * </ul>
  *
  * <h2>Test controls</h2>
@@ -115,13 +128,33 @@ public final class InMemoryKms {
                   "RotateKeyOnDemand",
                   "ListKeyRotations",
                   "PutKeyPolicy",
-                  "GetKeyPolicy")));
+                  "GetKeyPolicy",
+                  "CreateGrant",
+                  "RevokeGrant")));
+
+  /** The key of {@link #failNextCalls} errors in the scripted-error queues. */
+  private static final String ANY_OPERATION = "*";
 
   /** The outcome recorded in the call log for a successful call. */
   public static final String OK = "OK";
 
   private static final Pattern KEY_ID =
-      Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
+      Pattern.compile(
+          "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32}");
+
+  /** The operations a grant may allow, as CreateGrant's {@code Operations} names them. */
+  public static final Set<String> GRANT_OPERATIONS =
+      Set.of(
+          "Decrypt",
+          "Encrypt",
+          "GenerateDataKey",
+          "GenerateDataKeyWithoutPlaintext",
+          "ReEncryptFrom",
+          "ReEncryptTo",
+          "DescribeKey",
+          "CreateGrant",
+          "RetireGrant");
+
   private static final Pattern KMS_ARN =
       Pattern.compile("arn:aws[a-z-]*:kms:([a-z0-9-]+):([0-9]{12}):(key|alias)/(.+)");
   private static final Pattern ALIAS_NAME = Pattern.compile("alias/[a-zA-Z0-9/_-]{1,250}");
@@ -169,6 +202,8 @@ public final class InMemoryKms {
    * @param deletionDate the deletion date when pending deletion, else {@code null}
    * @param pendingDeletionWindowInDays the waiting period when pending deletion, else {@code null}
    * @param currentKeyMaterialId the id of the key material that encrypts now (64 hex digits)
+   * @param multiRegionConfiguration the multi-Region configuration of a multi-Region key, else
+   *     {@code null}
    */
   public record KeyMetadata(
       String keyId,
@@ -180,10 +215,91 @@ public final class InMemoryKms {
       KeyState keyState,
       @Nullable Instant deletionDate,
       @Nullable Integer pendingDeletionWindowInDays,
-      String currentKeyMaterialId) {
+      String currentKeyMaterialId,
+      @Nullable MultiRegionConfiguration multiRegionConfiguration) {
+    /**
+     * Creates the metadata of a single-Region key.
+     *
+     * @param keyId the key id
+     * @param arn the key ARN
+     * @param awsAccountId the owning account
+     * @param creationDate when the key was created
+     * @param enabled whether the state is {@link KeyState#ENABLED}
+     * @param description the description given at creation
+     * @param keyState the state
+     * @param deletionDate the deletion date when pending deletion, else {@code null}
+     * @param pendingDeletionWindowInDays the waiting period when pending deletion, else {@code
+     *     null}
+     * @param currentKeyMaterialId the id of the key material that encrypts now
+     */
+    public KeyMetadata(
+        String keyId,
+        String arn,
+        String awsAccountId,
+        Instant creationDate,
+        boolean enabled,
+        String description,
+        KeyState keyState,
+        @Nullable Instant deletionDate,
+        @Nullable Integer pendingDeletionWindowInDays,
+        String currentKeyMaterialId) {
+      this(
+          keyId,
+          arn,
+          awsAccountId,
+          creationDate,
+          enabled,
+          description,
+          keyState,
+          deletionDate,
+          pendingDeletionWindowInDays,
+          currentKeyMaterialId,
+          null);
+    }
+
+    /** {@return whether it is a multi-Region key (primary or replica)} */
+    public boolean multiRegion() {
+      return multiRegionConfiguration != null;
+    }
+
     /** {@return the state as AWS spells it on the wire, e.g. {@code PendingDeletion}} */
     public String keyStateName() {
       return awsKeyState(keyState);
+    }
+  }
+
+  /**
+   * The multi-Region configuration of a key, as DescribeKey reports it.
+   *
+   * @param multiRegionKeyType {@code PRIMARY} or {@code REPLICA} (this key's role)
+   * @param primaryKeyArn the primary key's ARN
+   * @param replicaKeyArns the replicas' ARNs, in creation order
+   */
+  public record MultiRegionConfiguration(
+      String multiRegionKeyType, String primaryKeyArn, List<String> replicaKeyArns) {
+    /**
+     * Creates the value, copying the list.
+     *
+     * @param multiRegionKeyType {@code PRIMARY} or {@code REPLICA}
+     * @param primaryKeyArn the primary key's ARN
+     * @param replicaKeyArns the replicas' ARNs
+     */
+    public MultiRegionConfiguration {
+      replicaKeyArns = List.copyOf(replicaKeyArns);
+    }
+  }
+
+  /**
+   * A grant, as CreateGrant answers it.
+   *
+   * @param grantId the grant id
+   * @param grantToken the token a caller passes in {@code GrantTokens} to use the grant before it
+   *     is consistent
+   */
+  public record Grant(String grantId, String grantToken) {
+    @Override
+    public String toString() {
+      return "Grant[" + grantId + "]";
     }
   }
 
@@ -391,6 +507,8 @@ public final class InMemoryKms {
   private final Shared shared;
   private final String caller;
   private final KeyPolicy defaultPolicy;
+  private final Map<String, GrantEntry> grants;
+  private final List<String> grantTokens;
 
   /**
    * Mutable settings every view ({@link #asCaller}) of one KMS shares; read and written under the
@@ -431,10 +549,15 @@ public final class InMemoryKms {
     this.shared = new Shared();
     this.caller = "arn:aws:iam::" + accountId + ":root";
     this.defaultPolicy = KeyPolicy.defaultPolicy(accountId);
+    this.grants = new LinkedHashMap<>();
+    this.grantTokens = List.of();
   }
 
-  /** A view of {@code base}'s keys, faults and call log, acting as {@code caller}. */
-  private InMemoryKms(InMemoryKms base, String caller) {
+  /**
+   * A view of {@code base}'s keys, faults and call log, acting as {@code caller} with {@code
+   * grantTokens}.
+   */
+  private InMemoryKms(InMemoryKms base, String caller, List<String> grantTokens) {
     this.lock = base.lock;
     this.clock = base.clock;
     this.region = base.region;
@@ -448,6 +571,8 @@ public final class InMemoryKms {
     this.shared = base.shared;
     this.caller = caller;
     this.defaultPolicy = base.defaultPolicy;
+    this.grants = base.grants;
+    this.grantTokens = grantTokens;
   }
 
   /**
@@ -463,7 +588,29 @@ public final class InMemoryKms {
    */
   public InMemoryKms asCaller(String principalArn) {
     checkPrincipal(principalArn);
-    return principalArn.equals(caller) ? this : new InMemoryKms(this, principalArn);
+    return principalArn.equals(caller) ? this : new InMemoryKms(this, principalArn, grantTokens);
+  }
+
+  /**
+   * The same KMS and caller, passing {@code tokens} as {@code GrantTokens} on every call: grants
+   * whose tokens are passed are effective at once, before they are consistent. Every token must be
+   * one {@link #createGrant} answered, else calls fail with {@code InvalidGrantTokenException}.
+   *
+   * @param tokens grant tokens, at most 10 (empty for none)
+   * @return a view sharing everything with this KMS but the tokens
+   * @throws IllegalArgumentException if there are more than 10 tokens or one is blank
+   */
+  public InMemoryKms withGrantTokens(List<String> tokens) {
+    List<String> copy = List.copyOf(tokens);
+    if (copy.size() > 10 || copy.stream().anyMatch(String::isBlank)) {
+      throw new IllegalArgumentException("GrantTokens must be 0..10 non-blank tokens");
+    }
+    return copy.equals(grantTokens) ? this : new InMemoryKms(this, caller, copy);
+  }
+
+  /** {@return the grant tokens this view passes on every call} */
+  public List<String> grantTokens() {
+    return grantTokens;
   }
 
   /**
@@ -569,6 +716,223 @@ public final class InMemoryKms {
           keys.put(id, key);
           return metadata(key, key.status.latest());
         });
+  }
+
+  /**
+   * CreateKey with {@code MultiRegion=true}: a multi-Region primary key with an {@code mrk-} key
+   * id, Enabled, with fresh key material. Replicate it with {@link #replicateKey}.
+   *
+   * @param description free text, at most 8192 characters
+   * @param policy the key policy (see {@link #putKeyPolicy}), or {@code null} for the default
+   * @param bypassPolicyLockoutSafetyCheck as for {@link #putKeyPolicy}
+   * @return its metadata
+   */
+  public KeyMetadata createMultiRegionKey(
+      String description, @Nullable String policy, boolean bypassPolicyLockoutSafetyCheck) {
+    return call(
+        "CreateKey",
+        null,
+        () -> {
+          if (description == null || description.length() > 8192) {
+            throw error(LocalKmsException.VALIDATION, "Description must be 0..8192 characters");
+          }
+          KeyPolicy parsed =
+              policy == null ? null : parsePolicy(policy, bypassPolicyLockoutSafetyCheck);
+          byte[] idBytes = new byte[16];
+          random.nextBytes(idBytes);
+          String id = "mrk-" + java.util.HexFormat.of().formatHex(idBytes);
+          String arn = arnPrefix() + "key/" + id;
+          KmsKey key = new KmsKey(id, arn, now(), description, parsed, random);
+          key.multiRegion = new KmsKey.MultiRegion(arn);
+          keys.put(id, key);
+          return metadata(key, key.status.latest());
+        });
+  }
+
+  /**
+   * {@return a new multi-Region primary key with the default policy}
+   *
+   * @param description free text, at most 8192 characters
+   */
+  public KeyMetadata createMultiRegionKey(String description) {
+    return createMultiRegionKey(description, null, false);
+  }
+
+  /**
+   * ReplicateKey, programmatically (each {@code InMemoryKms} is one Region, so this is a test
+   * control across two of them rather than a logged operation): creates in {@code replicaRegion} a
+   * replica of this KMS's multi-Region primary key, Enabled, with the same key id, key material and
+   * description and the default key policy. Later on-demand rotations of the primary reach it.
+   *
+   * @param keyId key id or key ARN of a multi-Region primary key in this KMS
+   * @param replicaRegion the KMS of another Region of the same account
+   * @return the replica's metadata
+   * @throws LocalKmsException {@code NotFoundException} for an unknown key, {@code
+   *     UnsupportedOperationException} for a key that is not a multi-Region primary, {@code
+   *     ValidationException} for the same Region or another account, {@code AlreadyExistsException}
+   *     if the Region already has the replica
+   */
+  public KeyMetadata replicateKey(String keyId, InMemoryKms replicaRegion) {
+    Objects.requireNonNull(replicaRegion, "replicaRegion");
+    KmsKey primary;
+    List<KmsKey.Material> materials;
+    synchronized (lock) {
+      sweep();
+      primary = resolve(keyId, false);
+      KmsKey.MultiRegion mr = primary.multiRegion;
+      if (mr == null || !mr.primaryArn.equals(primary.arn)) {
+        throw error(
+            LocalKmsException.UNSUPPORTED_OPERATION,
+            primary.arn + " is not a multi-Region primary key");
+      }
+      if (replicaRegion.region.equals(region) || !replicaRegion.accountId.equals(accountId)) {
+        throw error(
+            LocalKmsException.VALIDATION,
+            "ReplicaRegion must be another Region of account " + accountId);
+      }
+      materials = List.copyOf(primary.materials);
+    }
+    KmsKey.MultiRegion mr = Objects.requireNonNull(primary.multiRegion);
+    KeyMetadata r = replicaRegion.acceptReplica(primary, materials);
+    mr.replicas.add(replicaRegion);
+    mr.replicaArns.add(r.arn());
+    return new KeyMetadata(
+        r.keyId(),
+        r.arn(),
+        r.awsAccountId(),
+        r.creationDate(),
+        r.enabled(),
+        r.description(),
+        r.keyState(),
+        r.deletionDate(),
+        r.pendingDeletionWindowInDays(),
+        r.currentKeyMaterialId(),
+        new MultiRegionConfiguration("REPLICA", mr.primaryArn, List.copyOf(mr.replicaArns)));
+  }
+
+  /** Creates the replica of {@code primary} in this KMS (called by the primary's KMS). */
+  private KeyMetadata acceptReplica(KmsKey primary, List<KmsKey.Material> materials) {
+    synchronized (lock) {
+      sweep();
+      if (keys.containsKey(primary.keyId) || deletedKeyIds.contains(primary.keyId)) {
+        throw error(
+            LocalKmsException.ALREADY_EXISTS,
+            primary.keyId + " already has a replica in " + region);
+      }
+      Instant now = now();
+      KmsKey key =
+          new KmsKey(
+              primary.keyId,
+              arnPrefix() + "key/" + primary.keyId,
+              now,
+              primary.description,
+              new KmsKey.Status(KeyState.ENABLED, null, null, false, null),
+              materials,
+              false,
+              0,
+              null);
+      key.multiRegion = primary.multiRegion;
+      keys.put(key.keyId, key);
+      return metadata(key, key.status.latest());
+    }
+  }
+
+  /** Adds the primary's newer key material to this KMS's replica of it, if it still exists. */
+  private void syncReplica(String keyId, List<KmsKey.Material> materials) {
+    synchronized (lock) {
+      KmsKey key = keys.get(keyId);
+      if (key == null) {
+        return;
+      }
+      for (KmsKey.Material m : materials) {
+        if (key.material(m.idBytes) == null) {
+          key.materials.add(m);
+        }
+      }
+    }
+  }
+
+  /**
+   * CreateGrant: allows {@code granteePrincipal} the {@code operations} on the key whatever its key
+   * policy says (the deny switch of {@link #denyAccess} still wins). Calls see the grant once it is
+   * consistent (see {@link #eventualConsistency}), or at once when they pass its token.
+   *
+   * @param keyId key id or key ARN
+   * @param granteePrincipal an IAM principal ARN
+   * @param operations some of {@link #GRANT_OPERATIONS}, at least one
+   * @return the grant id and token
+   */
+  public Grant createGrant(String keyId, String granteePrincipal, Set<String> operations) {
+    return call(
+        "CreateGrant",
+        keyId,
+        () -> {
+          if (granteePrincipal == null || !PRINCIPAL.matcher(granteePrincipal).matches()) {
+            throw error(
+                LocalKmsException.VALIDATION,
+                "GranteePrincipal must be an IAM principal ARN, was " + granteePrincipal);
+          }
+          if (operations == null
+              || operations.isEmpty()
+              || !GRANT_OPERATIONS.containsAll(operations)) {
+            throw error(
+                LocalKmsException.VALIDATION,
+                "Operations must be 1 or more of " + GRANT_OPERATIONS + ", was " + operations);
+          }
+          KmsKey key = resolve(keyId, false);
+          checkAccess(key, visible(key));
+          byte[] id = new byte[32];
+          byte[] token = new byte[48];
+          random.nextBytes(id);
+          random.nextBytes(token);
+          Grant g =
+              new Grant(
+                  java.util.HexFormat.of().formatHex(id),
+                  java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(token));
+          grants.put(
+              g.grantId(),
+              new GrantEntry(g, key.keyId, granteePrincipal, Set.copyOf(operations), now()));
+          return g;
+        });
+  }
+
+  /**
+   * RevokeGrant: the grant stops allowing anything at once, and its token becomes invalid.
+   *
+   * @param keyId key id or key ARN of the grant's key
+   * @param grantId the grant id
+   */
+  public void revokeGrant(String keyId, String grantId) {
+    call(
+        "RevokeGrant",
+        keyId,
+        () -> {
+          KmsKey key = resolve(keyId, false);
+          checkAccess(key, visible(key));
+          GrantEntry g = grants.get(grantId);
+          if (g == null || !g.keyId.equals(key.keyId)) {
+            throw error(LocalKmsException.NOT_FOUND, "Grant " + grantId + " does not exist");
+          }
+          grants.remove(grantId);
+          return null;
+        });
+  }
+
+  /** A grant and what it allows; immutable. */
+  private static final class GrantEntry {
+    final Grant grant;
+    final String keyId;
+    final String grantee;
+    final Set<String> operations;
+    final Instant created;
+
+    GrantEntry(Grant grant, String keyId, String grantee, Set<String> operations, Instant created) {
+      this.grant = grant;
+      this.keyId = keyId;
+      this.grantee = grantee;
+      this.operations = operations;
+      this.created = created;
+    }
   }
 
   /**
@@ -951,19 +1315,32 @@ public final class InMemoryKms {
    * @return the key ARN
    */
   public String rotateKeyOnDemand(String keyId) {
-    return call(
-        "RotateKeyOnDemand",
-        keyId,
-        () -> {
-          KmsKey key = rotationTarget(keyId);
-          if (key.onDemandRotations() >= MAX_ON_DEMAND_ROTATIONS) {
-            throw error(
-                LocalKmsException.LIMIT_EXCEEDED,
-                "on-demand rotation limit reached for " + key.arn);
-          }
-          key.addMaterial(now(), "ON_DEMAND", random);
-          return key.arn;
-        });
+    List<KmsKey.Material> materials = new ArrayList<>();
+    KmsKey[] rotated = new KmsKey[1];
+    String arn =
+        call(
+            "RotateKeyOnDemand",
+            keyId,
+            () -> {
+              KmsKey key = rotationTarget(keyId);
+              if (key.onDemandRotations() >= MAX_ON_DEMAND_ROTATIONS) {
+                throw error(
+                    LocalKmsException.LIMIT_EXCEEDED,
+                    "on-demand rotation limit reached for " + key.arn);
+              }
+              key.addMaterial(now(), "ON_DEMAND", random);
+              materials.addAll(key.materials);
+              rotated[0] = key;
+              return key.arn;
+            });
+    KmsKey.MultiRegion mr = rotated[0].multiRegion;
+    if (mr != null) {
+      // outside this KMS's lock: never hold two Regions' locks at once
+      for (InMemoryKms replica : mr.replicas) {
+        replica.syncReplica(rotated[0].keyId, materials);
+      }
+    }
+    return arn;
   }
 
   /**
@@ -1155,6 +1532,28 @@ public final class InMemoryKms {
     LocalKmsException.checkCode(errorCode);
     synchronized (lock) {
       scripted.computeIfAbsent(operation, k -> new ArrayDeque<>()).add(errorCode);
+    }
+  }
+
+  /**
+   * Scripts the next {@code calls} KMS calls, whatever their operation, to fail with {@code
+   * errorCode}; an error scripted for the operation itself with {@link #failNext} is used first.
+   * Unconsumed ones are listed by {@link #unconsumedFaults()} as {@code *: ErrorCode}.
+   *
+   * @param calls how many calls, 1 or more
+   * @param errorCode one of {@link LocalKmsException#errorCodes()}
+   * @throws IllegalArgumentException naming a bad count or an unknown code
+   */
+  public void failNextCalls(int calls, String errorCode) {
+    if (calls < 1) {
+      throw new IllegalArgumentException("calls must be 1 or more, was " + calls);
+    }
+    LocalKmsException.checkCode(errorCode);
+    synchronized (lock) {
+      Deque<String> q = scripted.computeIfAbsent(ANY_OPERATION, k -> new ArrayDeque<>());
+      for (int i = 0; i < calls; i++) {
+        q.add(errorCode);
+      }
     }
   }
 
@@ -1411,6 +1810,7 @@ public final class InMemoryKms {
         }
         injectFaults(operation);
         sweep();
+        checkGrantTokens();
         shared.operation = operation;
         T result = body.get();
         log.add(new Call(operation, keyId, OK));
@@ -1430,13 +1830,15 @@ public final class InMemoryKms {
   }
 
   private void injectFaults(String operation) {
-    Deque<String> q = scripted.get(operation);
-    if (q != null && !q.isEmpty()) {
-      String code = q.poll();
-      if (q.isEmpty()) {
-        scripted.remove(operation);
+    for (String scriptedFor : new String[] {operation, ANY_OPERATION}) {
+      Deque<String> q = scripted.get(scriptedFor);
+      if (q != null && !q.isEmpty()) {
+        String code = q.poll();
+        if (q.isEmpty()) {
+          scripted.remove(scriptedFor);
+        }
+        throw error(code, "scripted failure of " + operation);
       }
-      throw error(code, "scripted failure of " + operation);
     }
     if (shared.outageCode != null) {
       throw error(shared.outageCode, "KMS is unavailable (simulated outage)");
@@ -1639,6 +2041,12 @@ public final class InMemoryKms {
   private KmsKey rotationTarget(String keyId) {
     KmsKey key = resolve(keyId, false);
     checkAccess(key, visible(key));
+    KmsKey.MultiRegion mr = key.multiRegion;
+    if (mr != null && !mr.primaryArn.equals(key.arn)) {
+      throw error(
+          LocalKmsException.UNSUPPORTED_OPERATION,
+          key.arn + " is a multi-Region replica key; rotate its primary " + mr.primaryArn);
+    }
     KeyState state = key.status.latest().state;
     if (state == KeyState.DISABLED) {
       throw new LocalKmsException(
@@ -1691,7 +2099,7 @@ public final class InMemoryKms {
   private void checkAccess(
       KmsKey key, KmsKey.Status s, String action, Map<String, String> context) {
     KeyPolicy policy = s.policy != null ? s.policy : defaultPolicy;
-    if (!s.denied && !policy.allows(caller, action, context)) {
+    if (!s.denied && !policy.allows(caller, action, context) && !granted(key, action)) {
       throw new LocalKmsException(
           LocalKmsException.ACCESS_DENIED,
           "User: "
@@ -1712,6 +2120,29 @@ public final class InMemoryKms {
               + " because no resource-based policy allows it",
           key.arn,
           s.state);
+    }
+  }
+
+  /** Whether a grant the caller may use allows {@code action} ({@code kms:Decrypt}, ...). */
+  private boolean granted(KmsKey key, String action) {
+    String operation = action.substring(action.indexOf(':') + 1);
+    Instant cutoff = cutoff();
+    for (GrantEntry g : grants.values()) {
+      if (g.keyId.equals(key.keyId)
+          && g.grantee.equals(caller)
+          && g.operations.contains(operation)
+          && (!g.created.isAfter(cutoff) || grantTokens.contains(g.grant.grantToken()))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private void checkGrantTokens() {
+    for (String token : grantTokens) {
+      if (grants.values().stream().noneMatch(g -> g.grant.grantToken().equals(token))) {
+        throw error(LocalKmsException.INVALID_GRANT_TOKEN, "The grant token is not valid");
+      }
     }
   }
 
@@ -1760,7 +2191,19 @@ public final class InMemoryKms {
         s.state,
         s.deletionDate,
         s.pendingWindowDays,
-        key.current().id);
+        key.current().id,
+        multiRegionConfiguration(key));
+  }
+
+  private static @Nullable MultiRegionConfiguration multiRegionConfiguration(KmsKey key) {
+    KmsKey.MultiRegion mr = key.multiRegion;
+    if (mr == null) {
+      return null;
+    }
+    return new MultiRegionConfiguration(
+        mr.primaryArn.equals(key.arn) ? "PRIMARY" : "REPLICA",
+        mr.primaryArn,
+        List.copyOf(mr.replicaArns));
   }
 
   private Instant now() {

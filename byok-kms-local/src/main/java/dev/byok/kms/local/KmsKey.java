@@ -74,8 +74,26 @@ final class KmsKey {
     }
   }
 
+  /**
+   * What the primary and replicas of one multi-Region key share: the primary's ARN, the replicas'
+   * ARNs and the KMSs (Regions) holding them. Thread-safe (copy-on-write lists).
+   */
+  static final class MultiRegion {
+    final String primaryArn;
+    final List<String> replicaArns = new java.util.concurrent.CopyOnWriteArrayList<>();
+    final List<InMemoryKms> replicas = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    MultiRegion(String primaryArn) {
+      this.primaryArn = primaryArn;
+    }
+  }
+
   final String keyId;
   final String arn;
+
+  /** The multi-Region key this key is the primary or a replica of, else {@code null}. */
+  @Nullable MultiRegion multiRegion;
+
   final Instant creationDate;
   final String description;
   final Versioned<Status> status;

@@ -77,6 +77,9 @@ public final class LocalKmsException extends RuntimeException {
    */
   public static final String MALFORMED_POLICY_DOCUMENT = "MalformedPolicyDocumentException";
 
+  /** Code: a grant token in {@code GrantTokens} is not valid. */
+  public static final String INVALID_GRANT_TOKEN = "InvalidGrantTokenException";
+
   /** Code: a quota was exceeded. */
   public static final String LIMIT_EXCEEDED = "LimitExceededException";
 
@@ -105,6 +108,7 @@ public final class LocalKmsException extends RuntimeException {
     m.put(ALREADY_EXISTS, 409);
     m.put(UNSUPPORTED_OPERATION, 400);
     m.put(LIMIT_EXCEEDED, 400);
+    m.put(INVALID_GRANT_TOKEN, 400);
     m.put(MALFORMED_POLICY_DOCUMENT, 400);
     HTTP_STATUS = Collections.unmodifiableMap(m);
   }

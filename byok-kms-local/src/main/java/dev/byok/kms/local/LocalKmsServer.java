@@ -69,8 +69,11 @@ import org.jspecify.annotations.Nullable;
  * does: a missing or out-of-range member is {@code ValidationException}, a malformed body or a
  * wrongly typed member {@code SerializationException}, an unknown target {@code
  * UnknownOperationException} (all 400). Not modelled (answered with {@code
- * UnsupportedOperationException}): {@code DryRun}, {@code Recipient}, multi-Region and asymmetric
- * keys, pagination markers.
+ * UnsupportedOperationException}): {@code DryRun}, {@code Recipient}, {@code ReplicateKey} (each
+ * server is one Region: replicate with {@link InMemoryKms#replicateKey}), grant constraints,
+ * asymmetric keys, pagination markers. {@code CreateKey} with {@code MultiRegion} makes a
+ * multi-Region primary key; {@code CreateGrant} and {@code RevokeGrant} manage grants; {@code
+ * GrantTokens} on any call are passed on ({@link InMemoryKms#withGrantTokens}).
  *
  * <p><b>Not a security boundary.</b> The server binds loopback addresses only (the builder refuses
  * any other). It requires an {@code Authorization} header but does <b>not</b> verify SigV4
@@ -579,18 +582,43 @@ public final class LocalKmsServer implements AutoCloseable {
           Boolean bypass = r.bool("BypassPolicyLockoutSafetyCheck");
           r.list("Tags");
           r.check();
-          if (Boolean.TRUE.equals(r.bool("MultiRegion"))
-              || r.has("CustomKeyStoreId")
-              || r.has("XksKeyId")) {
-            throw unsupported("multi-Region keys and custom key stores");
+          if (r.has("CustomKeyStoreId") || r.has("XksKeyId")) {
+            throw unsupported("custom key stores");
           }
+          String d = description == null ? "" : description;
           out.add(
               "KeyMetadata",
               metadata(
-                  api.createKey(
-                      description == null ? "" : description,
-                      policy,
-                      Boolean.TRUE.equals(bypass))));
+                  Boolean.TRUE.equals(r.bool("MultiRegion"))
+                      ? api.createMultiRegionKey(d, policy, Boolean.TRUE.equals(bypass))
+                      : api.createKey(d, policy, Boolean.TRUE.equals(bypass))));
+          return out;
+        }
+      case "CreateGrant":
+        {
+          String keyId = r.keyId("KeyId", true);
+          String grantee = r.string("GranteePrincipal", true, 1, 256);
+          List<String> operations = r.strings("Operations");
+          r.string("RetiringPrincipal", false, 1, 256);
+          r.string("Name", false, 1, 256);
+          List<String> tokens = r.strings("GrantTokens");
+          r.check();
+          if (r.has("Constraints") || r.has("RetiringPrincipal")) {
+            throw unsupported("grant constraints and retiring principals");
+          }
+          InMemoryKms.Grant g =
+              withTokens(api, tokens)
+                  .createGrant(req(keyId), req(grantee), new java.util.LinkedHashSet<>(operations));
+          out.addProperty("GrantId", g.grantId());
+          out.addProperty("GrantToken", g.grantToken());
+          return out;
+        }
+      case "RevokeGrant":
+        {
+          String keyId = r.keyId("KeyId", true);
+          String grantId = r.string("GrantId", true, 1, 128);
+          r.check();
+          api.revokeGrant(req(keyId), req(grantId));
           return out;
         }
       case "PutKeyPolicy":
@@ -617,9 +645,9 @@ public final class LocalKmsServer implements AutoCloseable {
       case "DescribeKey":
         {
           String keyId = r.keyId("KeyId", true);
-          r.list("GrantTokens");
+          InMemoryKms g = withTokens(api, r.strings("GrantTokens"));
           r.check();
-          out.add("KeyMetadata", metadata(api.describeKey(req(keyId))));
+          out.add("KeyMetadata", metadata(g.describeKey(req(keyId))));
           return out;
         }
       case "CreateAlias":
@@ -665,7 +693,7 @@ public final class LocalKmsServer implements AutoCloseable {
           Map<String, String> context = r.context("EncryptionContext");
           Integer bytes = r.integer("NumberOfBytes", 1, 1024);
           String spec = r.oneOf("KeySpec", DATA_KEY_SPECS.keySet().toArray(new String[0]));
-          r.list("GrantTokens");
+          InMemoryKms g = withTokens(api, r.strings("GrantTokens"));
           r.dataPlaneExtras();
           r.check();
           if ((bytes == null) == (spec == null)) {
@@ -677,8 +705,8 @@ public final class LocalKmsServer implements AutoCloseable {
           int n = bytes != null ? bytes : req(DATA_KEY_SPECS.get(req(spec)));
           InMemoryKms.CiphertextResult c =
               operation.equals("GenerateDataKey")
-                  ? api.generateDataKey(req(keyId), context, n)
-                  : api.generateDataKeyWithoutPlaintext(req(keyId), context, n);
+                  ? g.generateDataKey(req(keyId), context, n)
+                  : g.generateDataKeyWithoutPlaintext(req(keyId), context, n);
           out.addProperty("CiphertextBlob", base64(c.ciphertextBlob()));
           byte[] plaintext = c.plaintext();
           if (plaintext != null) {
@@ -694,11 +722,11 @@ public final class LocalKmsServer implements AutoCloseable {
           byte[] plaintext = r.blob("Plaintext", true, 4096);
           Map<String, String> context = r.context("EncryptionContext");
           String algorithm = r.algorithm("EncryptionAlgorithm");
-          r.list("GrantTokens");
+          InMemoryKms g = withTokens(api, r.strings("GrantTokens"));
           r.dataPlaneExtras();
           r.check();
           symmetricOnly(algorithm);
-          InMemoryKms.CiphertextResult c = api.encrypt(req(keyId), req(plaintext), context);
+          InMemoryKms.CiphertextResult c = g.encrypt(req(keyId), req(plaintext), context);
           out.addProperty("CiphertextBlob", base64(c.ciphertextBlob()));
           out.addProperty("KeyId", c.keyId());
           out.addProperty("EncryptionAlgorithm", SYMMETRIC_DEFAULT);
@@ -710,11 +738,11 @@ public final class LocalKmsServer implements AutoCloseable {
           Map<String, String> context = r.context("EncryptionContext");
           String keyId = r.keyId("KeyId", false);
           String algorithm = r.algorithm("EncryptionAlgorithm");
-          r.list("GrantTokens");
+          InMemoryKms g = withTokens(api, r.strings("GrantTokens"));
           r.dataPlaneExtras();
           r.check();
           symmetricOnly(algorithm);
-          InMemoryKms.DecryptResult d = api.decrypt(req(blob), context, keyId);
+          InMemoryKms.DecryptResult d = g.decrypt(req(blob), context, keyId);
           out.addProperty("KeyId", d.keyId());
           out.addProperty("Plaintext", base64(d.plaintext()));
           out.addProperty("EncryptionAlgorithm", SYMMETRIC_DEFAULT);
@@ -730,13 +758,13 @@ public final class LocalKmsServer implements AutoCloseable {
           Map<String, String> destinationContext = r.context("DestinationEncryptionContext");
           String sourceAlgorithm = r.algorithm("SourceEncryptionAlgorithm");
           String destinationAlgorithm = r.algorithm("DestinationEncryptionAlgorithm");
-          r.list("GrantTokens");
+          InMemoryKms g = withTokens(api, r.strings("GrantTokens"));
           r.dataPlaneExtras();
           r.check();
           symmetricOnly(sourceAlgorithm);
           symmetricOnly(destinationAlgorithm);
           InMemoryKms.ReEncryptResult e =
-              api.reEncrypt(
+              g.reEncrypt(
                   req(blob), sourceContext, sourceKeyId, req(destinationKeyId), destinationContext);
           out.addProperty("CiphertextBlob", base64(e.ciphertextBlob()));
           out.addProperty("SourceKeyId", e.sourceKeyId());
@@ -861,6 +889,18 @@ public final class LocalKmsServer implements AutoCloseable {
     }
   }
 
+  private static InMemoryKms withTokens(InMemoryKms api, List<String> tokens) {
+    if (tokens.size() > 10) {
+      throw validation("GrantTokens must have length less than or equal to 10");
+    }
+    for (String t : tokens) {
+      if (t.isEmpty() || t.length() > 8192) {
+        throw validation("each of GrantTokens must be 1..8192 characters");
+      }
+    }
+    return api.withGrantTokens(tokens);
+  }
+
   private static JsonObject metadata(InMemoryKms.KeyMetadata m) {
     JsonObject o = new JsonObject();
     o.addProperty("AWSAccountId", m.awsAccountId());
@@ -885,8 +925,26 @@ public final class LocalKmsServer implements AutoCloseable {
     JsonArray algorithms = new JsonArray();
     algorithms.add(SYMMETRIC_DEFAULT);
     o.add("EncryptionAlgorithms", algorithms);
-    o.addProperty("MultiRegion", false);
+    InMemoryKms.MultiRegionConfiguration mr = m.multiRegionConfiguration();
+    o.addProperty("MultiRegion", mr != null);
+    if (mr != null) {
+      JsonObject c = new JsonObject();
+      c.addProperty("MultiRegionKeyType", mr.multiRegionKeyType());
+      c.add("PrimaryKey", regionalKey(mr.primaryKeyArn()));
+      JsonArray replicas = new JsonArray();
+      mr.replicaKeyArns().forEach(a -> replicas.add(regionalKey(a)));
+      c.add("ReplicaKeys", replicas);
+      o.add("MultiRegionConfiguration", c);
+    }
     o.addProperty("CurrentKeyMaterialId", m.currentKeyMaterialId());
+    return o;
+  }
+
+  /** {@code {"Arn": ..., "Region": ...}} of a key ARN. */
+  private static JsonObject regionalKey(String arn) {
+    JsonObject o = new JsonObject();
+    o.addProperty("Arn", arn);
+    o.addProperty("Region", arn.split(":", 6)[3]);
     return o;
   }
 
@@ -1050,6 +1108,22 @@ public final class LocalKmsServer implements AutoCloseable {
         throw serialization("BOOLEAN_VALUE expected for " + name);
       }
       return e.getAsBoolean();
+    }
+
+    /** A list of strings, empty when absent. */
+    List<String> strings(String name) {
+      list(name);
+      JsonElement e = body.get(name);
+      List<String> out = new ArrayList<>();
+      if (e != null && e.isJsonArray()) {
+        for (JsonElement item : e.getAsJsonArray()) {
+          if (!item.isJsonPrimitive() || !item.getAsJsonPrimitive().isString()) {
+            throw serialization("STRING_VALUE expected in " + name);
+          }
+          out.add(item.getAsString());
+        }
+      }
+      return out;
     }
 
     void list(String name) {

@@ -9,7 +9,10 @@ import java.nio.file.Path;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
-/** The compiled descriptor: exports only the API and requires no test framework. */
+/**
+ * The compiled descriptor: exports only the API and requires no test framework; grpc only static
+ * (optional).
+ */
 class ModuleDescriptorTest {
   @Test
   void exportsOnlyItsApiAndRequiresNoTestFramework() throws Exception {
@@ -23,10 +26,26 @@ class ModuleDescriptorTest {
     assertThat(d.name()).isEqualTo("dev.byok.kms.local");
     assertThat(d.exports())
         .extracting(ModuleDescriptor.Exports::source)
-        .containsExactly("dev.byok.kms.local");
+        .containsExactlyInAnyOrder(
+            "dev.byok.kms.local", "dev.byok.kms.local.gcp", "dev.byok.kms.local.azure");
     assertThat(
             d.requires().stream().map(ModuleDescriptor.Requires::name).collect(Collectors.toSet()))
         .containsExactlyInAnyOrder(
-            "java.base", "dev.byok.core", "com.google.gson", "jdk.httpserver", "org.jspecify");
+            "java.base",
+            "dev.byok.core",
+            "com.google.gson",
+            "jdk.httpserver",
+            "org.jspecify",
+            // the Cloud KMS test server's optional (requires static) dependencies
+            "io.grpc",
+            "io.grpc.stub",
+            "io.grpc.protobuf",
+            "io.grpc.inprocess",
+            "com.google.protobuf",
+            "proto.google.cloud.kms.v1");
+    assertThat(d.requires())
+        .filteredOn(r -> r.name().startsWith("io.grpc") || r.name().contains("protobuf"))
+        .allSatisfy(
+            r -> assertThat(r.modifiers()).contains(ModuleDescriptor.Requires.Modifier.STATIC));
   }
 }
