@@ -175,11 +175,12 @@ class AwsMultiRegionKeyTest {
     assertThat(west.calls("Decrypt", InMemoryKms.OK)).isEqualTo(1);
   }
 
-  private static Byok byok(AwsKmsProvider provider, String kek) {
+  private Byok byok(AwsKmsProvider provider, String kek) {
+    // a multi-Region key's ARNs differ only by Region: the reader allows both exactly
     return Byok.builder()
         .provider(provider)
         .encryptUnder(AwsKmsProvider.PROVIDER_ID + "://" + kek)
-        .allowDecryptWith("arn:aws:kms:*")
+        .allowDecryptWith(primary, replica)
         .build();
   }
 

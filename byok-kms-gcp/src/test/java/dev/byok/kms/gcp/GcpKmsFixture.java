@@ -191,6 +191,14 @@ public final class GcpKmsFixture implements KmsFixture {
     return ATTEMPTS;
   }
 
+  /**
+   * The client's default retry codes are UNAVAILABLE and DEADLINE_EXCEEDED: throttling is one try.
+   */
+  @Override
+  public int attemptsPerCall(Fault fault) {
+    return fault == Fault.THROTTLED ? 1 : ATTEMPTS;
+  }
+
   @Override
   public String unknownKey() {
     return keyRing + "/cryptoKeys/no-such-key";

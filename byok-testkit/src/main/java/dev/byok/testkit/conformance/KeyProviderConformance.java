@@ -399,7 +399,7 @@ public abstract class KeyProviderConformance {
    */
   @Test
   public void retriesAbsorbFewerFaultsThanAttempts() {
-    int attempts = kms().attemptsPerCall();
+    int attempts = kms().attemptsPerCall(Fault.UNAVAILABLE);
     Assumptions.assumeTrue(attempts > 1, "the provider's client makes one attempt per call");
     GeneratedDataKey dek = provider().generateDataKey(kms().newKey(), CONTEXT);
     kms().failNext(attempts - 1, Fault.UNAVAILABLE);
@@ -411,7 +411,7 @@ public abstract class KeyProviderConformance {
   private void transientFault(Fault fault) {
     String key = kms().newKey();
     GeneratedDataKey dek = provider().generateDataKey(key, CONTEXT);
-    int attempts = kms().attemptsPerCall();
+    int attempts = kms().attemptsPerCall(fault);
     List<Executable> calls =
         List.of(
             () -> provider().decrypt(dek.keyArn(), dek.wrapped().ciphertext(), CONTEXT),
@@ -579,7 +579,7 @@ public abstract class KeyProviderConformance {
                 provider()
                     .decrypt(
                         dek.keyArn(), dek.wrapped().ciphertext(), EncryptionContext.of("x", "y"))));
-    kms().failNext(kms().attemptsPerCall(), Fault.UNAVAILABLE);
+    kms().failNext(kms().attemptsPerCall(Fault.UNAVAILABLE), Fault.UNAVAILABLE);
     seen.add(thrown(() -> provider().encrypt(key, secret.clone(), CONTEXT)));
     kms().disable(key);
     seen.add(thrown(() -> provider().encrypt(key, secret.clone(), CONTEXT)));

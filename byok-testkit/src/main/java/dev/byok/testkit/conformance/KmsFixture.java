@@ -100,6 +100,18 @@ public interface KmsFixture extends AutoCloseable {
   }
 
   /**
+   * How many requests one provider call makes when every one fails with this fault: by default
+   * {@link #attemptsPerCall()}. Override when the client retries some faults and not others (the
+   * Cloud KMS client retries {@code UNAVAILABLE} but not {@code RESOURCE_EXHAUSTED}).
+   *
+   * @param fault the transient fault
+   * @return the number of requests, 1 or more
+   */
+  default int attemptsPerCall(Fault fault) {
+    return attemptsPerCall();
+  }
+
+  /**
    * A well-formed id of a key that does not exist in the fixture's KMS, for the "unknown key" test.
    *
    * @return the id, or {@code null} (the default) to skip that test
