@@ -110,24 +110,27 @@ final class KeyAccess {
    * @throws KmsUnavailableException if an alias could not be resolved because the KMS failed
    *     transiently: the key may well be allowed, so this is retryable, not a refusal
    */
-  boolean allowed(String keyArn) {
+  boolean allowed(String providerId, String keyArn) {
     if (allowedLocally(keyArn)) {
       return true;
     }
-    return namedBy(aliases, keyArn);
+    return namedBy(aliases, providerId, keyArn);
   }
 
   /**
-   * Whether {@code keyArn} is one of {@code keks}: equal to one named by ARN, or the resolved ARN
-   * of one named by alias (DescribeKey, single-flight, at most once per {@link #ALIAS_REFRESH}
-   * after a success, never remembered after a failure).
+   * Whether {@code providerId}'s {@code keyArn} is one of {@code keks}: same provider, and equal to
+   * one named by ARN, or the resolved ARN of one named by alias (DescribeKey, single-flight, at
+   * most once per {@link #ALIAS_REFRESH} after a success, never remembered after a failure).
    *
    * @throws KmsUnavailableException if an alias could not be resolved for a transient reason
    * @throws ByokConfigurationException if an alias could not be resolved for any other reason
    */
-  boolean namedBy(List<KeyRef> keks, String keyArn) {
+  boolean namedBy(List<KeyRef> keks, String providerId, String keyArn) {
     List<KeyRef> unresolved = new java.util.ArrayList<>();
     for (KeyRef k : keks) {
+      if (!k.providerId().equals(providerId)) {
+        continue; // the same key id under another provider is another key
+      }
       if (k.keyId().equals(keyArn)) {
         return true;
       }
@@ -178,9 +181,15 @@ final class KeyAccess {
     return false;
   }
 
-  /** Whether {@code keyArn} is one of {@code keks} as far as is known without a KMS call. */
-  boolean namedLocally(List<KeyRef> keks, String keyArn) {
+  /**
+   * Whether {@code providerId}'s {@code keyArn} is one of {@code keks} (same provider) as far as is
+   * known without a KMS call.
+   */
+  boolean namedLocally(List<KeyRef> keks, String providerId, String keyArn) {
     for (KeyRef k : keks) {
+      if (!k.providerId().equals(providerId)) {
+        continue; // the same key id under another provider is another key
+      }
       if (k.keyId().equals(keyArn)) {
         return true;
       }

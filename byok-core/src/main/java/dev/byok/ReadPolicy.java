@@ -112,6 +112,21 @@ public final class ReadPolicy {
     }
   }
 
+  /** This policy with other KEKs (already checked by the caller), the same context check. */
+  ReadPolicy withKeks(List<KeyRef> ks) {
+    return new ReadPolicy(checkKeks(ks), context, describedContext);
+  }
+
+  /** This policy's KEKs; a context must pass both this policy's check and {@code outer}'s. */
+  ReadPolicy and(ReadPolicy outer) {
+    Predicate<EncryptionContext> mine = context;
+    Predicate<EncryptionContext> theirs = outer.context;
+    return new ReadPolicy(
+        keks,
+        c -> theirs.test(c) && mine.test(c),
+        describedContext + " and " + outer.describedContext);
+  }
+
   @Override
   public String toString() {
     return "ReadPolicy[keks=" + keks + ", context " + describedContext + "]";

@@ -40,6 +40,16 @@ final class TestKms implements KeyProvider {
   private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
   private final AtomicReference<Hook> hook = new AtomicReference<>((op, arn) -> {});
   private final AtomicInteger next = new AtomicInteger();
+  private final String id;
+
+  TestKms() {
+    this(ID);
+  }
+
+  /** A test KMS registered under another provider id (its key ARNs repeat this one's). */
+  TestKms(String id) {
+    this.id = id;
+  }
 
   /** Creates a KEK and returns its ARN. */
   String createKey() {
@@ -82,7 +92,7 @@ final class TestKms implements KeyProvider {
 
   @Override
   public String providerId() {
-    return ID;
+    return id;
   }
 
   private String resolve(String keyId) {
