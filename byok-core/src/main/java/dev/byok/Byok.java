@@ -2,6 +2,7 @@ package dev.byok;
 
 import dev.byok.internal.AtomicFiles;
 import dev.byok.internal.ExactLengthInputStream;
+import dev.byok.internal.SegmentLayout;
 import dev.byok.spi.KeyProvider;
 import dev.byok.spi.WrappedKey;
 import java.io.IOException;
@@ -287,6 +288,9 @@ public final class Byok implements AutoCloseable {
    * @param context bound to the blob
    * @param associatedData bound to the blob; may be empty
    * @return the envelope; closing it closes {@code source}
+   * @throws IllegalArgumentException if {@code plaintextLength} is negative, or more than one blob
+   *     holds (the cause is then a {@link BlobTooLargeException} naming the limit); either before
+   *     any KMS call
    */
   public EncryptedInputStream newEncryptingInputStream(
       InputStream source, long plaintextLength, EncryptionContext context, byte[] associatedData) {
@@ -294,6 +298,12 @@ public final class Byok implements AutoCloseable {
     Objects.requireNonNull(associatedData, "associatedData");
     if (plaintextLength < 0) {
       throw new IllegalArgumentException("plaintextLength must be >= 0, was " + plaintextLength);
+    }
+    SegmentLayout layout = new SegmentLayout(segmentSize);
+    if (plaintextLength > layout.maxPlaintextLength()) {
+      // before admit: an impossible length costs no GenerateDataKey
+      BlobTooLargeException tooLarge = layout.tooLarge();
+      throw new IllegalArgumentException(tooLarge.getMessage(), tooLarge);
     }
     Objects.requireNonNull(context, "context");
     ActiveDataKey.Admission a = keys.admit(keks, context, plaintextLength);
@@ -538,12 +548,15 @@ public final class Byok implements AutoCloseable {
    * @throws ByokConfigurationException if no slot names one of {@code from}'s KEKs
    * @throws IllegalArgumentException on a view, if {@code from} names a KEK that is not one of the
    *     view's own (a view also applies its own context check)
+   * @throws ByokConfigurationException if this instance has no KEK to wrap under (no {@code
+   *     encryptUnder}), before any KMS call
    * @throws IOException if reading or writing fails; the target is then untouched
    */
   public RewrapResult rewrap(Path source, Path target, ReadPolicy from) throws IOException {
     Objects.requireNonNull(source, "source");
     Objects.requireNonNull(target, "target");
     ReadPolicy narrowed = withinView(Objects.requireNonNull(from, "from"));
+    requireEncryptionKeks();
     DataKeyResolver fromResolver = policyResolver(narrowed);
     try (FileChannel channel = FileChannel.open(source, StandardOpenOption.READ)) {
       InputStream in = Channels.newInputStream(channel);
@@ -591,10 +604,13 @@ public final class Byok implements AutoCloseable {
    * @throws ByokConfigurationException if no slot names one of {@code from}'s KEKs
    * @throws IllegalArgumentException on a view, if {@code from} names a KEK that is not one of the
    *     view's own (a view also applies its own context check)
+   * @throws ByokConfigurationException if this instance has no KEK to wrap under (no {@code
+   *     encryptUnder}), before any KMS call
    */
   public EnvelopeHeader rewrapHeader(EnvelopeHeader header, ReadPolicy from) {
     Objects.requireNonNull(header, "header");
     ReadPolicy p = withinView(Objects.requireNonNull(from, "from"));
+    requireEncryptionKeks();
     return rewrapHeader(header, policyResolver(p), p.keks());
   }
 
@@ -607,6 +623,14 @@ public final class Byok implements AutoCloseable {
       if (dek.singleUse()) {
         dek.destroy();
       }
+    }
+  }
+
+  /** Rewrap wraps under this instance's KEKs: without one, fail before any KMS call. */
+  private void requireEncryptionKeks() {
+    if (keks.isEmpty()) {
+      throw new ByokConfigurationException(
+          "rewrap needs KEKs to wrap under: build the instance with encryptUnder, or use forKeys");
     }
   }
 

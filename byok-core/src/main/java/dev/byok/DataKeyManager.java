@@ -341,6 +341,13 @@ public final class DataKeyManager implements DataKeyResolver, AutoCloseable {
     } catch (InvalidCiphertextException | ByokConfigurationException rejected) {
       decrypts.rememberRejected(digest, rejected);
       throw rejected;
+    } catch (KeyUnusableException denied) {
+      if (denied.reason() == KeyUnusableException.Reason.ACCESS_DENIED) {
+        // the request carried the header's context, which a storage-only attacker chooses: a
+        // replayed hostile header costs one Decrypt per REJECTION_TTL, not one per read
+        decrypts.rememberRejected(digest, denied);
+      }
+      throw denied;
     }
     try {
       DataKey key = DataKey.of(header.dekId(), material);

@@ -64,6 +64,13 @@ final class TestKms implements KeyProvider {
     aliases.put(alias, arn);
   }
 
+  private final Set<EncryptionContext> deniedContexts = ConcurrentHashMap.newKeySet();
+
+  /** Decrypt requests carrying {@code context} get ACCESS_DENIED (a key policy condition). */
+  void denyContext(EncryptionContext context) {
+    deniedContexts.add(context);
+  }
+
   void disable(String arn) {
     disabled.add(arn);
   }
@@ -181,6 +188,10 @@ final class TestKms implements KeyProvider {
           KeyUnusableException.Reason.NOT_FOUND, keyArn, "no such key", null);
     }
     usable(keyArn);
+    if (deniedContexts.contains(context)) {
+      throw new KeyUnusableException(
+          KeyUnusableException.Reason.ACCESS_DENIED, keyArn, "denied by a test policy", null);
+    }
     byte[] plain;
     try {
       if (wrappedKey.length < 12 + 16) {
