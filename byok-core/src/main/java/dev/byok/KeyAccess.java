@@ -21,7 +21,8 @@ import org.jspecify.annotations.Nullable;
  * by alias. Aliases are resolved with {@code DescribeKey} (a call about the host's own key, never
  * about a header's), single-flight — concurrent first reads share one call — and again at most once
  * per {@link #ALIAS_REFRESH} after a success, or per {@link #FORCED_REFRESH} when a key does not
- * match the last resolution (the alias may have been retargeted since). A resolution that
+ * match the last resolution (the alias may have been retargeted since) — unless the key's ARN is in
+ * another account or Region than the resolution's, which no retarget can reach. A resolution that
  * <em>fails</em> is not remembered: the read fails with the retryable {@link
  * KmsUnavailableException} (an outage is never reported as a wrong key), and the next read asks
  * again.
@@ -75,6 +76,20 @@ final class KeyAccess {
       }
     }
     this.aliases = List.copyOf(named);
+  }
+
+  /**
+   * {@code arn:partition:kms:region:account} of a key ARN, or null for a key id that is not an ARN
+   * (a provider without ARNs): an alias can only ever name a key of its own account and Region.
+   */
+  static @Nullable String accountAndRegion(String keyArn) {
+    if (!looksLikeArn(keyArn)) {
+      return null;
+    }
+    String[] parts = keyArn.split(":", 6);
+    return parts.length == 6
+        ? String.join(":", parts[0], parts[1], parts[2], parts[3], parts[4])
+        : null;
   }
 
   static boolean looksLikeArn(String keyId) {
@@ -148,8 +163,15 @@ final class KeyAccess {
       try {
         // a fresh resolution that names another key may predate a retarget: ask again, at most
         // once per FORCED_REFRESH per alias (a hostile header cannot make more calls than that)
-        if (keyArn.equals(resolve(alias, ALIAS_REFRESH))
-            || keyArn.equals(resolve(alias, FORCED_REFRESH))) {
+        String current = resolve(alias, ALIAS_REFRESH);
+        if (keyArn.equals(current)) {
+          return true;
+        }
+        String scope = current == null ? null : accountAndRegion(current);
+        if (scope != null && !scope.equals(accountAndRegion(keyArn))) {
+          continue; // an alias names keys of its own account and Region only: no retarget helps
+        }
+        if (keyArn.equals(resolve(alias, FORCED_REFRESH))) {
           return true;
         }
       } catch (ByokException e) {

@@ -9,7 +9,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
+import java.time.Instant;
+import java.time.InstantSource;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 /** Review of issue 15, findings 5, 10 and 11: refusals that cost no (repeated) KMS call. */
@@ -62,5 +65,35 @@ class KeyLayerR3ReviewTest {
         .isInstanceOf(ByokConfigurationException.class)
         .hasMessageContaining("encryptUnder");
     assertThat(kms.calls("decrypt")).isEqualTo(calls);
+  }
+
+  /**
+   * Finding 8: a forged slot whose ARN is in another account than the policy alias's key forced a
+   * DescribeKey once a second; no retarget can reach it, so it makes none.
+   */
+  @Test
+  void aliasPolicyMakesNoDescribeKeyForAnArnInAnotherAccount() {
+    kms.alias("alias/tenant", a);
+    AtomicReference<Instant> now = new AtomicReference<>(Instant.parse("2026-01-01T00:00:00Z"));
+    InstantSource clock = now::get;
+    byte[] blob = encrypt(KeyLayerFixture.byok(kms, a).build(), plaintext(10, 4));
+    String foreign = "arn:aws:kms:eu-west-1:999999999999:key/forged";
+    byte[] forged =
+        KeyLayerFixture.withSlots(blob, List.of(KeySlot.of(TestKms.ID, foreign, new byte[40])));
+    Byok reader =
+        Byok.builder()
+            .provider(kms)
+            .clock(clock)
+            .build()
+            .forReading(ReadPolicy.of(List.of(ref("alias/tenant")), CTX));
+    assertThat(KeyLayerFixture.decrypt(reader, blob)).isEqualTo(plaintext(10, 4));
+    int describes = kms.calls("describeKey");
+    for (int i = 0; i < 3; i++) {
+      now.set(now.get().plusSeconds(2)); // past FORCED_REFRESH, within ALIAS_REFRESH
+      assertThatThrownBy(() -> KeyLayerFixture.decrypt(reader, forged))
+          .isInstanceOf(ByokConfigurationException.class);
+    }
+    assertThat(kms.calls("describeKey")).isEqualTo(describes);
+    assertThat(kms.calls("decrypt")).isEqualTo(1);
   }
 }
