@@ -2,6 +2,7 @@ package dev.byok;
 
 import dev.byok.internal.AtomicFiles;
 import dev.byok.internal.ExactLengthInputStream;
+import dev.byok.internal.SegmentLayout;
 import dev.byok.spi.KeyProvider;
 import dev.byok.spi.WrappedKey;
 import java.io.IOException;
@@ -85,7 +86,15 @@ public final class Byok implements AutoCloseable {
     return new Builder();
   }
 
-  /** {@return the data key manager (stats, invalidation)} */
+  /**
+   * The data key manager (stats, invalidation, locks). On a view ({@link #forKeys(List)}, {@link
+   * #forReading(ReadPolicy)}) this is the shared manager of the instance that was built, not
+   * restricted to the view's KEKs: a view narrows what it encrypts, decrypts and rewraps, it is not
+   * a boundary for key management. Hand a view's {@code keys()} only to code trusted with the whole
+   * instance.
+   *
+   * @return the data key manager
+   */
   public DataKeyManager keys() {
     return keys;
   }
@@ -110,13 +119,45 @@ public final class Byok implements AutoCloseable {
    *
    * @param tenantKeks the tenant's KEKs, at least one, each naming a registered provider
    * @return the view
-   * @throws IllegalArgumentException if {@code tenantKeks} is empty, too long, or names a provider
-   *     that is not registered
+   * @throws IllegalArgumentException if {@code tenantKeks} is empty, too long, on a view names a
+   *     KEK that is not one of the view's own (a view of a reading view keeps its context check),
+   *     or names a provider that is not registered
    */
   public Byok forKeys(List<KeyRef> tenantKeks) {
     List<KeyRef> ks = List.copyOf(tenantKeks);
     checkKeks(ks, keys);
+    checkWithinView(ks);
+    ReadPolicy inherited = readPolicy;
+    if (inherited != null) {
+      ReadPolicy p = inherited.withKeks(ks); // a view of a reading view keeps its context check
+      return new Byok(keys, ks, segmentSize, policyResolver(p), false, p);
+    }
     return new Byok(keys, ks, segmentSize, keys.restrictedTo(ks), false, null);
+  }
+
+  /**
+   * On a view, {@code ks} must be among the view's own KEKs (the same {@link KeyRef}s): a view
+   * never widens into another tenant's keys.
+   */
+  private void checkWithinView(List<KeyRef> ks) {
+    if (owner) {
+      return;
+    }
+    ReadPolicy p = readPolicy;
+    List<KeyRef> allowed = p != null ? p.keks() : keks;
+    for (KeyRef k : ks) {
+      if (!allowed.contains(k)) {
+        throw new IllegalArgumentException(
+            "this view may use only its own KEKs " + allowed + "; " + k + " is not one of them");
+      }
+    }
+  }
+
+  /** {@code from}, narrowed on a view to the view's KEKs (checked) and its context check too. */
+  private ReadPolicy withinView(ReadPolicy from) {
+    checkWithinView(from.keks());
+    ReadPolicy p = readPolicy;
+    return owner || p == null ? from : from.and(p);
   }
 
   /**
@@ -132,12 +173,15 @@ public final class Byok implements AutoCloseable {
    *
    * @param policy the KEKs and the context the tenant's blobs carry
    * @return the view
-   * @throws IllegalArgumentException if a KEK of the policy names a provider that is not registered
+   * @throws IllegalArgumentException if a KEK of the policy names a provider that is not
+   *     registered, or, on a view, is not one of the view's own KEKs (a view of a view also keeps
+   *     the outer view's context check)
    */
   public Byok forReading(ReadPolicy policy) {
     Objects.requireNonNull(policy, "policy");
     checkKeks(policy.keks(), keys);
-    return new Byok(keys, policy.keks(), segmentSize, policyResolver(policy), false, policy);
+    ReadPolicy p = withinView(policy);
+    return new Byok(keys, p.keks(), segmentSize, policyResolver(p), false, p);
   }
 
   /** Resolves only for headers that pass {@code policy}: the checks come before any KMS call. */
@@ -244,6 +288,9 @@ public final class Byok implements AutoCloseable {
    * @param context bound to the blob
    * @param associatedData bound to the blob; may be empty
    * @return the envelope; closing it closes {@code source}
+   * @throws IllegalArgumentException if {@code plaintextLength} is negative, or more than one blob
+   *     holds (the cause is then a {@link BlobTooLargeException} naming the limit); either before
+   *     any KMS call
    */
   public EncryptedInputStream newEncryptingInputStream(
       InputStream source, long plaintextLength, EncryptionContext context, byte[] associatedData) {
@@ -251,6 +298,12 @@ public final class Byok implements AutoCloseable {
     Objects.requireNonNull(associatedData, "associatedData");
     if (plaintextLength < 0) {
       throw new IllegalArgumentException("plaintextLength must be >= 0, was " + plaintextLength);
+    }
+    SegmentLayout layout = new SegmentLayout(segmentSize);
+    if (plaintextLength > layout.maxPlaintextLength()) {
+      // before admit: an impossible length costs no GenerateDataKey
+      BlobTooLargeException tooLarge = layout.tooLarge();
+      throw new IllegalArgumentException(tooLarge.getMessage(), tooLarge);
     }
     Objects.requireNonNull(context, "context");
     ActiveDataKey.Admission a = keys.admit(keks, context, plaintextLength);
@@ -493,17 +546,22 @@ public final class Byok implements AutoCloseable {
    * @throws InvalidCiphertextException if the blob is not authentic or fails {@code from}; nothing
    *     is written
    * @throws ByokConfigurationException if no slot names one of {@code from}'s KEKs
+   * @throws IllegalArgumentException on a view, if {@code from} names a KEK that is not one of the
+   *     view's own (a view also applies its own context check)
+   * @throws ByokConfigurationException if this instance has no KEK to wrap under (no {@code
+   *     encryptUnder}), before any KMS call
    * @throws IOException if reading or writing fails; the target is then untouched
    */
   public RewrapResult rewrap(Path source, Path target, ReadPolicy from) throws IOException {
     Objects.requireNonNull(source, "source");
     Objects.requireNonNull(target, "target");
-    Objects.requireNonNull(from, "from");
-    DataKeyResolver fromResolver = policyResolver(from);
+    ReadPolicy narrowed = withinView(Objects.requireNonNull(from, "from"));
+    requireEncryptionKeks();
+    DataKeyResolver fromResolver = policyResolver(narrowed);
     try (FileChannel channel = FileChannel.open(source, StandardOpenOption.READ)) {
       InputStream in = Channels.newInputStream(channel);
       EnvelopeHeader old = EnvelopeHeader.read(in);
-      EnvelopeHeader fresh = rewrapHeader(old, fromResolver, from.keks());
+      EnvelopeHeader fresh = rewrapHeader(old, fromResolver, narrowed.keks());
       long[] copied = new long[1];
       AtomicFiles.write(
           target,
@@ -544,11 +602,16 @@ public final class Byok implements AutoCloseable {
    * @return the header to write in front of the unchanged payload
    * @throws InvalidCiphertextException if the header fails {@code from}'s context or the commitment
    * @throws ByokConfigurationException if no slot names one of {@code from}'s KEKs
+   * @throws IllegalArgumentException on a view, if {@code from} names a KEK that is not one of the
+   *     view's own (a view also applies its own context check)
+   * @throws ByokConfigurationException if this instance has no KEK to wrap under (no {@code
+   *     encryptUnder}), before any KMS call
    */
   public EnvelopeHeader rewrapHeader(EnvelopeHeader header, ReadPolicy from) {
     Objects.requireNonNull(header, "header");
-    Objects.requireNonNull(from, "from");
-    return rewrapHeader(header, policyResolver(from), from.keks());
+    ReadPolicy p = withinView(Objects.requireNonNull(from, "from"));
+    requireEncryptionKeks();
+    return rewrapHeader(header, policyResolver(p), p.keks());
   }
 
   private EnvelopeHeader rewrapHeader(
@@ -560,6 +623,14 @@ public final class Byok implements AutoCloseable {
       if (dek.singleUse()) {
         dek.destroy();
       }
+    }
+  }
+
+  /** Rewrap wraps under this instance's KEKs: without one, fail before any KMS call. */
+  private void requireEncryptionKeks() {
+    if (keks.isEmpty()) {
+      throw new ByokConfigurationException(
+          "rewrap needs KEKs to wrap under: build the instance with encryptUnder, or use forKeys");
     }
   }
 

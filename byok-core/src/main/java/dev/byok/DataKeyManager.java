@@ -182,7 +182,8 @@ public final class DataKeyManager implements DataKeyResolver, AutoCloseable {
     List<KeySlot> slots = distinct(header.keySlots());
     slots.sort(slotOrder);
     for (KeySlot s : slots) {
-      if (!access.isLocked(s.keyArn()) && (only == null || access.namedLocally(only, s.keyArn()))) {
+      if (!access.isLocked(s.keyArn())
+          && (only == null || access.namedLocally(only, s.providerId(), s.keyArn()))) {
         DataKey k = decrypts.leaseCached(new DecryptCache.SlotKey(header, s));
         if (k != null) {
           hits.increment();
@@ -213,7 +214,10 @@ public final class DataKeyManager implements DataKeyResolver, AutoCloseable {
       // nothing about the header's key, so it never purges or retires that key
       boolean allowed;
       try {
-        allowed = only == null ? access.allowed(s.keyArn()) : access.namedBy(only, s.keyArn());
+        allowed =
+            only == null
+                ? access.allowed(s.providerId(), s.keyArn())
+                : access.namedBy(only, s.providerId(), s.keyArn());
       } catch (KmsUnavailableException e) {
         failedKeks.add(s.providerId() + "://" + s.keyArn());
         failures.add(e);
@@ -304,7 +308,7 @@ public final class DataKeyManager implements DataKeyResolver, AutoCloseable {
    *     for the whole manager
    */
   boolean unwrapsToDataKey(EnvelopeHeader header, KeySlot slot, @Nullable List<KeyRef> only) {
-    if (only != null && !access.namedLocally(only, slot.keyArn())) {
+    if (only != null && !access.namedLocally(only, slot.providerId(), slot.keyArn())) {
       return false; // a view re-encrypts only from slots under its own KEKs
     }
     return decrypts.contains(new DecryptCache.SlotKey(header, slot));
@@ -337,6 +341,13 @@ public final class DataKeyManager implements DataKeyResolver, AutoCloseable {
     } catch (InvalidCiphertextException | ByokConfigurationException rejected) {
       decrypts.rememberRejected(digest, rejected);
       throw rejected;
+    } catch (KeyUnusableException denied) {
+      if (denied.reason() == KeyUnusableException.Reason.ACCESS_DENIED) {
+        // the request carried the header's context, which a storage-only attacker chooses: a
+        // replayed hostile header costs one Decrypt per REJECTION_TTL, not one per read
+        decrypts.rememberRejected(digest, denied);
+      }
+      throw denied;
     }
     try {
       DataKey key = DataKey.of(header.dekId(), material);

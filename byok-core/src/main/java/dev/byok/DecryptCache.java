@@ -46,7 +46,12 @@ final class DecryptCache {
   /** How many times one read starts over because cache pressure evicted its freshly loaded key. */
   static final int MAX_EVICTED_RETRIES = 16;
 
-  /** How long a rejected wrapped key is remembered. */
+  /**
+   * How long a rejected wrapped key is remembered: a wrapped key the KMS refused as invalid, or an
+   * ACCESS_DENIED for one slot under one header's context (keyed by a digest of both). A grant or
+   * key policy change that allows that request again takes effect for that blob at most this long
+   * after the denial (AWS KMS itself may take minutes to apply a policy change).
+   */
   static final Duration REJECTION_TTL = Duration.ofMinutes(1);
 
   private static final int MAX_REJECTIONS = 10_000;
@@ -431,6 +436,15 @@ final class DecryptCache {
     if (e instanceof InvalidCiphertextException ice) {
       throw new InvalidCiphertextException(
           ice.reason(), "rejected recently, not sent to the KMS again: " + ice.getMessage(), null);
+    }
+    if (e instanceof KeyUnusableException denied) {
+      throw new KeyUnusableException(
+          denied.reason(),
+          denied.keyId(),
+          "denied recently for this slot and context, not sent to the KMS again (for up to "
+              + REJECTION_TTL.toSeconds()
+              + " s after the denial)",
+          null);
     }
     if (e != null) {
       throw new ByokConfigurationException(

@@ -21,7 +21,8 @@ import org.jspecify.annotations.Nullable;
  * by alias. Aliases are resolved with {@code DescribeKey} (a call about the host's own key, never
  * about a header's), single-flight — concurrent first reads share one call — and again at most once
  * per {@link #ALIAS_REFRESH} after a success, or per {@link #FORCED_REFRESH} when a key does not
- * match the last resolution (the alias may have been retargeted since). A resolution that
+ * match the last resolution (the alias may have been retargeted since) — unless the key's ARN is in
+ * another account or Region than the resolution's, which no retarget can reach. A resolution that
  * <em>fails</em> is not remembered: the read fails with the retryable {@link
  * KmsUnavailableException} (an outage is never reported as a wrong key), and the next read asks
  * again.
@@ -77,6 +78,20 @@ final class KeyAccess {
     this.aliases = List.copyOf(named);
   }
 
+  /**
+   * {@code arn:partition:kms:region:account} of a key ARN, or null for a key id that is not an ARN
+   * (a provider without ARNs): an alias can only ever name a key of its own account and Region.
+   */
+  static @Nullable String accountAndRegion(String keyArn) {
+    if (!looksLikeArn(keyArn)) {
+      return null;
+    }
+    String[] parts = keyArn.split(":", 6);
+    return parts.length == 6
+        ? String.join(":", parts[0], parts[1], parts[2], parts[3], parts[4])
+        : null;
+  }
+
   static boolean looksLikeArn(String keyId) {
     return keyId.startsWith("arn:") && !keyId.contains(":alias/");
   }
@@ -110,24 +125,27 @@ final class KeyAccess {
    * @throws KmsUnavailableException if an alias could not be resolved because the KMS failed
    *     transiently: the key may well be allowed, so this is retryable, not a refusal
    */
-  boolean allowed(String keyArn) {
+  boolean allowed(String providerId, String keyArn) {
     if (allowedLocally(keyArn)) {
       return true;
     }
-    return namedBy(aliases, keyArn);
+    return namedBy(aliases, providerId, keyArn);
   }
 
   /**
-   * Whether {@code keyArn} is one of {@code keks}: equal to one named by ARN, or the resolved ARN
-   * of one named by alias (DescribeKey, single-flight, at most once per {@link #ALIAS_REFRESH}
-   * after a success, never remembered after a failure).
+   * Whether {@code providerId}'s {@code keyArn} is one of {@code keks}: same provider, and equal to
+   * one named by ARN, or the resolved ARN of one named by alias (DescribeKey, single-flight, at
+   * most once per {@link #ALIAS_REFRESH} after a success, never remembered after a failure).
    *
    * @throws KmsUnavailableException if an alias could not be resolved for a transient reason
    * @throws ByokConfigurationException if an alias could not be resolved for any other reason
    */
-  boolean namedBy(List<KeyRef> keks, String keyArn) {
+  boolean namedBy(List<KeyRef> keks, String providerId, String keyArn) {
     List<KeyRef> unresolved = new java.util.ArrayList<>();
     for (KeyRef k : keks) {
+      if (!k.providerId().equals(providerId)) {
+        continue; // the same key id under another provider is another key
+      }
       if (k.keyId().equals(keyArn)) {
         return true;
       }
@@ -145,8 +163,15 @@ final class KeyAccess {
       try {
         // a fresh resolution that names another key may predate a retarget: ask again, at most
         // once per FORCED_REFRESH per alias (a hostile header cannot make more calls than that)
-        if (keyArn.equals(resolve(alias, ALIAS_REFRESH))
-            || keyArn.equals(resolve(alias, FORCED_REFRESH))) {
+        String current = resolve(alias, ALIAS_REFRESH);
+        if (keyArn.equals(current)) {
+          return true;
+        }
+        String scope = current == null ? null : accountAndRegion(current);
+        if (scope != null && !scope.equals(accountAndRegion(keyArn))) {
+          continue; // an alias names keys of its own account and Region only: no retarget helps
+        }
+        if (keyArn.equals(resolve(alias, FORCED_REFRESH))) {
           return true;
         }
       } catch (ByokException e) {
@@ -178,9 +203,15 @@ final class KeyAccess {
     return false;
   }
 
-  /** Whether {@code keyArn} is one of {@code keks} as far as is known without a KMS call. */
-  boolean namedLocally(List<KeyRef> keks, String keyArn) {
+  /**
+   * Whether {@code providerId}'s {@code keyArn} is one of {@code keks} (same provider) as far as is
+   * known without a KMS call.
+   */
+  boolean namedLocally(List<KeyRef> keks, String providerId, String keyArn) {
     for (KeyRef k : keks) {
+      if (!k.providerId().equals(providerId)) {
+        continue; // the same key id under another provider is another key
+      }
       if (k.keyId().equals(keyArn)) {
         return true;
       }

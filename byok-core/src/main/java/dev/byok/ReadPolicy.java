@@ -38,7 +38,10 @@ public final class ReadPolicy {
    * Blobs must carry exactly {@code context} and a key slot under one of {@code keks}.
    *
    * @param keks the KEKs allowed for this tenant or context, 1 to {@value
-   *     EnvelopeFormat#MAX_KEY_SLOTS}; an alias matches the key it resolves to
+   *     EnvelopeFormat#MAX_KEY_SLOTS}; an alias matches the key it resolves to. A header whose slot
+   *     names another key ARN in the alias's own account and Region may make this instance ask the
+   *     KMS again ({@code DescribeKey} on the host's alias, at most once a second per alias, in
+   *     case it was retargeted); an ARN in another account or Region never does
    * @param context the required encryption context
    * @return the policy
    * @throws IllegalArgumentException if {@code keks} is empty or too long
@@ -110,6 +113,21 @@ public final class ReadPolicy {
               + " is not the expected "
               + describedContext);
     }
+  }
+
+  /** This policy with other KEKs (already checked by the caller), the same context check. */
+  ReadPolicy withKeks(List<KeyRef> ks) {
+    return new ReadPolicy(checkKeks(ks), context, describedContext);
+  }
+
+  /** This policy's KEKs; a context must pass both this policy's check and {@code outer}'s. */
+  ReadPolicy and(ReadPolicy outer) {
+    Predicate<EncryptionContext> mine = context;
+    Predicate<EncryptionContext> theirs = outer.context;
+    return new ReadPolicy(
+        keks,
+        c -> theirs.test(c) && mine.test(c),
+        describedContext + " and " + outer.describedContext);
   }
 
   @Override

@@ -40,6 +40,16 @@ final class TestKms implements KeyProvider {
   private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
   private final AtomicReference<Hook> hook = new AtomicReference<>((op, arn) -> {});
   private final AtomicInteger next = new AtomicInteger();
+  private final String id;
+
+  TestKms() {
+    this(ID);
+  }
+
+  /** A test KMS registered under another provider id (its key ARNs repeat this one's). */
+  TestKms(String id) {
+    this.id = id;
+  }
 
   /** Creates a KEK and returns its ARN. */
   String createKey() {
@@ -52,6 +62,13 @@ final class TestKms implements KeyProvider {
 
   void alias(String alias, String arn) {
     aliases.put(alias, arn);
+  }
+
+  private final Set<EncryptionContext> deniedContexts = ConcurrentHashMap.newKeySet();
+
+  /** Decrypt requests carrying {@code context} get ACCESS_DENIED (a key policy condition). */
+  void denyContext(EncryptionContext context) {
+    deniedContexts.add(context);
   }
 
   void disable(String arn) {
@@ -82,7 +99,7 @@ final class TestKms implements KeyProvider {
 
   @Override
   public String providerId() {
-    return ID;
+    return id;
   }
 
   private String resolve(String keyId) {
@@ -171,6 +188,10 @@ final class TestKms implements KeyProvider {
           KeyUnusableException.Reason.NOT_FOUND, keyArn, "no such key", null);
     }
     usable(keyArn);
+    if (deniedContexts.contains(context)) {
+      throw new KeyUnusableException(
+          KeyUnusableException.Reason.ACCESS_DENIED, keyArn, "denied by a test policy", null);
+    }
     byte[] plain;
     try {
       if (wrappedKey.length < 12 + 16) {

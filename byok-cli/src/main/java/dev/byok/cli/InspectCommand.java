@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 import org.jspecify.annotations.NullMarked;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -60,7 +61,9 @@ final class InspectCommand extends CliCommand {
           h = BlobPaths.header(e.file());
         } catch (InvalidCiphertextException ex) {
           throw new CliException(
-              Failures.exitCode(ex), e.file() + ": " + Failures.describe(ex), ex);
+              Failures.exitCode(ex),
+              Escaping.forDisplay(e.file().toString()) + ": " + Failures.describe(ex),
+              ex);
         }
         blobs.add(describe(e.file().toString(), h, Files.size(e.file())));
       }
@@ -69,11 +72,26 @@ final class InspectCommand extends CliCommand {
       JsonElement doc = blobs.size() == 1 ? blobs.get(0) : array(blobs);
       io.out()
           .println(
-              new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create().toJson(doc));
+              displaySafe(
+                  new GsonBuilder()
+                      .setPrettyPrinting()
+                      .disableHtmlEscaping()
+                      .create()
+                      .toJson(doc)));
     } else {
       blobs.forEach(b -> print(b, io.out()));
     }
     return ExitCodes.OK;
+  }
+
+  /**
+   * Gson escapes only C0 controls, quotes, backslash and U+2028/9 in strings; this escapes every
+   * other character {@link Escaping#forDisplay} would (DEL, C1 controls such as U+009B, bidi
+   * overrides, zero-width characters) as a JSON backslash-u escape, which a JSON parser reads back
+   * as the same character. The pretty printer's line breaks are structural and stay.
+   */
+  static String displaySafe(String json) {
+    return json.lines().map(Escaping::forDisplay).collect(Collectors.joining("\n"));
   }
 
   private static JsonArray array(List<JsonObject> blobs) {
@@ -117,7 +135,7 @@ final class InspectCommand extends CliCommand {
   }
 
   private static void print(JsonObject b, PrintStream out) {
-    out.println(b.get("file").getAsString());
+    out.println(Escaping.forDisplay(b.get("file").getAsString()));
     out.printf(
         "  format         byok v%d, suite %d (%s)%n",
         b.get("formatVersion").getAsInt(),

@@ -4,6 +4,7 @@ import dev.byok.Byok;
 import dev.byok.EncryptionContext;
 import dev.byok.EnvelopeFormat;
 import dev.byok.EnvelopeHeader;
+import dev.byok.Escaping;
 import dev.byok.KeyRef;
 import dev.byok.KeySlot;
 import dev.byok.KeyUnusableException;
@@ -202,16 +203,16 @@ final class RewrapCommand extends CliCommand {
       String from = arns(h.keySlots());
       if (onTarget(h.keySlots())) {
         done++;
-        out.println("already on target keys: " + file + " " + from);
+        out.println("already on target keys: " + shown(file) + " " + from);
       } else if (dryRun) {
         rewrapped++;
-        out.println("would rewrap " + file + ": " + from + " -> " + target);
+        out.println("would rewrap " + shown(file) + ": " + from + " -> " + target);
       } else {
         RewrapResult r = byok.rewrap(file, file, policy);
         rewrapped++;
         copied += r.payloadBytesCopied();
         reencrypted += r.payloadBytesReencrypted();
-        out.println("rewrapped " + file + ": " + from + " -> " + arns(r.newSlots()));
+        out.println("rewrapped " + shown(file) + ": " + from + " -> " + arns(r.newSlots()));
       }
       out.flush();
     }
@@ -234,9 +235,9 @@ final class RewrapCommand extends CliCommand {
       failed++;
       if (firstFailure == null) {
         firstFailure = e;
-        firstFailed = file.toString();
+        firstFailed = shown(file);
       }
-      out.println("FAILED " + file + ": " + Failures.describe(e));
+      out.println("FAILED " + shown(file) + ": " + Failures.describe(e));
       out.flush();
     }
 
@@ -286,8 +287,15 @@ final class RewrapCommand extends CliCommand {
     return List.copyOf(arns);
   }
 
+  /** A file name as printed: an untrusted name cannot move the cursor or forge a line. */
+  private static String shown(Path file) {
+    return Escaping.forDisplay(file.toString());
+  }
+
   private static String arns(List<KeySlot> slots) {
-    return slots.stream().map(KeySlot::keyArn).collect(Collectors.joining(", ", "[", "]"));
+    return slots.stream()
+        .map(s -> Escaping.forDisplay(s.keyArn()))
+        .collect(Collectors.joining(", ", "[", "]"));
   }
 
   /**
@@ -318,9 +326,10 @@ final class RewrapCommand extends CliCommand {
     }
     for (Path t : stale.stream().distinct().sorted().toList()) {
       if (dryRun) {
-        out.println("would remove stale temporary file " + t + " (left by an interrupted run)");
+        out.println(
+            "would remove stale temporary file " + shown(t) + " (left by an interrupted run)");
       } else if (Files.deleteIfExists(t)) {
-        out.println("removed stale temporary file " + t + " (left by an interrupted run)");
+        out.println("removed stale temporary file " + shown(t) + " (left by an interrupted run)");
       }
     }
   }

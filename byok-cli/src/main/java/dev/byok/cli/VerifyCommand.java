@@ -1,6 +1,7 @@
 package dev.byok.cli;
 
 import dev.byok.EncryptionContext;
+import dev.byok.Escaping;
 import dev.byok.kms.aws.AwsKmsProvider;
 import java.io.IOException;
 import java.io.InputStream;
@@ -57,10 +58,19 @@ final class VerifyCommand extends CliCommand {
           DecryptCommand.decrypt(readers, in, Files.size(e.file()), sink, expected);
           io.out()
               .println(
-                  "OK      " + e.file() + " (" + sink.count + " bytes of plaintext authenticated)");
+                  "OK      "
+                      + Escaping.forDisplay(e.file().toString())
+                      + " ("
+                      + sink.count
+                      + " bytes of plaintext authenticated)");
           ok++;
         } catch (IOException | RuntimeException ex) {
-          io.out().println("FAILED  " + e.file() + ": " + Failures.describe(ex));
+          io.out()
+              .println(
+                  "FAILED  "
+                      + Escaping.forDisplay(e.file().toString())
+                      + ": "
+                      + Failures.describe(ex));
           if (firstFailure == ExitCodes.OK) {
             firstFailure = Failures.exitCode(ex);
           }

@@ -6,9 +6,12 @@ import java.security.InvalidKeyException;
 import java.util.Arrays;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import javax.crypto.AEADBadTagException;
 import javax.crypto.Cipher;
 import javax.crypto.NoSuchPaddingException;
+import javax.crypto.SecretKey;
 import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 import org.jspecify.annotations.Nullable;
@@ -25,8 +28,13 @@ import org.jspecify.annotations.Nullable;
  * {@code close()} and when their final segment is done). The cost is one AES key set-up per stream,
  * not one per segment. A cipher of an instance that is never closed is not pooled again.
  *
- * <p>Not thread-safe: one instance per stream. There is no per-thread cipher cache, which would
- * grow with every virtual thread that ever encrypted.
+ * <p>After {@link #close()} the derived key is zeroed and the instance refuses further segments
+ * ({@link IllegalStateException}). A {@code close()} that races a segment on another thread never
+ * pools the cipher while that segment still uses it: the segment holds the cipher exclusively and
+ * re-keys and returns it itself when it sees the instance closed.
+ *
+ * <p>Not thread-safe: one instance per stream (only {@code close()} may race a segment). There is
+ * no per-thread cipher cache, which would grow with every virtual thread that ever encrypted.
  */
 public final class SegmentCipher {
   static final int UPDATE_CHUNK = 64 * 1024;
@@ -38,15 +46,17 @@ public final class SegmentCipher {
   private static final ConcurrentLinkedQueue<Cipher> POOL = new ConcurrentLinkedQueue<>();
   private static final AtomicInteger POOLED = new AtomicInteger();
 
-  private final SecretKeySpec key;
+  private final BlobKey key;
   private final byte[] noncePrefix;
-  private @Nullable Cipher owned; // taken from the pool by the first segment, back on close()
+  // taken from the pool by the first segment, back on close(); null while a segment holds it
+  private final AtomicReference<@Nullable Cipher> owned = new AtomicReference<>();
+  private volatile boolean closed;
 
   public SegmentCipher(byte[] derivedKey, byte[] noncePrefix) {
     if (derivedKey.length != 32 || noncePrefix.length != SegmentLayout.NONCE_PREFIX_LENGTH) {
       throw new IllegalArgumentException("bad key or nonce prefix length");
     }
-    this.key = new SecretKeySpec(derivedKey, "AES");
+    this.key = new BlobKey(derivedKey);
     this.noncePrefix = noncePrefix.clone();
     giveBack(borrow()); // fails at construction, not at the first segment, if AES-GCM is missing
   }
@@ -63,7 +73,20 @@ public final class SegmentCipher {
   /** A fixed, public key an idle cipher is left under, so no blob's key schedule lingers. */
   private static final SecretKeySpec SCRUB_KEY = new SecretKeySpec(new byte[32], "AES");
 
-  private static final GCMParameterSpec SCRUB_IV = new GCMParameterSpec(TAG_BITS, new byte[12]);
+  /**
+   * Scrubbing inits in encrypt mode (decrypt mode would leave the JDK's copy of the last encryption
+   * key in the cipher), so each scrub needs an IV not used before under {@link #SCRUB_KEY}.
+   */
+  private static final AtomicLong SCRUB_COUNTER = new AtomicLong();
+
+  private static GCMParameterSpec scrubIv() {
+    byte[] iv = new byte[12];
+    long n = SCRUB_COUNTER.incrementAndGet();
+    for (int i = 0; i < 8; i++) {
+      iv[11 - i] = (byte) (n >>> (8 * i));
+    }
+    return new GCMParameterSpec(TAG_BITS, iv);
+  }
 
   private static void giveBack(Cipher c) {
     if (POOLED.incrementAndGet() <= POOL_MAX) {
@@ -73,32 +96,57 @@ public final class SegmentCipher {
     }
   }
 
-  private Cipher cipher() {
-    Cipher c = owned;
-    if (c == null) {
-      c = borrow();
-      owned = c;
+  /** Takes the cipher exclusively for one segment; give it back with {@link #release}. */
+  private Cipher take() {
+    if (closed) {
+      throw new IllegalStateException("this segment cipher is closed");
     }
-    return c;
+    Cipher c = owned.getAndSet(null);
+    return c != null ? c : borrow();
+  }
+
+  private void release(Cipher c) {
+    if (closed || !owned.compareAndSet(null, c)) {
+      scrubAndPool(c);
+    } else if (closed) {
+      // close() ran between the check and the set: whichever of us takes it back scrubs it
+      Cipher again = owned.getAndSet(null);
+      if (again != null) {
+        scrubAndPool(again);
+      }
+    }
+  }
+
+  private static void scrubAndPool(Cipher c) {
+    if (scrub(c)) {
+      giveBack(c);
+    }
   }
 
   /**
    * Re-keys the cipher this instance holds under a fixed public key and returns it to the pool, so
    * the blob key's schedule does not outlive the stream. Idempotent; a later segment takes a cipher
-   * again. A cipher that cannot be re-keyed is dropped, not pooled.
+   * no longer be used: the derived key is zeroed and a later segment throws {@link
+   * IllegalStateException}. A cipher that cannot be re-keyed is dropped, not pooled.
    */
   public void close() {
-    Cipher c = owned;
-    owned = null;
-    if (c != null && scrub(c)) {
-      giveBack(c);
+    closed = true;
+    key.destroy();
+    Cipher c = owned.getAndSet(null);
+    if (c != null) {
+      scrubAndPool(c);
     }
+  }
+
+  /** Test hook: whether the derived key has been zeroed. */
+  boolean keyDestroyed() {
+    return key.isDestroyed();
   }
 
   private static boolean scrub(Cipher c) {
     try {
-      // decrypt mode: re-init with the same key and IV is allowed; replaces the key schedule
-      c.init(Cipher.DECRYPT_MODE, SCRUB_KEY, SCRUB_IV);
+      // encrypt mode with a fresh IV: replaces the key schedule and the JDK's last-key copy
+      c.init(Cipher.ENCRYPT_MODE, SCRUB_KEY, scrubIv());
       return true;
     } catch (GeneralSecurityException | RuntimeException e) {
       return false;
@@ -171,7 +219,7 @@ public final class SegmentCipher {
 
   /** Test hook (known-answer vectors): the nonce's last byte is {@code lastFlag}, any value. */
   int encrypt(long segment, byte lastFlag, byte[] in, int off, int len, byte[] out, int outOff) {
-    Cipher cipher = cipher();
+    Cipher cipher = take();
     try {
       cipher.init(Cipher.ENCRYPT_MODE, key, spec(segment, lastFlag));
       int written = 0;
@@ -182,6 +230,8 @@ public final class SegmentCipher {
       return written + cipher.doFinal(in, off + written, tail, out, outOff + written);
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("AES-GCM encryption failed", e);
+    } finally {
+      release(cipher);
     }
   }
 
@@ -200,7 +250,7 @@ public final class SegmentCipher {
   /** Test hook (known-answer vectors): the nonce's last byte is {@code lastFlag}, any value. */
   int decrypt(long segment, byte lastFlag, byte[] in, int off, int len, byte[] out, int outOff)
       throws AEADBadTagException {
-    Cipher cipher = cipher();
+    Cipher cipher = take();
     try {
       cipher.init(Cipher.DECRYPT_MODE, key, spec(segment, lastFlag));
       return cipher.doFinal(in, off, len, out, outOff);
@@ -218,6 +268,56 @@ public final class SegmentCipher {
       AEADBadTagException bad = new AEADBadTagException("segment too short: " + len + " bytes");
       bad.initCause(e);
       throw bad;
+    } finally {
+      release(cipher);
+    }
+  }
+
+  /**
+   * The derived key, zeroed by {@link #destroy()} (a {@code SecretKeySpec} cannot be). {@code
+   * getEncoded} hands out a copy, as the JCA contract asks.
+   */
+  private static final class BlobKey implements SecretKey {
+    private static final long serialVersionUID = 1L;
+    private final byte[] material;
+    private volatile boolean destroyed;
+
+    BlobKey(byte[] material) {
+      this.material = material.clone();
+    }
+
+    @Override
+    public String getAlgorithm() {
+      return "AES";
+    }
+
+    @Override
+    public String getFormat() {
+      return "RAW";
+    }
+
+    @Override
+    public byte[] getEncoded() {
+      if (destroyed) {
+        throw new IllegalStateException("the segment key is destroyed");
+      }
+      return material.clone();
+    }
+
+    @Override
+    public void destroy() {
+      destroyed = true;
+      Arrays.fill(material, (byte) 0);
+    }
+
+    @Override
+    public boolean isDestroyed() {
+      return destroyed;
+    }
+
+    @Override
+    public String toString() {
+      return "BlobKey[AES-256, redacted]";
     }
   }
 }

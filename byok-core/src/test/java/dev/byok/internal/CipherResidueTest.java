@@ -1,6 +1,8 @@
 package dev.byok.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -15,9 +17,19 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.GeneralSecurityException;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import javax.crypto.Cipher;
+import javax.crypto.spec.GCMParameterSpec;
+import javax.crypto.spec.SecretKeySpec;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -122,9 +134,93 @@ class CipherResidueTest {
         // not keyed for this blob
       }
     }
-    // usable again after close: it takes a cipher afresh
-    c.decrypt(0, true, sealed, 0, 116, back, 0);
-    assertThat(back).isEqualTo(Arrays.copyOf(plain, 100));
+  }
+
+  /**
+   * Review finding 7: close() zeroes the derived key and the instance refuses further segments;
+   * before, it kept its SecretKeySpec and took a cipher afresh.
+   */
+  @Test
+  void closedSegmentCipherZeroesItsKeyAndRefusesSegments() throws Exception {
+    SegmentCipher c = new SegmentCipher(key, prefix);
+    byte[] sealed = new byte[116];
+    c.encrypt(0, true, plain, 0, 100, sealed, 0);
     c.close();
+    assertThat(c.keyDestroyed()).isTrue();
+    byte[] back = new byte[100];
+    assertThatThrownBy(() -> c.decrypt(0, true, sealed, 0, 116, back, 0))
+        .isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> c.encrypt(0, true, plain, 0, 100, sealed, 0))
+        .isInstanceOf(IllegalStateException.class);
+  }
+
+  /**
+   * Review finding 1: the JDK's GCM cipher keeps a copy of the last encryption key (to refuse IV
+   * reuse) until the next encrypt-mode init, so a scrub in decrypt mode left the blob key in every
+   * pooled cipher. Probe: encrypt-mode init with the blob key and the last segment's nonce throws
+   * "Cannot reuse iv" exactly when the cipher still remembers that key.
+   */
+  @Test
+  void scrubLeavesNoLastEncryptionKeyInPooledCiphers() throws Exception {
+    SegmentCipher.scrubIdle();
+    byte[] payload = payload(); // an encrypting stream, closed
+    assertThat(payload).isNotEmpty();
+    long last = layout.segmentCount(plain.length) - 1;
+    byte[] nonce = Arrays.copyOf(prefix, 12);
+    nonce[7] = (byte) (last >>> 24);
+    nonce[8] = (byte) (last >>> 16);
+    nonce[9] = (byte) (last >>> 8);
+    nonce[10] = (byte) last;
+    nonce[11] = 1;
+    List<Cipher> idle = SegmentCipher.pooledCiphers();
+    assertThat(idle).isNotEmpty();
+    try {
+      for (Cipher pooled : idle) {
+        assertThatCode(
+                () ->
+                    pooled.init(
+                        Cipher.ENCRYPT_MODE,
+                        new SecretKeySpec(key, "AES"),
+                        new GCMParameterSpec(128, nonce)))
+            .as("a pooled cipher still remembers the closed stream's key and IV")
+            .doesNotThrowAnyException();
+      }
+    } finally {
+      SegmentCipher.scrubIdle(); // the probe keyed them: re-key them again
+    }
+  }
+
+  /**
+   * Review finding 4: close() was a read-then-null, so racing closes could pool one cipher twice
+   * (two streams would then share it). Closes race from a barrier; the pool must never hold the
+   * same cipher twice.
+   */
+  @Test
+  void racingClosesNeverPoolOneCipherTwice() throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try {
+      for (int round = 0; round < 200; round++) {
+        SegmentCipher c = new SegmentCipher(key, prefix);
+        byte[] sealed = new byte[116];
+        c.encrypt(0, true, plain, 0, 100, sealed, 0);
+        CyclicBarrier start = new CyclicBarrier(2);
+        Callable<Void> close =
+            () -> {
+              start.await();
+              c.close();
+              return null;
+            };
+        Future<Void> a = pool.submit(close);
+        Future<Void> b = pool.submit(close);
+        a.get();
+        b.get();
+        List<Cipher> idle = SegmentCipher.pooledCiphers();
+        Set<Cipher> distinct = Collections.newSetFromMap(new IdentityHashMap<>());
+        distinct.addAll(idle);
+        assertThat(distinct).as("round %d", round).hasSize(idle.size());
+      }
+    } finally {
+      pool.shutdownNow();
+    }
   }
 }
