@@ -52,6 +52,25 @@ final class DemoCommand extends CliCommand {
   @Nullable Path dir;
 
   @Option(
+      names = "--kms",
+      paramLabel = "KMS",
+      completionCandidates = KmsNames.class,
+      description =
+          "the provider the story runs on, against its in-process test server through the "
+              + "vendor's own client: aws (default), gcp (Cloud KMS over grpc-inprocess) or azure "
+              + "(Key Vault over loopback HTTPS)")
+  String kms = "aws";
+
+  /** The {@code --kms} values, for completion and help. */
+  static final class KmsNames extends java.util.ArrayList<String> {
+    private static final long serialVersionUID = 1L;
+
+    KmsNames() {
+      super(DemoKms.NAMES);
+    }
+  }
+
+  @Option(
       names = "--keep",
       description =
           "keep the work directory's files at the end (default: delete them) to look at them "
@@ -61,13 +80,23 @@ final class DemoCommand extends CliCommand {
   @Override
   public Integer call() throws IOException, InterruptedException {
     CliIo io = io();
+    if (!DemoKms.NAMES.contains(kms)) {
+      throw new CliException(
+          ExitCodes.USAGE,
+          "--kms " + kms + " is not one of " + String.join(", ", DemoKms.NAMES) + " (default aws)");
+    }
     boolean created = dir == null || !Files.exists(dir);
     Path work = prepare(dir);
     try {
       // an empty environment: never the user's endpoint, Region, profile or credentials
       CliIo local =
           new CliIo(io.in(), io.out(), io.err(), io.interactive(), io.stdoutIsTerminal(), Map.of());
-      DemoStory.run(local, work, keep ? "kept (--keep)" : "deleted at the end; --keep keeps it");
+      DemoStory.run(
+          local,
+          work,
+          keep ? "kept (--keep)" : "deleted at the end; --keep keeps it",
+          kms,
+          server -> {});
     } finally {
       if (keep) {
         io.out()
