@@ -18,6 +18,9 @@ import picocli.CommandLine.Option;
  * class owns the work directory (a fresh temporary one unless {@code --dir}, deleted at the end
  * unless {@code --keep}).
  *
+ * <p>{@code --kms gcp} and {@code --kms azure} tell the same story on byok-kms-local's Cloud KMS
+ * and Key Vault test servers, through the official clients ({@link DemoKms}).
+ *
  * <p>The demo ignores {@code BYOK_KMS_ENDPOINT}, {@code AWS_REGION}, {@code AWS_PROFILE} and the
  * like: it only ever talks to the KMS it started, with throw-away credentials.
  *
@@ -39,6 +42,8 @@ import picocli.CommandLine.Option;
       "  7 rewrap the old blobs under the new key (0 payload bytes re-encrypted)",
       "  8 schedule deletion of the old key: warning with the date",
       "  9 summary",
+      "--kms gcp|azure tells it on Cloud KMS or Key Vault test servers instead, through the "
+          + "vendors' own clients; a step says where the provider differs (no aliases, versions).",
       "The monitor probes every 250 ms here (its default is 5 min), so the demo takes a few seconds.",
       "Exit 0 if every step behaved as expected, 1 naming the step that did not."
     })
