@@ -3,6 +3,8 @@ package dev.byok.cli;
 import com.azure.core.credential.AccessToken;
 import com.azure.core.credential.TokenCredential;
 import com.azure.core.http.jdk.httpclient.JdkHttpClientBuilder;
+import com.azure.core.http.policy.FixedDelayOptions;
+import com.azure.core.http.policy.RetryOptions;
 import com.google.api.gax.core.NoCredentialsProvider;
 import com.google.api.gax.grpc.GrpcTransportChannel;
 import com.google.api.gax.rpc.FixedTransportChannelProvider;
@@ -509,6 +511,9 @@ interface DemoKms extends AutoCloseable {
                             java.net.http.HttpClient.newBuilder()
                                 .sslContext(server.clientSslContext()))
                         .build())
+                // a loopback server needs no back-off: the SDK's default (exponential from
+                // 0.8 s) would keep the monitor's thread retrying seconds after the demo ends
+                .retryOptions(new RetryOptions(new FixedDelayOptions(2, Duration.ofMillis(10))))
                 .disableChallengeResourceVerification()
                 .build();
         return new Azure(server, provider);
