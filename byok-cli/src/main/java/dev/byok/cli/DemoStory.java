@@ -8,12 +8,12 @@ import dev.byok.KeySlot;
 import dev.byok.KeyUnusableException;
 import dev.byok.ReadPolicy;
 import dev.byok.RewrapResult;
-import dev.byok.kms.aws.AwsKmsProvider;
 import dev.byok.kms.local.LocalKmsServer;
 import dev.byok.monitor.KeyEvent;
 import dev.byok.monitor.KeyMonitorState;
 import dev.byok.monitor.KeyStateListener;
 import dev.byok.monitor.KeyStateMonitor;
+import dev.byok.spi.KeyProvider;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -40,13 +40,9 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.jspecify.annotations.NullMarked;
-import software.amazon.awssdk.regions.Region;
-import software.amazon.awssdk.services.kms.KmsClient;
-import software.amazon.awssdk.services.kms.model.KeyMetadata;
-import software.amazon.awssdk.services.kms.model.KeyState;
-import software.amazon.awssdk.services.kms.model.ScheduleKeyDeletionResponse;
 
 /**
  * The story {@code byok demo} tells: nine steps against a {@link LocalKmsServer} started
@@ -76,33 +72,35 @@ final class DemoStory {
   private final PrintStream out;
   private final Path plain;
   private final Path repo;
-  private final LocalKmsServer server;
-  private final AwsKmsProvider provider;
-  private final KmsClient admin;
+  private final DemoKms kms;
+  private final KeyProvider provider;
   private final Byok byok;
   private final KeyStateMonitor monitor;
-  private final KeyRef alias = KeyRef.of(AwsKmsProvider.PROVIDER_ID, ALIAS);
+  private final KeyRef alias;
+  private final String label;
   private final Events events = new Events();
   private final long started = System.nanoTime();
+  private final Supplier<Map<String, Long>> allCalls;
   private String oldKey = "";
   private String newKey = "";
 
   private DemoStory(
       PrintStream out,
       Path dir,
-      LocalKmsServer server,
-      AwsKmsProvider provider,
-      KmsClient admin,
+      DemoKms kms,
       Byok byok,
-      KeyStateMonitor monitor) {
+      KeyStateMonitor monitor,
+      Supplier<Map<String, Long>> allCalls) {
     this.out = out;
     this.plain = dir.resolve("plaintext");
     this.repo = dir.resolve("repo");
-    this.server = server;
-    this.provider = provider;
-    this.admin = admin;
+    this.kms = kms;
+    this.provider = kms.provider();
+    this.alias = KeyRef.of(provider.providerId(), kms.keyId());
+    this.label = kms.keyLabel();
     this.byok = byok;
     this.monitor = monitor;
+    this.allCalls = allCalls;
   }
 
   /**
@@ -114,7 +112,7 @@ final class DemoStory {
    * @throws CliException (exit 1) naming the first step that did not behave as expected
    */
   static void run(CliIo io, Path dir, String dirFate) throws IOException, InterruptedException {
-    run(io, dir, dirFate, server -> {});
+    run(io, dir, dirFate, "aws", server -> {});
   }
 
   /**
@@ -123,21 +121,29 @@ final class DemoStory {
    */
   static void run(CliIo io, Path dir, String dirFate, Consumer<LocalKmsServer> onStart)
       throws IOException, InterruptedException {
-    try (LocalKmsServer server = LocalKmsServer.builder().start()) {
-      onStart.accept(server);
-      KmsOptions kms = new KmsOptions();
-      kms.endpoint = server.endpoint();
-      kms.region = server.kms().region();
-      try (AwsKmsProvider provider = kms.provider(io);
-          KmsClient admin = kms.client(io, Region.of(kms.region));
-          Byok byok =
-              Byok.builder()
-                  .provider(provider)
-                  .encryptUnder(KeyRef.of(AwsKmsProvider.PROVIDER_ID, ALIAS))
-                  .build();
+    run(io, dir, dirFate, "aws", onStart);
+  }
+
+  /**
+   * {@link #run(CliIo, Path, String, Consumer)} on the test KMS of {@code kmsName} ({@code aws},
+   * {@code gcp} or {@code azure}; {@code onStart} only runs for {@code aws}).
+   */
+  static void run(
+      CliIo io, Path dir, String dirFate, String kmsName, Consumer<LocalKmsServer> onStart)
+      throws IOException, InterruptedException {
+    try (DemoKms kms = DemoKms.start(kmsName, io, onStart)) {
+      Supplier<Map<String, Long>> allCalls = kms.callsFromNow();
+      Byok.Builder builder =
+          Byok.builder()
+              .provider(kms.provider())
+              .encryptUnder(KeyRef.of(kms.provider().providerId(), kms.keyId()));
+      for (String allowed : kms.allowOldVersions()) {
+        builder.allowDecryptWith(allowed);
+      }
+      try (Byok byok = builder.build();
           KeyStateMonitor monitor =
               KeyStateMonitor.builder()
-                  .provider(provider)
+                  .provider(kms.provider())
                   .dataKeyManager(byok.keys())
                   .probeInterval(PROBE_INTERVAL)
                   .suspectProbeInterval(SUSPECT_PROBE_INTERVAL)
@@ -147,13 +153,10 @@ final class DemoStory {
                   .build()) {
         PrintStream out = io.out();
         out.println(
-            "byok demo: bring your own key, end to end, on a local KMS (no AWS account; nothing leaves "
-                + "this machine)");
-        out.println(
-            "  local KMS  "
-                + server.endpoint()
-                + " (AWS KMS protocol, reached through the real AWS SDK; "
-                + "it stops when the demo ends)");
+            "byok demo: bring your own key, end to end, on a local KMS (no "
+                + kms.account()
+                + "; nothing leaves this machine)");
+        out.println("  local KMS  " + kms.serverLine());
         out.println("  work dir   " + dir + " (" + dirFate + ")");
         out.println(
             "  monitor    probes every "
@@ -162,14 +165,14 @@ final class DemoStory {
                 + GRACE.toMillis()
                 + " ms (accelerated; the defaults are 5 min and 30 s)");
         out.println();
-        new DemoStory(out, dir, server, provider, admin, byok, monitor).tell();
+        new DemoStory(out, dir, kms, byok, monitor, allCalls).tell();
       }
     }
   }
 
   private void tell() throws InterruptedException {
     step(1, "Create the customer's key and the alias " + ALIAS, this::createKey);
-    step(2, "Encrypt a snapshot directory under " + ALIAS, this::encryptSnapshot);
+    step(2, "Encrypt a snapshot directory under " + label, this::encryptSnapshot);
     step(3, "Inspect one blob (its header only: no key, no KMS)", this::inspect);
     step(4, "The customer disables the key", this::disable);
     step(5, "The customer enables the key again", this::enable);
@@ -188,20 +191,16 @@ final class DemoStory {
   // ------------------------------------------------------------------ the steps
 
   private void createKey() {
-    KeyMetadata k =
-        admin.createKey(b -> b.description("byok demo: the customer's key")).keyMetadata();
-    oldKey = k.arn();
-    admin.createAlias(b -> b.aliasName(ALIAS).targetKeyId(oldKey));
-    line("key " + oldKey + " (" + k.keyStateAsString() + ")");
-    line(ALIAS + " points at it; the application names only the alias");
-    expect(
-        k.keyState() == KeyState.ENABLED,
-        "the new key is " + k.keyStateAsString() + ", not Enabled");
+    DemoKms.Created k = kms.createKey();
+    oldKey = k.key();
+    k.lines().forEach(this::line);
+    String problem = k.problem();
+    expect(problem == null, String.valueOf(problem));
   }
 
   private void encryptSnapshot() throws IOException {
     List<Path> files = Snapshot.write(plain.resolve("snapshot-1"));
-    int requestsBefore = server.requests().size();
+    Supplier<Map<String, Long>> calls = kms.callsFromNow();
     long t = System.nanoTime();
     long bytes = 0;
     for (Path f : files) {
@@ -220,7 +219,7 @@ final class DemoStory {
             + " (cold start: this JVM's first encryption, every file forced to disk)");
     line(
         "context repository=demo, snapshot=snapshot-1; KMS: "
-            + requests(server.requests().subList(requestsBefore, server.requests().size()))
+            + requests(calls.get())
             + ": one data key for the whole snapshot, wrapped under the customer's key");
     Warm warm = warmThroughput();
     line(
@@ -296,10 +295,10 @@ final class DemoStory {
 
   private void inspect() throws IOException {
     Path blob = repo.resolve("snapshot-1/data/seg-0001.dat");
-    int requestsBefore = server.requests().size();
+    Supplier<Map<String, Long>> calls = kms.callsFromNow();
     EnvelopeHeader h = BlobPaths.header(blob);
     long length = Files.size(blob);
-    int requests = server.requests().size() - requestsBefore;
+    long requests = calls.get().values().stream().mapToLong(Long::longValue).sum();
     line(
         repo.relativize(blob)
             + ": format v"
@@ -343,10 +342,10 @@ final class DemoStory {
         monitor.state(alias) == KeyMonitorState.ACTIVE && oldKey.equals(monitor.keyArn(alias)),
         "the first probe saw " + monitor.state(alias) + " " + monitor.keyArn(alias));
     monitor.start();
-    line("monitor watches " + ALIAS + " (-> " + oldKey + "): " + monitor.state(alias));
+    line("monitor watches " + kms.keyId() + " (-> " + oldKey + "): " + monitor.state(alias));
 
     events.clear();
-    admin.disableKey(b -> b.keyId(oldKey));
+    String disabled = kms.disable(oldKey);
     long t0 = System.nanoTime();
     List<Seen> seen =
         events.await(e -> e.type() == KeyEvent.Type.LOCKED, "the monitor's LOCKED event");
@@ -360,7 +359,7 @@ final class DemoStory {
             .findFirst()
             .map(s -> "SUSPECT after " + s.millisSince(t0) + " ms (" + s.event().reason() + "), ")
             .orElse("");
-    line("DisableKey; monitor: " + suspect + "LOCKED after " + locked.millisSince(t0) + " ms");
+    line(disabled + "; monitor: " + suspect + "LOCKED after " + locked.millisSince(t0) + " ms");
     line(
         "the host now locks the repository: it is told, it does not have to find out from failed reads");
 
@@ -389,12 +388,13 @@ final class DemoStory {
 
   private void enable() throws IOException, InterruptedException {
     events.clear();
-    admin.enableKey(b -> b.keyId(oldKey));
+    String enabled = kms.enable(oldKey);
     long t0 = System.nanoTime();
     List<Seen> seen =
         events.await(e -> e.type() == KeyEvent.Type.UNLOCKED, "the monitor's UNLOCKED event");
     line(
-        "EnableKey; monitor: UNLOCKED after "
+        enabled
+            + "; monitor: UNLOCKED after "
             + seen.get(seen.size() - 1).millisSince(t0)
             + " ms (its canary decrypts again); the host unlocks");
     List<Path> blobs = blobs(repo.resolve("snapshot-1"));
@@ -405,18 +405,15 @@ final class DemoStory {
   }
 
   private void retarget() throws IOException, InterruptedException {
-    newKey =
-        admin
-            .createKey(b -> b.description("byok demo: the customer's new key"))
-            .keyMetadata()
-            .arn();
+    kms.prepareRotation();
     events.clear();
-    admin.updateAlias(b -> b.aliasName(ALIAS).targetKeyId(newKey));
+    DemoKms.Rotated rotated = kms.rotate(oldKey);
+    newKey = rotated.newKey();
     long t0 = System.nanoTime();
     List<Seen> seen =
         events.await(e -> e.type() == KeyEvent.Type.KEY_RETARGETED, "the KEY_RETARGETED event");
     Seen r = seen.get(seen.size() - 1);
-    line("new key " + newKey + "; UpdateAlias " + ALIAS);
+    line(rotated.line());
     line(
         "monitor: KEY_RETARGETED after "
             + r.millisSince(t0)
@@ -426,7 +423,7 @@ final class DemoStory {
             + r.event().keyArn());
     expect(
         oldKey.equals(r.event().previousArn()) && newKey.equals(r.event().keyArn()),
-        "expected the alias to move from " + oldKey + " to " + newKey);
+        "expected " + kms.keyId() + " to move from " + oldKey + " to " + newKey);
 
     Path source = Snapshot.writeIndex(plain.resolve("snapshot-2"), List.of());
     Path blob = repo.resolve(plain.relativize(source));
@@ -450,7 +447,7 @@ final class DemoStory {
               blob,
               blob,
               ReadPolicy.of(
-                  List.of(KeyRef.of(AwsKmsProvider.PROVIDER_ID, oldKey)), context("snapshot-1")));
+                  List.of(KeyRef.of(provider.providerId(), oldKey)), context("snapshot-1")));
       expect(Arrays.equals(before, payloadDigest(blob)), "the payload of " + blob + " changed");
       expect(
           r.newSlots().stream().map(KeySlot::keyArn).toList().equals(List.of(newKey)),
@@ -470,7 +467,7 @@ final class DemoStory {
     try (Byok onlyNew =
         Byok.builder()
             .provider(provider)
-            .encryptUnder(KeyRef.of(AwsKmsProvider.PROVIDER_ID, newKey))
+            .encryptUnder(KeyRef.of(provider.providerId(), newKey))
             .build()) {
       for (Path blob : all) {
         checkDecrypts(onlyNew, blob);
@@ -486,9 +483,25 @@ final class DemoStory {
 
   private void scheduleDeletion() throws IOException, InterruptedException {
     events.clear();
-    ScheduleKeyDeletionResponse r =
-        admin.scheduleKeyDeletion(b -> b.keyId(oldKey).pendingWindowInDays(DELETION_WINDOW_DAYS));
+    DemoKms.Deletion r = kms.scheduleDeletion(oldKey);
     long t0 = System.nanoTime();
+    long left = 0;
+    for (Path blob : blobs(repo)) {
+      if (slotArns(BlobPaths.header(blob)).contains(oldKey)) {
+        left++;
+      }
+    }
+    Instant scheduled = r.date();
+    if (scheduled == null) {
+      r.lines().forEach(this::line);
+      line(
+          "blobs still under the old version: "
+              + left
+              + (left == 0 ? " (all rewrapped)" : "")
+              + "; the monitor never deletes anything");
+      expect(left == 0, left + " blobs still depend on the old key");
+      return;
+    }
     List<Seen> seen =
         events.await(
             e -> e.type() == KeyEvent.Type.DELETION_SCHEDULED && oldKey.equals(e.keyArn()),
@@ -497,20 +510,18 @@ final class DemoStory {
     Instant date = d.event().deletionDate();
     expect(
         date != null
-            && Duration.between(date, r.deletionDate()).abs().compareTo(Duration.ofSeconds(1)) < 0,
-        "the event's deletion date " + date + " is not the scheduled " + r.deletionDate());
-    long left = 0;
-    for (Path blob : blobs(repo)) {
-      if (slotArns(BlobPaths.header(blob)).contains(oldKey)) {
-        left++;
-      }
-    }
-    line("ScheduleKeyDeletion; monitor: DELETION_SCHEDULED after " + d.millisSince(t0) + " ms");
+            && Duration.between(date, scheduled).abs().compareTo(Duration.ofSeconds(1)) < 0,
+        "the event's deletion date " + date + " is not the scheduled " + scheduled);
+    line(r.action() + "; monitor: DELETION_SCHEDULED after " + d.millisSince(t0) + " ms");
     line(
-        "WARNING: key "
+        "WARNING: "
+            + r.what()
+            + " "
             + oldKey
-            + " will be deleted on "
-            + r.deletionDate().atOffset(ZoneOffset.UTC).toLocalDate()
+            + " will be "
+            + r.verb()
+            + " on "
+            + scheduled.atOffset(ZoneOffset.UTC).toLocalDate()
             + " (UTC); blobs still under it would become unreadable: "
             + left
             + " left"
@@ -521,9 +532,8 @@ final class DemoStory {
   }
 
   private void summary() {
-    List<LocalKmsServer.WireCall> all = server.requests();
     line("every step behaved as expected, in " + millisSince(started) + " ms");
-    line("the local KMS answered " + requests(all));
+    line("the local KMS answered " + requests(allCalls.get()));
     line("stopping the monitor and the local KMS");
   }
 
@@ -545,6 +555,7 @@ final class DemoStory {
   }
 
   private void step(int n, String title, Step body) throws InterruptedException {
+    title = kms.title(n, title);
     out.println("[" + n + "/" + STEPS + "] " + title);
     out.flush();
     long t = System.nanoTime();
@@ -644,19 +655,15 @@ final class DemoStory {
   /**
    * @return e.g. {@code 3 (GenerateDataKey 1, Decrypt 2)}
    */
-  private static String requests(List<LocalKmsServer.WireCall> calls) {
-    Map<String, Long> byOp =
-        calls.stream()
-            .collect(
-                Collectors.groupingBy(
-                    LocalKmsServer.WireCall::operation, LinkedHashMap::new, Collectors.counting()));
+  private static String requests(Map<String, Long> byOp) {
+    long total = byOp.values().stream().mapToLong(Long::longValue).sum();
     String ops =
         byOp.entrySet().stream()
             .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
             .map(e -> e.getKey() + " " + e.getValue())
             .collect(Collectors.joining(", "));
-    return calls.size()
-        + (calls.size() == 1 ? " request" : " requests")
+    return total
+        + (total == 1 ? " request" : " requests")
         + (ops.isEmpty() ? "" : " (" + ops + ")");
   }
 

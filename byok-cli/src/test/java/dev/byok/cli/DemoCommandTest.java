@@ -175,6 +175,136 @@ class DemoCommandTest {
   }
 
   @Test
+  void onCloudKmsEveryStepRunsThroughTheOfficialClientAndTheOldVersionIsScheduledForDestruction()
+      throws Exception {
+    Set<Thread> threadsBefore = Thread.getAllStackTraces().keySet();
+    LocalDate first = LocalDate.now(ZoneOffset.UTC);
+    Path dir = tmp.resolve("gcp");
+
+    Cli.Result r = new Cli().run("demo", "--kms", "gcp", "--dir", dir.toString(), "--keep");
+
+    LocalDate last = LocalDate.now(ZoneOffset.UTC);
+    String out = r.stdout();
+    assertThat(r.exitCode()).as(r.toString()).isZero();
+    assertEveryStep(out);
+    String key = "projects/byok-local/locations/global/keyRings/byok/cryptoKeys/byok-demo";
+    String v1 = key + "/cryptoKeyVersions/1";
+    String v2 = key + "/cryptoKeyVersions/2";
+    assertThat(out)
+        .contains("no Google Cloud account")
+        .contains("primary version " + v1 + " (ENABLED)")
+        .contains("key slot gcp-kms " + v1)
+        .contains("KMS requests made: 0")
+        .containsPattern("UpdateCryptoKeyVersion state=DISABLED; monitor: .*LOCKED after \\d+ ms")
+        .contains("read refused: key " + v1 + " is locked by the key-state monitor")
+        .contains("byok decrypt would exit 4; refused in-process, KMS requests: 0")
+        .contains("reads work again: 6 blobs decrypt")
+        .contains("allow-list " + key + "/cryptoKeyVersions/* keeps the older versions readable")
+        .contains("KEY_RETARGETED after ")
+        .contains(": " + v1 + " -> " + v2)
+        .contains("new blob snapshot-2" + sep() + "index-0 names " + v2)
+        .contains("6 blobs rewrapped", "payload bytes re-encrypted: 0")
+        .contains("a reader trusting only " + v2 + " decrypts all 7 blobs")
+        .contains("DestroyCryptoKeyVersion; monitor: DELETION_SCHEDULED after ");
+    String date =
+        group(
+            out,
+            "WARNING: key version "
+                + Pattern.quote(v1)
+                + " will be destroyed on (\\d{4}-\\d{2}-\\d{2}) \\(UTC\\); blobs still under it "
+                + "would become unreadable: 0 left \\(all rewrapped\\)");
+    assertThat(LocalDate.parse(date)).isIn(first.plusDays(7), last.plusDays(7));
+    assertThat(out).containsPattern("answered \\d+ requests \\(.*Encrypt \\d+");
+    assertKeptBlobsName(dir, v2);
+    assertNothingLeftRunning(threadsBefore);
+  }
+
+  @Test
+  void onKeyVaultEveryStepRunsThroughTheAzureSdkOverHttpsAndTheOldVersionIsLeftHonestly()
+      throws Exception {
+    Set<Thread> threadsBefore = Thread.getAllStackTraces().keySet();
+    Path dir = tmp.resolve("azure");
+
+    Cli.Result r = new Cli().run("demo", "--kms", "azure", "--dir", dir.toString(), "--keep");
+
+    String out = r.stdout();
+    assertThat(r.exitCode()).as(r.toString()).isZero();
+    assertEveryStep(out);
+    String key = group(out, "      key (https://127\\.0\\.0\\.1:\\d+/keys/byok-demo) \\(RSA");
+    String v1 =
+        group(out, "current version (" + Pattern.quote(key) + "/[0-9a-f]{32}) \\(ENABLED\\)");
+    assertThat(out)
+        .contains("no Azure subscription")
+        .contains("key slot azure-kv " + v1)
+        .contains("UpdateKey enabled=false; monitor: ")
+        .contains("read refused: key " + v1 + " is locked by the key-state monitor")
+        .contains("byok decrypt would exit 4; refused in-process, KMS requests: 0")
+        .contains("UpdateKey enabled=true; monitor: UNLOCKED after ")
+        .contains("allow-list " + key + "/* keeps the older versions readable");
+    Matcher m =
+        Pattern.compile(
+                "KEY_RETARGETED after \\d+ ms: "
+                    + Pattern.quote(v1)
+                    + " -> ("
+                    + Pattern.quote(key)
+                    + "/[0-9a-f]{32})")
+            .matcher(out);
+    assertThat(m.find()).as(out).isTrue();
+    String v2 = m.group(1);
+    assertThat(v2).isNotEqualTo(v1);
+    assertThat(out)
+        .contains("new blob snapshot-2" + sep() + "index-0 names " + v2)
+        .contains("6 blobs rewrapped", "payload bytes re-encrypted: 0")
+        .contains("a reader trusting only " + v2 + " decrypts all 7 blobs")
+        .contains("Key Vault cannot delete one version")
+        .contains("blobs still under the old version: 0 (all rewrapped)")
+        .containsPattern("answered \\d+ requests \\(.*wrapKey \\d+");
+    assertThat(r.stderr()).as("the Azure SDK's log noise stays out of the demo").isEmpty();
+    assertKeptBlobsName(dir, v2);
+    assertNothingLeftRunning(threadsBefore);
+  }
+
+  @Test
+  void anUnknownKmsIsAUsageErrorBeforeAnythingStarts() {
+    Path dir = tmp.resolve("never");
+
+    Cli.Result r = new Cli().run("demo", "--kms", "vault", "--dir", dir.toString());
+
+    assertThat(r.exitCode()).as(r.toString()).isEqualTo(ExitCodes.USAGE);
+    assertThat(r.stderr()).contains("--kms vault is not one of aws, gcp, azure");
+    assertThat(r.stdout()).doesNotContain("[1/9]");
+    assertThat(dir).doesNotExist();
+  }
+
+  private static void assertEveryStep(String out) {
+    for (int n = 1; n <= 9; n++) {
+      assertThat(out).contains("[" + n + "/9] ");
+    }
+    assertThat(out).doesNotContain("FAILED");
+    assertThat(out.split("\n"))
+        .filteredOn(l -> l.startsWith("      done in "))
+        .as("every step ends done")
+        .hasSize(9);
+    assertThat(out).containsPattern("every step behaved as expected, in \\d+ ms");
+  }
+
+  /** Every kept blob names only {@code key} and has a plaintext twin. */
+  private static void assertKeptBlobsName(Path dir, String key) throws IOException {
+    List<Path> blobs = files(dir.resolve("repo"));
+    assertThat(blobs).hasSize(7);
+    assertThat(relative(dir.resolve("repo"), blobs))
+        .isEqualTo(relative(dir.resolve("plaintext"), files(dir.resolve("plaintext"))));
+    for (Path blob : blobs) {
+      try (InputStream in = Files.newInputStream(blob)) {
+        assertThat(Byok.inspect(in).keySlots())
+            .as(blob.toString())
+            .extracting(KeySlot::keyArn)
+            .containsExactly(key);
+      }
+    }
+  }
+
+  @Test
   void helpNamesTheStepsAndOptions() {
     Cli.Result r = new Cli().run("demo", "--help");
 
@@ -183,6 +313,8 @@ class DemoCommandTest {
         .contains(
             "--dir=DIR",
             "--keep",
+            "--kms=KMS",
+            "aws (default), gcp",
             "disable the key",
             "rewrap",
             "schedule deletion",
