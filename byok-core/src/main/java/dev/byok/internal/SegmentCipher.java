@@ -1,5 +1,6 @@
 package dev.byok.internal;
 
+import java.nio.ByteBuffer;
 import java.security.GeneralSecurityException;
 import java.security.InvalidAlgorithmParameterException;
 import java.security.InvalidKeyException;
@@ -51,6 +52,21 @@ public final class SegmentCipher {
     giveBack(borrow()); // fails at construction, not at the first segment, if AES-GCM is missing
   }
 
+  private SegmentCipher(SegmentCipher of) {
+    this.key = of.key;
+    this.noncePrefix = of.noncePrefix;
+  }
+
+  /**
+   * A new instance with the same key and nonce prefix, for another thread working on other segments
+   * of the same blob (instances are not thread-safe). It holds its own pooled cipher: close it too.
+   *
+   * @return the sibling
+   */
+  public SegmentCipher sibling() {
+    return new SegmentCipher(this);
+  }
+
   private static Cipher borrow() {
     Cipher c = POOL.poll();
     if (c == null) {
@@ -63,7 +79,9 @@ public final class SegmentCipher {
   /** A fixed, public key an idle cipher is left under, so no blob's key schedule lingers. */
   private static final SecretKeySpec SCRUB_KEY = new SecretKeySpec(new byte[32], "AES");
 
-  private static final GCMParameterSpec SCRUB_IV = new GCMParameterSpec(TAG_BITS, new byte[12]);
+  /** Scrub IVs: distinct per scrub, so the JDK's IV-reuse guard never refuses one. */
+  private static final java.util.concurrent.atomic.AtomicLong SCRUB_COUNTER =
+      new java.util.concurrent.atomic.AtomicLong();
 
   private static void giveBack(Cipher c) {
     if (POOLED.incrementAndGet() <= POOL_MAX) {
@@ -97,8 +115,15 @@ public final class SegmentCipher {
 
   private static boolean scrub(Cipher c) {
     try {
-      // decrypt mode: re-init with the same key and IV is allowed; replaces the key schedule
-      c.init(Cipher.DECRYPT_MODE, SCRUB_KEY, SCRUB_IV);
+      // encrypt mode under the public key and a never-repeated IV: replaces the key schedule and
+      // also the JDK's copy of the last encryption key and IV (its IV-reuse guard), which a
+      // decrypt-mode init leaves in place: that copy was the blob key itself
+      byte[] iv = new byte[12];
+      long n = SCRUB_COUNTER.incrementAndGet();
+      for (int i = 0; i < 8; i++) {
+        iv[i] = (byte) (n >>> (56 - 8 * i));
+      }
+      c.init(Cipher.ENCRYPT_MODE, SCRUB_KEY, new GCMParameterSpec(TAG_BITS, iv));
       return true;
     } catch (GeneralSecurityException | RuntimeException e) {
       return false;
@@ -219,5 +244,71 @@ public final class SegmentCipher {
       bad.initCause(e);
       throw bad;
     }
+  }
+
+  /**
+   * Encrypts the remaining bytes of {@code in} (one segment) straight into {@code out}, heap or
+   * direct, with no intermediate copy; both positions advance.
+   *
+   * @return the ciphertext length ({@code in.remaining() + 16})
+   */
+  public int encrypt(long segment, boolean last, ByteBuffer in, ByteBuffer out) {
+    Cipher cipher = cipher();
+    try {
+      cipher.init(Cipher.ENCRYPT_MODE, key, spec(segment, flag(last)));
+      int written = 0;
+      int end = in.limit();
+      try {
+        while (end - in.position() > UPDATE_CHUNK) {
+          in.limit(in.position() + UPDATE_CHUNK);
+          written += cipher.update(in, out);
+        }
+      } finally {
+        in.limit(end);
+      }
+      return written + cipher.doFinal(in, out);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("AES-GCM encryption failed", e);
+    }
+  }
+
+  /**
+   * Decrypts and authenticates the remaining bytes of {@code in} (one segment) straight into {@code
+   * out}; both positions advance. When authentication fails nothing written to {@code out} may be
+   * used: the region is zeroed and {@code out}'s position is left where it was.
+   *
+   * @return the plaintext length
+   * @throws AEADBadTagException if the segment does not authenticate under this nonce
+   */
+  public int decrypt(long segment, boolean last, ByteBuffer in, ByteBuffer out)
+      throws AEADBadTagException {
+    Cipher cipher = cipher();
+    int inStart = in.position();
+    int outStart = out.position();
+    int len = in.remaining();
+    try {
+      cipher.init(Cipher.DECRYPT_MODE, key, spec(segment, flag(last)));
+      return cipher.doFinal(in, out);
+    } catch (AEADBadTagException e) {
+      wipe(out, outStart, len - SegmentLayout.TAG_LENGTH);
+      in.position(inStart);
+      throw e;
+    } catch (InvalidKeyException | InvalidAlgorithmParameterException e) {
+      throw new IllegalStateException("AES-GCM init failed", e);
+    } catch (GeneralSecurityException e) {
+      wipe(out, outStart, len - SegmentLayout.TAG_LENGTH);
+      in.position(inStart);
+      AEADBadTagException bad = new AEADBadTagException("segment too short: " + len + " bytes");
+      bad.initCause(e);
+      throw bad;
+    }
+  }
+
+  private static void wipe(ByteBuffer out, int from, int len) {
+    int end = Math.min(out.limit(), from + Math.max(0, len));
+    for (int i = from; i < end; i++) {
+      out.put(i, (byte) 0);
+    }
+    out.position(from);
   }
 }
