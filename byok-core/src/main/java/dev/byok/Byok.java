@@ -736,6 +736,29 @@ public final class Byok implements AutoCloseable {
   }
 
   /**
+   * Decrypts a whole envelope file into {@code dst} with its segments on {@code executor}, at most
+   * {@code parallelism} at once; see {@link EnvelopeDecryptor#decrypt(FileChannel, ByteBuffer,
+   * EncryptionContext, Executor, int)}. Thread-safe.
+   *
+   * @param source the envelope file; open for reading
+   * @param dst receives the plaintext at its position
+   * @param expected the required encryption context, or {@code null} for any
+   * @param executor runs the segment tasks; never a host callback
+   * @param parallelism most segments in flight, {@code >= 1}
+   * @return plaintext bytes written
+   * @throws IOException if reading fails or the executor rejects a task
+   */
+  public int decrypt(
+      FileChannel source,
+      ByteBuffer dst,
+      @Nullable EncryptionContext expected,
+      Executor executor,
+      int parallelism)
+      throws IOException {
+    return decryptor.decrypt(source, dst, expected, executor, parallelism);
+  }
+
+  /**
    * Decrypts a whole envelope held in a buffer into {@code dst}; see {@link
    * EnvelopeDecryptor#decrypt(ByteBuffer, ByteBuffer, EncryptionContext)}. Thread-safe.
    *

@@ -21,6 +21,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.Objects;
+import java.util.concurrent.Executor;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -407,6 +408,50 @@ public final class EnvelopeDecryptor {
    */
   public int decrypt(FileChannel source, ByteBuffer dst, @Nullable EncryptionContext expected)
       throws IOException {
+    return decryptChannel(source, dst, expected, null, 1);
+  }
+
+  /**
+   * Like {@link #decrypt(FileChannel, ByteBuffer, EncryptionContext)}, with the segments read and
+   * decrypted by tasks on {@code executor}, at most {@code parallelism} at once (memory: one
+   * segment buffer per task), each straight into its own place in {@code dst}. The key is resolved
+   * on the calling thread first: the executor runs only byok's read and cipher code, never a
+   * callback of yours. If a segment fails, a read fails, the executor rejects a task or the calling
+   * thread is interrupted ({@link java.io.InterruptedIOException}, interrupt status kept), no
+   * further segment starts, the call waits for those in flight, zeroes the whole plaintext range of
+   * {@code dst}, and throws; no task outlives the call.
+   *
+   * @param source the envelope file, from offset 0 to its size; open for reading
+   * @param dst receives the plaintext at its position
+   * @param expected the required context, or {@code null} for any
+   * @param executor runs the segment tasks
+   * @param parallelism most segments in flight, {@code >= 1}
+   * @return plaintext bytes written
+   * @throws InvalidCiphertextException if the header is bad, the key does not match, the length is
+   *     impossible, or a segment does not authenticate
+   * @throws IOException if reading fails or the executor rejects a task
+   */
+  public int decrypt(
+      FileChannel source,
+      ByteBuffer dst,
+      @Nullable EncryptionContext expected,
+      Executor executor,
+      int parallelism)
+      throws IOException {
+    Objects.requireNonNull(executor, "executor");
+    if (parallelism < 1) {
+      throw new IllegalArgumentException("parallelism must be >= 1, was " + parallelism);
+    }
+    return decryptChannel(source, dst, expected, executor, parallelism);
+  }
+
+  private int decryptChannel(
+      FileChannel source,
+      ByteBuffer dst,
+      @Nullable EncryptionContext expected,
+      @Nullable Executor executor,
+      int parallelism)
+      throws IOException {
     Objects.requireNonNull(source, "source");
     Objects.requireNonNull(dst, "dst");
     EnvelopeHeader header = EnvelopeHeader.read(NioEnvelopes.inputStream(source));
@@ -419,7 +464,9 @@ public final class EnvelopeDecryptor {
           source,
           header.payloadOffset(),
           plaintext,
-          dst);
+          dst,
+          executor,
+          parallelism);
     } finally {
       d.close();
     }

@@ -10,6 +10,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -90,6 +91,70 @@ class ParallelEncryptTest {
     assertThat(src.hasRemaining()).isFalse();
     assertThat(Files.readAllBytes(file)).isEqualTo(sequential(pt));
     assertThat(NioEnvelopeTest.streamDecrypt(Files.readAllBytes(file))).isEqualTo(pt);
+
+    ByteBuffer back = NioEnvelopeTest.buffer(pt.length + 3, !direct);
+    back.position(3);
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+      assertThat(NioEnvelopeTest.DEC.decrypt(ch, back, null, pool, k)).isEqualTo(pt.length);
+    }
+    assertThat(back.position()).isEqualTo(3 + pt.length);
+    assertThat(NioEnvelopeTest.bytes(back, 3, 3 + pt.length)).isEqualTo(pt);
+  }
+
+  @ParameterizedTest
+  @CsvSource({"2, false", "3, true"})
+  void parallelDecryptionOfATamperedBlobLeavesNoPlaintext(int k, boolean direct)
+      throws IOException {
+    byte[] envelope = sequential(PT);
+    envelope[(int) segmentAt(5) + 10] ^= 1;
+    Path file = Files.write(dir.resolve("tampered"), envelope);
+    ByteBuffer out = NioEnvelopeTest.buffer(PT.length, direct);
+    for (int i = 0; i < out.capacity(); i++) {
+      out.put(i, NioEnvelopeTest.FILL);
+    }
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+      assertThatThrownBy(() -> NioEnvelopeTest.DEC.decrypt(ch, out, null, pool, k))
+          .isInstanceOfSatisfying(
+              InvalidCiphertextException.class,
+              e ->
+                  assertThat(e.reason())
+                      .isEqualTo(InvalidCiphertextException.Reason.AUTHENTICATION_FAILED));
+    }
+    assertThat(out.position()).isZero();
+    for (int i = 0; i < PT.length; i++) {
+      assertThat(out.get(i)).as("byte %d", i).isZero(); // segments that authenticated: wiped too
+    }
+
+    Path cut =
+        Files.write(
+            dir.resolve("cut"), Arrays.copyOf(sequential(PT), (int) segmentAt(SEGMENTS - 1)));
+    try (FileChannel ch = FileChannel.open(cut, StandardOpenOption.READ)) {
+      assertThatThrownBy(() -> NioEnvelopeTest.DEC.decrypt(ch, out, null, pool, k))
+          .isInstanceOfSatisfying(
+              InvalidCiphertextException.class,
+              e -> assertThat(e.reason()).isEqualTo(InvalidCiphertextException.Reason.TRUNCATED));
+    }
+  }
+
+  @Test
+  void parallelDecryptionWithARejectingExecutorFailsAndLeavesNoPlaintext() throws IOException {
+    Path file = Files.write(dir.resolve("ok"), sequential(PT));
+    AtomicInteger accepted = new AtomicInteger();
+    java.util.concurrent.Executor twoThenReject =
+        r -> {
+          if (accepted.incrementAndGet() > 2) {
+            throw new RejectedExecutionException("full");
+          }
+          pool.execute(r);
+        };
+    ByteBuffer out = ByteBuffer.allocate(PT.length);
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+      assertThatThrownBy(() -> NioEnvelopeTest.DEC.decrypt(ch, out, null, twoThenReject, 2))
+          .isInstanceOf(IOException.class)
+          .hasRootCauseInstanceOf(RejectedExecutionException.class);
+    }
+    assertThat(out.array()).containsOnly(0);
+    assertThat(out.position()).isZero();
   }
 
   @Test

@@ -128,26 +128,52 @@ public final class NioEnvelopes {
       int parallelism)
       throws IOException {
     int k = (int) Math.min(parallelism, n - 1);
-    Semaphore slots = new Semaphore(k);
-    ArrayBlockingQueue<Worker> idle = new ArrayBlockingQueue<>(k);
     List<Worker> workers = new ArrayList<>(k);
     for (int w = 0; w < k; w++) {
-      Worker worker = new Worker(cipher.sibling(), layout, src);
-      workers.add(worker);
-      idle.add(worker);
+      workers.add(new Worker(cipher.sibling(), layout, src));
     }
+    try {
+      runBounded(
+          n - 1,
+          executor,
+          workers,
+          (w, i) ->
+              encryptSegment(w.cipher, layout, w.in, start, len, i, n, w.scratch, dst, payload));
+    } finally {
+      for (Worker w : workers) {
+        w.cipher.close();
+      }
+    }
+  }
+
+  /** One segment's work on a worker's own state. */
+  @FunctionalInterface
+  private interface SegmentJob<W> {
+    void run(W worker, long segment) throws IOException;
+  }
+
+  /**
+   * Runs {@code job} for segments {@code 0 .. count-1} on {@code executor}, each with a worker of
+   * its own, so at most {@code workers.size()} at once. The first failure stops new segments;
+   * returns (or throws it) only once every submitted task has ended.
+   */
+  private static <W> void runBounded(
+      long count, Executor executor, List<W> workers, SegmentJob<W> job) throws IOException {
+    int k = workers.size();
+    Semaphore slots = new Semaphore(k);
+    ArrayBlockingQueue<W> idle = new ArrayBlockingQueue<>(k, false, workers);
     AtomicReference<@Nullable Throwable> failure = new AtomicReference<>();
     boolean interrupted = false;
     try {
-      for (long i = 0; i < n - 1 && failure.get() == null; i++) {
+      for (long i = 0; i < count && failure.get() == null; i++) {
         try {
           slots.acquire();
         } catch (InterruptedException e) {
           interrupted = true;
-          failure.compareAndSet(null, new InterruptedIOException("interrupted while encrypting"));
+          failure.compareAndSet(null, new InterruptedIOException("interrupted while in flight"));
           break;
         }
-        Worker w = idle.poll();
+        W w = idle.poll();
         if (w == null || failure.get() != null) {
           if (w != null) {
             idle.add(w);
@@ -160,8 +186,7 @@ public final class NioEnvelopes {
           executor.execute(
               () -> {
                 try {
-                  encryptSegment(
-                      w.cipher, layout, w.in, start, len, segment, n, w.scratch, dst, payload);
+                  job.run(w, segment);
                 } catch (Throwable t) {
                   failure.compareAndSet(null, t);
                 } finally {
@@ -176,10 +201,7 @@ public final class NioEnvelopes {
         }
       }
     } finally {
-      slots.acquireUninterruptibly(k); // every task has ended: none touches dst after we return
-      for (Worker w : workers) {
-        w.cipher.close();
-      }
+      slots.acquireUninterruptibly(k); // every task has ended: none touches the data after this
       if (interrupted) {
         Thread.currentThread().interrupt();
       }
@@ -188,7 +210,7 @@ public final class NioEnvelopes {
     if (t instanceof InterruptedIOException) {
       throw (InterruptedIOException) t;
     } else if (t instanceof IOException) {
-      throw new IOException("writing an encrypted segment failed", t);
+      throw new IOException("a segment task failed", t);
     } else if (t instanceof RejectedExecutionException) {
       throw new IOException("the executor rejected a segment task", t);
     } else if (t instanceof RuntimeException) {
@@ -330,9 +352,15 @@ public final class NioEnvelopes {
       FileChannel src,
       long payloadOffset,
       int plaintextLength,
-      ByteBuffer dst)
+      ByteBuffer dst,
+      @Nullable Executor executor,
+      int parallelism)
       throws IOException {
     long n = layout.segmentCount(plaintextLength);
+    if (executor != null && parallelism > 1 && n > 1) {
+      return decryptParallel(
+          decrypter, layout, src, payloadOffset, plaintextLength, dst, executor, parallelism);
+    }
     ByteBuffer out = dst.duplicate();
     ByteBuffer scratch = direct(layout);
     try {
@@ -353,6 +381,72 @@ public final class NioEnvelopes {
       zero(scratch, 0, scratch.capacity());
     }
     dst.position(out.position());
+    return plaintextLength;
+  }
+
+  /** A decrypting worker: its own cipher, ciphertext buffer and view of the destination. */
+  private static final class Reader {
+    final SegmentDecrypter decrypter;
+    final ByteBuffer scratch;
+    final ByteBuffer out;
+
+    Reader(SegmentDecrypter decrypter, SegmentLayout layout, ByteBuffer dst) {
+      this.decrypter = decrypter;
+      this.scratch = direct(layout);
+      this.out = dst.duplicate();
+    }
+  }
+
+  /**
+   * All segments, the final one too, are read and decrypted by tasks, each into its own place in
+   * {@code dst}; nothing is released before all authenticate: on any failure the whole plaintext
+   * range of {@code dst} is zeroed once every task has ended.
+   */
+  private static int decryptParallel(
+      SegmentDecrypter decrypter,
+      SegmentLayout layout,
+      FileChannel src,
+      long payloadOffset,
+      int plaintextLength,
+      ByteBuffer dst,
+      Executor executor,
+      int parallelism)
+      throws IOException {
+    long n = layout.segmentCount(plaintextLength);
+    int k = (int) Math.min(parallelism, n);
+    int base = dst.position();
+    List<Reader> readers = new ArrayList<>(k);
+    for (int w = 0; w < k; w++) {
+      readers.add(new Reader(decrypter.sibling(), layout, dst));
+    }
+    try {
+      runBounded(
+          n,
+          executor,
+          readers,
+          (r, i) -> {
+            int plen = segmentLength(layout, i, n, plaintextLength);
+            r.scratch.clear().limit(plen + SegmentLayout.TAG_LENGTH);
+            if (!readFully(src, r.scratch, payloadOffset + layout.ciphertextOffset(i))) {
+              throw new IOException("the envelope file shrank while it was read");
+            }
+            r.scratch.flip();
+            int at = base + (int) layout.plaintextOffset(i);
+            r.out.limit(at + plen);
+            r.out.position(at);
+            r.decrypter.decrypt(i, i == n - 1, r.scratch, r.out);
+          });
+    } catch (IOException | RuntimeException | Error e) {
+      zero(dst, base, base + plaintextLength);
+      throw e;
+    } finally {
+      for (Reader r : readers) {
+        r.decrypter.close();
+        r.scratch.clear();
+        zero(r.scratch, 0, r.scratch.capacity());
+      }
+    }
+    dst.position(base + plaintextLength);
     return plaintextLength;
   }
 

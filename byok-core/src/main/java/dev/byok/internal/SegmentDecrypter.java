@@ -82,6 +82,16 @@ public final class SegmentDecrypter {
     }
   }
 
+  /**
+   * A decrypter with the same key and nonce prefix and a cipher of its own, for another thread
+   * working on other segments of the same blob; close it too.
+   *
+   * @return the sibling
+   */
+  public SegmentDecrypter sibling() {
+    return new SegmentDecrypter(cipher.sibling());
+  }
+
   /** Releases the cipher, re-keyed, so no blob key schedule outlives the reader (idempotent). */
   public void close() {
     cipher.close();

@@ -9,6 +9,7 @@ import dev.byok.KeySlot;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.SplittableRandom;
@@ -63,6 +64,8 @@ public class ParallelThroughputBenchmark {
   private EnvelopeEncryptor encryptor;
   private EnvelopeDecryptor decryptor;
   private FileChannel sink;
+  private FileChannel source;
+  private Path envelopeFile;
   private ExecutorService pool;
 
   @Setup(Level.Trial)
@@ -94,6 +97,11 @@ public class ParallelThroughputBenchmark {
       throw new IllegalStateException("round trip failed");
     }
     sink = FileChannel.open(Path.of("/dev/null"), StandardOpenOption.WRITE);
+    envelopeFile = Files.createTempFile("byok-bench", ".byok");
+    try (FileChannel out = FileChannel.open(envelopeFile, StandardOpenOption.WRITE)) {
+      out.write(envelope.duplicate(), 0);
+    }
+    source = FileChannel.open(envelopeFile, StandardOpenOption.READ); // page-cache resident
     pool = Executors.newFixedThreadPool(parallelism);
   }
 
@@ -101,11 +109,20 @@ public class ParallelThroughputBenchmark {
   public void tearDown() throws IOException {
     pool.shutdown();
     sink.close();
+    source.close();
+    Files.deleteIfExists(envelopeFile);
   }
 
   @Benchmark
   public long encryptToChannel() throws IOException {
     return encryptor.encrypt(plaintext.duplicate(), sink, 0, pool, parallelism);
+  }
+
+  @Benchmark
+  public int decryptFromChannel() throws IOException {
+    ByteBuffer out = decrypted.duplicate();
+    out.clear();
+    return decryptor.decrypt(source, out, null, pool, parallelism);
   }
 
   @Benchmark
