@@ -99,7 +99,10 @@ public class ParallelThroughputBenchmark {
     sink = FileChannel.open(Path.of("/dev/null"), StandardOpenOption.WRITE);
     envelopeFile = Files.createTempFile("byok-bench", ".byok");
     try (FileChannel out = FileChannel.open(envelopeFile, StandardOpenOption.WRITE)) {
-      out.write(envelope.duplicate(), 0);
+      ByteBuffer all = envelope.duplicate();
+      while (all.hasRemaining()) {
+        out.write(all, all.position());
+      }
     }
     source = FileChannel.open(envelopeFile, StandardOpenOption.READ); // page-cache resident
     pool = Executors.newFixedThreadPool(parallelism);
