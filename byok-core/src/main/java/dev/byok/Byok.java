@@ -8,6 +8,7 @@ import dev.byok.spi.WrappedKey;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.channels.SeekableByteChannel;
@@ -21,6 +22,7 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.Executor;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -719,6 +721,147 @@ public final class Byok implements AutoCloseable {
       slots.add(KeySlot.of(p.providerId(), w.keyArn(), w.ciphertext()));
     }
     return slots;
+  }
+
+  // ------------------------------------------------------------------ NIO buffers and channels
+
+  /**
+   * Encrypts the remaining bytes of {@code src} (heap or direct) into {@code dst} at {@code
+   * position} by positional writes, with no intermediate plaintext copy; see {@link
+   * EnvelopeEncryptor#encrypt(ByteBuffer, FileChannel, long)} for the failure semantics (a failed
+   * call never leaves an envelope that reads as complete). Thread-safe.
+   *
+   * @param src the plaintext; its position moves to its limit on success
+   * @param dst receives the envelope; open for writing
+   * @param position where the envelope starts in {@code dst}
+   * @param context bound to the blob
+   * @return envelope bytes written
+   * @throws IOException if a write fails
+   */
+  public long encrypt(ByteBuffer src, FileChannel dst, long position, EncryptionContext context)
+      throws IOException {
+    return encryptNio(src, context, e -> e.encrypt(src, dst, position));
+  }
+
+  /**
+   * Like {@link #encrypt(ByteBuffer, FileChannel, long, EncryptionContext)}, with the segments of
+   * this one blob encrypted in parallel on {@code executor}, at most {@code parallelism} at once;
+   * the output is the same as the sequential call's for the same salt and nonce prefix. See {@link
+   * EnvelopeEncryptor#encrypt(ByteBuffer, FileChannel, long, Executor, int)}: the executor only
+   * ever runs byok's cipher and write code, never a host callback, and no task outlives the call.
+   *
+   * @param src the plaintext; its position moves to its limit on success
+   * @param dst receives the envelope; open for writing
+   * @param position where the envelope starts in {@code dst}
+   * @param context bound to the blob
+   * @param executor runs the segment tasks
+   * @param parallelism most segments in flight, {@code >= 1}
+   * @return envelope bytes written
+   * @throws IOException if a write fails or the executor rejects a task
+   */
+  public long encrypt(
+      ByteBuffer src,
+      FileChannel dst,
+      long position,
+      EncryptionContext context,
+      Executor executor,
+      int parallelism)
+      throws IOException {
+    Objects.requireNonNull(executor, "executor");
+    if (parallelism < 1) {
+      throw new IllegalArgumentException("parallelism must be >= 1, was " + parallelism);
+    }
+    return encryptNio(src, context, e -> e.encrypt(src, dst, position, executor, parallelism));
+  }
+
+  /**
+   * Encrypts the remaining bytes of {@code src} into {@code dst}, buffer to buffer with no
+   * intermediate copy; see {@link EnvelopeEncryptor#encrypt(ByteBuffer, ByteBuffer)}. Size {@code
+   * dst} with {@link #ciphertextLength}. Thread-safe.
+   *
+   * @param src the plaintext; its position moves to its limit on success
+   * @param dst receives the envelope at its position
+   * @param context bound to the blob
+   * @return envelope bytes written
+   * @throws IOException if the plaintext is too long for one blob ({@link BlobTooLargeException})
+   */
+  public long encrypt(ByteBuffer src, ByteBuffer dst, EncryptionContext context)
+      throws IOException {
+    return encryptNio(src, context, e -> e.encrypt(src, dst));
+  }
+
+  /**
+   * Decrypts a whole envelope file into {@code dst} by positional reads; see {@link
+   * EnvelopeDecryptor#decrypt(FileChannel, ByteBuffer, EncryptionContext)} (on any failure no
+   * plaintext is left in {@code dst}). Thread-safe.
+   *
+   * @param source the envelope file; open for reading
+   * @param dst receives the plaintext at its position
+   * @param expected the required encryption context, or {@code null} for any
+   * @return plaintext bytes written
+   * @throws IOException if reading fails
+   */
+  public int decrypt(FileChannel source, ByteBuffer dst, @Nullable EncryptionContext expected)
+      throws IOException {
+    return decryptor.decrypt(source, dst, expected);
+  }
+
+  /**
+   * Decrypts a whole envelope file into {@code dst} with its segments on {@code executor}, at most
+   * {@code parallelism} at once; see {@link EnvelopeDecryptor#decrypt(FileChannel, ByteBuffer,
+   * EncryptionContext, Executor, int)}. Thread-safe.
+   *
+   * @param source the envelope file; open for reading
+   * @param dst receives the plaintext at its position
+   * @param expected the required encryption context, or {@code null} for any
+   * @param executor runs the segment tasks; never a host callback
+   * @param parallelism most segments in flight, {@code >= 1}
+   * @return plaintext bytes written
+   * @throws IOException if reading fails or the executor rejects a task
+   */
+  public int decrypt(
+      FileChannel source,
+      ByteBuffer dst,
+      @Nullable EncryptionContext expected,
+      Executor executor,
+      int parallelism)
+      throws IOException {
+    return decryptor.decrypt(source, dst, expected, executor, parallelism);
+  }
+
+  /**
+   * Decrypts a whole envelope held in a buffer into {@code dst}; see {@link
+   * EnvelopeDecryptor#decrypt(ByteBuffer, ByteBuffer, EncryptionContext)}. Thread-safe.
+   *
+   * @param envelope the envelope, exactly
+   * @param dst receives the plaintext at its position
+   * @param expected the required encryption context, or {@code null} for any
+   * @return plaintext bytes written
+   */
+  public int decrypt(ByteBuffer envelope, ByteBuffer dst, @Nullable EncryptionContext expected) {
+    return decryptor.decrypt(envelope, dst, expected);
+  }
+
+  /** One NIO encryption under the current data key. */
+  @FunctionalInterface
+  private interface NioCall {
+    long run(EnvelopeEncryptor encryptor) throws IOException;
+  }
+
+  private long encryptNio(ByteBuffer src, EncryptionContext context, NioCall call)
+      throws IOException {
+    Objects.requireNonNull(src, "src");
+    Objects.requireNonNull(context, "context");
+    long length = src.remaining();
+    ActiveDataKey.Admission a = keys.admit(keks, context, length);
+    try {
+      long written = call.run(a.encryptor(segmentSize));
+      a.accept(length);
+      return written;
+    } finally {
+      // a failed call keeps its reservation: some of its bytes may have been encrypted
+      a.release();
+    }
   }
 
   /**

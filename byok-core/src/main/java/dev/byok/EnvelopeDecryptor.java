@@ -4,19 +4,24 @@ import dev.byok.internal.AtomicFiles;
 import dev.byok.internal.DecryptingChannel;
 import dev.byok.internal.DecryptingInputStream;
 import dev.byok.internal.Kdf;
+import dev.byok.internal.NioEnvelopes;
 import dev.byok.internal.SegmentCipher;
 import dev.byok.internal.SegmentDecrypter;
 import dev.byok.internal.SegmentLayout;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.Objects;
+import java.util.concurrent.Executor;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -338,6 +343,146 @@ public final class EnvelopeDecryptor {
     while ((n = in.read(buf)) >= 0) {
       out.write(buf, 0, n);
     }
+  }
+
+  // ---- NIO: ByteBuffer and FileChannel ----
+
+  /**
+   * Decrypts a whole envelope held in the remaining bytes of {@code envelope} (heap or direct)
+   * straight into {@code dst}, with no intermediate copy. Every segment is authenticated; if one
+   * fails, every byte already written to {@code dst} is zeroed before the typed error is thrown, so
+   * no unauthenticated or partial plaintext is left. On success {@code envelope}'s position moves
+   * to its limit and {@code dst}'s past the plaintext; on failure neither moves. One-shot: there is
+   * no stream state to poison. Thread-safe (on distinct buffers).
+   *
+   * @param envelope the envelope, exactly; not modified
+   * @param dst receives the plaintext at its position; must not overlap {@code envelope}
+   * @param expected the required context, or {@code null} for any
+   * @return plaintext bytes written
+   * @throws InvalidCiphertextException if the header is bad, the key does not match, the length is
+   *     impossible, or a segment does not authenticate
+   * @throws IllegalArgumentException if {@code dst} has too little room (checked before any key is
+   *     resolved; nothing is written)
+   */
+  public int decrypt(ByteBuffer envelope, ByteBuffer dst, @Nullable EncryptionContext expected) {
+    Objects.requireNonNull(envelope, "envelope");
+    Objects.requireNonNull(dst, "dst");
+    EnvelopeHeader header;
+    try {
+      header = EnvelopeHeader.read(NioEnvelopes.inputStream(envelope));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // unreachable: a buffer's stream does not fail
+    }
+    int plaintext = checkRoom(header.plaintextLength(envelope.remaining()), dst);
+    SegmentDecrypter d = open(header, expected, NO_ASSOCIATED_DATA);
+    try {
+      return NioEnvelopes.decrypt(
+          d,
+          new SegmentLayout(header.segmentSize()),
+          envelope,
+          header.payloadOffset(),
+          plaintext,
+          dst);
+    } finally {
+      d.close();
+    }
+  }
+
+  /**
+   * Decrypts a whole envelope file straight into {@code dst} (heap or direct) by positional reads
+   * (the channel's own position is neither used nor changed), through one segment-sized buffer for
+   * the ciphertext. Every segment is authenticated; if one fails or a read fails, every byte
+   * already written to {@code dst} is zeroed before the error is thrown. On success {@code dst}'s
+   * position moves past the plaintext; on failure it does not move. One-shot; thread-safe (on
+   * distinct buffers).
+   *
+   * @param source the envelope file, from offset 0 to its size; open for reading
+   * @param dst receives the plaintext at its position
+   * @param expected the required context, or {@code null} for any
+   * @return plaintext bytes written
+   * @throws InvalidCiphertextException if the header is bad, the key does not match, the length is
+   *     impossible, or a segment does not authenticate
+   * @throws IllegalArgumentException if {@code dst} has too little room (checked before any key is
+   *     resolved; nothing is written)
+   * @throws IOException if reading fails
+   */
+  public int decrypt(FileChannel source, ByteBuffer dst, @Nullable EncryptionContext expected)
+      throws IOException {
+    return decryptChannel(source, dst, expected, null, 1);
+  }
+
+  /**
+   * Like {@link #decrypt(FileChannel, ByteBuffer, EncryptionContext)}, with the segments read and
+   * decrypted by tasks on {@code executor}, at most {@code parallelism} at once (memory: one
+   * segment buffer per task), each straight into its own place in {@code dst}. The key is resolved
+   * on the calling thread first: the executor runs only byok's read and cipher code, never a
+   * callback of yours. If a segment fails, a read fails, the executor rejects a task or the calling
+   * thread is interrupted ({@link java.io.InterruptedIOException}, interrupt status kept), no
+   * further segment starts, the call waits for those in flight, zeroes the whole plaintext range of
+   * {@code dst}, and throws; no task outlives the call.
+   *
+   * @param source the envelope file, from offset 0 to its size; open for reading
+   * @param dst receives the plaintext at its position
+   * @param expected the required context, or {@code null} for any
+   * @param executor runs the segment tasks
+   * @param parallelism most segments in flight, {@code >= 1}
+   * @return plaintext bytes written
+   * @throws InvalidCiphertextException if the header is bad, the key does not match, the length is
+   *     impossible, or a segment does not authenticate
+   * @throws IOException if reading fails or the executor rejects a task
+   */
+  public int decrypt(
+      FileChannel source,
+      ByteBuffer dst,
+      @Nullable EncryptionContext expected,
+      Executor executor,
+      int parallelism)
+      throws IOException {
+    Objects.requireNonNull(executor, "executor");
+    if (parallelism < 1) {
+      throw new IllegalArgumentException("parallelism must be >= 1, was " + parallelism);
+    }
+    return decryptChannel(source, dst, expected, executor, parallelism);
+  }
+
+  private int decryptChannel(
+      FileChannel source,
+      ByteBuffer dst,
+      @Nullable EncryptionContext expected,
+      @Nullable Executor executor,
+      int parallelism)
+      throws IOException {
+    Objects.requireNonNull(source, "source");
+    Objects.requireNonNull(dst, "dst");
+    EnvelopeHeader header = EnvelopeHeader.read(NioEnvelopes.inputStream(source));
+    int plaintext = checkRoom(header.plaintextLength(source.size()), dst);
+    SegmentDecrypter d = open(header, expected, NO_ASSOCIATED_DATA);
+    try {
+      return NioEnvelopes.decrypt(
+          d,
+          new SegmentLayout(header.segmentSize()),
+          source,
+          header.payloadOffset(),
+          plaintext,
+          dst,
+          executor,
+          parallelism);
+    } finally {
+      d.close();
+    }
+  }
+
+  private static int checkRoom(long plaintext, ByteBuffer dst) {
+    if (dst.isReadOnly() || plaintext > dst.remaining()) {
+      throw new IllegalArgumentException(
+          "dst has "
+              + dst.remaining()
+              + " bytes remaining"
+              + (dst.isReadOnly() ? " and is read-only" : "")
+              + "; the plaintext is "
+              + plaintext);
+    }
+    return (int) plaintext;
   }
 
   @Override

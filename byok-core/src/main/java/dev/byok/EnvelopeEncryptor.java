@@ -4,11 +4,14 @@ import dev.byok.internal.AtomicFiles;
 import dev.byok.internal.EncryptingInputStream;
 import dev.byok.internal.EncryptingOutputStream;
 import dev.byok.internal.Kdf;
+import dev.byok.internal.NioEnvelopes;
 import dev.byok.internal.SegmentCipher;
 import dev.byok.internal.SegmentLayout;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -16,6 +19,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.Executor;
 import java.util.function.LongConsumer;
 import org.jspecify.annotations.Nullable;
 
@@ -107,10 +111,18 @@ public final class EnvelopeEncryptor {
     final byte[] headerBytes;
 
     Blob(byte[] associatedData) {
-      byte[] salt = new byte[SegmentLayout.SALT_LENGTH];
-      byte[] prefix = new byte[SegmentLayout.NONCE_PREFIX_LENGTH];
-      RANDOM.nextBytes(salt);
-      RANDOM.nextBytes(prefix);
+      this(
+          associatedData,
+          randomBytes(SegmentLayout.SALT_LENGTH),
+          randomBytes(SegmentLayout.NONCE_PREFIX_LENGTH));
+    }
+
+    /** Test seam: a blob with a fixed salt and nonce prefix (never in production code). */
+    Blob(byte[] associatedData, byte[] salt, byte[] prefix) {
+      if (salt.length != SegmentLayout.SALT_LENGTH
+          || prefix.length != SegmentLayout.NONCE_PREFIX_LENGTH) {
+        throw new IllegalArgumentException("bad salt or nonce prefix length");
+      }
       byte[] dek = dataKey.copyKeyMaterial();
       byte[] derived = null;
       try {
@@ -245,6 +257,151 @@ public final class EnvelopeEncryptor {
             }
           }
         });
+  }
+
+  private static byte[] randomBytes(int n) {
+    byte[] b = new byte[n];
+    RANDOM.nextBytes(b);
+    return b;
+  }
+
+  // ---- NIO: ByteBuffer and FileChannel, sequential and parallel ----
+
+  /**
+   * Encrypts the remaining bytes of {@code src} (heap or direct) into {@code dst} as one envelope,
+   * straight from one buffer into the other with no intermediate copy. On success {@code src}'s
+   * position moves to its limit and {@code dst}'s past the envelope; on failure neither moves.
+   * One-shot: there is no stream state to poison.
+   *
+   * @param src the plaintext; not modified
+   * @param dst receives the envelope at its position; needs {@link #ciphertextLength} of {@code
+   *     src.remaining()} bytes remaining; must not overlap {@code src}
+   * @return envelope bytes written
+   * @throws IllegalArgumentException if {@code dst} has too little room (nothing is written)
+   * @throws BlobTooLargeException if the plaintext is too long for one blob
+   */
+  public int encrypt(ByteBuffer src, ByteBuffer dst) throws BlobTooLargeException {
+    Objects.requireNonNull(src, "src");
+    Objects.requireNonNull(dst, "dst");
+    long need = ciphertextLengthOrTooLarge(src.remaining());
+    if (dst.isReadOnly() || need > dst.remaining()) {
+      throw new IllegalArgumentException(
+          "dst has "
+              + dst.remaining()
+              + " bytes remaining"
+              + (dst.isReadOnly() ? " and is read-only" : "")
+              + "; the envelope needs "
+              + need);
+    }
+    Blob blob = new Blob(NO_ASSOCIATED_DATA);
+    try {
+      return NioEnvelopes.encrypt(blob.cipher, layout, blob.headerBytes, src, dst);
+    } finally {
+      blob.cipher.close();
+    }
+  }
+
+  /**
+   * Encrypts the remaining bytes of {@code src} (heap or direct) into {@code dst} at {@code
+   * position} by positional writes: the channel's own position is neither used nor changed. Every
+   * write is checked and repeated until complete. On success {@code src}'s position moves to its
+   * limit. If a write fails, the final segment is not written, so the output never authenticates as
+   * a complete envelope; the bytes already written stay (to write a file that appears complete or
+   * not at all, write into a temporary file and move it, as {@link #encryptFile} does). One-shot:
+   * there is no stream state to poison.
+   *
+   * @param src the plaintext; not modified
+   * @param dst receives the envelope; open for writing
+   * @param position where the envelope starts in {@code dst}
+   * @return envelope bytes written ({@link #ciphertextLength} of the plaintext length)
+   * @throws IOException if a write fails
+   * @throws BlobTooLargeException if the plaintext is too long for one blob
+   */
+  public long encrypt(ByteBuffer src, FileChannel dst, long position) throws IOException {
+    return encrypt(src, dst, position, null, 1, new Blob(NO_ASSOCIATED_DATA));
+  }
+
+  /**
+   * Like {@link #encrypt(ByteBuffer, FileChannel, long)}, with the segments of this one blob
+   * encrypted and written in parallel: every segment but the final one runs as a task on {@code
+   * executor}, at most {@code parallelism} at once (memory: one segment buffer per task); the
+   * calling thread writes the final segment only after every other segment is written. The output
+   * is byte-for-byte what the sequential call writes for the same salt and nonce prefix. The
+   * executor runs only byok's own cipher and write code, never a callback of yours. If a task
+   * fails, the executor rejects one, or the calling thread is interrupted while it waits ({@link
+   * java.io.InterruptedIOException}, interrupt status kept), no further segment starts, the call
+   * waits for the segments in flight, and throws; no task is left running. Note that a {@link
+   * FileChannel} is closed when a thread blocked in one of its writes is interrupted.
+   *
+   * @param src the plaintext; not modified; read concurrently by the tasks
+   * @param dst receives the envelope; open for writing
+   * @param position where the envelope starts in {@code dst}
+   * @param executor runs the segment tasks, for example a fixed pool shared by the application
+   * @param parallelism most segments in flight, {@code >= 1} (1: no task, the calling thread does
+   *     all)
+   * @return envelope bytes written
+   * @throws IOException if a write fails or the executor rejects a task
+   * @throws IllegalArgumentException if {@code parallelism < 1}
+   */
+  public long encrypt(
+      ByteBuffer src, FileChannel dst, long position, Executor executor, int parallelism)
+      throws IOException {
+    Objects.requireNonNull(executor, "executor");
+    if (parallelism < 1) {
+      throw new IllegalArgumentException("parallelism must be >= 1, was " + parallelism);
+    }
+    return encrypt(src, dst, position, executor, parallelism, new Blob(NO_ASSOCIATED_DATA));
+  }
+
+  /** Test seam: {@code salt} and {@code prefix} fixed, so outputs of two paths can be compared. */
+  long encrypt(
+      ByteBuffer src,
+      FileChannel dst,
+      long position,
+      @Nullable Executor executor,
+      int parallelism,
+      byte[] salt,
+      byte[] prefix)
+      throws IOException {
+    return encrypt(
+        src, dst, position, executor, parallelism, new Blob(NO_ASSOCIATED_DATA, salt, prefix));
+  }
+
+  /** Test seam: a push stream with a fixed salt and nonce prefix. */
+  OutputStream newEncryptingStream(OutputStream sink, byte[] salt, byte[] prefix)
+      throws IOException {
+    Blob blob = new Blob(NO_ASSOCIATED_DATA, salt, prefix);
+    return new EncryptingOutputStream(sink, blob.cipher, layout, blob.headerBytes, n -> {});
+  }
+
+  private long encrypt(
+      ByteBuffer src,
+      FileChannel dst,
+      long position,
+      @Nullable Executor executor,
+      int parallelism,
+      Blob blob)
+      throws IOException {
+    Objects.requireNonNull(src, "src");
+    Objects.requireNonNull(dst, "dst");
+    if (position < 0) {
+      blob.cipher.close();
+      throw new IllegalArgumentException("position must be >= 0, was " + position);
+    }
+    try {
+      ciphertextLengthOrTooLarge(src.remaining());
+      return NioEnvelopes.encrypt(
+          blob.cipher, layout, blob.headerBytes, src, dst, position, executor, parallelism);
+    } finally {
+      blob.cipher.close();
+    }
+  }
+
+  private long ciphertextLengthOrTooLarge(long plaintextLength) throws BlobTooLargeException {
+    if (layout.segmentCount(plaintextLength) > layout.maxSegments()) {
+      throw layout.tooLarge();
+    }
+    return ciphertextLength(plaintextLength);
   }
 
   /** Shows the header facts; never key material. */

@@ -1,5 +1,6 @@
 package dev.byok.internal;
 
+import java.nio.ByteBuffer;
 import java.security.GeneralSecurityException;
 import java.security.InvalidAlgorithmParameterException;
 import java.security.InvalidKeyException;
@@ -59,6 +60,26 @@ public final class SegmentCipher {
     this.key = new BlobKey(derivedKey);
     this.noncePrefix = noncePrefix.clone();
     giveBack(borrow()); // fails at construction, not at the first segment, if AES-GCM is missing
+  }
+
+  private SegmentCipher(SegmentCipher of) {
+    byte[] material = of.key.getEncoded(); // a copy: each instance zeroes its own on close
+    try {
+      this.key = new BlobKey(material);
+    } finally {
+      Arrays.fill(material, (byte) 0);
+    }
+    this.noncePrefix = of.noncePrefix;
+  }
+
+  /**
+   * A new instance with the same key and nonce prefix, for another thread working on other segments
+   * of the same blob (instances are not thread-safe). It holds its own pooled cipher: close it too.
+   *
+   * @return the sibling
+   */
+  public SegmentCipher sibling() {
+    return new SegmentCipher(this);
   }
 
   private static Cipher borrow() {
@@ -319,5 +340,75 @@ public final class SegmentCipher {
     public String toString() {
       return "BlobKey[AES-256, redacted]";
     }
+  }
+
+  /**
+   * Encrypts the remaining bytes of {@code in} (one segment) straight into {@code out}, heap or
+   * direct, with no intermediate copy; both positions advance.
+   *
+   * @return the ciphertext length ({@code in.remaining() + 16})
+   */
+  public int encrypt(long segment, boolean last, ByteBuffer in, ByteBuffer out) {
+    Cipher cipher = take();
+    try {
+      cipher.init(Cipher.ENCRYPT_MODE, key, spec(segment, flag(last)));
+      int written = 0;
+      int end = in.limit();
+      try {
+        while (end - in.position() > UPDATE_CHUNK) {
+          in.limit(in.position() + UPDATE_CHUNK);
+          written += cipher.update(in, out);
+        }
+      } finally {
+        in.limit(end);
+      }
+      return written + cipher.doFinal(in, out);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("AES-GCM encryption failed", e);
+    } finally {
+      release(cipher);
+    }
+  }
+
+  /**
+   * Decrypts and authenticates the remaining bytes of {@code in} (one segment) straight into {@code
+   * out}; both positions advance. When authentication fails nothing written to {@code out} may be
+   * used: the region is zeroed and {@code out}'s position is left where it was.
+   *
+   * @return the plaintext length
+   * @throws AEADBadTagException if the segment does not authenticate under this nonce
+   */
+  public int decrypt(long segment, boolean last, ByteBuffer in, ByteBuffer out)
+      throws AEADBadTagException {
+    Cipher cipher = take();
+    int inStart = in.position();
+    int outStart = out.position();
+    int len = in.remaining();
+    try {
+      cipher.init(Cipher.DECRYPT_MODE, key, spec(segment, flag(last)));
+      return cipher.doFinal(in, out);
+    } catch (AEADBadTagException e) {
+      wipe(out, outStart, len - SegmentLayout.TAG_LENGTH);
+      in.position(inStart);
+      throw e;
+    } catch (InvalidKeyException | InvalidAlgorithmParameterException e) {
+      throw new IllegalStateException("AES-GCM init failed", e);
+    } catch (GeneralSecurityException e) {
+      wipe(out, outStart, len - SegmentLayout.TAG_LENGTH);
+      in.position(inStart);
+      AEADBadTagException bad = new AEADBadTagException("segment too short: " + len + " bytes");
+      bad.initCause(e);
+      throw bad;
+    } finally {
+      release(cipher);
+    }
+  }
+
+  private static void wipe(ByteBuffer out, int from, int len) {
+    int end = Math.min(out.limit(), from + Math.max(0, len));
+    for (int i = from; i < end; i++) {
+      out.put(i, (byte) 0);
+    }
+    out.position(from);
   }
 }

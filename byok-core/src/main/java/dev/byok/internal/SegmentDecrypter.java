@@ -2,6 +2,7 @@ package dev.byok.internal;
 
 import dev.byok.InvalidCiphertextException;
 import dev.byok.InvalidCiphertextException.Reason;
+import java.nio.ByteBuffer;
 import java.util.Arrays;
 import javax.crypto.AEADBadTagException;
 
@@ -35,6 +36,34 @@ public final class SegmentDecrypter {
   }
 
   /**
+   * Decrypts the remaining bytes of {@code in} (one segment) straight into {@code out}, heap or
+   * direct; both positions advance. On failure {@code out} is wiped where it was written, its
+   * position is unchanged, and the typed reason is diagnosed as for arrays.
+   *
+   * @return plaintext length written to {@code out}
+   */
+  public int decrypt(long segment, boolean last, ByteBuffer in, ByteBuffer out) {
+    int len = in.remaining();
+    if (len < SegmentLayout.TAG_LENGTH
+        || (last && segment > 0 && len == SegmentLayout.TAG_LENGTH)) {
+      throw new InvalidCiphertextException(
+          Reason.TRUNCATED,
+          "final segment " + segment + " has " + len + " bytes, no more than a GCM tag");
+    }
+    try {
+      return cipher.decrypt(segment, last, in, out);
+    } catch (AEADBadTagException e) {
+      byte[] copy = new byte[len]; // failure path only: the diagnosis works on arrays
+      in.duplicate().get(copy);
+      return throwDiagnosed(segment, last, copy, e);
+    }
+  }
+
+  private int throwDiagnosed(long segment, boolean last, byte[] in, AEADBadTagException e) {
+    throw diagnose(segment, last, in, 0, in.length, e);
+  }
+
+  /**
    * Whether segment {@code segment} authenticates with the given final flag; the trial output is
    * wiped and never released.
    */
@@ -51,6 +80,16 @@ public final class SegmentDecrypter {
     } finally {
       Arrays.fill(scratch, (byte) 0);
     }
+  }
+
+  /**
+   * A decrypter with the same key and nonce prefix and a cipher of its own, for another thread
+   * working on other segments of the same blob; close it too.
+   *
+   * @return the sibling
+   */
+  public SegmentDecrypter sibling() {
+    return new SegmentDecrypter(cipher.sibling());
   }
 
   /** Releases the cipher, re-keyed, so no blob key schedule outlives the reader (idempotent). */
