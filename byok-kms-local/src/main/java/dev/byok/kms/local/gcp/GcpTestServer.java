@@ -97,12 +97,25 @@ public final class GcpTestServer implements AutoCloseable {
   @Override
   public void close() {
     server.shutdownNow();
+    // waits even when the caller was interrupted (a CLI stopped by Ctrl-C): "closed" means the
+    // port no longer accepts connections
+    boolean interrupted = false;
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
     try {
-      if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
-        throw new IllegalStateException("Cloud KMS test server did not stop in 5 seconds");
+      while (true) {
+        try {
+          if (server.awaitTermination(deadline - System.nanoTime(), TimeUnit.NANOSECONDS)) {
+            return;
+          }
+          throw new IllegalStateException("Cloud KMS test server did not stop in 5 seconds");
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
       }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 
