@@ -367,6 +367,12 @@ public final class EnvelopeEncryptor {
         src, dst, position, executor, parallelism, new Blob(NO_ASSOCIATED_DATA, salt, prefix));
   }
 
+  /** Test seam: a pull stream with a fixed salt and nonce prefix. */
+  InputStream newEncryptingInputStream(InputStream source, byte[] salt, byte[] prefix) {
+    Blob blob = new Blob(NO_ASSOCIATED_DATA, salt, prefix);
+    return new EncryptingInputStream(source, blob.cipher, layout, blob.headerBytes, n -> {});
+  }
+
   /** Test seam: a push stream with a fixed salt and nonce prefix. */
   OutputStream newEncryptingStream(OutputStream sink, byte[] salt, byte[] prefix)
       throws IOException {

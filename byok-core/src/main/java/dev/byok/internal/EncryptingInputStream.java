@@ -20,8 +20,8 @@ public final class EncryptingInputStream extends InputStream {
   private final InputStream source;
   private final SegmentCipher cipher;
   private final SegmentLayout layout;
-  private final byte[] plain; // capacity + 1 look-ahead byte
-  private int plainFill;
+  private byte lookAhead; // the plaintext byte read beyond the last segment produced
+  private boolean hasLookAhead;
   private final byte[] ct;
   private int ctPos;
   private int ctLim;
@@ -47,7 +47,6 @@ public final class EncryptingInputStream extends InputStream {
     this.onComplete = onComplete;
     this.cipher = cipher;
     this.layout = layout;
-    this.plain = new byte[layout.maxPlaintextSegment() + 1];
     this.ct = new byte[Math.max(layout.segmentSize(), header.length)];
     System.arraycopy(header, 0, ct, 0, header.length);
     this.ctLim = header.length;
@@ -108,28 +107,41 @@ public final class EncryptingInputStream extends InputStream {
     return n;
   }
 
+  /**
+   * Reads the next segment's plaintext (and one byte beyond it) into {@code dst} and encrypts it
+   * there in place: one buffer, half the memory traffic of reading into a plaintext buffer and
+   * encrypting out of it. {@code dst} has room for a whole segment, tag included.
+   */
   private int nextSegment(byte[] dst, int dstOff) throws IOException {
     int cap = layout.plaintextCapacity(segment);
-    plainFill += Io.readUpTo(source, plain, plainFill, cap + 1 - plainFill);
-    boolean last = plainFill <= cap;
-    int len = last ? plainFill : cap;
-    if (!last && segment >= layout.maxSegments() - 1) {
-      throw layout.tooLarge();
+    int fill = 0;
+    try {
+      if (hasLookAhead) {
+        dst[dstOff] = lookAhead;
+        fill = 1;
+      }
+      fill += Io.readUpTo(source, dst, dstOff + fill, cap + 1 - fill);
+      boolean last = fill <= cap;
+      int len = last ? fill : cap;
+      if (!last && segment >= layout.maxSegments() - 1) {
+        throw layout.tooLarge();
+      }
+      hasLookAhead = !last;
+      lookAhead = last ? 0 : dst[dstOff + cap]; // the tag overwrites it in dst
+      int n = cipher.encrypt(segment, last, dst, dstOff, len, dst, dstOff);
+      segment++;
+      plaintextBytes += len;
+      if (last) {
+        finished = true;
+        cipher.close(); // no more segments: the key schedule goes now, not when the caller closes
+        onComplete.accept(plaintextBytes);
+      }
+      return n;
+    } catch (IOException | RuntimeException | Error e) {
+      // plaintext read into dst and not yet encrypted must not stay there
+      Arrays.fill(dst, dstOff, dstOff + Math.min(cap + 1, dst.length - dstOff), (byte) 0);
+      throw e;
     }
-    int n = cipher.encrypt(segment, last, plain, 0, len, dst, dstOff);
-    segment++;
-    plaintextBytes += len;
-    if (last) {
-      finished = true;
-      cipher.close(); // no more segments: the key schedule goes now, not when the caller closes
-      onComplete.accept(plaintextBytes);
-      plainFill = 0;
-      Arrays.fill(plain, (byte) 0);
-    } else {
-      plain[0] = plain[cap];
-      plainFill = 1;
-    }
-    return n;
   }
 
   @Override
@@ -142,7 +154,7 @@ public final class EncryptingInputStream extends InputStream {
   public void close() throws IOException {
     if (!closed) {
       closed = true;
-      Arrays.fill(plain, (byte) 0);
+      lookAhead = 0;
       cipher.close();
       source.close();
     }

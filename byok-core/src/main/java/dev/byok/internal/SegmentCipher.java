@@ -153,6 +153,11 @@ public final class SegmentCipher {
   public void close() {
     closed = true;
     key.destroy();
+    Cipher inProgress = sealing;
+    if (inProgress != null) {
+      sealing = null;
+      scrubAndPool(inProgress);
+    }
     Cipher c = owned.getAndSet(null);
     if (c != null) {
       scrubAndPool(c);
@@ -249,6 +254,124 @@ public final class SegmentCipher {
       }
       int tail = len - written;
       return written + cipher.doFinal(in, off + written, tail, out, outOff + written);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("AES-GCM encryption failed", e);
+    } finally {
+      release(cipher);
+    }
+  }
+
+  /**
+   * Encrypts one segment whose plaintext is {@code a[aOff, aOff+aLen)} followed by {@code b[bOff,
+   * bOff+bLen)}, without first joining the two pieces in one array (a push stream completes its
+   * buffered head with the caller's bytes this way). The ciphertext is {@code aLen + bLen + 16}
+   * bytes at {@code out[outOff]}, identical to {@link #encrypt(long, boolean, byte[], int, int,
+   * byte[], int)} over the joined plaintext. {@code out} must not overlap either input.
+   *
+   * @return the ciphertext length
+   */
+  public int encrypt(
+      long segment,
+      boolean last,
+      byte[] a,
+      int aOff,
+      int aLen,
+      byte[] b,
+      int bOff,
+      int bLen,
+      byte[] out,
+      int outOff) {
+    Cipher cipher = take();
+    try {
+      cipher.init(Cipher.ENCRYPT_MODE, key, spec(segment, flag(last)));
+      int written = update(cipher, a, aOff, aLen, out, outOff);
+      written += update(cipher, b, bOff, bLen, out, outOff + written);
+      return written + cipher.doFinal(out, outOff + written);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("AES-GCM encryption failed", e);
+    } finally {
+      release(cipher);
+    }
+  }
+
+  /** {@code cipher.update} in chunks of {@value #UPDATE_CHUNK}; returns the bytes written. */
+  private static int update(Cipher cipher, byte[] in, int off, int len, byte[] out, int outOff)
+      throws GeneralSecurityException {
+    int done = 0;
+    int written = 0;
+    while (done < len) {
+      int n = Math.min(UPDATE_CHUNK, len - done);
+      written += cipher.update(in, off + done, n, out, outOff + written);
+      done += n;
+    }
+    return written;
+  }
+
+  // A segment sealed over several calls (a push stream that encrypts each write as it arrives);
+  // holds the cipher between calls. Single-threaded use only.
+  private @Nullable Cipher sealing;
+
+  /**
+   * Begins sealing segment {@code segment} as a segment that is <em>not</em> the last, so that
+   * plaintext can be encrypted as it arrives ({@link #sealUpdate}) instead of being buffered first.
+   * If the segment turns out to be the last after all, the caller finishes it ({@link
+   * #sealFinish}), recovers the plaintext with {@link #decrypt(long, boolean, byte[], int, int,
+   * byte[], int)} and encrypts it again as the last segment: that ciphertext under the not-last
+   * nonce is discarded and never written, so no nonce ever covers two plaintexts. Holds this
+   * instance's cipher until {@link #sealFinish} or {@link #close()}. Not for instances shared
+   * between threads.
+   *
+   * @param segment the segment number
+   */
+  public void sealBegin(long segment) {
+    if (sealing != null) {
+      throw new IllegalStateException("a segment is already being sealed");
+    }
+    Cipher cipher = take();
+    try {
+      cipher.init(Cipher.ENCRYPT_MODE, key, spec(segment, flag(false)));
+    } catch (GeneralSecurityException | RuntimeException e) {
+      release(cipher);
+      throw e instanceof GeneralSecurityException
+          ? new IllegalStateException("AES-GCM init failed", e)
+          : (RuntimeException) e;
+    }
+    sealing = cipher;
+  }
+
+  /**
+   * Encrypts the next {@code len} plaintext bytes of the segment begun by {@link #sealBegin} into
+   * {@code out[outOff]}; returns the ciphertext bytes written (a partial AES block waits for the
+   * next call, so this can be up to 15 bytes fewer than {@code len}).
+   *
+   * @return the ciphertext bytes written
+   */
+  public int sealUpdate(byte[] in, int off, int len, byte[] out, int outOff) {
+    Cipher cipher = sealing;
+    if (cipher == null || closed) {
+      throw new IllegalStateException("no segment is being sealed");
+    }
+    try {
+      return update(cipher, in, off, len, out, outOff);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("AES-GCM encryption failed", e);
+    }
+  }
+
+  /**
+   * Ends the segment begun by {@link #sealBegin}: writes the rest of its ciphertext and its tag at
+   * {@code out[outOff]} and lets the cipher go.
+   *
+   * @return the bytes written
+   */
+  public int sealFinish(byte[] out, int outOff) {
+    Cipher cipher = sealing;
+    if (cipher == null || closed) {
+      throw new IllegalStateException("no segment is being sealed");
+    }
+    sealing = null;
+    try {
+      return cipher.doFinal(out, outOff);
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("AES-GCM encryption failed", e);
     } finally {
