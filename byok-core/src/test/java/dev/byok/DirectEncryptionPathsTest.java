@@ -40,7 +40,7 @@ class DirectEncryptionPathsTest {
   /** Segment sizes on both sides of the 64 KiB threshold, and plaintext lengths at the seams. */
   static Stream<Arguments> cases() {
     List<Arguments> cases = new ArrayList<>();
-    for (int s : new int[] {4096, 128 * 1024, 1 << 20}) {
+    for (int s : new int[] {4096, 100_003, 128 * 1024, 1 << 20}) {
       int first = s - 56;
       int later = s - 16;
       for (int n :
@@ -86,7 +86,7 @@ class DirectEncryptionPathsTest {
     byte[] pt = RoundTrips.randomBytes(length, length + segmentSize);
     byte[] expected = reference(enc, pt);
     SplittableRandom random = new SplittableRandom(length);
-    for (String pattern : List.of("one", "64k", "random", "bytes-then-large", "odd")) {
+    for (String pattern : List.of("one", "64k", "random", "bytes-then-large", "odd", "mixed")) {
       ByteArrayOutputStream sink = new ByteArrayOutputStream();
       try (OutputStream out = enc.newEncryptingStream(sink, SALT, PREFIX)) {
         int off = 0;
@@ -97,10 +97,15 @@ class DirectEncryptionPathsTest {
                 case "64k" -> 65_536;
                 case "random" -> 1 + random.nextInt(2 * segmentSize);
                 case "bytes-then-large" -> off < 300 ? 1 : 3 * segmentSize;
-                default -> 1 + 2 * random.nextInt(9_000); // odd sizes: partial AES blocks
+                case "odd" -> 1 + 2 * random.nextInt(9_000); // odd sizes: partial AES blocks
+                // writes that start sealing a segment, then small ones and single bytes into it
+                default ->
+                    random.nextInt(3) == 0
+                        ? 16_384 + random.nextInt(30_000)
+                        : 1 + random.nextInt(3);
               };
           n = Math.min(n, pt.length - off);
-          if (n == 1 && random.nextBoolean()) {
+          if (n == 1 && (pattern.equals("mixed") || random.nextBoolean())) {
             out.write(pt[off]);
           } else {
             out.write(pt, off, n);
@@ -119,12 +124,27 @@ class DirectEncryptionPathsTest {
     EnvelopeEncryptor enc = RoundTrips.encryptor(KEY, segmentSize, EncryptionContext.empty());
     byte[] pt = RoundTrips.randomBytes(length, length + segmentSize);
     byte[] expected = reference(enc, pt);
-    for (int chunk : new int[] {1, 4093, 65_536, segmentSize, 2 * segmentSize + 3}) {
+    int cap = segmentSize - 16;
+    for (int chunk : new int[] {1, 4093, 65_536, cap + 15, cap + 16, 2 * segmentSize + 3}) {
+      if (chunk == 1 && segmentSize > 65_536) {
+        continue; // byte by byte over megabytes: slow, and the small-read path is covered above
+      }
       InputStream source = RoundTrips.trickle(new ByteArrayInputStream(pt), 50_000);
       try (InputStream in = enc.newEncryptingInputStream(source, SALT, PREFIX)) {
-        assertThat(RoundTrips.readAll(in, chunk)).as("reads of %d", chunk).isEqualTo(expected);
+        assertThat(readAllAtOffset(in, chunk)).as("reads of %d", chunk).isEqualTo(expected);
       }
     }
+  }
+
+  /** Reads to the end into {@code buf[7, 7+chunk)}: segments built inside a caller's buffer. */
+  private static byte[] readAllAtOffset(InputStream in, int chunk) throws IOException {
+    ByteArrayOutputStream all = new ByteArrayOutputStream();
+    byte[] buf = new byte[chunk + 11];
+    int n;
+    while ((n = in.read(buf, 7, chunk)) >= 0) {
+      all.write(buf, 7, n);
+    }
+    return all.toByteArray();
   }
 
   /** A pull stream whose source fails leaves no plaintext in the caller's buffer. */

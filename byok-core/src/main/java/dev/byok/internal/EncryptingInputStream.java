@@ -85,6 +85,9 @@ public final class EncryptingInputStream extends InputStream {
     } catch (Error e) {
       failure = new IOException("encryption failed: " + e, e);
       throw e;
+    } catch (Throwable e) { // an undeclared checked exception of the source
+      failure = new IOException("the source failed: " + e, e);
+      throw failure;
     }
   }
 
@@ -137,9 +140,10 @@ public final class EncryptingInputStream extends InputStream {
         onComplete.accept(plaintextBytes);
       }
       return n;
-    } catch (IOException | RuntimeException | Error e) {
+    } catch (Throwable e) { // undeclared checked ones too: a source may throw anything
       // plaintext read into dst and not yet encrypted must not stay there
       Arrays.fill(dst, dstOff, dstOff + Math.min(cap + 1, dst.length - dstOff), (byte) 0);
+      lookAhead = 0;
       throw e;
     }
   }

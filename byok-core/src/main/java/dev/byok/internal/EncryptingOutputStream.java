@@ -6,7 +6,6 @@ import java.io.OutputStream;
 import java.util.Arrays;
 import java.util.Objects;
 import java.util.function.LongConsumer;
-import javax.crypto.AEADBadTagException;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -39,12 +38,21 @@ public final class EncryptingOutputStream extends OutputStream {
    */
   static final int SEAL_AS_WRITTEN_ABOVE = 64 * 1024;
 
+  /**
+   * Only a write of at least this many bytes starts sealing a segment as written; smaller writes
+   * are gathered in the plaintext buffer (one JCA call per small write would cost more than the
+   * copy).
+   */
+  static final int SEAL_WRITES_FROM = 16 * 1024;
+
   private final OutputStream out;
   private final SegmentCipher cipher;
   private final SegmentLayout layout;
   private byte[] plain;
   private byte @Nullable [] ct; // allocated by the first segment written
   private int pos; // plaintext bytes of the current segment so far
+  private int plainDirty; // plain[0, plainDirty) may hold plaintext not yet wiped
+  private boolean writing; // inside write(byte[], int, int): a close() from there is a failure
   private boolean sealing; // the current segment is being encrypted as it is written
   private int ctFill; // while sealing: its ciphertext bytes in ct so far
   private long segment;
@@ -72,7 +80,7 @@ public final class EncryptingOutputStream extends OutputStream {
     this.plain = new byte[Math.min(INITIAL_BUFFER, layout.maxPlaintextSegment())];
     try {
       out.write(header);
-    } catch (IOException | RuntimeException e) {
+    } catch (Throwable e) {
       failure = e;
       throw e;
     }
@@ -95,6 +103,7 @@ public final class EncryptingOutputStream extends OutputStream {
   public void write(byte[] b, int off, int len) throws IOException {
     Objects.checkFromIndexSize(off, len, b.length);
     ensureUsable();
+    writing = true;
     try {
       while (len > 0) {
         int cap = layout.plaintextCapacity(segment);
@@ -120,7 +129,7 @@ public final class EncryptingOutputStream extends OutputStream {
           len -= room;
           continue;
         }
-        if (segment > 0 && cap > SEAL_AS_WRITTEN_ABOVE) {
+        if (segment > 0 && cap > SEAL_AS_WRITTEN_ABOVE && len >= SEAL_WRITES_FROM) {
           beginSealing();
           continue;
         }
@@ -129,11 +138,14 @@ public final class EncryptingOutputStream extends OutputStream {
         }
         System.arraycopy(b, off, plain, pos, len);
         pos += len;
+        plainDirty = Math.max(plainDirty, pos);
         len = 0;
       }
-    } catch (IOException | RuntimeException | Error e) {
+    } catch (Throwable e) { // undeclared checked ones too: a sink may throw anything
       failure = e;
       throw e;
+    } finally {
+      writing = false;
     }
   }
 
@@ -167,7 +179,9 @@ public final class EncryptingOutputStream extends OutputStream {
     cipher.sealBegin(segment);
     sealing = true;
     ctFill = cipher.sealUpdate(plain, 0, pos, ct(), 0);
-    Arrays.fill(plain, 0, pos, (byte) 0);
+    // no earlier segment's plaintext stays in a buffer that sealed segments no longer overwrite
+    Arrays.fill(plain, 0, plainDirty, (byte) 0);
+    plainDirty = 0;
   }
 
   /** Writes the full current segment as one that is not the last. */
@@ -239,7 +253,7 @@ public final class EncryptingOutputStream extends OutputStream {
     ensureUsable();
     try {
       out.flush();
-    } catch (IOException | RuntimeException | Error e) {
+    } catch (Throwable e) {
       failure = e; // the delegate may have lost buffered segments: never close as complete
       throw e;
     }
@@ -256,6 +270,10 @@ public final class EncryptingOutputStream extends OutputStream {
     }
     closed = true;
     Throwable first = null;
+    if (writing && failure == null) {
+      // called back from inside a write of ours (a sink's error handler): that write never ended
+      failure = new IOException("close() was called while a write was in progress");
+    }
     if (failure != null) {
       first =
           new IOException(
@@ -272,15 +290,12 @@ public final class EncryptingOutputStream extends OutputStream {
           if (plain.length < pos) {
             grow(pos);
           }
-          try {
-            cipher.decrypt(segment, false, ct, 0, n, plain, 0);
-          } catch (AEADBadTagException e) {
-            throw new IllegalStateException("a segment just sealed does not open", e);
-          }
+          cipher.recoverSealed(segment, ct, 0, n - SegmentLayout.TAG_LENGTH, plain, 0);
+          plainDirty = Math.max(plainDirty, pos);
         }
         emitLast();
         onComplete.accept(plaintextBytes);
-      } catch (IOException | RuntimeException | Error e) {
+      } catch (Throwable e) {
         first = e;
       }
     }
@@ -301,6 +316,8 @@ public final class EncryptingOutputStream extends OutputStream {
       throw (RuntimeException) first;
     } else if (first instanceof Error) {
       throw (Error) first;
+    } else if (first != null) {
+      throw new IOException("the final segment could not be written", first);
     }
   }
 }

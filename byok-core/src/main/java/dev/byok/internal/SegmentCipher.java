@@ -14,14 +14,17 @@ import javax.crypto.Cipher;
 import javax.crypto.NoSuchPaddingException;
 import javax.crypto.SecretKey;
 import javax.crypto.spec.GCMParameterSpec;
+import javax.crypto.spec.IvParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 import org.jspecify.annotations.Nullable;
 
 /**
  * AES-256-GCM over one blob's segments: the derived key and the 7-byte nonce prefix are fixed, the
- * nonce of segment {@code i} is {@code prefix || uint32be(i) || last}. One JCA call per segment
- * ({@code doFinal}); segments above {@value #UPDATE_CHUNK} bytes are encrypted through {@code
- * update} calls of that size so the JIT-compiled GCM intrinsic stays engaged.
+ * nonce of segment {@code i} is {@code prefix || uint32be(i) || last}. Decryption is one {@code
+ * doFinal} per segment; encryption of more than {@value #UPDATE_CHUNK} bytes goes through {@code
+ * update} calls of that size so the JIT-compiled GCM intrinsic engages early. A push stream can
+ * also seal a segment over several calls ({@link #sealBegin}), from its two pieces ({@link
+ * #encrypt(long, boolean, byte[], int, int, byte[], int, int, byte[], int)}), or in place.
  *
  * <p>Residue: an instance takes a JCA cipher from a small shared pool at its first segment and
  * keeps it until {@link #close()}, which re-keys it under a fixed public key before it goes back,
@@ -153,15 +156,19 @@ public final class SegmentCipher {
   public void close() {
     closed = true;
     key.destroy();
-    Cipher inProgress = sealing;
+    Cipher inProgress = sealing.getAndSet(null);
     if (inProgress != null) {
-      sealing = null;
       scrubAndPool(inProgress);
     }
     Cipher c = owned.getAndSet(null);
     if (c != null) {
       scrubAndPool(c);
     }
+  }
+
+  /** Test hook: whether a segment sealed over several calls still holds a cipher. */
+  boolean sealingHeld() {
+    return sealing.get() != null;
   }
 
   /** Test hook: whether the derived key has been zeroed. */
@@ -248,12 +255,9 @@ public final class SegmentCipher {
     Cipher cipher = take();
     try {
       cipher.init(Cipher.ENCRYPT_MODE, key, spec(segment, lastFlag));
-      int written = 0;
-      while (len - written > UPDATE_CHUNK) {
-        written += cipher.update(in, off + written, UPDATE_CHUNK, out, outOff + written);
-      }
-      int tail = len - written;
-      return written + cipher.doFinal(in, off + written, tail, out, outOff + written);
+      int head = len > UPDATE_CHUNK ? (len - 1) / UPDATE_CHUNK * UPDATE_CHUNK : 0;
+      int written = update(cipher, in, off, head, out, outOff);
+      return written + cipher.doFinal(in, off + head, len - head, out, outOff + written);
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("AES-GCM encryption failed", e);
     } finally {
@@ -307,9 +311,47 @@ public final class SegmentCipher {
     return written;
   }
 
+  /**
+   * Recovers the plaintext of a segment sealed as not-last ({@link #sealBegin}) from its ciphertext
+   * {@code ct[off, off+len)} (tag excluded), so that it can be encrypted again as the last segment.
+   * GCM's data keystream is AES-CTR from {@code nonce || 0x00000002} (NIST SP 800-38D, 96-bit IV),
+   * so this is one AES-CTR pass in {@value #UPDATE_CHUNK}-byte steps: no tag check is needed for
+   * ciphertext this instance has just produced, and no large GCM decryption runs while cold. The
+   * CTR cipher is re-keyed under a public key before it is dropped.
+   */
+  public void recoverSealed(long segment, byte[] ct, int off, int len, byte[] out, int outOff) {
+    if (closed) {
+      throw new IllegalStateException("this segment cipher is closed");
+    }
+    byte[] counter = Arrays.copyOf(spec(segment, flag(false)).getIV(), 16);
+    counter[15] = 2;
+    Cipher ctr;
+    try {
+      ctr = Cipher.getInstance("AES/CTR/NoPadding");
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("AES/CTR/NoPadding is not available in this JRE", e);
+    }
+    try {
+      ctr.init(Cipher.DECRYPT_MODE, key, new IvParameterSpec(counter));
+      int done = update(ctr, ct, off, len, out, outOff);
+      done += ctr.doFinal(out, outOff + done);
+      if (done != len) {
+        throw new IllegalStateException("AES-CTR returned " + done + " of " + len + " bytes");
+      }
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("AES-CTR failed", e);
+    } finally {
+      try {
+        ctr.init(Cipher.ENCRYPT_MODE, SCRUB_KEY, new IvParameterSpec(counter));
+      } catch (GeneralSecurityException | RuntimeException ignored) {
+        // dropped either way; nothing more can be done for it
+      }
+    }
+  }
+
   // A segment sealed over several calls (a push stream that encrypts each write as it arrives);
   // holds the cipher between calls. Single-threaded use only.
-  private @Nullable Cipher sealing;
+  private final AtomicReference<@Nullable Cipher> sealing = new AtomicReference<>();
 
   /**
    * Begins sealing segment {@code segment} as a segment that is <em>not</em> the last, so that
@@ -324,7 +366,7 @@ public final class SegmentCipher {
    * @param segment the segment number
    */
   public void sealBegin(long segment) {
-    if (sealing != null) {
+    if (sealing.get() != null) {
       throw new IllegalStateException("a segment is already being sealed");
     }
     Cipher cipher = take();
@@ -336,7 +378,30 @@ public final class SegmentCipher {
           ? new IllegalStateException("AES-GCM init failed", e)
           : (RuntimeException) e;
     }
-    sealing = cipher;
+    putBackSealing(cipher);
+  }
+
+  /** Takes the sealing cipher exclusively for one call. */
+  private Cipher takeSealing() {
+    Cipher cipher = closed ? null : sealing.getAndSet(null);
+    if (cipher == null) {
+      throw new IllegalStateException("no segment is being sealed");
+    }
+    return cipher;
+  }
+
+  /**
+   * Puts the sealing cipher back after a call; if {@link #close()} ran meanwhile (it found no
+   * cipher to scrub), whichever of us takes it back scrubs it.
+   */
+  private void putBackSealing(Cipher cipher) {
+    sealing.set(cipher);
+    if (closed) {
+      Cipher again = sealing.getAndSet(null);
+      if (again != null) {
+        scrubAndPool(again);
+      }
+    }
   }
 
   /**
@@ -347,14 +412,20 @@ public final class SegmentCipher {
    * @return the ciphertext bytes written
    */
   public int sealUpdate(byte[] in, int off, int len, byte[] out, int outOff) {
-    Cipher cipher = sealing;
-    if (cipher == null || closed) {
-      throw new IllegalStateException("no segment is being sealed");
-    }
+    Cipher cipher = takeSealing();
+    boolean ok = false;
     try {
-      return update(cipher, in, off, len, out, outOff);
+      int n = update(cipher, in, off, len, out, outOff);
+      ok = true;
+      return n;
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("AES-GCM encryption failed", e);
+    } finally {
+      if (ok) {
+        putBackSealing(cipher);
+      } else {
+        scrubAndPool(cipher); // the segment cannot go on; its key schedule goes now
+      }
     }
   }
 
@@ -365,11 +436,7 @@ public final class SegmentCipher {
    * @return the bytes written
    */
   public int sealFinish(byte[] out, int outOff) {
-    Cipher cipher = sealing;
-    if (cipher == null || closed) {
-      throw new IllegalStateException("no segment is being sealed");
-    }
-    sealing = null;
+    Cipher cipher = takeSealing();
     try {
       return cipher.doFinal(out, outOff);
     } catch (GeneralSecurityException e) {
