@@ -1,0 +1,154 @@
+package dev.byok.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.security.GeneralSecurityException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import javax.crypto.Cipher;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.Timeout.ThreadMode;
+
+/**
+ * The parallel streams close every slot's cipher: once a stream is closed (done, failed or with
+ * tasks abandoned) no pooled JCA cipher is left keyed to decrypt any of the blob's segments.
+ */
+@Timeout(value = 30, threadMode = ThreadMode.SEPARATE_THREAD)
+class ParallelStreamResidueTest {
+  private static final int S = 4096;
+  private final SegmentLayout layout = new SegmentLayout(S);
+  private final byte[] key = new byte[32];
+  private final byte[] prefix = {1, 2, 3, 4, 5, 6, 7};
+  private final byte[] plain = new byte[7 * S + 100];
+  private final ExecutorService pool = Executors.newFixedThreadPool(3);
+
+  ParallelStreamResidueTest() {
+    Random r = new Random(4242);
+    r.nextBytes(key);
+    r.nextBytes(plain);
+  }
+
+  @AfterEach
+  void stop() throws InterruptedException {
+    pool.shutdownNow();
+    assertThat(pool.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
+  }
+
+  private byte[] payload(Executor executor, int k) throws IOException {
+    ByteArrayOutputStream sink = new ByteArrayOutputStream();
+    try (OutputStream out =
+        new ParallelEncryptingOutputStream(
+            sink, new SegmentCipher(key, prefix), layout, new byte[0], executor, k, n -> {})) {
+      out.write(plain);
+    }
+    return sink.toByteArray();
+  }
+
+  /** No idle pooled cipher decrypts any segment of the payload (it would, were it left keyed). */
+  private void assertNoPooledCipherHoldsTheKey(byte[] payload) {
+    long n = layout.segmentCount(plain.length);
+    List<byte[]> segments = new ArrayList<>();
+    for (long i = 0; i < n; i++) {
+      int from = (int) (layout.ciphertextOffset(i) - SegmentLayout.PAYLOAD_HEADER_LENGTH);
+      int to =
+          i == n - 1
+              ? payload.length
+              : (int) (layout.ciphertextOffset(i + 1) - SegmentLayout.PAYLOAD_HEADER_LENGTH);
+      segments.add(Arrays.copyOfRange(payload, from, to));
+    }
+    List<Cipher> idle = SegmentCipher.pooledCiphers();
+    assertThat(idle).isNotEmpty();
+    for (Cipher pooled : idle) {
+      for (byte[] segment : segments) {
+        byte[] residue;
+        try {
+          residue = pooled.doFinal(segment);
+        } catch (GeneralSecurityException | IllegalStateException refused) {
+          continue; // not keyed for this segment
+        }
+        assertThat(Arrays.equals(residue, 0, residue.length, plain, 0, residue.length))
+            .as("a pooled cipher still decrypts a segment of the closed stream")
+            .isFalse();
+      }
+    }
+  }
+
+  @Test
+  void bothStreamsLeaveNoKeyedCipherInThePool() throws IOException {
+    byte[] payload = payload(pool, 3);
+    assertNoPooledCipherHoldsTheKey(payload);
+    try (InputStream in =
+        new ParallelDecryptingInputStream(
+            new ByteArrayInputStream(payload),
+            new SegmentDecrypter(new SegmentCipher(key, prefix)),
+            layout,
+            pool,
+            3)) {
+      assertThat(in.readAllBytes()).isEqualTo(plain);
+      assertNoPooledCipherHoldsTheKey(payload); // done: the ciphers are closed before close()
+    }
+    assertNoPooledCipherHoldsTheKey(payload);
+  }
+
+  @Test
+  void aReaderClosedHalfWayLeavesNoKeyedCipher() throws Exception {
+    byte[] payload = payload(pool, 2);
+    InputStream in =
+        new ParallelDecryptingInputStream(
+            new ByteArrayInputStream(payload),
+            new SegmentDecrypter(new SegmentCipher(key, prefix)),
+            layout,
+            pool,
+            4);
+    assertThat(in.readNBytes(S)).isEqualTo(Arrays.copyOf(plain, S));
+    in.close();
+    assertThatThrownBy(in::read).isInstanceOf(IOException.class).hasMessage("stream closed");
+    pool.shutdown(); // tasks read ahead and still running end before the check
+    assertThat(pool.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
+    assertNoPooledCipherHoldsTheKey(payload);
+  }
+
+  @Test
+  void tasksAbandonedByAFailedWriterRunLaterAndLeaveNoKeyedCipher() throws IOException {
+    List<Runnable> held = new ArrayList<>();
+    Executor holdTwoThenReject =
+        r -> {
+          if (held.size() == 2) {
+            throw new RejectedExecutionException("full");
+          }
+          held.add(r);
+        };
+    ByteArrayOutputStream sink = new ByteArrayOutputStream();
+    OutputStream out =
+        new ParallelEncryptingOutputStream(
+            sink,
+            new SegmentCipher(key, prefix),
+            layout,
+            new byte[0],
+            holdTwoThenReject,
+            3,
+            n -> {});
+    assertThatThrownBy(() -> out.write(plain)).hasMessageContaining("rejected");
+    assertThatThrownBy(out::close).hasMessageContaining("no final segment");
+    for (Runnable r : held) {
+      r.run(); // abandoned before they started: they seal nothing and fail nothing
+    }
+    assertThat(sink.size()).isZero();
+    assertNoPooledCipherHoldsTheKey(payload(pool, 1));
+  }
+}
