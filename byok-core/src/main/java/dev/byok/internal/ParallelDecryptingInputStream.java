@@ -288,6 +288,15 @@ public final class ParallelDecryptingInputStream extends InputStream {
     plainLim = 0;
   }
 
+  /** Test seam: the slots' decrypters, the blob's own one first. */
+  List<SegmentDecrypter> slotDecrypters() {
+    List<SegmentDecrypter> all = new ArrayList<>();
+    for (Slot s : slots) {
+      all.add(s.decrypter);
+    }
+    return all;
+  }
+
   /** One segment's buffers and decrypter; run by a pool thread while in flight. */
   private static final class Slot implements Runnable {
     static final int IDLE = 0;

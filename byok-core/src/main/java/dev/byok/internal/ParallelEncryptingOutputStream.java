@@ -309,6 +309,15 @@ public final class ParallelEncryptingOutputStream extends OutputStream {
     current = null;
   }
 
+  /** Test seam: the slots' ciphers, the blob's own one first. */
+  List<SegmentCipher> slotCiphers() {
+    List<SegmentCipher> all = new ArrayList<>();
+    for (Slot s : slots) {
+      all.add(s.cipher);
+    }
+    return all;
+  }
+
   /** One segment's buffers and cipher; run by a pool thread while in flight. */
   private static final class Slot implements Runnable {
     static final int IDLE = 0;

@@ -6,8 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.security.GeneralSecurityException;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -51,12 +49,32 @@ class ParallelStreamResidueTest {
 
   private byte[] payload(Executor executor, int k) throws IOException {
     ByteArrayOutputStream sink = new ByteArrayOutputStream();
-    try (OutputStream out =
+    ParallelEncryptingOutputStream out =
         new ParallelEncryptingOutputStream(
-            sink, new SegmentCipher(key, prefix), layout, new byte[0], executor, k, n -> {})) {
-      out.write(plain);
-    }
+            sink, new SegmentCipher(key, prefix), layout, new byte[0], executor, k, n -> {});
+    out.write(plain);
+    out.close();
+    assertClosed(out.slotCiphers(), k);
     return sink.toByteArray();
+  }
+
+  /** Each slot's cipher (the blob's own and its siblings) has zeroed its key and refuses work. */
+  private static void assertClosed(List<SegmentCipher> ciphers, int k) {
+    assertThat(ciphers).hasSizeBetween(1, k);
+    for (SegmentCipher c : ciphers) {
+      assertThatThrownBy(() -> c.encrypt(0, true, new byte[1], 0, 1, new byte[17], 0))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("closed");
+    }
+  }
+
+  private static void assertDecryptersClosed(List<SegmentDecrypter> decrypters, int k) {
+    assertThat(decrypters).hasSizeBetween(1, k);
+    for (SegmentDecrypter d : decrypters) {
+      assertThatThrownBy(() -> d.decrypt(0, true, new byte[17], 0, 17, new byte[1], 0))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("closed");
+    }
   }
 
   /** No idle pooled cipher decrypts any segment of the payload (it would, were it left keyed). */
@@ -92,23 +110,25 @@ class ParallelStreamResidueTest {
   void bothStreamsLeaveNoKeyedCipherInThePool() throws IOException {
     byte[] payload = payload(pool, 3);
     assertNoPooledCipherHoldsTheKey(payload);
-    try (InputStream in =
+    ParallelDecryptingInputStream in =
         new ParallelDecryptingInputStream(
             new ByteArrayInputStream(payload),
             new SegmentDecrypter(new SegmentCipher(key, prefix)),
             layout,
             pool,
-            3)) {
-      assertThat(in.readAllBytes()).isEqualTo(plain);
-      assertNoPooledCipherHoldsTheKey(payload); // done: the ciphers are closed before close()
-    }
+            3);
+    assertThat(in.readAllBytes()).isEqualTo(plain);
+    assertThat(in.slotDecrypters()).hasSize(3);
+    assertDecryptersClosed(in.slotDecrypters(), 3); // done: closed before close()
+    assertNoPooledCipherHoldsTheKey(payload);
+    in.close();
     assertNoPooledCipherHoldsTheKey(payload);
   }
 
   @Test
   void aReaderClosedHalfWayLeavesNoKeyedCipher() throws Exception {
     byte[] payload = payload(pool, 2);
-    InputStream in =
+    ParallelDecryptingInputStream in =
         new ParallelDecryptingInputStream(
             new ByteArrayInputStream(payload),
             new SegmentDecrypter(new SegmentCipher(key, prefix)),
@@ -117,6 +137,7 @@ class ParallelStreamResidueTest {
             4);
     assertThat(in.readNBytes(S)).isEqualTo(Arrays.copyOf(plain, S));
     in.close();
+    assertDecryptersClosed(in.slotDecrypters(), 4);
     assertThatThrownBy(in::read).isInstanceOf(IOException.class).hasMessage("stream closed");
     pool.shutdown(); // tasks read ahead and still running end before the check
     assertThat(pool.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
@@ -134,7 +155,7 @@ class ParallelStreamResidueTest {
           held.add(r);
         };
     ByteArrayOutputStream sink = new ByteArrayOutputStream();
-    OutputStream out =
+    ParallelEncryptingOutputStream out =
         new ParallelEncryptingOutputStream(
             sink,
             new SegmentCipher(key, prefix),
@@ -145,6 +166,7 @@ class ParallelStreamResidueTest {
             n -> {});
     assertThatThrownBy(() -> out.write(plain)).hasMessageContaining("rejected");
     assertThatThrownBy(out::close).hasMessageContaining("no final segment");
+    assertClosed(out.slotCiphers(), 3);
     for (Runnable r : held) {
       r.run(); // abandoned before they started: they seal nothing and fail nothing
     }
