@@ -199,10 +199,11 @@ public final class EnvelopeEncryptor {
    * returns), sealed by a task, and written to {@code sink} in order by the thread calling {@code
    * write}, {@code flush} or {@code close}, never by a pool thread, so a failing sink surfaces in
    * those calls. When {@code parallelism} segments are in flight, {@code write} waits for the
-   * oldest. {@code flush()} writes every full segment (waiting for those in flight) before it
-   * flushes {@code sink}. The final segment is sealed by {@code close()}. The output is byte for
-   * byte what the sequential stream writes for the same salt and nonce prefix. Memory: about two
-   * segment buffers per slot, O(parallelism &times; segment size).
+   * oldest. {@code flush()} writes every segment handed to the pool (waiting for those in flight)
+   * before it flushes {@code sink}; the segment being filled stays buffered. The final segment is
+   * sealed by {@code close()}. The output is byte for byte what the sequential stream writes for
+   * the same salt and nonce prefix. Memory: about two segment buffers per slot, O(parallelism
+   * &times; segment size).
    *
    * <p>The executor runs only byok's sealing code, never a callback of yours or a write to {@code
    * sink}. A failed write or flush, a failed task, a rejected task ({@link IOException}) or an
