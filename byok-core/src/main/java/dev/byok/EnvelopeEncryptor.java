@@ -5,6 +5,7 @@ import dev.byok.internal.EncryptingInputStream;
 import dev.byok.internal.EncryptingOutputStream;
 import dev.byok.internal.Kdf;
 import dev.byok.internal.NioEnvelopes;
+import dev.byok.internal.ParallelEncryptingInputStream;
 import dev.byok.internal.ParallelEncryptingOutputStream;
 import dev.byok.internal.SegmentCipher;
 import dev.byok.internal.SegmentLayout;
@@ -285,6 +286,51 @@ public final class EnvelopeEncryptor {
    */
   public InputStream newEncryptingInputStream(InputStream source, byte[] associatedData) {
     return newEncryptingInputStream(source, associatedData, n -> {});
+  }
+
+  /**
+   * Pull mode with read-ahead over {@code executor}; otherwise as {@link
+   * #newEncryptingInputStream(InputStream)}. The thread calling {@code read} reads up to {@code
+   * parallelism} plaintext segments ahead from {@code source} (never a pool thread), tasks on
+   * {@code executor} seal them, and the envelope is handed out in order, byte for byte what the
+   * sequential stream yields for the same salt and nonce prefix. Memory: about two segment buffers
+   * per segment read ahead, O(parallelism &times; segment size).
+   *
+   * <p>The executor runs only byok's sealing code, never a callback of yours or a read of {@code
+   * source}. A failure of the source, a failed or rejected task ({@link IOException}) or an
+   * interrupt while {@code read} waits ({@link java.io.InterruptedIOException}, interrupt status
+   * kept) is sticky: every later read throws, so the envelope never looks complete. Closing
+   * abandons the tasks in flight (they wipe their buffers when they end) and closes {@code source}.
+   *
+   * @param source the plaintext
+   * @param executor runs the sealing tasks, for example a fixed pool shared by the application
+   * @param parallelism most segments read ahead, {@code >= 1} (1: the sequential stream)
+   * @return the envelope; not thread-safe
+   * @throws IllegalArgumentException if {@code parallelism < 1}
+   */
+  public InputStream newEncryptingInputStream(
+      InputStream source, Executor executor, int parallelism) {
+    Objects.requireNonNull(source, "source");
+    Objects.requireNonNull(executor, "executor");
+    if (parallelism < 1) {
+      throw new IllegalArgumentException("parallelism must be >= 1, was " + parallelism);
+    }
+    return parallelInput(source, new Blob(NO_ASSOCIATED_DATA), executor, parallelism);
+  }
+
+  private InputStream parallelInput(
+      InputStream source, Blob blob, Executor executor, int parallelism) {
+    if (parallelism == 1) {
+      return new EncryptingInputStream(source, blob.cipher, layout, blob.headerBytes, n -> {});
+    }
+    return new ParallelEncryptingInputStream(
+        source, blob.cipher, layout, blob.headerBytes, executor, parallelism, n -> {});
+  }
+
+  /** Test seam: a parallel pull stream with a fixed salt and nonce prefix. */
+  InputStream newEncryptingInputStream(
+      InputStream source, byte[] salt, byte[] prefix, Executor executor, int parallelism) {
+    return parallelInput(source, new Blob(NO_ASSOCIATED_DATA, salt, prefix), executor, parallelism);
   }
 
   InputStream newEncryptingInputStream(

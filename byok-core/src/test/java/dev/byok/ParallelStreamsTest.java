@@ -518,6 +518,141 @@ class ParallelStreamsTest {
     held.open(pool);
   }
 
+  // ------------------------------------------------------------------ pull encryption
+
+  static Stream<Arguments> pullSizesAndParallelism() {
+    return sizesAndParallelism().filter(a -> (int) a.get()[1] % 2 == 1 || (int) a.get()[1] == 2);
+  }
+
+  @ParameterizedTest
+  @MethodSource("pullSizesAndParallelism")
+  void pullOutputIsByteForByteTheSequentialOutput(int n, int k) throws IOException {
+    byte[] pt = RoundTrips.randomBytes(n, 3 * n + k);
+    InputStream in =
+        ENC.newEncryptingInputStream(
+            RoundTrips.trickle(new ByteArrayInputStream(pt), 1000), SALT, PREFIX, pool, k);
+    assertThat(RoundTrips.readAll(in, 1 + (7 * n + k) % (3 * S))).isEqualTo(sequential(pt));
+    assertThat(in.read()).isEqualTo(-1);
+    in.close();
+  }
+
+  @ParameterizedTest
+  @ValueSource(ints = {2, 4})
+  void thePullEncrypterReadsAtMostKSegmentsAhead(int k) throws Exception {
+    HeldExecutor held = new HeldExecutor();
+    AtomicLong consumed = new AtomicLong();
+    InputStream counting =
+        new FilterInputStream(new ByteArrayInputStream(PT)) {
+          @Override
+          public int read(byte[] b, int off, int len) throws IOException {
+            int n = super.read(b, off, len);
+            if (n > 0) {
+              consumed.addAndGet(n);
+            }
+            return n;
+          }
+        };
+    InputStream in = ENC.newEncryptingInputStream(counting, SALT, PREFIX, held, k);
+    byte[] header = in.readNBytes(HEADER); // the header needs no task
+    AtomicReference<byte[]> got = new AtomicReference<>();
+    AtomicReference<Throwable> outcome = new AtomicReference<>();
+    Thread reader =
+        new Thread(
+            () -> {
+              try {
+                got.set(in.readAllBytes());
+              } catch (Throwable e) {
+                outcome.set(e);
+              }
+            });
+    reader.start();
+    awaitWaiting(reader);
+    assertThat(held.held()).isEqualTo(k);
+    assertThat(consumed.get()).isEqualTo(FIRST + (k - 1L) * LATER + 1); // and one byte ahead
+    held.open(pool);
+    reader.join();
+    assertThat(outcome.get()).isNull();
+    assertThat(concat(header, got.get())).isEqualTo(sequential(PT));
+  }
+
+  @Test
+  void aFailingSourceFailsThePullEncrypterAfterTheSegmentsBeforeItAndStickily() throws IOException {
+    int failAt = FIRST + 3 * LATER + 50;
+    InputStream failing =
+        new InputStream() {
+          int at;
+
+          @Override
+          public int read() {
+            throw new UnsupportedOperationException();
+          }
+
+          @Override
+          public int read(byte[] b, int off, int len) throws IOException {
+            if (at >= failAt) {
+              throw new IOException("source broke");
+            }
+            int n = Math.min(len, failAt - at);
+            System.arraycopy(PT, at, b, off, n);
+            at += n;
+            return n;
+          }
+        };
+    InputStream in = ENC.newEncryptingInputStream(failing, SALT, PREFIX, pool, 3);
+    ByteArrayOutputStream got = new ByteArrayOutputStream();
+    byte[] buf = new byte[1000];
+    assertThatThrownBy(
+            () -> {
+              for (int r; (r = in.read(buf)) >= 0; ) {
+                got.write(buf, 0, r);
+              }
+            })
+        .isInstanceOf(IOException.class)
+        .hasMessage("source broke");
+    // the header and segments 0..3, sealed before the source failed in segment 4; no more
+    byte[] whole = sequential(PT);
+    assertThat(got.toByteArray()).isEqualTo(Arrays.copyOf(whole, segmentAt(4)));
+    assertThatThrownBy(in::read)
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("earlier read failed");
+  }
+
+  @Test
+  void aRejectingExecutorOrAnInterruptFailsThePullEncrypterStickily() throws Exception {
+    InputStream rejected =
+        ENC.newEncryptingInputStream(new ByteArrayInputStream(PT), rejectingAfter(2), 2);
+    assertThatThrownBy(rejected::readAllBytes)
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("rejected")
+        .hasRootCauseInstanceOf(RejectedExecutionException.class);
+    assertThatThrownBy(rejected::read).isInstanceOf(IOException.class);
+
+    HeldExecutor held = new HeldExecutor();
+    InputStream in = ENC.newEncryptingInputStream(new ByteArrayInputStream(PT), held, 2);
+    in.readNBytes(HEADER);
+    AtomicReference<Throwable> outcome = new AtomicReference<>();
+    AtomicReference<Boolean> flag = new AtomicReference<>();
+    Thread reader =
+        new Thread(
+            () -> {
+              try {
+                in.read();
+              } catch (Throwable e) {
+                outcome.set(e);
+              }
+              flag.set(Thread.interrupted());
+            });
+    reader.start();
+    awaitWaiting(reader);
+    reader.interrupt();
+    reader.join();
+    assertThat(outcome.get()).isInstanceOf(InterruptedIOException.class);
+    assertThat(flag.get()).isTrue();
+    assertThatThrownBy(in::read).isInstanceOf(IOException.class);
+    in.close();
+    held.open(pool);
+  }
+
   // ------------------------------------------------------------------ the public surface
 
   @Test

@@ -126,6 +126,35 @@ class ParallelStreamResidueTest {
   }
 
   @Test
+  void thePullEncrypterClosesEverySlotsCipher() throws IOException {
+    byte[] payload = payload(pool, 2);
+    ParallelEncryptingInputStream done =
+        new ParallelEncryptingInputStream(
+            new ByteArrayInputStream(plain),
+            new SegmentCipher(key, prefix),
+            layout,
+            new byte[0],
+            pool,
+            3,
+            n -> {});
+    assertThat(done.readAllBytes()).isEqualTo(payload);
+    assertClosed(done.slotCiphers(), 3); // at the end, before close()
+    done.close();
+    ParallelEncryptingInputStream halfWay =
+        new ParallelEncryptingInputStream(
+            new ByteArrayInputStream(plain),
+            new SegmentCipher(key, prefix),
+            layout,
+            new byte[0],
+            pool,
+            4,
+            n -> {});
+    assertThat(halfWay.readNBytes(S)).isEqualTo(Arrays.copyOf(payload, S));
+    halfWay.close();
+    assertClosed(halfWay.slotCiphers(), 4);
+  }
+
+  @Test
   void aReaderClosedHalfWayLeavesNoKeyedCipher() throws Exception {
     byte[] payload = payload(pool, 2);
     ParallelDecryptingInputStream in =
