@@ -13,6 +13,8 @@ import java.io.OutputStream;
 import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -144,6 +146,38 @@ class ParallelStreamsTest {
       }
       assertThat(back.toByteArray()).isEqualTo(PT);
     }
+  }
+
+  @Test
+  void theSinkAndTheSourceAreOnlyEverTouchedByTheCallingThread() throws IOException {
+    Set<Thread> writers = ConcurrentHashMap.newKeySet();
+    ByteArrayOutputStream sink =
+        new ByteArrayOutputStream() {
+          @Override
+          public synchronized void write(byte[] b, int off, int len) {
+            writers.add(Thread.currentThread());
+            super.write(b, off, len);
+          }
+        };
+    try (OutputStream out = ENC.newEncryptingStream(sink, SALT, PREFIX, pool, 4)) {
+      writeRandomly(out, PT, 9);
+      out.flush();
+    }
+    assertThat(writers).containsExactly(Thread.currentThread());
+
+    Set<Thread> readers = ConcurrentHashMap.newKeySet();
+    InputStream source =
+        new FilterInputStream(new ByteArrayInputStream(sink.toByteArray())) {
+          @Override
+          public int read(byte[] b, int off, int len) throws IOException {
+            readers.add(Thread.currentThread());
+            return super.read(b, off, len);
+          }
+        };
+    try (InputStream in = DEC.newDecryptingStream(source, null, pool, 4)) {
+      assertThat(in.readAllBytes()).isEqualTo(PT);
+    }
+    assertThat(readers).containsExactly(Thread.currentThread());
   }
 
   // ------------------------------------------------------------------ bad ciphertext
