@@ -248,6 +248,48 @@ public final class Byok implements AutoCloseable {
   }
 
   /**
+   * Push mode with the segments of this one blob sealed in parallel on {@code executor}, at most
+   * {@code parallelism} in flight, written to {@code sink} in order by the calling thread; see
+   * {@link EnvelopeEncryptor#newEncryptingStream(OutputStream, Executor, int)} for the memory bound
+   * and the failure semantics. The executor only ever runs byok's sealing code, never a host
+   * callback; the data key is resolved on the calling thread before this returns.
+   *
+   * @param sink receives the envelope
+   * @param context bound to the blob
+   * @param executor runs the sealing tasks
+   * @param parallelism most segments in flight, {@code >= 1}
+   * @return the plaintext side; not thread-safe
+   * @throws IOException if writing the header fails
+   * @throws IllegalArgumentException if {@code parallelism < 1}
+   */
+  public OutputStream newEncryptingStream(
+      OutputStream sink, EncryptionContext context, Executor executor, int parallelism)
+      throws IOException {
+    Objects.requireNonNull(sink, "sink");
+    Objects.requireNonNull(context, "context");
+    Objects.requireNonNull(executor, "executor");
+    if (parallelism < 1) {
+      throw new IllegalArgumentException("parallelism must be >= 1, was " + parallelism);
+    }
+    ActiveDataKey.Admission a = keys.admit(keks, context, -1);
+    boolean ok = false;
+    try {
+      OutputStream out =
+          new Metered.Output(
+              a.encryptor(segmentSize)
+                  .newEncryptingStream(sink, NO_ASSOCIATED_DATA, a, executor, parallelism),
+              a);
+      ok = true;
+      return out;
+    } finally {
+      if (!ok) {
+        a.cancel();
+      }
+      a.release();
+    }
+  }
+
+  /**
    * Push mode with per-blob associated data (for example a repository and an object name):
    * authenticated with the payload, never stored in the blob, never sent to the KMS and not part of
    * the data-key cache key, so any number of names under one context share one data key. Decrypt
@@ -426,6 +468,25 @@ public final class Byok implements AutoCloseable {
   public InputStream newDecryptingStream(InputStream source, @Nullable EncryptionContext expected)
       throws IOException {
     return decryptor.newDecryptingStream(source, expected);
+  }
+
+  /**
+   * Decrypts a stream with up to {@code parallelism} segments read ahead and decrypted on {@code
+   * executor}, plaintext handed out in order and only once authenticated; see {@link
+   * EnvelopeDecryptor#newDecryptingStream(InputStream, EncryptionContext, Executor, int)}.
+   *
+   * @param source the envelope
+   * @param expected the required encryption context, or {@code null} for any
+   * @param executor runs the decryption tasks; never a host callback
+   * @param parallelism most segments read ahead, {@code >= 1}
+   * @return the plaintext; every byte returned has been authenticated; not thread-safe
+   * @throws IOException if reading the header fails
+   * @throws IllegalArgumentException if {@code parallelism < 1}
+   */
+  public InputStream newDecryptingStream(
+      InputStream source, @Nullable EncryptionContext expected, Executor executor, int parallelism)
+      throws IOException {
+    return decryptor.newDecryptingStream(source, expected, executor, parallelism);
   }
 
   /**

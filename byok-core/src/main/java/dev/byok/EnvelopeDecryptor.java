@@ -5,6 +5,7 @@ import dev.byok.internal.DecryptingChannel;
 import dev.byok.internal.DecryptingInputStream;
 import dev.byok.internal.Kdf;
 import dev.byok.internal.NioEnvelopes;
+import dev.byok.internal.ParallelDecryptingInputStream;
 import dev.byok.internal.SegmentCipher;
 import dev.byok.internal.SegmentDecrypter;
 import dev.byok.internal.SegmentLayout;
@@ -154,6 +155,50 @@ public final class EnvelopeDecryptor {
     Objects.requireNonNull(source, "source");
     EnvelopeHeader header = EnvelopeHeader.read(source);
     return afterHeader(header, source, expected, associatedData);
+  }
+
+  /**
+   * Decrypts a stream with read-ahead over {@code executor}: the thread calling {@code read} reads
+   * up to {@code parallelism} ciphertext segments ahead, tasks on {@code executor} authenticate and
+   * decrypt them, and plaintext is handed out in order, each segment's only once it has
+   * authenticated. Otherwise as {@link #newDecryptingStream(InputStream, EncryptionContext)}: the
+   * same framing, truncation, trailing-data and tampering rules and the same {@link
+   * InvalidCiphertextIOException} reasons, raised at the same point of the plaintext (a bad segment
+   * {@code i} fails the read that would return its first byte, after segments {@code 0..i-1} were
+   * returned). Memory: about two segment buffers per segment read ahead, O(parallelism &times;
+   * segment size).
+   *
+   * <p>The executor runs only byok's decryption code, never a callback of yours or a read of {@code
+   * source}; the header is read and the key resolved on the calling thread before this returns. A
+   * rejected task fails the read with an {@link IOException}, an interrupt while {@code read} waits
+   * with {@link java.io.InterruptedIOException} (interrupt status kept); every failure is sticky.
+   * Closing abandons the tasks in flight (they wipe their buffers when they end).
+   *
+   * @param source the envelope
+   * @param expected the required context, or {@code null} for any
+   * @param executor runs the decryption tasks, for example a fixed pool shared by the application
+   * @param parallelism most segments read ahead, {@code >= 1} (1: the sequential stream)
+   * @return the plaintext; not thread-safe; every byte it returns has been authenticated
+   * @throws InvalidCiphertextException if the header is bad, the context differs or the key does
+   *     not match
+   * @throws IOException if reading the header fails
+   * @throws IllegalArgumentException if {@code parallelism < 1}
+   */
+  public InputStream newDecryptingStream(
+      InputStream source, @Nullable EncryptionContext expected, Executor executor, int parallelism)
+      throws IOException {
+    Objects.requireNonNull(source, "source");
+    Objects.requireNonNull(executor, "executor");
+    if (parallelism < 1) {
+      throw new IllegalArgumentException("parallelism must be >= 1, was " + parallelism);
+    }
+    EnvelopeHeader header = EnvelopeHeader.read(source);
+    if (parallelism == 1) {
+      return afterHeader(header, source, expected, NO_ASSOCIATED_DATA);
+    }
+    SegmentDecrypter d = open(header, expected, NO_ASSOCIATED_DATA);
+    return new ParallelDecryptingInputStream(
+        source, d, new SegmentLayout(header.segmentSize()), executor, parallelism);
   }
 
   /**

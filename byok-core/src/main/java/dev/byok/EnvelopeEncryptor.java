@@ -5,6 +5,8 @@ import dev.byok.internal.EncryptingInputStream;
 import dev.byok.internal.EncryptingOutputStream;
 import dev.byok.internal.Kdf;
 import dev.byok.internal.NioEnvelopes;
+import dev.byok.internal.ParallelEncryptingInputStream;
+import dev.byok.internal.ParallelEncryptingOutputStream;
 import dev.byok.internal.SegmentCipher;
 import dev.byok.internal.SegmentLayout;
 import java.io.IOException;
@@ -191,6 +193,72 @@ public final class EnvelopeEncryptor {
     return new EncryptingOutputStream(sink, blob.cipher, layout, blob.headerBytes, onComplete);
   }
 
+  /**
+   * Push mode with the segments of this one blob sealed in parallel on {@code executor}; otherwise
+   * as {@link #newEncryptingStream(OutputStream)}. Each full segment is copied into one of at most
+   * {@code parallelism} segment slots (so the caller may reuse its array once {@code write}
+   * returns), sealed by a task, and written to {@code sink} in order by the thread calling {@code
+   * write}, {@code flush} or {@code close}, never by a pool thread, so a failing sink surfaces in
+   * those calls. When {@code parallelism} segments are in flight, {@code write} waits for the
+   * oldest. {@code flush()} writes every segment handed to the pool (waiting for those in flight)
+   * before it flushes {@code sink}; the segment being filled stays buffered. The final segment is
+   * sealed by {@code close()}. The output is byte for byte what the sequential stream writes for
+   * the same salt and nonce prefix. Memory: about two segment buffers per slot, O(parallelism
+   * &times; segment size).
+   *
+   * <p>The executor runs only byok's sealing code, never a callback of yours or a write to {@code
+   * sink}. A failed write or flush, a failed task, a rejected task ({@link IOException}) or an
+   * interrupt while {@code write}, {@code flush} or {@code close} waits ({@link
+   * java.io.InterruptedIOException}, interrupt status kept) poisons the stream: later writes and
+   * flushes throw, and {@code close()} writes no final segment, closes {@code sink} and abandons
+   * the tasks in flight (they wipe their slot when they end).
+   *
+   * @param sink receives the envelope
+   * @param executor runs the sealing tasks, for example a fixed pool shared by the application
+   * @param parallelism most segments in flight, {@code >= 1} (1: the sequential stream)
+   * @return the plaintext side; not thread-safe
+   * @throws IOException if writing the header fails
+   * @throws IllegalArgumentException if {@code parallelism < 1}
+   */
+  public OutputStream newEncryptingStream(OutputStream sink, Executor executor, int parallelism)
+      throws IOException {
+    return newEncryptingStream(sink, NO_ASSOCIATED_DATA, n -> {}, executor, parallelism);
+  }
+
+  OutputStream newEncryptingStream(
+      OutputStream sink,
+      byte[] associatedData,
+      LongConsumer onComplete,
+      Executor executor,
+      int parallelism)
+      throws IOException {
+    Objects.requireNonNull(sink, "sink");
+    Objects.requireNonNull(associatedData, "associatedData");
+    Objects.requireNonNull(executor, "executor");
+    if (parallelism < 1) {
+      throw new IllegalArgumentException("parallelism must be >= 1, was " + parallelism);
+    }
+    return parallelStream(sink, new Blob(associatedData), onComplete, executor, parallelism);
+  }
+
+  private OutputStream parallelStream(
+      OutputStream sink, Blob blob, LongConsumer onComplete, Executor executor, int parallelism)
+      throws IOException {
+    if (parallelism == 1) {
+      return new EncryptingOutputStream(sink, blob.cipher, layout, blob.headerBytes, onComplete);
+    }
+    return new ParallelEncryptingOutputStream(
+        sink, blob.cipher, layout, blob.headerBytes, executor, parallelism, onComplete);
+  }
+
+  /** Test seam: a parallel push stream with a fixed salt and nonce prefix. */
+  OutputStream newEncryptingStream(
+      OutputStream sink, byte[] salt, byte[] prefix, Executor executor, int parallelism)
+      throws IOException {
+    return parallelStream(
+        sink, new Blob(NO_ASSOCIATED_DATA, salt, prefix), n -> {}, executor, parallelism);
+  }
+
   OutputStream newEncryptingStream(OutputStream sink, LongConsumer onComplete) throws IOException {
     return newEncryptingStream(sink, NO_ASSOCIATED_DATA, onComplete);
   }
@@ -218,6 +286,51 @@ public final class EnvelopeEncryptor {
    */
   public InputStream newEncryptingInputStream(InputStream source, byte[] associatedData) {
     return newEncryptingInputStream(source, associatedData, n -> {});
+  }
+
+  /**
+   * Pull mode with read-ahead over {@code executor}; otherwise as {@link
+   * #newEncryptingInputStream(InputStream)}. The thread calling {@code read} reads up to {@code
+   * parallelism} plaintext segments ahead from {@code source} (never a pool thread), tasks on
+   * {@code executor} seal them, and the envelope is handed out in order, byte for byte what the
+   * sequential stream yields for the same salt and nonce prefix. Memory: about two segment buffers
+   * per segment read ahead, O(parallelism &times; segment size).
+   *
+   * <p>The executor runs only byok's sealing code, never a callback of yours or a read of {@code
+   * source}. A failure of the source, a failed or rejected task ({@link IOException}) or an
+   * interrupt while {@code read} waits ({@link java.io.InterruptedIOException}, interrupt status
+   * kept) is sticky: every later read throws, so the envelope never looks complete. Closing
+   * abandons the tasks in flight (they wipe their buffers when they end) and closes {@code source}.
+   *
+   * @param source the plaintext
+   * @param executor runs the sealing tasks, for example a fixed pool shared by the application
+   * @param parallelism most segments read ahead, {@code >= 1} (1: the sequential stream)
+   * @return the envelope; not thread-safe
+   * @throws IllegalArgumentException if {@code parallelism < 1}
+   */
+  public InputStream newEncryptingInputStream(
+      InputStream source, Executor executor, int parallelism) {
+    Objects.requireNonNull(source, "source");
+    Objects.requireNonNull(executor, "executor");
+    if (parallelism < 1) {
+      throw new IllegalArgumentException("parallelism must be >= 1, was " + parallelism);
+    }
+    return parallelInput(source, new Blob(NO_ASSOCIATED_DATA), executor, parallelism);
+  }
+
+  private InputStream parallelInput(
+      InputStream source, Blob blob, Executor executor, int parallelism) {
+    if (parallelism == 1) {
+      return new EncryptingInputStream(source, blob.cipher, layout, blob.headerBytes, n -> {});
+    }
+    return new ParallelEncryptingInputStream(
+        source, blob.cipher, layout, blob.headerBytes, executor, parallelism, n -> {});
+  }
+
+  /** Test seam: a parallel pull stream with a fixed salt and nonce prefix. */
+  InputStream newEncryptingInputStream(
+      InputStream source, byte[] salt, byte[] prefix, Executor executor, int parallelism) {
+    return parallelInput(source, new Blob(NO_ASSOCIATED_DATA, salt, prefix), executor, parallelism);
   }
 
   InputStream newEncryptingInputStream(
