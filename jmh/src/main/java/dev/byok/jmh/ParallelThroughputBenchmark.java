@@ -53,7 +53,7 @@ import org.openjdk.jmh.annotations.Warmup;
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
-@Warmup(iterations = 3, time = 5)
+@Warmup(iterations = 4, time = 4)
 @Measurement(iterations = 5, time = 2)
 @Fork(
     value = 1,
