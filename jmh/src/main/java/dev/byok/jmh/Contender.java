@@ -47,7 +47,8 @@ interface Contender {
   /**
    * The contender a benchmark parameter names.
    *
-   * @param name one of byok-push, byok-pull, byok-stream, byok-channel, jca, tink, esdk
+   * @param name one of byok-push, byok-pull, byok-stream, byok-channel, byok-nio-heap,
+   *     byok-nio-direct, jca, jca-dram, tink, esdk
    */
   static Contender named(String name, int segmentSize) throws GeneralSecurityException {
     switch (name) {
@@ -58,8 +59,14 @@ interface Contender {
         return new ByokContender(ByokContender.Api.PULL, segmentSize);
       case "byok-channel":
         return new ByokContender(ByokContender.Api.CHANNEL, segmentSize);
+      case "byok-nio-heap":
+        return new NioContender(false, segmentSize);
+      case "byok-nio-direct":
+        return new NioContender(true, segmentSize);
       case "jca":
-        return new JcaContender(segmentSize);
+        return new JcaContender(segmentSize, false);
+      case "jca-dram":
+        return new JcaContender(segmentSize, true);
       case "tink":
         return new TinkContender(segmentSize);
       case "esdk":
