@@ -547,6 +547,27 @@ public final class Byok implements AutoCloseable {
   }
 
   /**
+   * Random-access decryption with read-ahead on {@code executor}; see {@link
+   * EnvelopeDecryptor#newDecryptingChannel(SeekableByteChannel, EncryptionContext, Executor, int)}.
+   * Thread-safe (the returned channel is not).
+   *
+   * @param source the envelope
+   * @param expected the required encryption context, or {@code null} for any
+   * @param executor runs the decryption tasks
+   * @param parallelism most segments decrypted ahead, {@code >= 1}
+   * @return a read-only channel over the plaintext
+   * @throws IOException if reading fails
+   */
+  public SeekableByteChannel newDecryptingChannel(
+      SeekableByteChannel source,
+      @Nullable EncryptionContext expected,
+      Executor executor,
+      int parallelism)
+      throws IOException {
+    return decryptor.newDecryptingChannel(source, expected, executor, parallelism);
+  }
+
+  /**
    * Decrypts the bytes a {@link RangePlan} named; see {@link EnvelopeDecryptor#decryptRange}.
    *
    * @param header the blob's header

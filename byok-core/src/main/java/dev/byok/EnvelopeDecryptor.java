@@ -257,6 +257,54 @@ public final class EnvelopeDecryptor {
   }
 
   /**
+   * Random-access decryption with read-ahead for a reader that moves forward: after each segment it
+   * needs, the channel reads the next {@code parallelism} segments' ciphertext from {@code source}
+   * (on the calling thread) and decrypts them on {@code executor}, so sequential reads are served
+   * from segments that authenticated while the caller was busy. A read elsewhere drops the
+   * read-ahead (at most {@code parallelism} segments are waited for and wiped). Everything else is
+   * as {@link #newDecryptingChannel(SeekableByteChannel, EncryptionContext)}: only authenticated
+   * bytes are returned, a segment that fails read-ahead is decrypted again on the calling thread
+   * for the same typed error, and every failure is sticky. Memory: O(parallelism × segment).
+   *
+   * <p>The executor runs only byok's decryption code, never a callback of yours or a read of {@code
+   * source}. A rejected task fails the read with an {@link IOException}; an interrupt while a read
+   * waits, with {@link java.io.InterruptedIOException} (interrupt status kept). Closing abandons
+   * the tasks in flight (they wipe their buffers when they end).
+   *
+   * @param source the envelope; its position is managed by the returned channel
+   * @param expected the required context, or {@code null} for any
+   * @param executor runs the decryption tasks, for example a fixed pool shared by the application
+   * @param parallelism most segments decrypted ahead, {@code >= 1} (1: no read-ahead)
+   * @return a read-only channel over the plaintext; not thread-safe
+   * @throws InvalidCiphertextException if the header is bad, the context differs, the key does not
+   *     match, or the source length is impossible
+   * @throws IOException if reading fails
+   * @throws IllegalArgumentException if {@code parallelism < 1}
+   */
+  public SeekableByteChannel newDecryptingChannel(
+      SeekableByteChannel source,
+      @Nullable EncryptionContext expected,
+      Executor executor,
+      int parallelism)
+      throws IOException {
+    Objects.requireNonNull(source, "source");
+    Objects.requireNonNull(executor, "executor");
+    if (parallelism < 1) {
+      throw new IllegalArgumentException("parallelism must be >= 1, was " + parallelism);
+    }
+    source.position(0);
+    EnvelopeHeader header = EnvelopeHeader.read(Channels.newInputStream(source));
+    SegmentDecrypter d = open(header, expected, NO_ASSOCIATED_DATA);
+    return new DecryptingChannel(
+        source,
+        d,
+        new SegmentLayout(header.segmentSize()),
+        header.payloadOffset(),
+        executor,
+        parallelism);
+  }
+
+  /**
    * Random-access decryption with any encryption context; see {@link
    * #newDecryptingChannel(SeekableByteChannel, EncryptionContext)}.
    *

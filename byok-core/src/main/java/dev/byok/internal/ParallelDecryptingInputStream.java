@@ -12,8 +12,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Executor;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -44,15 +42,15 @@ public final class ParallelDecryptingInputStream extends InputStream {
   private final SegmentLayout layout;
   private final Executor executor;
   private final int parallelism;
-  private final List<Slot> slots = new ArrayList<>();
-  private final ArrayDeque<Slot> idle = new ArrayDeque<>();
-  private final ArrayDeque<Slot> inFlight = new ArrayDeque<>(); // in segment order
+  private final List<DecryptSlot> slots = new ArrayList<>();
+  private final ArrayDeque<DecryptSlot> idle = new ArrayDeque<>();
+  private final ArrayDeque<DecryptSlot> inFlight = new ArrayDeque<>(); // in segment order
   private final byte[] carry = new byte[DecryptingInputStream.LOOK_AHEAD];
   private int carryLength;
   private long nextSegment; // the next segment to read from the source
   private boolean lastRead; // the final segment has been read from the source
   private @Nullable Exception deferred; // found while reading ahead, raised in order
-  private @Nullable Slot head; // the segment being handed out
+  private @Nullable DecryptSlot head; // the segment being handed out
   private int plainPos;
   private int plainLim;
   private boolean finished;
@@ -85,7 +83,7 @@ public final class ParallelDecryptingInputStream extends InputStream {
 
   @Override
   public int read() throws IOException {
-    Slot h = head;
+    DecryptSlot h = head;
     if (h != null && plainPos < plainLim && !closed && failure == null && otherFailure == null) {
       return h.plain[plainPos++] & 0xff;
     }
@@ -111,7 +109,7 @@ public final class ParallelDecryptingInputStream extends InputStream {
     }
     try {
       while (true) {
-        Slot h = head;
+        DecryptSlot h = head;
         if (h != null) {
           if (plainPos < plainLim) {
             int n = Math.min(len, plainLim - plainPos);
@@ -131,7 +129,7 @@ public final class ParallelDecryptingInputStream extends InputStream {
           return -1;
         }
         readAhead();
-        Slot next = inFlight.peek();
+        DecryptSlot next = inFlight.peek();
         if (next == null) {
           Exception e = Objects.requireNonNull(deferred, "nothing in flight, so a deferred error");
           if (e instanceof InvalidCiphertextException) {
@@ -146,7 +144,7 @@ public final class ParallelDecryptingInputStream extends InputStream {
           throw new InterruptedIOException("interrupted while waiting for a segment to decrypt");
         }
         inFlight.remove();
-        next.state.set(Slot.IDLE);
+        next.state.set(DecryptSlot.IDLE);
         Throwable t = next.error;
         if (t != null) {
           next.wipe();
@@ -172,9 +170,9 @@ public final class ParallelDecryptingInputStream extends InputStream {
   /** Reads segments from the source and submits them until {@code parallelism} are in flight. */
   private void readAhead() throws IOException {
     while (!lastRead && deferred == null && inFlight.size() < parallelism) {
-      Slot s = idle.poll();
+      DecryptSlot s = idle.poll();
       if (s == null) {
-        s = new Slot(slots.isEmpty() ? decrypter : decrypter.sibling());
+        s = new DecryptSlot(slots.isEmpty() ? decrypter : decrypter.sibling());
         slots.add(s);
       }
       try {
@@ -185,12 +183,12 @@ public final class ParallelDecryptingInputStream extends InputStream {
         return;
       }
       inFlight.add(s);
-      s.state.set(Slot.QUEUED);
+      s.state.set(DecryptSlot.QUEUED);
       try {
         executor.execute(s);
       } catch (RuntimeException e) { // RejectedExecutionException and the like
         inFlight.removeLast();
-        s.state.set(Slot.IDLE);
+        s.state.set(DecryptSlot.IDLE);
         throw new IOException("the executor rejected a segment task", e);
       }
     }
@@ -201,7 +199,7 @@ public final class ParallelDecryptingInputStream extends InputStream {
    * DecryptingInputStream}'s whole mode: {@code LOOK_AHEAD} bytes past it tell whether it is the
    * last and whether what follows can be a final segment.
    */
-  private void readSegment(Slot s) throws IOException {
+  private void readSegment(DecryptSlot s) throws IOException {
     long segment = nextSegment;
     int expected = layout.ciphertextCapacity(segment);
     int want = expected + DecryptingInputStream.LOOK_AHEAD;
@@ -278,7 +276,7 @@ public final class ParallelDecryptingInputStream extends InputStream {
   }
 
   private void release() {
-    for (Slot s : slots) {
+    for (DecryptSlot s : slots) {
       s.abandonOrWipe();
     }
     decrypter.close();
@@ -291,70 +289,9 @@ public final class ParallelDecryptingInputStream extends InputStream {
   /** Test seam: the slots' decrypters, the blob's own one first. */
   List<SegmentDecrypter> slotDecrypters() {
     List<SegmentDecrypter> all = new ArrayList<>();
-    for (Slot s : slots) {
+    for (DecryptSlot s : slots) {
       all.add(s.decrypter);
     }
     return all;
-  }
-
-  /** One segment's buffers and decrypter; run by a pool thread while in flight. */
-  private static final class Slot implements Runnable {
-    static final int IDLE = 0;
-    static final int QUEUED = 1;
-    static final int OPENING = 2;
-    static final int DONE = 3;
-    static final int ABANDONED = 4;
-
-    final SegmentDecrypter decrypter;
-    final Semaphore done = new Semaphore(0);
-    final AtomicInteger state = new AtomicInteger(IDLE);
-    byte[] ct = new byte[0];
-    byte[] plain = new byte[0];
-    // written by the caller before execute, read by the task; results read after done.acquire
-    long segment;
-    int length;
-    boolean last;
-    int plainLength;
-    @Nullable Throwable error;
-
-    Slot(SegmentDecrypter decrypter) {
-      this.decrypter = decrypter;
-    }
-
-    @Override
-    public void run() {
-      if (!state.compareAndSet(QUEUED, OPENING)) {
-        done.release(); // abandoned before it started: the stream has wiped the slot
-        return;
-      }
-      try {
-        plainLength = decrypter.decrypt(segment, last, ct, 0, length, plain, 0);
-      } catch (RuntimeException | Error e) {
-        error = e;
-      } finally {
-        if (!state.compareAndSet(OPENING, DONE)) {
-          wipe(); // abandoned while decrypting: nothing reads this slot again
-        }
-        done.release();
-      }
-    }
-
-    /** The stream is closing: wipes the slot now, or leaves it to the task decrypting it. */
-    void abandonOrWipe() {
-      while (true) {
-        int st = state.get();
-        if (state.compareAndSet(st, ABANDONED)) {
-          if (st != OPENING) {
-            wipe(); // queued (its task will not start), idle or done: nothing else touches it
-          } // else the task decrypting it wipes it when it ends
-          break;
-        }
-      }
-      decrypter.close(); // safe even while a task runs: SegmentCipher allows close to race
-    }
-
-    void wipe() {
-      Arrays.fill(plain, (byte) 0);
-    }
   }
 }
