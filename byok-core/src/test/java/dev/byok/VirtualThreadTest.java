@@ -77,8 +77,13 @@ class VirtualThreadTest {
         Object t =
             Class.forName("jdk.jfr.consumer.RecordedEvent").getMethod("getEventType").invoke(e);
         Object name = Class.forName("jdk.jfr.EventType").getMethod("getName").invoke(t);
-        if ("jdk.VirtualThreadPinned".equals(name)) {
-          pinned.add(e.toString()); // with its stack trace
+        String printed = e.toString(); // with its stack trace
+        // "Freeze or preempt failed (2)" is HotSpot's freeze_pinned_cs: a JDK-internal critical
+        // section (Continuation.pin) on the thread, not a monitor or native frame of byok's; seen
+        // once under a loaded 2-core CI. Any other reason still fails the test.
+        if ("jdk.VirtualThreadPinned".equals(name)
+            && !printed.contains("pinnedReason = \"Freeze or preempt failed (2)\"")) {
+          pinned.add(printed);
         }
       }
       return pinned;
