@@ -5,12 +5,9 @@ import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Executor;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongConsumer;
 import org.jspecify.annotations.Nullable;
 
@@ -39,15 +36,15 @@ public final class ParallelEncryptingInputStream extends InputStream {
   private final LongConsumer onComplete;
   private final byte[] header;
   private int headerPos;
-  private final List<Slot> slots = new ArrayList<>();
-  private final ArrayDeque<Slot> idle = new ArrayDeque<>();
-  private final ArrayDeque<Slot> inFlight = new ArrayDeque<>(); // in segment order
+  private final List<EncryptSlot> slots = new ArrayList<>();
+  private final ArrayDeque<EncryptSlot> idle = new ArrayDeque<>();
+  private final ArrayDeque<EncryptSlot> inFlight = new ArrayDeque<>(); // in segment order
   private int carry = -1; // the plaintext byte read past the last segment read, or -1
   private long nextSegment;
   private boolean lastRead;
   private long plaintextBytes;
   private @Nullable IOException deferred; // a source failure, raised in order
-  private @Nullable Slot head; // the segment being handed out
+  private @Nullable EncryptSlot head; // the segment being handed out
   private int ctPos;
   private int ctLim;
   private boolean finished;
@@ -123,7 +120,7 @@ public final class ParallelEncryptingInputStream extends InputStream {
       return n;
     }
     while (true) {
-      Slot h = head;
+      EncryptSlot h = head;
       if (h != null) {
         if (ctPos < ctLim) {
           int n = Math.min(len, ctLim - ctPos);
@@ -143,7 +140,7 @@ public final class ParallelEncryptingInputStream extends InputStream {
         return -1;
       }
       readAhead();
-      Slot next = inFlight.peek();
+      EncryptSlot next = inFlight.peek();
       if (next == null) {
         throw Objects.requireNonNull(deferred, "nothing in flight, so a deferred error");
       }
@@ -154,7 +151,7 @@ public final class ParallelEncryptingInputStream extends InputStream {
         throw new InterruptedIOException("interrupted while waiting for a segment to be sealed");
       }
       inFlight.remove();
-      next.state.set(Slot.IDLE);
+      next.state.set(EncryptSlot.IDLE);
       Throwable t = next.error;
       if (t != null) {
         throw new IOException("sealing segment " + next.segment + " failed", t);
@@ -171,9 +168,9 @@ public final class ParallelEncryptingInputStream extends InputStream {
   /** Reads plaintext segments from the source and submits them until enough are in flight. */
   private void readAhead() throws IOException {
     while (!lastRead && deferred == null && inFlight.size() < parallelism) {
-      Slot s = idle.poll();
+      EncryptSlot s = idle.poll();
       if (s == null) {
-        s = new Slot(slots.isEmpty() ? cipher : cipher.sibling());
+        s = new EncryptSlot(slots.isEmpty() ? cipher : cipher.sibling());
         slots.add(s);
       }
       try {
@@ -184,19 +181,18 @@ public final class ParallelEncryptingInputStream extends InputStream {
         return;
       }
       inFlight.add(s);
-      s.state.set(Slot.QUEUED);
       try {
         executor.execute(s);
       } catch (RuntimeException e) { // RejectedExecutionException and the like
         inFlight.removeLast();
-        s.state.set(Slot.IDLE);
+        s.state.set(EncryptSlot.IDLE);
         throw new IOException("the executor rejected a segment task", e);
       }
     }
   }
 
   /** Reads the next segment's plaintext, and one byte past it, into {@code s}. */
-  private void readSegment(Slot s) throws IOException {
+  private void readSegment(EncryptSlot s) throws IOException {
     long segment = nextSegment;
     int cap = layout.plaintextCapacity(segment);
     if (s.plain.length < cap + 1) {
@@ -219,13 +215,7 @@ public final class ParallelEncryptingInputStream extends InputStream {
       carry = s.plain[cap] & 0xff;
       s.plain[cap] = 0;
     }
-    if (s.ct.length < len + SegmentLayout.TAG_LENGTH) {
-      s.ct = new byte[last ? len + SegmentLayout.TAG_LENGTH : layout.segmentSize()];
-    }
-    s.segment = segment;
-    s.length = len;
-    s.last = last;
-    s.error = null;
+    s.prepare(segment, len, last, layout); // queued from here on
     lastRead = last;
     plaintextBytes += len;
     nextSegment++;
@@ -253,7 +243,7 @@ public final class ParallelEncryptingInputStream extends InputStream {
   }
 
   private void release() {
-    for (Slot s : slots) {
+    for (EncryptSlot s : slots) {
       s.abandonOrWipe();
     }
     cipher.close();
@@ -263,70 +253,9 @@ public final class ParallelEncryptingInputStream extends InputStream {
   /** Test seam: the slots' ciphers, the blob's own one first. */
   List<SegmentCipher> slotCiphers() {
     List<SegmentCipher> all = new ArrayList<>();
-    for (Slot s : slots) {
+    for (EncryptSlot s : slots) {
       all.add(s.cipher);
     }
     return all;
-  }
-
-  /** One segment's buffers and cipher; run by a pool thread while in flight. */
-  private static final class Slot implements Runnable {
-    static final int IDLE = 0;
-    static final int QUEUED = 1;
-    static final int SEALING = 2;
-    static final int DONE = 3;
-    static final int ABANDONED = 4;
-
-    final SegmentCipher cipher;
-    final Semaphore done = new Semaphore(0);
-    final AtomicInteger state = new AtomicInteger(IDLE);
-    byte[] plain = new byte[0];
-    byte[] ct = new byte[0];
-    // written by the caller before execute, read by the task; results read after done.acquire
-    long segment;
-    int length;
-    boolean last;
-    int ctLength;
-    @Nullable Throwable error;
-
-    Slot(SegmentCipher cipher) {
-      this.cipher = cipher;
-    }
-
-    @Override
-    public void run() {
-      if (!state.compareAndSet(QUEUED, SEALING)) {
-        done.release(); // abandoned before it started: the stream has wiped the slot
-        return;
-      }
-      try {
-        ctLength = cipher.encrypt(segment, last, plain, 0, length, ct, 0);
-      } catch (RuntimeException | Error e) {
-        error = e;
-      } finally {
-        if (!state.compareAndSet(SEALING, DONE)) {
-          wipe(); // abandoned while sealing: nothing reads this slot again
-        }
-        done.release();
-      }
-    }
-
-    /** The stream is closing: wipes the slot now, or leaves it to the task sealing it. */
-    void abandonOrWipe() {
-      while (true) {
-        int st = state.get();
-        if (state.compareAndSet(st, ABANDONED)) {
-          if (st != SEALING) {
-            wipe(); // queued (its task will not start), idle or done: nothing else touches it
-          } // else the task sealing it wipes it when it ends
-          break;
-        }
-      }
-      cipher.close(); // safe even while a task seals: SegmentCipher allows close to race
-    }
-
-    void wipe() {
-      Arrays.fill(plain, (byte) 0);
-    }
   }
 }

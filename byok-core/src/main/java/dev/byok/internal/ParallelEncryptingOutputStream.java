@@ -5,12 +5,9 @@ import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Executor;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongConsumer;
 import org.jspecify.annotations.Nullable;
 
@@ -44,10 +41,10 @@ public final class ParallelEncryptingOutputStream extends OutputStream {
   private final Executor executor;
   private final int parallelism;
   private final LongConsumer onComplete;
-  private final List<Slot> slots = new ArrayList<>();
-  private final ArrayDeque<Slot> idle = new ArrayDeque<>();
-  private final ArrayDeque<Slot> inFlight = new ArrayDeque<>(); // in segment order
-  private @Nullable Slot current; // being filled by the caller
+  private final List<EncryptSlot> slots = new ArrayList<>();
+  private final ArrayDeque<EncryptSlot> idle = new ArrayDeque<>();
+  private final ArrayDeque<EncryptSlot> inFlight = new ArrayDeque<>(); // in segment order
+  private @Nullable EncryptSlot current; // being filled by the caller
   private int pos;
   private long segment; // index of the segment in current
   private long plaintextBytes;
@@ -92,7 +89,7 @@ public final class ParallelEncryptingOutputStream extends OutputStream {
 
   @Override
   public void write(int b) throws IOException {
-    Slot s = current;
+    EncryptSlot s = current;
     if (s != null
         && pos < s.plain.length
         && pos < layout.plaintextCapacity(segment)
@@ -112,7 +109,7 @@ public final class ParallelEncryptingOutputStream extends OutputStream {
     try {
       while (len > 0) {
         int cap = layout.plaintextCapacity(segment);
-        Slot s = current;
+        EncryptSlot s = current;
         if (s != null && pos == cap) {
           submit(s, pos); // more bytes follow: it is not the last segment
           current = null;
@@ -140,13 +137,13 @@ public final class ParallelEncryptingOutputStream extends OutputStream {
   }
 
   /** A free slot: a new one while fewer than {@code parallelism} exist, else the oldest's. */
-  private Slot takeSlot() throws IOException {
-    Slot s = idle.poll();
+  private EncryptSlot takeSlot() throws IOException {
+    EncryptSlot s = idle.poll();
     if (s != null) {
       return s;
     }
     if (slots.size() < parallelism) {
-      s = new Slot(slots.isEmpty() ? cipher : cipher.sibling());
+      s = new EncryptSlot(slots.isEmpty() ? cipher : cipher.sibling());
       slots.add(s);
       return s;
     }
@@ -154,7 +151,7 @@ public final class ParallelEncryptingOutputStream extends OutputStream {
     return Objects.requireNonNull(idle.poll(), "a slot was freed");
   }
 
-  private void submit(Slot s, int len) throws IOException {
+  private void submit(EncryptSlot s, int len) throws IOException {
     if (segment >= layout.maxSegments() - 1) {
       throw layout.tooLarge();
     }
@@ -164,7 +161,7 @@ public final class ParallelEncryptingOutputStream extends OutputStream {
       executor.execute(s);
     } catch (RuntimeException e) { // RejectedExecutionException and the like
       inFlight.removeLast();
-      s.state.set(Slot.IDLE);
+      s.state.set(EncryptSlot.IDLE);
       throw new IOException("the executor rejected a segment task", e);
     }
   }
@@ -185,7 +182,7 @@ public final class ParallelEncryptingOutputStream extends OutputStream {
    * @return whether one was written
    */
   private boolean writeOldest(boolean wait) throws IOException {
-    Slot s = Objects.requireNonNull(inFlight.peek(), "a segment in flight");
+    EncryptSlot s = Objects.requireNonNull(inFlight.peek(), "a segment in flight");
     if (wait) {
       try {
         s.done.acquire();
@@ -197,7 +194,7 @@ public final class ParallelEncryptingOutputStream extends OutputStream {
       return false;
     }
     inFlight.remove();
-    s.state.set(Slot.IDLE);
+    s.state.set(EncryptSlot.IDLE);
     Throwable t = s.error;
     if (t != null) {
       s.error = null;
@@ -263,7 +260,7 @@ public final class ParallelEncryptingOutputStream extends OutputStream {
         while (!inFlight.isEmpty()) {
           writeOldest(true);
         }
-        Slot s = current != null ? current : takeSlot();
+        EncryptSlot s = current != null ? current : takeSlot();
         if (segment >= layout.maxSegments()) {
           throw layout.tooLarge();
         }
@@ -302,7 +299,7 @@ public final class ParallelEncryptingOutputStream extends OutputStream {
 
   /** Wipes idle slots, abandons running ones (they wipe themselves) and closes every cipher. */
   private void release() {
-    for (Slot s : slots) {
+    for (EncryptSlot s : slots) {
       s.abandonOrWipe();
     }
     cipher.close();
@@ -312,95 +309,9 @@ public final class ParallelEncryptingOutputStream extends OutputStream {
   /** Test seam: the slots' ciphers, the blob's own one first. */
   List<SegmentCipher> slotCiphers() {
     List<SegmentCipher> all = new ArrayList<>();
-    for (Slot s : slots) {
+    for (EncryptSlot s : slots) {
       all.add(s.cipher);
     }
     return all;
-  }
-
-  /** One segment's buffers and cipher; run by a pool thread while in flight. */
-  private static final class Slot implements Runnable {
-    static final int IDLE = 0;
-    static final int QUEUED = 1;
-    static final int SEALING = 2;
-    static final int DONE = 3;
-    static final int ABANDONED = 4;
-
-    final SegmentCipher cipher;
-    final Semaphore done = new Semaphore(0);
-    final AtomicInteger state = new AtomicInteger(IDLE);
-    byte[] plain = new byte[0];
-    byte[] ct = new byte[0];
-    // written by the caller before execute, read by the task; results read after done.acquire
-    long segment;
-    int length;
-    boolean last;
-    int ctLength;
-    @Nullable Throwable error;
-
-    Slot(SegmentCipher cipher) {
-      this.cipher = cipher;
-    }
-
-    void ensurePlain(int min, SegmentLayout layout) {
-      if (plain.length < min) {
-        int size =
-            Math.min(
-                Math.max(min, Math.max(EncryptingOutputStream.INITIAL_BUFFER, plain.length * 2)),
-                layout.maxPlaintextSegment());
-        byte[] bigger = Arrays.copyOf(plain, size);
-        Arrays.fill(plain, (byte) 0);
-        plain = bigger;
-      }
-    }
-
-    /** Sets up the next segment (caller's thread). */
-    void prepare(long segment, int length, boolean last, SegmentLayout layout) {
-      this.segment = segment;
-      this.length = length;
-      this.last = last;
-      this.error = null;
-      if (ct.length < length + SegmentLayout.TAG_LENGTH) {
-        // a blob whose first segment is its last needs only that segment's length
-        ct = new byte[last ? length + SegmentLayout.TAG_LENGTH : layout.segmentSize()];
-      }
-      state.set(QUEUED);
-    }
-
-    @Override
-    public void run() {
-      if (!state.compareAndSet(QUEUED, SEALING)) {
-        done.release(); // abandoned before it started: the stream has wiped the slot
-        return;
-      }
-      try {
-        ctLength = cipher.encrypt(segment, last, plain, 0, length, ct, 0);
-      } catch (RuntimeException | Error e) {
-        error = e;
-      } finally {
-        if (!state.compareAndSet(SEALING, DONE)) {
-          wipe(); // abandoned while sealing: the stream is gone, nothing reads this slot again
-        }
-        done.release();
-      }
-    }
-
-    /** The stream is closing: wipes the slot now, or leaves it to the task sealing it. */
-    void abandonOrWipe() {
-      while (true) {
-        int st = state.get();
-        if (state.compareAndSet(st, ABANDONED)) {
-          if (st != SEALING) {
-            wipe(); // queued (its task will not start), idle or done: nothing else touches it
-          } // else the task sealing it wipes it when it ends
-          break;
-        }
-      }
-      cipher.close(); // safe even while a task seals: SegmentCipher allows close to race a segment
-    }
-
-    void wipe() {
-      Arrays.fill(plain, (byte) 0);
-    }
   }
 }
