@@ -442,11 +442,12 @@ public final class EnvelopeDecryptor {
 
   /**
    * Decrypts a whole envelope held in the remaining bytes of {@code envelope} (heap or direct)
-   * straight into {@code dst}, with no intermediate copy. Every segment is authenticated; if one
-   * fails, every byte already written to {@code dst} is zeroed before the typed error is thrown, so
-   * no unauthenticated or partial plaintext is left. On success {@code envelope}'s position moves
-   * to its limit and {@code dst}'s past the plaintext; on failure neither moves. One-shot: there is
-   * no stream state to poison. Thread-safe (on distinct buffers).
+   * straight into {@code dst}, with no intermediate copy between heap buffers (a direct buffer is
+   * moved through a segment-sized heap array, zeroed when the call ends). Every segment is
+   * authenticated; if one fails, every byte already written to {@code dst} is zeroed before the
+   * typed error is thrown, so no unauthenticated or partial plaintext is left. On success {@code
+   * envelope}'s position moves to its limit and {@code dst}'s past the plaintext; on failure
+   * neither moves. One-shot: there is no stream state to poison. Thread-safe (on distinct buffers).
    *
    * @param envelope the envelope, exactly; not modified
    * @param dst receives the plaintext at its position; must not overlap {@code envelope}

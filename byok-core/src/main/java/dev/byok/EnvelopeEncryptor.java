@@ -382,9 +382,10 @@ public final class EnvelopeEncryptor {
 
   /**
    * Encrypts the remaining bytes of {@code src} (heap or direct) into {@code dst} as one envelope,
-   * straight from one buffer into the other with no intermediate copy. On success {@code src}'s
-   * position moves to its limit and {@code dst}'s past the envelope; on failure neither moves.
-   * One-shot: there is no stream state to poison.
+   * straight from one heap buffer into the other with no intermediate copy (a direct buffer is
+   * moved through a 64 KiB heap chunk: SunJCE's GCM is slow on direct buffers). On success {@code
+   * src}'s position moves to its limit and {@code dst}'s past the envelope; on failure neither
+   * moves. One-shot: there is no stream state to poison.
    *
    * @param src the plaintext; not modified
    * @param dst receives the envelope at its position; needs {@link #ciphertextLength} of {@code

@@ -18,7 +18,8 @@ import org.jspecify.annotations.Nullable;
 /**
  * One-shot envelope encryption and decryption between {@link ByteBuffer}s (heap or direct) and
  * {@link FileChannel}s: segments are encrypted straight from the source buffer and decrypted
- * straight into the destination buffer, with no intermediate plaintext copy. Channel output uses
+ * straight into the destination buffer, with no intermediate copy between heap buffers (direct ones
+ * go through heap arrays of the segment cipher, see {@link SegmentCipher}). Channel output uses
  * positional writes (the channel's position is not used or changed), so segments can be written by
  * several threads at once.
  *

@@ -96,13 +96,21 @@ public class StreamingThroughputBenchmark {
   }
 
   /**
-   * Encryption contenders. {@code byok-nio-heap} (the NIO path over heap buffers) is supported but
-   * left out of the default set to keep the quiet run short: add it with {@code -p
-   * competitor=byok-nio-heap}.
+   * Encryption contenders: byok's push and pull streams, its NIO path over heap and direct buffers,
+   * the two JCA floors, Tink and the AWS Encryption SDK.
    */
   @State(Scope.Thread)
   public static class EncryptState extends Payload {
-    @Param({"byok-push", "byok-pull", "byok-nio-direct", "jca", "jca-dram", "tink", "esdk"})
+    @Param({
+      "byok-push",
+      "byok-pull",
+      "byok-nio-heap",
+      "byok-nio-direct",
+      "jca",
+      "jca-dram",
+      "tink",
+      "esdk"
+    })
     public String competitor;
 
     @Override
@@ -114,7 +122,16 @@ public class StreamingThroughputBenchmark {
   /** Decryption contenders; each decrypts a blob it encrypted during setup. */
   @State(Scope.Thread)
   public static class DecryptState extends Payload {
-    @Param({"byok-stream", "byok-channel", "byok-nio-direct", "jca", "jca-dram", "tink", "esdk"})
+    @Param({
+      "byok-stream",
+      "byok-channel",
+      "byok-nio-heap",
+      "byok-nio-direct",
+      "jca",
+      "jca-dram",
+      "tink",
+      "esdk"
+    })
     public String competitor;
 
     byte[] ciphertext;
