@@ -443,11 +443,12 @@ public final class EnvelopeDecryptor {
   /**
    * Decrypts a whole envelope held in the remaining bytes of {@code envelope} (heap or direct)
    * straight into {@code dst}, with no intermediate copy between heap buffers (a direct buffer is
-   * moved through a segment-sized heap array, zeroed when the call ends). Every segment is
-   * authenticated; if one fails, every byte already written to {@code dst} is zeroed before the
-   * typed error is thrown, so no unauthenticated or partial plaintext is left. On success {@code
-   * envelope}'s position moves to its limit and {@code dst}'s past the plaintext; on failure
-   * neither moves. One-shot: there is no stream state to poison. Thread-safe (on distinct buffers).
+   * moved through a segment-sized heap array; one holding plaintext is zeroed when the call ends).
+   * Every segment is authenticated; if one fails, every byte already written to {@code dst} is
+   * zeroed before the typed error is thrown, so no unauthenticated or partial plaintext is left. On
+   * success {@code envelope}'s position moves to its limit and {@code dst}'s past the plaintext; on
+   * failure neither moves. One-shot: there is no stream state to poison. Thread-safe (on distinct
+   * buffers).
    *
    * @param envelope the envelope, exactly; not modified
    * @param dst receives the plaintext at its position; must not overlap {@code envelope}
@@ -507,13 +508,14 @@ public final class EnvelopeDecryptor {
 
   /**
    * Like {@link #decrypt(FileChannel, ByteBuffer, EncryptionContext)}, with the segments read and
-   * decrypted by tasks on {@code executor}, at most {@code parallelism} at once (memory: one
-   * segment buffer per task), each straight into its own place in {@code dst}. The key is resolved
-   * on the calling thread first: the executor runs only byok's read and cipher code, never a
-   * callback of yours. If a segment fails, a read fails, the executor rejects a task or the calling
-   * thread is interrupted ({@link java.io.InterruptedIOException}, interrupt status kept), no
-   * further segment starts, the call waits for those in flight, zeroes the whole plaintext range of
-   * {@code dst}, and throws; no task outlives the call.
+   * decrypted by tasks on {@code executor}, at most {@code parallelism} at once (memory per task:
+   * one direct segment buffer for the ciphertext, a heap copy of it, and a heap plaintext array
+   * when {@code dst} is direct, zeroed at the end), each into its own place in {@code dst}. The key
+   * is resolved on the calling thread first: the executor runs only byok's read and cipher code,
+   * never a callback of yours. If a segment fails, a read fails, the executor rejects a task or the
+   * calling thread is interrupted ({@link java.io.InterruptedIOException}, interrupt status kept),
+   * no further segment starts, the call waits for those in flight, zeroes the whole plaintext range
+   * of {@code dst}, and throws; no task outlives the call.
    *
    * @param source the envelope file, from offset 0 to its size; open for reading
    * @param dst receives the plaintext at its position

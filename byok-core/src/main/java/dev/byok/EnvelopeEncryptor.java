@@ -438,14 +438,15 @@ public final class EnvelopeEncryptor {
   /**
    * Like {@link #encrypt(ByteBuffer, FileChannel, long)}, with the segments of this one blob
    * encrypted and written in parallel: every segment but the final one runs as a task on {@code
-   * executor}, at most {@code parallelism} at once (memory: one segment buffer per task); the
-   * calling thread writes the final segment only after every other segment is written. The output
-   * is byte-for-byte what the sequential call writes for the same salt and nonce prefix. The
-   * executor runs only byok's own cipher and write code, never a callback of yours. If a task
-   * fails, the executor rejects one, or the calling thread is interrupted while it waits ({@link
-   * java.io.InterruptedIOException}, interrupt status kept), no further segment starts, the call
-   * waits for the segments in flight, and throws; no task is left running. Note that a {@link
-   * FileChannel} is closed when a thread blocked in one of its writes is interrupted.
+   * executor}, at most {@code parallelism} at once (memory per task: one direct segment buffer and
+   * a 64 KiB heap chunk); the calling thread writes the final segment only after every other
+   * segment is written. The output is byte-for-byte what the sequential call writes for the same
+   * salt and nonce prefix. The executor runs only byok's own cipher and write code, never a
+   * callback of yours. If a task fails, the executor rejects one, or the calling thread is
+   * interrupted while it waits ({@link java.io.InterruptedIOException}, interrupt status kept), no
+   * further segment starts, the call waits for the segments in flight, and throws; no task is left
+   * running. Note that a {@link FileChannel} is closed when a thread blocked in one of its writes
+   * is interrupted.
    *
    * @param src the plaintext; not modified; read concurrently by the tasks
    * @param dst receives the envelope; open for writing

@@ -539,12 +539,15 @@ public final class SegmentCipher {
 
   /**
    * Encrypts the remaining bytes of {@code in} (one segment) into {@code out}, heap or direct; both
-   * positions advance. Heap buffers go to the cipher as their arrays. A direct buffer is moved
-   * through a {@value #UPDATE_CHUNK}-byte heap chunk of this instance, because SunJCE's AES-GCM
-   * takes a direct buffer 512 bytes per intrinsic call (JDK 17 to 25) and runs at about half speed;
-   * the chunk is encrypted in place, so it holds only ciphertext afterwards.
+   * positions advance. Heap buffers go to the cipher as their arrays. A direct (or read-only)
+   * buffer is moved through a heap chunk of this instance of up to {@value #UPDATE_CHUNK} bytes,
+   * because SunJCE's AES-GCM takes a direct buffer 512 bytes per intrinsic call (JDK 17 to 25) and
+   * is slower for it (docs/benchmarks.md); the chunk is encrypted in place, so it holds only
+   * ciphertext afterwards.
    *
    * @return the ciphertext length ({@code in.remaining() + 16})
+   * @throws IllegalArgumentException if {@code out} has less than {@code in.remaining() + 16} bytes
+   *     left (nothing moves)
    */
   public int encrypt(long segment, boolean last, ByteBuffer in, ByteBuffer out) {
     int len = in.remaining();
@@ -552,9 +555,10 @@ public final class SegmentCipher {
       throw new IllegalArgumentException(
           "output has " + out.remaining() + " bytes left, the segment needs " + (len + 16));
     }
-    Cipher cipher = take();
-    Bounce b = in.hasArray() && out.hasArray() ? null : takeBounce();
+    boolean bounced = !(in.hasArray() && out.hasArray());
+    Bounce b = bounced ? takeBounce() : null;
     boolean ok = false;
+    Cipher cipher = take();
     try {
       cipher.init(Cipher.ENCRYPT_MODE, key, spec(segment, flag(last)));
       int written =
@@ -567,7 +571,7 @@ public final class SegmentCipher {
       release(cipher);
       if (b != null) {
         if (!ok) {
-          Arrays.fill(b.chunk, (byte) 0); // may hold plaintext of the piece that failed
+          b.wipeChunk(); // may hold plaintext of the piece that failed
         }
         releaseBounce(b);
       }
@@ -588,13 +592,15 @@ public final class SegmentCipher {
 
   private static int encryptBounced(Cipher cipher, Bounce b, ByteBuffer in, ByteBuffer out, int len)
       throws GeneralSecurityException {
-    byte[] chunk = b.chunk;
     int inAt = in.position();
     int outAt = out.position();
     int done = 0;
     int written = 0;
     while (true) {
       int n = Math.min(UPDATE_CHUNK, len - done);
+      // SunJCE returns n bytes per update and n + 16 at the end; a provider that holds input back
+      // (SunPKCS11 returns everything from doFinal) gets a chunk as large as it asks for
+      byte[] chunk = b.chunk(Math.max(n, cipher.getOutputSize(n)));
       byte[] src = chunk;
       int srcOff = 0;
       if (in.hasArray()) {
@@ -608,6 +614,9 @@ public final class SegmentCipher {
           lastPiece
               ? cipher.doFinal(src, srcOff, n, chunk, 0)
               : cipher.update(src, srcOff, n, chunk, 0);
+      if (src == chunk && w < n) {
+        Arrays.fill(chunk, w, n, (byte) 0); // plaintext the provider held back, not overwritten
+      }
       if (out.hasArray()) {
         System.arraycopy(chunk, 0, out.array(), out.arrayOffset() + outAt + written, w);
       } else {
@@ -639,8 +648,8 @@ public final class SegmentCipher {
     int inStart = in.position();
     int outStart = out.position();
     int len = in.remaining();
-    Cipher cipher = take();
     Bounce b = in.hasArray() && out.hasArray() ? null : takeBounce();
+    Cipher cipher = take();
     try {
       cipher.init(Cipher.DECRYPT_MODE, key, spec(segment, flag(last)));
       return b == null ? cipher.doFinal(in, out) : decryptBounced(cipher, b, in, out, len);
@@ -685,7 +694,12 @@ public final class SegmentCipher {
       n = cipher.doFinal(ct, ctOff, len, out.array(), out.arrayOffset() + out.position());
     } else {
       byte[] pt = b.plaintext(len);
-      n = cipher.doFinal(ct, ctOff, len, pt, 0); // SunJCE zeroes pt itself if the tag fails
+      try {
+        n = cipher.doFinal(ct, ctOff, len, pt, 0);
+      } catch (GeneralSecurityException e) {
+        Arrays.fill(pt, 0, len, (byte) 0); // SunJCE zeroes it itself; not every provider does
+        throw e;
+      }
       out.put(out.position(), pt, 0, n);
     }
     in.position(in.position() + len);
@@ -698,9 +712,32 @@ public final class SegmentCipher {
    * segment at a time, zeroed by whichever of {@link #close()} and that segment comes last.
    */
   private static final class Bounce {
-    final byte[] chunk = new byte[UPDATE_CHUNK + 2 * SegmentLayout.TAG_LENGTH];
+    private byte @Nullable [] chunk;
     private byte @Nullable [] ct;
     private byte @Nullable [] pt;
+
+    /** The encryption chunk, at least {@code len} bytes (plus room for a tag and a held block). */
+    byte[] chunk(int len) {
+      byte[] a = chunk;
+      int need = len + 2 * SegmentLayout.TAG_LENGTH;
+      if (a == null || a.length < need) {
+        if (a != null) {
+          Arrays.fill(a, (byte) 0);
+        }
+        // small blobs get a small chunk; anything larger the usual 64 KiB at once, not twice
+        a =
+            new byte
+                [len < 4096 ? need : Math.max(need, UPDATE_CHUNK + 2 * SegmentLayout.TAG_LENGTH)];
+        chunk = a;
+      }
+      return a;
+    }
+
+    void wipeChunk() {
+      if (chunk != null) {
+        Arrays.fill(chunk, (byte) 0);
+      }
+    }
 
     byte[] ciphertext(int len) {
       byte[] a = ct;
@@ -724,7 +761,7 @@ public final class SegmentCipher {
     }
 
     void wipe() {
-      Arrays.fill(chunk, (byte) 0);
+      wipeChunk();
       if (pt != null) {
         Arrays.fill(pt, (byte) 0);
       }

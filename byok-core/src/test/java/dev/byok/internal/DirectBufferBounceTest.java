@@ -17,7 +17,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * cipher instead of SunJCE's 512-byte direct-buffer loop. Every mix of heap, direct and read-only
  * buffers, at offsets inside larger buffers, gives the same ciphertext and plaintext as plain
  * arrays; positions and limits move exactly as documented; failures write nothing usable; the
- * plaintext left in the bounce array is zeroed by {@code close()}.
+ * plaintext left in the bounce array is zeroed by {@code close()}. Buffers are slices, so heap ones
+ * have a non-zero array offset.
  */
 class DirectBufferBounceTest {
   private static final int TAG = SegmentLayout.TAG_LENGTH;
@@ -39,9 +40,13 @@ class DirectBufferBounceTest {
     }
   }
 
-  /** {@code data} at position 13 of a larger buffer of the kind, with bytes after its limit. */
+  /**
+   * {@code data} at position 13 of a slice that starts 9 bytes into a larger buffer of the kind (a
+   * heap slice has a non-zero array offset), with bytes after its limit.
+   */
   private static ByteBuffer placed(Kind kind, byte[] data, boolean readOnly) {
-    ByteBuffer b = kind.alloc.apply(data.length + 40);
+    ByteBuffer whole = kind.alloc.apply(data.length + 60);
+    ByteBuffer b = whole.position(9).slice();
     b.position(13);
     b.put(data);
     b.limit(13 + data.length).position(13);
@@ -70,7 +75,7 @@ class DirectBufferBounceTest {
           SegmentCipher cipher = new SegmentCipher(key, prefix);
           try {
             ByteBuffer in = placed(inKind, plain, readOnly);
-            ByteBuffer out = outKind.alloc.apply(len + TAG + 50);
+            ByteBuffer out = outKind.alloc.apply(len + TAG + 60).position(3).slice();
             out.position(7);
             out.put(7 + len + TAG, (byte) 0x5a); // past the segment: must stay
             assertThat(cipher.encrypt(3, true, in, out)).as(what).isEqualTo(len + TAG);
@@ -81,7 +86,7 @@ class DirectBufferBounceTest {
             assertThat(out.get(7 + len + TAG)).as(what).isEqualTo((byte) 0x5a);
 
             ByteBuffer ct = placed(outKind, expected, readOnly);
-            ByteBuffer back = inKind.alloc.apply(len + 30);
+            ByteBuffer back = inKind.alloc.apply(len + 40).position(11).slice();
             back.position(5);
             back.put(5 + len, (byte) 0x33);
             assertThat(cipher.decrypt(3, true, ct, back)).as(what).isEqualTo(len);
@@ -128,6 +133,26 @@ class DirectBufferBounceTest {
   }
 
   @Test
+  void slicesOfOneHeapArrayEncryptLikeSeparateArrays() throws Exception {
+    int len = 150_000;
+    byte[] plain = new byte[len];
+    new Random(3).nextBytes(plain);
+    byte[] expected = new byte[len + TAG];
+    byte[] shared = new byte[2 * len + 100];
+    try (Closing c = new Closing(new SegmentCipher(key, prefix))) {
+      c.cipher.encrypt(9, false, plain, 0, len, expected, 0);
+    }
+    try (Closing c = new Closing(new SegmentCipher(key, prefix))) {
+      System.arraycopy(plain, 0, shared, 0, len);
+      ByteBuffer in = ByteBuffer.wrap(shared, 0, len).slice();
+      ByteBuffer out = ByteBuffer.wrap(shared, len + 50, len + TAG).slice();
+      assertThat(c.cipher.encrypt(9, false, in, out)).isEqualTo(len + TAG);
+      assertThat(Arrays.copyOfRange(shared, len + 50, len + 50 + len + TAG)).isEqualTo(expected);
+      assertThat(Arrays.copyOfRange(shared, 0, len)).isEqualTo(plain);
+    }
+  }
+
+  @Test
   void aWrongNonceFailsTheSameWayThroughTheBounce() throws Exception {
     byte[] plain = new byte[70_000];
     byte[] ct = new byte[plain.length + TAG];
@@ -168,22 +193,25 @@ class DirectBufferBounceTest {
     byte[] plain = new byte[200_000];
     Arrays.fill(plain, (byte) 0x41);
     SegmentCipher cipher = new SegmentCipher(key, prefix);
-    ByteBuffer ct = ByteBuffer.allocateDirect(plain.length + TAG);
-    cipher.encrypt(0, true, placed(Kind.DIRECT, plain, false), ct);
-    byte[][] afterEncrypt = cipher.bounceArrays();
-    assertThat(afterEncrypt).isNotNull();
-    assertThat(longestRun(afterEncrypt[0], (byte) 0x41))
-        .as("the chunk holds ciphertext, never a run of the plaintext")
-        .isLessThan(8);
-    ct.flip();
-    ByteBuffer back = ByteBuffer.allocateDirect(plain.length);
-    cipher.decrypt(0, true, ct, back);
-    byte[][] held = cipher.bounceArrays();
-    assertThat(held).isNotNull();
-    byte[] pt = held[1];
-    assertThat(pt).isNotNull().contains((byte) 0x41);
-    cipher.close();
-    assertThat(pt).containsOnly((byte) 0);
+    byte[][] held;
+    try {
+      ByteBuffer ct = ByteBuffer.allocateDirect(plain.length + TAG);
+      cipher.encrypt(0, true, placed(Kind.DIRECT, plain, false), ct);
+      byte[][] afterEncrypt = cipher.bounceArrays();
+      assertThat(afterEncrypt).isNotNull();
+      assertThat(longestRun(afterEncrypt[0], (byte) 0x41))
+          .as("the chunk holds ciphertext, never a run of the plaintext")
+          .isLessThan(8);
+      ct.flip();
+      ByteBuffer back = ByteBuffer.allocateDirect(plain.length);
+      cipher.decrypt(0, true, ct, back);
+      held = cipher.bounceArrays();
+      assertThat(held).isNotNull();
+      assertThat(held[1]).isNotNull().contains((byte) 0x41);
+    } finally {
+      cipher.close();
+    }
+    assertThat(held[1]).containsOnly((byte) 0);
     assertThat(held[0]).containsOnly((byte) 0);
     assertThat(cipher.bounceArrays()).isNull();
   }
