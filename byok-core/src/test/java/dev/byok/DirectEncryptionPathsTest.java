@@ -136,6 +136,55 @@ class DirectEncryptionPathsTest {
     }
   }
 
+  /**
+   * Reads whose sizes change within a segment: a segment larger than a read of at least 4 KiB is
+   * streamed into the caller's arrays, and then tiny reads (the spill path), single-byte {@code
+   * read()}s, reads of a whole segment and odd sizes follow while it is half done.
+   */
+  @ParameterizedTest(name = "segment {0}, {1} bytes")
+  @MethodSource("cases")
+  void pullOutputIsTheSameForMixedReadSizes(int segmentSize, int length) throws IOException {
+    EnvelopeEncryptor enc = RoundTrips.encryptor(KEY, segmentSize, EncryptionContext.empty());
+    byte[] pt = RoundTrips.randomBytes(length, length + 3 * segmentSize);
+    byte[] expected = reference(enc, pt);
+    for (long seed = 1; seed <= 3; seed++) {
+      SplittableRandom random = new SplittableRandom(seed * 31 + segmentSize);
+      ByteArrayOutputStream all = new ByteArrayOutputStream();
+      byte[] buf = new byte[2 * segmentSize + 64];
+      InputStream source = RoundTrips.trickle(new ByteArrayInputStream(pt), 70_000);
+      try (InputStream in = enc.newEncryptingInputStream(source, SALT, PREFIX)) {
+        while (true) {
+          int kind = random.nextInt(6);
+          if (kind == 0) {
+            int b = in.read();
+            if (b < 0) {
+              break;
+            }
+            all.write(b);
+            continue;
+          }
+          int n =
+              switch (kind) {
+                case 1 -> 1 + random.nextInt(20); // smaller than a tag: the spill
+                case 2 -> 4096 + random.nextInt(60_000); // streams a larger segment
+                case 3 -> segmentSize + random.nextInt(40); // a whole segment, in place
+                case 4 -> 16 + random.nextInt(4080);
+                default -> 1 + random.nextInt(2 * segmentSize);
+              };
+          int off = random.nextInt(64);
+          n = Math.min(n, buf.length - off);
+          int got = in.read(buf, off, n);
+          if (got < 0) {
+            break;
+          }
+          assertThat(got).isBetween(1, n);
+          all.write(buf, off, got);
+        }
+      }
+      assertThat(all.toByteArray()).as("seed %d", seed).isEqualTo(expected);
+    }
+  }
+
   /** Reads to the end into {@code buf[7, 7+chunk)}: segments built inside a caller's buffer. */
   private static byte[] readAllAtOffset(InputStream in, int chunk) throws IOException {
     ByteArrayOutputStream all = new ByteArrayOutputStream();

@@ -371,12 +371,25 @@ public final class SegmentCipher {
    * @param segment the segment number
    */
   public void sealBegin(long segment) {
+    sealBegin(segment, false);
+  }
+
+  /**
+   * Begins sealing segment {@code segment} over several calls ({@link #sealUpdate}, {@link
+   * #sealFinish}) when whether it is the last is already known: a pull stream that has read a
+   * segment's plaintext encrypts it straight into its caller's arrays this way. Holds this
+   * instance's cipher until {@link #sealFinish} or {@link #close()}.
+   *
+   * @param segment the segment number
+   * @param last whether this is the blob's final segment
+   */
+  public void sealBegin(long segment, boolean last) {
     if (sealing.get() != null) {
       throw new IllegalStateException("a segment is already being sealed");
     }
     Cipher cipher = take();
     try {
-      cipher.init(Cipher.ENCRYPT_MODE, key, spec(segment, flag(false)));
+      cipher.init(Cipher.ENCRYPT_MODE, key, spec(segment, flag(last)));
     } catch (GeneralSecurityException | RuntimeException e) {
       release(cipher);
       throw e instanceof GeneralSecurityException
