@@ -9,12 +9,14 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Pull-mode encryption: reading yields the envelope of the plaintext read from {@code source}. It
- * reads one plaintext byte ahead to know whether a segment is the last. A read that holds a whole
- * segment gets it encrypted in place in the caller's array; a read of at least {@value #STREAM_MIN}
- * bytes, smaller than a segment, gets the segment encrypted from the segment buffer straight into
- * the caller's arrays, read by read (no copy out of a ciphertext buffer); smaller reads are served
- * from a segment encrypted in place in the segment buffer. Upload APIs that take an {@code
- * InputStream} use this; its length is known in advance from the plaintext length.
+ * reads one plaintext byte ahead to know whether a segment is the last. How a segment is produced
+ * is chosen by the read that starts it: a read that holds the whole segment gets it encrypted in
+ * place in the caller's array; a read of at least {@value #STREAM_MIN} bytes, smaller than a
+ * segment, starts <em>streaming</em> it from the segment buffer straight into the caller's arrays,
+ * read by read (no copy out of a ciphertext buffer; every later read of that segment is streamed
+ * too, a tiny one and the tag through a spill array); a smaller read gets the segment encrypted in
+ * place in the segment buffer and copied out. Upload APIs that take an {@code InputStream} use
+ * this; its length is known in advance from the plaintext length.
  *
  * <p>Every failure of {@code read} is an {@link IOException} (a failure of the source as it is, a
  * failure of the cipher wrapped); a failure is sticky, so a caller can never read past it into an
@@ -116,8 +118,10 @@ public final class EncryptingInputStream extends InputStream {
       throw failure;
     } finally {
       if (failure != null) {
-        wipePlaintext(); // a failed stream never goes on: no plaintext stays behind
+        // a failed stream never goes on: no plaintext stays behind, the key schedule goes now
+        wipePlaintext();
         lookAhead = 0;
+        cipher.close();
       }
     }
   }
@@ -171,7 +175,8 @@ public final class EncryptingInputStream extends InputStream {
       segmentDone(last);
       return n;
     } catch (Throwable e) {
-      Arrays.fill(dst, dstOff, dstOff + len, (byte) 0);
+      // the plaintext, and the look-ahead byte after it
+      Arrays.fill(dst, dstOff, Math.min(dst.length, dstOff + len + 1), (byte) 0);
       throw e;
     }
   }
@@ -243,8 +248,11 @@ public final class EncryptingInputStream extends InputStream {
   private int stream(byte[] b, int off, int len) {
     while (true) {
       int left = plainLim - plainPos;
-      if (left > 0 && len - held >= SegmentLayout.TAG_LENGTH) {
-        int n = Math.min(left, len - held);
+      // feed up to a whole number of AES blocks with what the cipher holds: all of it comes out
+      // (SunJCE keeps no partial block, and takes its fast path), never more than len bytes
+      int room = (len & ~15) - held;
+      if (left > 0 && room >= SegmentLayout.TAG_LENGTH) {
+        int n = Math.min(left, room);
         int w = cipher.sealUpdate(ct, plainPos, n, b, off);
         plainPos += n;
         held += n - w;
@@ -270,7 +278,8 @@ public final class EncryptingInputStream extends InputStream {
 
   private byte[] spill(int size) {
     if (spill.length < size) {
-      spill = new byte[Math.max(size, SPILL_PLAIN + 2 * SegmentLayout.TAG_LENGTH)];
+      // geometric: a provider that holds a whole segment back grows it a few times, not per call
+      spill = new byte[Math.max(size, Math.max(2 * spill.length, SPILL_PLAIN + 32))];
     }
     return spill;
   }
@@ -291,6 +300,16 @@ public final class EncryptingInputStream extends InputStream {
         readyLim = readyPos; // whatever ct held is gone
       }
     }
+  }
+
+  /** Test hook: whether the segment buffer holds nothing but zeros. */
+  boolean segmentBufferZeroed() {
+    for (byte x : ct) {
+      if (x != 0) {
+        return false;
+      }
+    }
+    return true;
   }
 
   @Override

@@ -23,8 +23,8 @@ import org.jspecify.annotations.Nullable;
  * AES-256-GCM over one blob's segments: the derived key and the 7-byte nonce prefix are fixed, the
  * nonce of segment {@code i} is {@code prefix || uint32be(i) || last}. Decryption is one {@code
  * doFinal} per segment; encryption of more than {@value #UPDATE_CHUNK} bytes goes through {@code
- * update} calls of that size so the JIT-compiled GCM intrinsic engages early. A push stream can
- * also seal a segment over several calls ({@link #sealBegin}), from its two pieces ({@link
+ * update} calls of that size so the JIT-compiled GCM intrinsic engages early. A push or pull stream
+ * can also seal a segment over several calls ({@link #sealBegin}), from its two pieces ({@link
  * #encrypt(long, boolean, byte[], int, int, byte[], int, int, byte[], int)}), or in place.
  *
  * <p>Residue: an instance takes a JCA cipher from a small shared pool at its first segment and
@@ -378,7 +378,7 @@ public final class SegmentCipher {
    * Begins sealing segment {@code segment} over several calls ({@link #sealUpdate}, {@link
    * #sealFinish}) when whether it is the last is already known: a pull stream that has read a
    * segment's plaintext encrypts it straight into its caller's arrays this way. Holds this
-   * instance's cipher until {@link #sealFinish} or {@link #close()}.
+   * instance's cipher until {@link #sealFinish}, a failed {@link #sealUpdate} or {@link #close()}.
    *
    * @param segment the segment number
    * @param last whether this is the blob's final segment
