@@ -755,7 +755,7 @@ public final class SegmentCipher {
     byte[] ciphertext(int len) {
       byte[] a = ct;
       if (a == null || a.length < len) {
-        a = new byte[len];
+        a = new byte[roundUp(len)];
         ct = a;
       }
       return a;
@@ -767,10 +767,18 @@ public final class SegmentCipher {
         if (a != null) {
           Arrays.fill(a, (byte) 0);
         }
-        a = new byte[len];
+        a = new byte[roundUp(len)];
         pt = a;
       }
       return a;
+    }
+
+    /**
+     * Segment-sized arrays are rounded up to a multiple of 4 KiB: the first segment is shorter by
+     * the payload header, and the second would otherwise allocate them again.
+     */
+    private static int roundUp(int len) {
+      return len > Integer.MAX_VALUE - 4096 ? len : (len + 4095) & ~4095;
     }
 
     void wipe() {
