@@ -9,6 +9,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import javax.crypto.AEADBadTagException;
 import javax.crypto.Cipher;
 import javax.crypto.NoSuchPaddingException;
@@ -131,13 +132,21 @@ public final class SegmentCipher {
   }
 
   private void release(Cipher c) {
-    if (closed || !owned.compareAndSet(null, c)) {
-      scrubAndPool(c);
+    park(owned, c, SegmentCipher::scrubAndPool);
+  }
+
+  /**
+   * Puts {@code item} back in {@code slot} for the next segment, or disposes of it if this instance
+   * is closed (or the slot is taken); if {@link #close()} ran between the check and the set,
+   * whichever of the two takes it back disposes of it.
+   */
+  private <T> void park(AtomicReference<@Nullable T> slot, T item, Consumer<T> dispose) {
+    if (closed || !slot.compareAndSet(null, item)) {
+      dispose.accept(item);
     } else if (closed) {
-      // close() ran between the check and the set: whichever of us takes it back scrubs it
-      Cipher again = owned.getAndSet(null);
+      T again = slot.getAndSet(null);
       if (again != null) {
-        scrubAndPool(again);
+        dispose.accept(again);
       }
     }
   }
@@ -260,9 +269,7 @@ public final class SegmentCipher {
     Cipher cipher = take();
     try {
       cipher.init(Cipher.ENCRYPT_MODE, key, spec(segment, lastFlag));
-      int head = len > UPDATE_CHUNK ? (len - 1) / UPDATE_CHUNK * UPDATE_CHUNK : 0;
-      int written = update(cipher, in, off, head, out, outOff);
-      return written + cipher.doFinal(in, off + head, len - head, out, outOff + written);
+      return seal(cipher, in, off, len, out, outOff);
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("AES-GCM encryption failed", e);
     } finally {
@@ -301,6 +308,18 @@ public final class SegmentCipher {
     } finally {
       release(cipher);
     }
+  }
+
+  /**
+   * Encrypts {@code len} bytes with an initialised cipher: {@code update} calls of {@value
+   * #UPDATE_CHUNK} bytes, then {@code doFinal} on the rest (at least one byte unless {@code len} is
+   * 0); returns the bytes written, tag included.
+   */
+  private static int seal(Cipher cipher, byte[] in, int off, int len, byte[] out, int outOff)
+      throws GeneralSecurityException {
+    int head = len > UPDATE_CHUNK ? (len - 1) / UPDATE_CHUNK * UPDATE_CHUNK : 0;
+    int written = update(cipher, in, off, head, out, outOff);
+    return written + cipher.doFinal(in, off + head, len - head, out, outOff + written);
   }
 
   /** {@code cipher.update} in chunks of {@value #UPDATE_CHUNK}; returns the bytes written. */
@@ -568,8 +587,7 @@ public final class SegmentCipher {
       throw new IllegalArgumentException(
           "output has " + out.remaining() + " bytes left, the segment needs " + (len + 16));
     }
-    boolean bounced = !(in.hasArray() && out.hasArray());
-    Bounce b = bounced ? takeBounce() : null;
+    Bounce b = in.hasArray() && out.hasArray() ? null : takeBounce();
     boolean ok = false;
     Cipher cipher = take();
     try {
@@ -593,11 +611,14 @@ public final class SegmentCipher {
 
   private static int encryptArrays(Cipher cipher, ByteBuffer in, ByteBuffer out, int len)
       throws GeneralSecurityException {
-    int head = len > UPDATE_CHUNK ? (len - 1) / UPDATE_CHUNK * UPDATE_CHUNK : 0;
-    int inOff = in.arrayOffset() + in.position();
-    int outOff = out.arrayOffset() + out.position();
-    int written = update(cipher, in.array(), inOff, head, out.array(), outOff);
-    written += cipher.doFinal(in.array(), inOff + head, len - head, out.array(), outOff + written);
+    int written =
+        seal(
+            cipher,
+            in.array(),
+            in.arrayOffset() + in.position(),
+            len,
+            out.array(),
+            out.arrayOffset() + out.position());
     in.position(in.position() + len);
     out.position(out.position() + written);
     return written;
@@ -731,19 +752,14 @@ public final class SegmentCipher {
 
     /** The encryption chunk, at least {@code len} bytes (plus room for a tag and a held block). */
     byte[] chunk(int len) {
-      byte[] a = chunk;
       int need = len + 2 * SegmentLayout.TAG_LENGTH;
-      if (a == null || a.length < need) {
-        if (a != null) {
-          Arrays.fill(a, (byte) 0);
-        }
-        // small blobs get a small chunk; anything larger the usual 64 KiB at once, not twice
-        a =
-            new byte
-                [len < 4096 ? need : Math.max(need, UPDATE_CHUNK + 2 * SegmentLayout.TAG_LENGTH)];
-        chunk = a;
-      }
-      return a;
+      // small blobs get a small chunk; anything larger the usual 64 KiB at once, not twice
+      chunk =
+          fit(
+              chunk,
+              need,
+              len < 4096 ? need : Math.max(need, UPDATE_CHUNK + 2 * SegmentLayout.TAG_LENGTH));
+      return chunk;
     }
 
     void wipeChunk() {
@@ -753,24 +769,26 @@ public final class SegmentCipher {
     }
 
     byte[] ciphertext(int len) {
-      byte[] a = ct;
-      if (a == null || a.length < len) {
-        a = new byte[roundUp(len)];
-        ct = a;
-      }
-      return a;
+      ct = fit(ct, len, roundUp(len));
+      return ct;
     }
 
     byte[] plaintext(int len) {
-      byte[] a = pt;
-      if (a == null || a.length < len) {
-        if (a != null) {
-          Arrays.fill(a, (byte) 0);
-        }
-        a = new byte[roundUp(len)];
-        pt = a;
+      pt = fit(pt, len, roundUp(len));
+      return pt;
+    }
+
+    /**
+     * {@code a} if it holds {@code need} bytes, else a new array of {@code size}; {@code a} zeroed.
+     */
+    private static byte[] fit(byte @Nullable [] a, int need, int size) {
+      if (a != null && a.length >= need) {
+        return a;
       }
-      return a;
+      if (a != null) {
+        Arrays.fill(a, (byte) 0);
+      }
+      return new byte[size];
     }
 
     /**
@@ -797,14 +815,7 @@ public final class SegmentCipher {
   }
 
   private void releaseBounce(Bounce b) {
-    if (closed || !bounce.compareAndSet(null, b)) {
-      b.wipe();
-    } else if (closed) {
-      Bounce again = bounce.getAndSet(null);
-      if (again != null) {
-        again.wipe();
-      }
-    }
+    park(bounce, b, Bounce::wipe);
   }
 
   /** Test hook: the bounce arrays this instance holds ({@code [chunk, plaintext]}), or null. */
